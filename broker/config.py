@@ -1,0 +1,95 @@
+"""Broker configuration: defaults, a TOML file, then the command line.
+
+Precedence is command line > file > default. The file also seeds shops,
+groups and agents the store does not know yet; after the first start the
+store (changed live by supervisors and admins) is the truth for them.
+See docs/operating.md for every key.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from broker.protocol import AgentSpec, GroupRecord, Quotas, ShopRecord, SlaPolicy, TierRule
+from broker import rules
+
+DEFAULT_COMMAND_ENDPOINT = "tcp://127.0.0.1:5570"
+DEFAULT_EVENTS_ENDPOINT = "tcp://127.0.0.1:5571"
+
+
+class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    command_endpoint: str = DEFAULT_COMMAND_ENDPOINT
+    events_endpoint: str = DEFAULT_EVENTS_ENDPOINT
+    #: empty: the per-user default (see store.default_db_path)
+    db: str = ""
+    #: SQLite synchronous: FULL survives a power loss, NORMAL a process crash
+    synchronous: str = "FULL"
+    max_command_bytes: int = 1 << 20
+    #: most commands decided per loop turn (one commit each turn)
+    max_batch: int = 1024
+    #: events are coalesced into one frame per stream at most this often
+    publish_interval_ms: float = 10.0
+    heartbeat_s: float = 1.0
+    agent_timeout_s: float = 15.0
+    offline_grace_s: float = 120.0
+    day_tz: str = "Asia/Shanghai"
+    roster: str = ""
+    #: demand profile for the coverage forecast when there is no history yet
+    profile: str = ""
+    #: chat concurrency assumed per agent in the Erlang C coverage model
+    chat_concurrency: int = 3
+    service_target_pct: float = 80.0
+    service_within_s: float = 20.0
+    #: average handling time per inquiry until one is measured
+    aht_s: float = 300.0
+    surge_factor: float = 1.0
+    #: Gini of grabs today above which an uneven-grabbing alert is raised
+    gini_alert: float = 0.45
+    # --- security (docs/security.md)
+    curve: bool = False
+    keys_dir: str = ""
+    allow_insecure_bind: bool = False
+    #: requests one client may have unanswered at once
+    max_pending_per_client: int = 64
+    #: grabs per second one agent may send (token bucket, burst of twice that)
+    grab_rate_per_s: float = 50.0
+    #: messages to one slow subscriber queued before the broker drops (it re-syncs)
+    pub_hwm: int = 50_000
+
+
+class FileConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    broker: BrokerSection = msgspec.field(default_factory=BrokerSection)
+    quotas: Quotas = msgspec.field(default_factory=lambda: msgspec.structs.replace(rules.DEFAULT_QUOTAS))
+    sla: SlaPolicy = msgspec.field(default_factory=SlaPolicy)
+    tiers: list[TierRule] = msgspec.field(default_factory=lambda: list(rules.DEFAULT_TIERS))
+    shops: list[ShopRecord] = msgspec.field(default_factory=list)
+    groups: list[GroupRecord] = msgspec.field(default_factory=list)
+    agents: list[AgentSpec] = msgspec.field(default_factory=list)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_config(path: str | Path | None) -> FileConfig:
+    if not path:
+        return FileConfig()
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        # shop/group/agent tables in TOML carry no "type" key; add the tag msgspec expects
+        raw = msgspec.toml.decode(text)
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for key, tag in (("shops", "shop"), ("groups", "group")):
+        for entry in raw.get(key, []) or []:
+            if isinstance(entry, dict):
+                entry.setdefault("type", tag)
+    try:
+        return msgspec.convert(raw, FileConfig)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc

@@ -1,0 +1,276 @@
+"""The broker process: one writer loop around the arbiter.
+
+Each turn of the loop: read every command that is waiting (up to a batch),
+decide them all in the core, commit the batch once, then send the batch's
+replies, then publish its events. Sending after the commit is what makes a
+verdict a promise (group commit). Slow work (WAL checkpoints) runs on
+another thread; the loop never sleeps on anything but the poller.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import msgspec
+import zmq
+
+from broker import protocol as p
+from broker.config import FileConfig
+from broker.core import Arbiter, CoreConfig
+from broker.service import Peer, Service, ThrottledLog
+from broker.store import SqliteStore, default_db_path
+
+log = logging.getLogger(__name__)
+
+#: poll at least this often to run timers and heartbeats (ms; pyzmq wants >= 1)
+MAX_POLL_MS = 50
+#: most events in one published frame
+MAX_EVENTS_PER_FRAME = 2_000
+#: accept queue for reconnect storms (PERF-NOTES trap 2)
+LISTEN_BACKLOG = 1_000
+#: ROUTER queue per client; far above any client's in-flight requests
+ROUTER_HWM = 100_000
+
+
+class BrokerServer:
+    def __init__(self, config: FileConfig, clock: Callable[[], float] = time.time,
+                 store=None, context: zmq.Context | None = None, authenticator=None):
+        self.config = config
+        b = config.broker
+        self.clock = clock
+        core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
+                                 default_sla=config.sla, agent_timeout_s=b.agent_timeout_s,
+                                 offline_grace_s=b.offline_grace_s, day_tz=b.day_tz)
+        self.core = Arbiter(core_config, clock)
+        self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
+        self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous)
+        self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
+                               heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop)
+        self._own_context = context is None
+        self.ctx = context or zmq.Context()
+        self.authenticator = authenticator
+        self.ready = threading.Event()
+        self.stopped = threading.Event()
+        self._stop_reason: str | None = None
+        self.command_endpoint = ""
+        self.events_endpoint = ""
+        #: periodic jobs run on the loop: (interval_s, fn(now)); metrics and coverage add theirs
+        self.periodic: list[list] = []
+        self._send_log = ThrottledLog(log)
+        self._published_last: dict[str, int] = {}
+        self._pending: dict[str, list] = {}
+        self._pending_count = 0
+        self._last_flush = 0.0
+        self.on_loaded: list[Callable[["BrokerServer"], None]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Thread- and signal-safe: the loop notices within MAX_POLL_MS."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum, _frame):
+            self.request_stop(f"signal {signal.Signals(signum).name}")
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _load(self) -> None:
+        loaded = self.store.load(self.clock())
+        self.core.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
+                       loaded.stream_last, loaded.recent_grabs)
+        self._published_last = dict(self.core.stream_last)
+        self.loaded = loaded
+        # Seed definitions the store does not know yet (first start, or new entries).
+        for shop in self.config.shops:
+            if shop.id not in self.core.shops:
+                self.core.define_shop(shop, "config")
+        for group in self.config.groups:
+            if group.id not in self.core.groups:
+                self.core.define_group(group, "config")
+        new_agents = [a for a in self.config.agents if a.id not in self.core.agents]
+        for spec in new_agents:
+            self.core.define_agent(spec, "config")
+        log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.db_path,
+                 len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq)
+        for hook in self.on_loaded:
+            hook(self)
+
+    def _bind(self) -> None:
+        b = self.config.broker
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.pub = self.ctx.socket(zmq.PUB)
+        for sock in (self.router, self.pub):
+            sock.setsockopt(zmq.LINGER, 1000)
+            sock.setsockopt(zmq.BACKLOG, LISTEN_BACKLOG)
+            if self.authenticator is not None:
+                self.authenticator.configure_server(sock)
+        # Without ROUTER_MANDATORY a reply to a peer whose queue is full vanishes
+        # silently (PERF-NOTES trap 1); with it we at least know and count it.
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.setsockopt(zmq.SNDHWM, ROUTER_HWM)
+        self.router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
+        # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
+        self.pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
+        self.router.setsockopt(zmq.MAXMSGSIZE, b.max_command_bytes + 4096)
+        self.router.bind(b.command_endpoint)
+        self.pub.bind(b.events_endpoint)
+        self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
+        log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint)
+
+    def run(self) -> None:
+        """Load, bind, serve until asked to stop, then shut down in order."""
+        try:
+            self._load()
+            self._bind()
+            self._commit_and_publish([])  # what seeding produced
+            self.ready.set()
+            self._serve()
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        reason = self._stop_reason or "loop ended"
+        log.info("shutting down: %s", reason)
+        try:
+            if hasattr(self, "router"):
+                # stop accepting, then make the last batch durable and publish it
+                self._commit_and_publish([])
+                self._flush_events(force=True)
+        except Exception:
+            log.exception("error while publishing the final state")
+        finally:
+            for name in ("router", "pub"):
+                sock = getattr(self, name, None)
+                if sock is not None:
+                    sock.close(linger=500)
+            self.store.close()
+            if self._own_context:
+                self.ctx.term()
+            self.ready.set()
+            self.stopped.set()
+
+    # ------------------------------------------------------------------ the loop
+
+    def _serve(self) -> None:
+        b = self.config.broker
+        poller = zmq.Poller()
+        poller.register(self.router, zmq.POLLIN)
+        router = self.router
+        handle = self.service.handle
+        max_batch = b.max_batch
+        publish_interval = b.publish_interval_ms / 1000.0
+        heartbeat_s = b.heartbeat_s
+        next_heartbeat = 0.0
+        mono = time.monotonic
+        for job in self.periodic:
+            job.append(0.0)  # last run
+        while self._stop_reason is None:
+            now_m = mono()
+            due = self.core.next_timer_due()
+            wait_s = min(MAX_POLL_MS / 1000.0, max(0.0, next_heartbeat - now_m))
+            if self._pending_count:
+                wait_s = min(wait_s, max(0.0, self._last_flush + publish_interval - now_m))
+            if due is not None:
+                wait_s = min(wait_s, max(0.0, due - self.clock()))
+            # pyzmq rounds a timeout below 1 ms to 0 and the loop would spin (trap 3)
+            timeout_ms = max(1, int(wait_s * 1000))
+            replies: list[tuple[bytes, bytes]] = []
+            if poller.poll(timeout_ms):
+                for _ in range(max_batch):
+                    try:
+                        frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
+                    except zmq.Again:
+                        break
+                    self._handle_frames(frames, handle, replies)
+            self.core.tick()
+            now_m = mono()
+            for job in self.periodic:
+                interval, fn, last = job
+                if now_m - last >= interval:
+                    job[2] = now_m
+                    try:
+                        fn(self.clock())
+                    except Exception:
+                        log.exception("periodic job %s failed", getattr(fn, "__name__", fn))
+            self._commit_and_publish(replies)
+            if self._pending_count and (now_m - self._last_flush >= publish_interval
+                                        or self._pending_count >= MAX_EVENTS_PER_FRAME):
+                self._flush_events()
+            if now_m >= next_heartbeat:
+                next_heartbeat = now_m + heartbeat_s
+                self._flush_events(force=True)
+                self.pub.send_multipart([p.HEARTBEAT_TOPIC, p.encode(p.BrokerHeartbeat(
+                    v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
+                    seq=self.core.seq, streams=dict(self._published_last)))])
+
+    def _handle_frames(self, frames, handle, replies) -> None:
+        if len(frames) != 2:
+            # A DEALER sends [identity, body]; anything else is not our protocol.
+            self.service.counters["bad_requests"] += 1
+            ident = frames[0].bytes
+            reply = p.Error(re="", code=p.ErrorCode.BAD_REQUEST,
+                            reason=f"expected one frame per command, got {len(frames) - 1}")
+            replies.append((ident, p.encode(reply)))
+            return
+        ident = frames[0].bytes
+        body = frames[1]
+        peer = None
+        if self.authenticator is not None:
+            peer = Peer(authenticated=self.authenticator.identity_of(body))
+        for reply in handle(body.bytes, peer):
+            replies.append((ident, p.encode(reply)))
+
+    def _commit_and_publish(self, replies: list[tuple[bytes, bytes]]) -> None:
+        changes = self.core.drain()
+        if changes:
+            self.store.write(changes)  # durable before anyone hears of it
+        send = self.router.send_multipart
+        for ident, body in replies:
+            try:
+                send([ident, body], zmq.NOBLOCK)
+            except zmq.Again:
+                self.service.counters["replies_dropped_hwm"] += 1
+                self._send_log.warning("hwm", "reply dropped: a client's queue is full")
+            except zmq.ZMQError as exc:
+                if exc.errno == zmq.EHOSTUNREACH:  # the client left before its answer
+                    self.service.counters["replies_unroutable"] += 1
+                else:
+                    raise
+        for stream, seq, raw, *_ in changes.events:
+            self._pending.setdefault(stream, []).append((seq, raw))
+            self._pending_count += 1
+
+    def _flush_events(self, force: bool = False) -> None:
+        if not self._pending_count:
+            return
+        send = self.pub.send_multipart
+        epoch = self.service.epoch
+        for stream, items in self._pending.items():
+            for start in range(0, len(items), MAX_EVENTS_PER_FRAME):
+                chunk = items[start:start + MAX_EVENTS_PER_FRAME]
+                frame = p.EventFrameOut(v=p.PROTOCOL_VERSION, epoch=epoch, stream=stream,
+                                        prev=self._published_last.get(stream, 0),
+                                        events=[msgspec.Raw(raw) for _, raw in chunk])
+                send([p.topic_of(stream), p.encode(frame)])
+                self._published_last[stream] = chunk[-1][0]
+        self._pending.clear()
+        self._pending_count = 0
+        self._last_flush = time.monotonic()
+
+
+def serve_in_thread(config: FileConfig, clock: Callable[[], float] = time.time,
+                    timeout_s: float = 10.0, **kwargs) -> tuple[BrokerServer, threading.Thread]:
+    """Start a broker on a thread (tests, demo); returns once it is bound."""
+    server = BrokerServer(config, clock, **kwargs)
+    thread = threading.Thread(target=server.run, name="broker", daemon=True)
+    thread.start()
+    if not server.ready.wait(timeout_s) or server.stopped.is_set():
+        raise RuntimeError("broker did not start; see the log")
+    return server, thread

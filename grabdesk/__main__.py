@@ -1,0 +1,5 @@
+import sys
+
+from grabdesk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+"""The one `grabdesk` command.
+
+Each subcommand lives in its own module, which exposes
+``add_parser(subparsers) -> argparse.ArgumentParser`` and sets
+``func=run`` on it; ``run(args) -> int`` is the exit status. Modules are
+imported only when their subcommand is chosen (plus once for ``--help``), so
+``grabdesk broker`` never loads Qt.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+#: subcommand name -> module that implements it
+SUBCOMMANDS: dict[str, str] = {
+    "broker": "broker.cli_broker",
+    "staffing": "broker.cli_staffing",
+    "report": "broker.cli_report",
+    "keys": "broker.cli_keys",
+    "console": "supervisor.cli_console",
+    "agent": "supervisor.cli_agent",
+    "simulate": "grabdesk.simulate.cli",
+    "demo": "grabdesk.demo",
+    "bench": "grabdesk.bench.cli",
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grabdesk",
+        description="Grab-order customer-service dispatch: broker, console, agent window, tools.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=f"(run 'grabdesk {name} --help')")
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:  # a missing optional piece must not hide the others
+            sub.add_parser(name, help=f"unavailable: {exc}")
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in SUBCOMMANDS else None)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
