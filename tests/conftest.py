@@ -1,0 +1,132 @@
+"""Shared fixtures: a real broker on loopback, and clients that clean up.
+
+Every broker here is the production ``BrokerServer`` on a real SQLite file
+in ``tmp_path``, bound to ephemeral loopback ports. ``FakeClock`` drives the
+broker's notion of time where a test needs hours to pass.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+import zmq
+
+from broker import protocol as p
+from broker.client import BrokerClient
+from broker.config import BrokerSection, FileConfig
+from broker.server import BrokerServer, serve_in_thread
+
+
+class FakeClock:
+    """A settable wall clock (epoch seconds); thread-safe enough for reads."""
+
+    def __init__(self, start: float = 1_795_000_000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def wait_until(condition, timeout_s: float = 5.0, interval_s: float = 0.005, message: str = ""):
+    """Poll ``condition`` until true or fail the test at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval_s)
+    pytest.fail(message or f"condition not met within {timeout_s} s")
+
+
+def loopback_config(tmp_path, **broker_fields) -> FileConfig:
+    fields = dict(command_endpoint="tcp://127.0.0.1:*", events_endpoint="tcp://127.0.0.1:*",
+                  db=str(tmp_path / "broker.db"), synchronous="NORMAL", heartbeat_s=0.2)
+    fields.update(broker_fields)
+    return FileConfig(broker=BrokerSection(**fields))
+
+
+class BrokerHandle:
+    """A running broker plus helpers to define a floor and make clients."""
+
+    def __init__(self, server: BrokerServer, thread: threading.Thread, clock=None):
+        self.server = server
+        self.thread = thread
+        self.clock = clock
+        self.clients: list[BrokerClient] = []
+        self._admin: BrokerClient | None = None
+
+    @property
+    def core(self):
+        return self.server.core
+
+    def client(self, role: str, who: str, *, follow: bool = False, **kwargs) -> BrokerClient:
+        c = BrokerClient(self.server.command_endpoint, self.server.events_endpoint, role, who,
+                         follow=follow, **kwargs).start()
+        self.clients.append(c)
+        return c
+
+    @property
+    def admin(self) -> BrokerClient:
+        if self._admin is None:
+            self._admin = self.client("admin", "root")
+        return self._admin
+
+    def define(self, shops=("s1",), agents=(), groups=()) -> None:
+        for group in groups:
+            self.admin.call(p.DefineGroup, group=group if isinstance(group, p.GroupRecord) else p.GroupRecord(id=group))
+        for shop in shops:
+            self.admin.call(p.DefineShop, shop=shop if isinstance(shop, p.ShopRecord) else p.ShopRecord(id=shop))
+        if agents:
+            self.admin.call(p.DefineAgents, agents=list(agents))
+
+    def online(self, *agent_ids: str) -> None:
+        for agent_id in agent_ids:
+            self.admin.call(p.SetStatus, status="online", agent=agent_id)
+
+    def submit(self, *inquiries: p.NewInquiry):
+        return self.admin.call(p.Submit, inquiries=list(inquiries))
+
+    def stop(self) -> None:
+        for c in self.clients:
+            c.stop()
+        self.clients.clear()
+        self.server.request_stop("test over")
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "broker thread did not stop"
+
+
+@pytest.fixture
+def start_broker(tmp_path):
+    """Factory: ``start_broker(clock=None, **broker_section_fields)`` -> BrokerHandle."""
+    handles: list[BrokerHandle] = []
+
+    def start(clock=None, config: FileConfig | None = None, **fields) -> BrokerHandle:
+        cfg = config or loopback_config(tmp_path, **fields)
+        server, thread = serve_in_thread(cfg, clock or time.time)
+        handle = BrokerHandle(server, thread, clock)
+        handles.append(handle)
+        return handle
+
+    yield start
+    for handle in handles:
+        if handle.thread.is_alive():
+            handle.stop()
+
+
+@pytest.fixture
+def broker(start_broker) -> BrokerHandle:
+    """A broker on the real clock with shop s1 defined."""
+    handle = start_broker()
+    handle.define()
+    return handle
+
+
+def agent_spec(agent_id: str, skills=("pre_sales",), languages=("zh",), **kw) -> p.AgentSpec:
+    return p.AgentSpec(id=agent_id, skills={s: 3 for s in skills}, languages=list(languages),
+                       quality=kw.pop("quality", 95.0), **kw)
