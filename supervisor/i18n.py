@@ -1,5 +1,7 @@
 """Translations: Qt's own system (tr(), .ts sources in assets/i18n, .qm compiled).
 
+Each application has its own domain (``console_zh_CN.ts``, ``agent_zh_CN.ts``,
+``common_zh_CN.ts`` for shared widgets), so two people can translate at once.
 The .ts files are the sources kept in git; the .qm files are build output, so
 they are compiled with PySide6's lrelease into a per-user cache the first time
 a language is used (and again whenever its .ts changes). The language follows
@@ -35,7 +37,10 @@ def _lrelease() -> list[str] | None:
     return [found] if found else None
 
 
-def compiled_qm(lang: str, domain: str = "grabdesk") -> Path | None:
+DOMAINS = ("common", "console", "agent")
+
+
+def compiled_qm(lang: str, domain: str) -> Path | None:
     """The .qm for ``lang``, compiling its .ts into the cache if needed."""
     ts = ASSETS_I18N / f"{domain}_{lang}.ts"
     if not ts.exists():
@@ -73,8 +78,10 @@ def install(lang: str | None = None) -> str:
         app.removeTranslator(translator)
     _installed.clear()
     if lang != "en":
-        qm = compiled_qm(lang)
-        if qm is not None:
+        for domain in DOMAINS:
+            qm = compiled_qm(lang, domain)
+            if qm is None:
+                continue
             translator = QTranslator(app)
             if translator.load(str(qm)):
                 app.installTranslator(translator)
