@@ -1,0 +1,99 @@
+"""Queue-depth and longest-wait history per skill in fixed-size ring buffers.
+
+Plain numpy, no Qt. One sample a second for ``capacity`` samples (four hours
+by default: the chart shows 30 minutes and zooms out to hours). Each buffer is
+twice the capacity and every sample is written twice, at ``i`` and
+``i + capacity``, so the last ``n`` samples are always one contiguous slice:
+no copying, no ``np.roll`` on the refresh path. A sample taken while the link
+is not live is NaN, which the chart draws as a gap: stale data is never drawn
+as if it were measured.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: four hours at one sample a second
+DEFAULT_CAPACITY = 4 * 3600
+SAMPLE_INTERVAL_S = 1.0
+
+
+class _Ring:
+    """One series: a doubled buffer of float64."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self, capacity: int):
+        self.buf = np.full(2 * capacity, np.nan)
+
+
+class QueueHistory:
+    """Per-skill series of queue depth and longest wait (seconds), sampled together."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY):
+        self.capacity = capacity
+        self._times = _Ring(capacity)
+        self._depth: dict[str, _Ring] = {}
+        self._wait: dict[str, _Ring] = {}
+        #: samples taken so far (the next one goes to ``total % capacity``)
+        self.total = 0
+        #: bumped on every sample; views redraw only when it moved
+        self.version = 0
+
+    @property
+    def skills(self) -> list[str]:
+        """Skills in the order they first appeared (curves keep their colour)."""
+        return list(self._depth)
+
+    def __len__(self) -> int:
+        return min(self.total, self.capacity)
+
+    def clear(self) -> None:
+        self.__init__(self.capacity)
+
+    def append(self, at: float, depth: dict[str, int] | None,
+               wait_s: dict[str, float] | None = None) -> None:
+        """One sample; ``depth=None`` records a gap (data not live)."""
+        for skill in (depth or {}):
+            if skill not in self._depth:
+                self._depth[skill] = _Ring(self.capacity)
+                self._wait[skill] = _Ring(self.capacity)
+        cap = self.capacity
+        i = self.total % cap
+        self._times.buf[i] = self._times.buf[i + cap] = at
+        for skill, ring in self._depth.items():
+            if depth is None:
+                value = math.nan
+            else:
+                value = float(depth.get(skill, 0))
+            ring.buf[i] = ring.buf[i + cap] = value
+        for skill, ring in self._wait.items():
+            if depth is None:
+                value = math.nan
+            else:
+                value = float((wait_s or {}).get(skill, 0.0))
+            ring.buf[i] = ring.buf[i + cap] = value
+        self.total += 1
+        self.version += 1
+
+    def _window(self, ring: _Ring) -> np.ndarray:
+        n = len(self)
+        if n == 0:
+            return ring.buf[:0]
+        last = (self.total - 1) % self.capacity + self.capacity
+        return ring.buf[last - n + 1:last + 1]
+
+    def times(self) -> np.ndarray:
+        """Sample times, oldest first (a view: copy before keeping it)."""
+        return self._window(self._times)
+
+    def depth(self, skill: str) -> np.ndarray:
+        return self._window(self._depth[skill])
+
+    def wait(self, skill: str) -> np.ndarray:
+        return self._window(self._wait[skill])
+
+    def latest_depth(self, skill: str) -> float:
+        series = self.depth(skill)
+        return float(series[-1]) if len(series) else math.nan

@@ -1,0 +1,66 @@
+"""Helpers and fixtures for the console tests (imported by each test module).
+
+Not a conftest.py: ``tests/`` modules import helpers with ``from conftest
+import ...``, and a second conftest module of that name would shadow the root
+one. Fixtures here are pulled into a test module with ``from console_fixtures
+import ...``.
+"""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from broker import protocol as p
+from broker.mirror import Mirror
+
+#: every wait on the broker gives up after this (ms)
+DEADLINE_MS = 8_000
+NOW = 1_795_000_000.0
+
+_seq = itertools.count(1)
+
+
+def agent_spec(agent_id: str, skills=("pre_sales",), languages=("zh",), **kw) -> p.AgentSpec:
+    return p.AgentSpec(id=agent_id, skills={s: 3 for s in skills}, languages=list(languages),
+                       quality=kw.pop("quality", 95.0), **kw)
+
+
+def agent(agent_id: str, **kw) -> p.AgentRecord:
+    fields = dict(name=agent_id.upper(), group="g1", skills={"pre_sales": 3}, languages=["zh"],
+                  status="online", tier="gold",
+                  effective=p.Quotas(concurrent_cap=5, daily_grabs=300, continuous_hours=4.0,
+                                     break_minutes=15.0),
+                  service_since=NOW - 3600)
+    fields.update(kw)
+    return p.AgentRecord(id=agent_id, **fields)
+
+
+def inquiry(inquiry_id: str, **kw) -> p.InquiryRecord:
+    fields = dict(shop="s1", skill="pre_sales", arrived_at=NOW - 60, queued_at=NOW - 60)
+    fields.update(kw)
+    return p.InquiryRecord(id=inquiry_id, **fields)
+
+
+def event(record, kind: str | None = None, removed: bool = False, at: float = NOW) -> p.Event:
+    if kind is None:
+        kind = {p.InquiryRecord: "inquiry.updated", p.AgentRecord: "agent.updated",
+                p.Alert: "alert.raised", p.AuditEntry: "audit.entry",
+                p.FloorMetrics: "metrics.floor", p.CoverageRecord: "coverage.updated"}[type(record)]
+    return p.Event(seq=next(_seq), kind=kind, at=at, record=record, removed=removed)
+
+
+def snapshot(mirror: Mirror, *records) -> None:
+    mirror.reset(list(records), p.SnapshotEnd(re="x", epoch="e1", seq=next(_seq), streams={},
+                                              now=NOW, records=len(records)))
+
+
+@pytest.fixture
+def isolated_settings(tmp_path, qapp):
+    """QSettings go to tmp_path: a test never reads or writes the user's."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings().clear()
+    yield tmp_path / "settings"
+    QSettings().clear()
