@@ -1,0 +1,520 @@
+"""What the agent window shows, as plain Python (no Qt, no sockets).
+
+``AgentDeskState`` reads the link's ``Mirror`` (the broker's state as this
+client last heard it) and keeps, for one agent:
+
+* ``pool``: queued inquiries the agent is eligible for (the broker's own
+  ``rules.ineligible_rule``) and whose visibility delay has passed
+  (``queued_at + visibility_delay_s``), oldest first by ``arrived_at``;
+* ``mine``: the inquiries the agent holds, with SLA countdowns computed from
+  the shop's ``SlaPolicy``;
+* the grab in flight (at most one) and the last verdict.
+
+It decides nothing the broker decides: eligibility is used only to choose
+what to display, and a grab is always sent; the verdict says what happened.
+Both row lists are kept sorted and report row-level changes to a listener,
+which the Qt models turn into ``beginInsertRows``/``dataChanged`` (a reset
+only for a full snapshot).
+"""
+from __future__ import annotations
+
+import heapq
+import time
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol
+
+import msgspec
+
+from broker import protocol as p
+from broker.client import BrokerRefused, new_grab_id
+from broker.mirror import Mirror
+from broker.rules import ineligible_rule
+
+#: one grab attempt unanswered this long is sent again with the same grab_id
+GRAB_ATTEMPT_TIMEOUT_S = 2.0
+#: after this long without a verdict the window stops retrying and says so
+GRAB_GIVE_UP_S = 12.0
+#: SLA colour levels, worst last
+SLA_OK, SLA_WARN, SLA_BREACH = "ok", "warn", "breach"
+_LEVEL_RANK = {SLA_OK: 0, SLA_WARN: 1, SLA_BREACH: 2}
+
+#: the broker's refusal codes the window explains in its own words
+QUOTA_CODES = (p.ErrorCode.QUOTA_CONCURRENT, p.ErrorCode.QUOTA_DAILY, p.ErrorCode.QUOTA_HOURS)
+
+
+# --------------------------------------------------------------------------
+# Broker time
+# --------------------------------------------------------------------------
+
+class BrokerClock:
+    """The broker's clock as seen from here: local time plus the last offset heard.
+
+    Wait times and countdowns are differences of broker timestamps, so they
+    must be measured against the broker's "now", not ours (the two machines'
+    clocks may differ, and tests run the broker on a fake clock).
+    """
+
+    def __init__(self, local: Callable[[], float] = time.time):
+        self._local = local
+        self.offset_s = 0.0
+
+    def sync(self, broker_now: float) -> None:
+        if broker_now > 0:
+            self.offset_s = broker_now - self._local()
+
+    def now(self) -> float:
+        return self._local() + self.offset_s
+
+
+# --------------------------------------------------------------------------
+# SLA
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Countdown:
+    #: seconds left until the deadline (negative: overdue); None once met
+    remaining_s: float | None
+    level: str
+
+
+def sla_policy(shops: dict[str, p.ShopRecord], inq: p.InquiryRecord) -> p.SlaPolicy:
+    """The policy the broker applies: per-skill override, else the shop's."""
+    shop = shops.get(inq.shop)
+    if shop is None:
+        return p.SlaPolicy()
+    return shop.sla_by_skill.get(inq.skill, shop.sla)
+
+
+def sla_level(elapsed_s: float, limit_s: float, warn_pct: float, flags: Iterable[str] = (),
+              which: str = "first_response") -> str:
+    """Green until ``warn_pct`` of the limit, amber until the limit, red after.
+
+    A flag the broker has raised ("first_response.breach") wins over our
+    estimate, so a clock skew can only make the colour earlier, never hide one.
+    """
+    if elapsed_s >= limit_s:
+        level = SLA_BREACH
+    elif elapsed_s >= limit_s * warn_pct / 100.0:
+        level = SLA_WARN
+    else:
+        level = SLA_OK
+    for flag in flags:
+        name, _, raised = flag.partition(".")
+        if name == which and raised in _LEVEL_RANK and _LEVEL_RANK[raised] > _LEVEL_RANK[level]:
+            level = raised
+    return level
+
+
+def first_response_countdown(inq: p.InquiryRecord, sla: p.SlaPolicy, now: float) -> Countdown:
+    """Counted from ``arrived_at``, as the broker's timers are: the customer's wait."""
+    if inq.first_response_at is not None:
+        return Countdown(None, SLA_OK)
+    elapsed = now - inq.arrived_at
+    return Countdown(sla.first_response_s - elapsed,
+                     sla_level(elapsed, sla.first_response_s, sla.warn_pct, inq.sla, "first_response"))
+
+
+def resolution_countdown(inq: p.InquiryRecord, sla: p.SlaPolicy, now: float) -> Countdown:
+    elapsed = now - inq.arrived_at
+    return Countdown(sla.resolution_s - elapsed,
+                     sla_level(elapsed, sla.resolution_s, sla.warn_pct, inq.sla, "resolution"))
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss`` (``h:mm:ss`` from an hour), with a minus sign when overdue."""
+    sign = "-" if seconds < 0 else ""
+    total = int(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{sign}{minutes}:{secs:02d}"
+
+
+# --------------------------------------------------------------------------
+# The "Me" panel
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeView:
+    """The broker's numbers about this agent, ready to print."""
+
+    status: str
+    forced_break: bool
+    break_until: float | None
+    held: int
+    concurrent_cap: int | None
+    grabs_today: int
+    daily_grabs: int | None
+    #: seconds of the current stretch of continuous service; None when not serving
+    service_s: float | None
+    continuous_hours: float | None
+    tier: str
+    visibility_delay_s: float
+    name: str
+
+
+def me_view(agent: p.AgentRecord, now: float) -> MeView:
+    eff = agent.effective
+    serving = agent.status == "online" and agent.service_since is not None
+    return MeView(status=agent.status, forced_break=agent.forced_break, break_until=agent.break_until,
+                  held=agent.held, concurrent_cap=eff.concurrent_cap, grabs_today=agent.grabs_today,
+                  daily_grabs=eff.daily_grabs,
+                  service_s=max(0.0, now - agent.service_since) if serving else None,  # type: ignore[operator]
+                  continuous_hours=eff.continuous_hours, tier=agent.tier,
+                  visibility_delay_s=agent.visibility_delay_s, name=agent.name or agent.id)
+
+
+# --------------------------------------------------------------------------
+# Verdicts and the grab in flight
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VerdictView:
+    #: "won", "lost", "refused", or "failed" (no verdict could be had)
+    outcome: str
+    inquiry: str
+    code: str = ""
+    #: the broker's own sentence (or why no verdict came)
+    reason: str = ""
+    winner: str | None = None
+    winner_name: str = ""
+
+
+@dataclass
+class GrabInFlight:
+    grab_id: str
+    inquiry: str
+    started_mono: float
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class GrabStep:
+    """What the window does with a grab reply: show a verdict, or send again."""
+
+    verdict: VerdictView | None = None
+    retry: GrabInFlight | None = None
+
+
+# --------------------------------------------------------------------------
+# Sorted rows with row-level notifications
+# --------------------------------------------------------------------------
+
+class RowListener(Protocol):
+    def begin_insert(self, row: int) -> None: ...
+    def end_insert(self) -> None: ...
+    def begin_remove(self, row: int) -> None: ...
+    def end_remove(self) -> None: ...
+    def changed(self, row: int) -> None: ...
+    def begin_reset(self) -> None: ...
+    def end_reset(self) -> None: ...
+
+
+class RowList:
+    """Inquiry records kept sorted by ``key``; changes are reported per row."""
+
+    def __init__(self, key: Callable[[p.InquiryRecord], tuple]):
+        self._key = key
+        self.rows: list[p.InquiryRecord] = []
+        self._keys: list[tuple] = []
+        self._key_of: dict[str, tuple] = {}
+        self.listener: RowListener | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __contains__(self, inquiry_id: str) -> bool:
+        return inquiry_id in self._key_of
+
+    def ids(self) -> list[str]:
+        return [r.id for r in self.rows]
+
+    def row_of(self, inquiry_id: str) -> int | None:
+        key = self._key_of.get(inquiry_id)
+        return None if key is None else bisect_left(self._keys, key)
+
+    def get(self, inquiry_id: str) -> p.InquiryRecord | None:
+        row = self.row_of(inquiry_id)
+        return None if row is None else self.rows[row]
+
+    def upsert(self, record: p.InquiryRecord) -> bool:
+        """Insert or update; True if the record is new here."""
+        key = self._key(record)
+        old = self._key_of.get(record.id)
+        if old == key:
+            row = bisect_left(self._keys, key)
+            self.rows[row] = record
+            if self.listener:
+                self.listener.changed(row)
+            return False
+        if old is not None:
+            self.remove(record.id)
+        row = bisect_left(self._keys, key)
+        if self.listener:
+            self.listener.begin_insert(row)
+        self._keys.insert(row, key)
+        self.rows.insert(row, record)
+        self._key_of[record.id] = key
+        if self.listener:
+            self.listener.end_insert()
+        return old is None
+
+    def remove(self, inquiry_id: str) -> bool:
+        key = self._key_of.get(inquiry_id)
+        if key is None:
+            return False
+        row = bisect_left(self._keys, key)
+        if self.listener:
+            self.listener.begin_remove(row)
+        del self._keys[row]
+        del self.rows[row]
+        del self._key_of[inquiry_id]
+        if self.listener:
+            self.listener.end_remove()
+        return True
+
+    def replace(self, records: Iterable[p.InquiryRecord]) -> None:
+        if self.listener:
+            self.listener.begin_reset()
+        pairs = sorted(((self._key(r), r) for r in records), key=lambda kr: kr[0])
+        self._keys = [k for k, _ in pairs]
+        self.rows = [r for _, r in pairs]
+        self._key_of = {r.id: k for k, r in pairs}
+        if self.listener:
+            self.listener.end_reset()
+
+
+# --------------------------------------------------------------------------
+# The agent's desk
+# --------------------------------------------------------------------------
+
+def _pool_key(r: p.InquiryRecord) -> tuple:
+    return (r.arrived_at, r.id)
+
+
+class AgentDeskState:
+    """One agent's view of the floor, kept current from the mirror's events."""
+
+    def __init__(self, agent_id: str, clock: BrokerClock | None = None):
+        self.agent_id = agent_id
+        self.clock = clock or BrokerClock()
+        self.mirror = Mirror()
+        self.me: p.AgentRecord | None = None
+        self.pool = RowList(_pool_key)
+        #: mine is ordered like the pool: the customer who has waited longest first,
+        #: which is also the order of SLA deadlines (they count from arrived_at)
+        self.mine = RowList(_pool_key)
+        #: eligible but not yet visible: heap of (visible_at, inquiry id, queued_at)
+        self._later: list[tuple[float, str, float]] = []
+        #: inquiries a verdict said I won, until the mirror shows it: id -> queued_at
+        self._won: dict[str, float] = {}
+        #: inquiries a verdict said someone else took, until the mirror shows it
+        self._gone: dict[str, float] = {}
+        self.grab: GrabInFlight | None = None
+        self.verdict: VerdictView | None = None
+
+    # ------------------------------------------------------------------ reading the mirror
+
+    def reset(self, mirror: Mirror) -> None:
+        """Rebuild everything from a snapshot (or after my own definition changed)."""
+        self.mirror = mirror
+        self.clock.sync(mirror.broker_now)
+        self.me = mirror.agents.get(self.agent_id)
+        self._won = {k: v for k, v in self._won.items()
+                     if (r := mirror.inquiries.get(k)) is not None and r.queued_at == v and r.state == "queued"}
+        self._gone = {k: v for k, v in self._gone.items()
+                      if (r := mirror.inquiries.get(k)) is not None and r.queued_at == v and r.state == "queued"}
+        self._later = []
+        pool, mine = [], []
+        now = self.clock.now()
+        for inq in mirror.inquiries.values():
+            where = self._place(inq, now)
+            if where == "pool":
+                pool.append(inq)
+            elif where == "mine":
+                mine.append(self._as_mine(inq))
+            elif where == "later":
+                heapq.heappush(self._later, (self._visible_at(inq), inq.id, inq.queued_at))
+        self.pool.replace(pool)
+        self.mine.replace(mine)
+
+    def apply(self, events: Iterable[p.Event]) -> list[str]:
+        """Follow events the mirror has already applied; returns ids new to the pool."""
+        events = list(events)
+        if events:
+            # before placing anything: an inquiry queued at this event's time is visible now
+            self.clock.sync(max(e.at for e in events))
+        arrived: list[str] = []
+        rebuild = False
+        for event in events:
+            record = event.record
+            if isinstance(record, p.InquiryRecord):
+                # the mirror holds the latest version; the event's copy may be older
+                current = self.mirror.inquiries.get(record.id)
+                if current is None or event.removed:
+                    self._drop(record.id)
+                elif self._update(current) and event.kind != "inquiry.sla":
+                    arrived.append(current.id)
+            elif isinstance(record, p.AgentRecord) and record.id == self.agent_id:
+                before = self.me
+                self.me = self.mirror.agents.get(self.agent_id)
+                if before is None or self.me is None or _sees_differently(before, self.me):
+                    rebuild = True
+        if rebuild:
+            before_ids = set(self.pool.ids())
+            self.reset(self.mirror)
+            arrived = [i for i in self.pool.ids() if i not in before_ids]
+        return arrived
+
+    def tick(self) -> list[str]:
+        """Move inquiries whose visibility delay has passed into the pool."""
+        now = self.clock.now()
+        arrived = []
+        while self._later and self._later[0][0] <= now:
+            _, inquiry_id, queued_at = heapq.heappop(self._later)
+            inq = self.mirror.inquiries.get(inquiry_id)
+            if inq is not None and inq.queued_at == queued_at and self._place(inq, now) == "pool":
+                if self.pool.upsert(inq):
+                    arrived.append(inq.id)
+        return arrived
+
+    def _visible_at(self, inq: p.InquiryRecord) -> float:
+        delay = self.me.visibility_delay_s if self.me is not None else 0.0
+        return inq.queued_at + delay
+
+    def _place(self, inq: p.InquiryRecord, now: float) -> str:
+        """Where a record belongs here: "pool", "later", "mine" or "" (nowhere)."""
+        if inq.state == "held":
+            return "mine" if inq.owner == self.agent_id else ""
+        if inq.state != "queued" or self.me is None:
+            return ""
+        if self._won.get(inq.id) == inq.queued_at:
+            return "mine"
+        if self._gone.get(inq.id) == inq.queued_at:
+            return ""
+        if ineligible_rule(self.me, inq) is not None:
+            return ""
+        return "pool" if self._visible_at(inq) <= now else "later"
+
+    def _as_mine(self, inq: p.InquiryRecord) -> p.InquiryRecord:
+        if inq.state == "held":
+            return inq
+        # won by verdict, the event is not here yet: it is mine from the verdict on
+        return msgspec.structs.replace(inq, state="held", owner=self.agent_id,
+                                       taken_at=self.clock.now(), taken_by="grab")
+
+    def _update(self, inq: p.InquiryRecord) -> bool:
+        """Place one changed record; True if it just entered the pool."""
+        if inq.id in self._won and (inq.state != "queued" or inq.queued_at != self._won[inq.id]):
+            del self._won[inq.id]
+        if inq.id in self._gone and (inq.state != "queued" or inq.queued_at != self._gone[inq.id]):
+            del self._gone[inq.id]
+        where = self._place(inq, self.clock.now())
+        if where != "pool":
+            self.pool.remove(inq.id)
+        if where != "mine":
+            self.mine.remove(inq.id)
+        if where == "pool":
+            return self.pool.upsert(inq)
+        if where == "mine":
+            self.mine.upsert(self._as_mine(inq))
+        elif where == "later":
+            heapq.heappush(self._later, (self._visible_at(inq), inq.id, inq.queued_at))
+        return False
+
+    def _drop(self, inquiry_id: str) -> None:
+        self.pool.remove(inquiry_id)
+        self.mine.remove(inquiry_id)
+        self._won.pop(inquiry_id, None)
+        self._gone.pop(inquiry_id, None)
+
+    # ------------------------------------------------------------------ derived views
+
+    def oldest(self) -> str | None:
+        return self.pool.rows[0].id if self.pool.rows else None
+
+    def agent_name(self, agent_id: str | None) -> str:
+        if not agent_id:
+            return ""
+        agent = self.mirror.agents.get(agent_id)
+        return (agent.name or agent_id) if agent is not None else agent_id
+
+    def me_view(self) -> MeView | None:
+        return me_view(self.me, self.clock.now()) if self.me is not None else None
+
+    def wait_s(self, inq: p.InquiryRecord) -> float:
+        """The customer's wait so far: from ``arrived_at``, kept across releases."""
+        return max(0.0, self.clock.now() - inq.arrived_at)
+
+    def pool_sla(self, inq: p.InquiryRecord) -> Countdown:
+        return first_response_countdown(inq, sla_policy(self.mirror.shops, inq), self.clock.now())
+
+    def countdowns(self, inq: p.InquiryRecord) -> tuple[Countdown, Countdown]:
+        sla = sla_policy(self.mirror.shops, inq)
+        now = self.clock.now()
+        return first_response_countdown(inq, sla, now), resolution_countdown(inq, sla, now)
+
+    def colleagues(self, inquiry_id: str | None = None) -> list[p.AgentRecord]:
+        """Online agents one could transfer to (eligible for the inquiry, if given)."""
+        inq = self.mirror.inquiries.get(inquiry_id) if inquiry_id else None
+        out = []
+        for agent in self.mirror.agents.values():
+            if agent.id == self.agent_id or agent.status != "online":
+                continue
+            if inq is not None and ineligible_rule(agent, inq) is not None:
+                continue
+            out.append(agent)
+        return sorted(out, key=lambda a: (a.name or a.id, a.id))
+
+    # ------------------------------------------------------------------ grabbing
+
+    def begin_grab(self, inquiry_id: str, now_mono: float, grab_id: str | None = None) -> GrabInFlight | None:
+        """Start a grab, or None when one is already in flight (a double press)."""
+        if self.grab is not None:
+            return None
+        self.grab = GrabInFlight(grab_id or new_grab_id(), inquiry_id, now_mono)
+        return self.grab
+
+    def grab_reply(self, grab_id: str, result: object, now_mono: float) -> GrabStep | None:
+        """Digest the reply (or exception) to one attempt; None if it is stale."""
+        grab = self.grab
+        if grab is None or grab.grab_id != grab_id:
+            return None
+        if isinstance(result, p.Verdict):
+            return GrabStep(verdict=self.take_verdict(result))
+        if isinstance(result, (TimeoutError, ConnectionError)) \
+                and now_mono - grab.started_mono < GRAB_GIVE_UP_S:
+            # Grabs are idempotent per grab_id: asking again cannot win twice.
+            grab.attempts += 1
+            return GrabStep(retry=grab)
+        if isinstance(result, BrokerRefused):
+            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason)
+        else:
+            view = VerdictView("failed", grab.inquiry, "no-answer", str(result))
+        self.grab = None
+        self.verdict = view
+        return GrabStep(verdict=view)
+
+    def take_verdict(self, verdict: p.Verdict) -> VerdictView:
+        self.grab = None
+        inq = self.mirror.inquiries.get(verdict.inquiry)
+        if verdict.outcome == "won":
+            if inq is not None and inq.state == "queued":
+                self._won[inq.id] = inq.queued_at
+                self._update(inq)
+        elif verdict.outcome == "lost":
+            if inq is not None and inq.state == "queued":
+                self._gone[inq.id] = inq.queued_at
+                self._update(inq)
+        view = VerdictView(verdict.outcome, verdict.inquiry, verdict.code.value if verdict.code else "",
+                           verdict.reason, verdict.winner, self.agent_name(verdict.winner))
+        self.verdict = view
+        return view
+
+
+def _sees_differently(a: p.AgentRecord, b: p.AgentRecord) -> bool:
+    """Did a change to my record change which inquiries I may see?"""
+    return (a.skills != b.skills or a.languages != b.languages or a.channels != b.channels
+            or a.shops != b.shops or a.visibility_delay_s != b.visibility_delay_s)

@@ -1,0 +1,59 @@
+"""Agent-window fixtures: real broker on loopback, windows that clean up.
+
+Imported by the test modules (not a conftest.py: the top-level tests/conftest.py
+is imported as ``conftest`` and a second one would shadow it).
+
+Each window gets its own ``BrokerLink`` subscribed to the agent streams; the
+factory closes every window and stops every link before the broker stops.
+QSettings go to ``tmp_path`` so a test never reads or writes the user's.
+"""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from broker import protocol as p
+from supervisor.agentwin.window import AGENT_STREAMS, AgentWindow
+from supervisor.link import BrokerLink, LinkSettings
+
+#: every wait in these tests gives up after this (ms)
+DEADLINE_MS = 5_000
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, qapp):
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings().clear()
+    yield
+    QSettings().clear()
+
+
+@pytest.fixture
+def open_window(qtbot, start_broker):
+    """Factory: ``open_window(broker, agent_id, show=True, live=True)`` -> AgentWindow."""
+    made: list[tuple[AgentWindow, BrokerLink]] = []
+
+    def open_(broker, agent_id: str, *, show: bool = True, live: bool = True, **kw) -> AgentWindow:
+        settings = LinkSettings(command_endpoint=broker.server.command_endpoint,
+                                events_endpoint=broker.server.events_endpoint)
+        link = BrokerLink(settings, "agent", agent_id, streams=AGENT_STREAMS, name=f"test-{agent_id}")
+        window = AgentWindow(link, dialogs=False, **kw)
+        qtbot.addWidget(window)
+        made.append((window, link))
+        link.start()
+        if show:
+            window.show()
+        if live:
+            qtbot.waitUntil(lambda: link.live and window.desk.me is not None, timeout=DEADLINE_MS)
+        return window
+
+    yield open_
+    for window, link in made:
+        window.close()
+        link.stop()
+
+
+def submit(broker, *ids: str, skill: str = "pre_sales", **fields) -> None:
+    reply = broker.submit(*(p.NewInquiry(id=i, shop="s1", skill=skill, **fields) for i in ids))
+    assert reply.accepted == len(ids), reply.rejected

@@ -1,0 +1,244 @@
+"""The agent window against a real broker on loopback (offscreen)."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+
+from broker import protocol as p
+
+from conftest import FakeClock, agent_spec
+from agentfix import DEADLINE_MS, isolated_settings, open_window, submit  # noqa: F401 - fixtures
+
+
+def press_grab(window) -> None:
+    QTest.keyClick(window.pool_view, Qt.Key.Key_Space)
+
+
+def grabs_of(broker, inquiry_id: str) -> list[p.GrabAttempt]:
+    return broker.admin.call(p.QueryGrabs, inquiry=inquiry_id).attempts
+
+
+def floor(broker, *agents: p.AgentSpec) -> None:
+    broker.define(agents=list(agents))
+    broker.online(*(a.id for a in agents))
+
+
+def test_two_windows_race_one_wins_the_other_is_told_who(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1", name="Alice"), agent_spec("a2", name="Bob"))
+    w1, w2 = open_window(broker, "a1"), open_window(broker, "a2")
+    submit(broker, "q1")
+    qtbot.waitUntil(lambda: "q1" in w1.desk.pool and "q1" in w2.desk.pool, timeout=DEADLINE_MS)
+    shown = []
+    w1.verdict_shown.connect(lambda v: shown.append(("a1", v)))
+    w2.verdict_shown.connect(lambda v: shown.append(("a2", v)))
+    press_grab(w1)
+    press_grab(w2)
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=DEADLINE_MS)
+    outcomes = {who: v.outcome for who, v in shown}
+    assert sorted(outcomes.values()) == ["lost", "won"]
+    winner_id = next(who for who, o in outcomes.items() if o == "won")
+    winner, loser = (w1, w2) if winner_id == "a1" else (w2, w1)
+    assert "Won" in winner.banner.text()
+    winner_name = "Alice" if winner_id == "a1" else "Bob"
+    assert "Lost" in loser.banner.text() and winner_name in loser.banner.text()
+    assert loser.desk.verdict.winner == winner_id
+    qtbot.waitUntil(lambda: winner.desk.mine.ids() == ["q1"] and not loser.desk.pool.ids(),
+                    timeout=DEADLINE_MS)
+    assert len(grabs_of(broker, "q1")) == 2
+
+
+def _refused_by(window, qtbot, code: str):
+    shown = []
+    window.verdict_shown.connect(shown.append)
+    press_grab(window)
+    qtbot.waitUntil(lambda: bool(shown), timeout=DEADLINE_MS)
+    verdict = shown[-1]
+    assert verdict.outcome == "refused" and verdict.code == code, verdict
+    assert window.banner.text().startswith(window.refusal_words(code))
+    assert verdict.reason in window.banner.text()
+    return verdict
+
+
+def test_concurrent_cap_refusal_is_explained(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"))
+    broker.admin.call(p.SetQuotas, agent="a1", quotas=p.Quotas(concurrent_cap=1))
+    w = open_window(broker, "a1")
+    submit(broker, "q1", "q2")
+    qtbot.waitUntil(lambda: w.desk.pool.ids() == ["q1", "q2"], timeout=DEADLINE_MS)
+    w.grab_oldest()
+    qtbot.waitUntil(lambda: w.desk.mine.ids() == ["q1"] and w.desk.me.held == 1, timeout=DEADLINE_MS)
+    assert w.held_label.text() == "Held 1 / 1"
+    _refused_by(w, qtbot, "quota-concurrent")
+    assert "concurrent cap" in w.banner.text()
+
+
+def test_daily_quota_refusal_is_explained(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"))
+    broker.admin.call(p.SetQuotas, agent="a1", quotas=p.Quotas(daily_grabs=1))
+    w = open_window(broker, "a1")
+    submit(broker, "q1", "q2")
+    qtbot.waitUntil(lambda: len(w.desk.pool) == 2, timeout=DEADLINE_MS)
+    w.grab_oldest()
+    qtbot.waitUntil(lambda: w.desk.me.grabs_today == 1 and len(w.desk.pool) == 1, timeout=DEADLINE_MS)
+    assert w.grabs_label.text() == "Today 1 / 1"
+    _refused_by(w, qtbot, "quota-daily")
+
+
+def test_continuous_hours_refusal_and_forced_break(start_broker, open_window, qtbot):
+    clock = FakeClock()
+    # agents are never timed out here: the fake clock jumps hours at once
+    broker = start_broker(clock=clock, agent_timeout_s=10 * 86400.0)
+    broker.define()
+    floor(broker, agent_spec("a1", quotas=p.Quotas(continuous_hours=1.0, break_minutes=15.0)))
+    w = open_window(broker, "a1")
+    qtbot.waitUntil(lambda: w.desk.me.service_since is not None, timeout=DEADLINE_MS)
+    assert w.service_label.text().endswith("/ 1 h")
+    clock.advance(3600.0 + 1)
+    qtbot.waitUntil(lambda: w.desk.me.forced_break, timeout=DEADLINE_MS)
+    assert w.break_label.isVisible() and "Forced break until" in w.break_label.text()
+    assert w.status_combo.currentData() == "break"
+    submit(broker, "q1")
+    qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
+    verdict = _refused_by(w, qtbot, "quota-hours")
+    assert "forced break" in verdict.reason
+
+
+def test_an_inquiry_i_may_not_take_never_enters_my_pool(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1", skills=("pre_sales",), languages=("zh",)))
+    w = open_window(broker, "a1")
+    ever_seen: set[str] = set()
+
+    def record_rows(_parent, first, last):
+        ever_seen.update(w.pool_model.inquiry_at(r).id for r in range(first, last + 1))
+
+    w.pool_model.rowsInserted.connect(record_rows)
+    submit(broker, "other-skill", skill="after_sales")
+    submit(broker, "other-language", language="en")
+    submit(broker, "fits")
+    qtbot.waitUntil(lambda: "fits" in w.desk.pool, timeout=DEADLINE_MS)
+    assert {"other-skill", "other-language"} <= set(w.link.mirror.inquiries)
+    assert ever_seen == {"fits"}
+    assert w.desk.pool.ids() == ["fits"]
+
+
+def test_a_double_press_sends_one_grab(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1")
+    submit(broker, "q1", "q2")
+    qtbot.waitUntil(lambda: len(w.desk.pool) == 2, timeout=DEADLINE_MS)
+    shown = []
+    w.verdict_shown.connect(shown.append)
+    press_grab(w)
+    assert not w.grab_button.isEnabled(), "grabbing stays disabled while a grab is in flight"
+    press_grab(w)
+    QTest.keyClick(w, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    w.grab_button.click()
+    qtbot.waitUntil(lambda: bool(shown), timeout=DEADLINE_MS)
+    assert [v.outcome for v in shown] == ["won"]
+    assert len(grabs_of(broker, "q1")) == 1
+    assert broker.admin.call(p.QueryGrabs, inquiry="q1").winner == "a1"
+    assert w.desk.pool.ids() == ["q2"]
+    assert broker.server.service.counters["grab.won"] == 1
+    assert sum(v for k, v in broker.server.service.counters.items() if k.startswith("grab.")) == 1
+
+
+def test_release_puts_it_back_in_the_other_pool_with_its_original_wait(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"), agent_spec("a2"))
+    w1, w2 = open_window(broker, "a1"), open_window(broker, "a2")
+    arrived = broker.core.clock() - 125.0  # the customer has waited two minutes already
+    submit(broker, "q1", arrived_at=arrived)
+    qtbot.waitUntil(lambda: "q1" in w1.desk.pool and "q1" in w2.desk.pool, timeout=DEADLINE_MS)
+    w1.grab("q1")
+    qtbot.waitUntil(lambda: w1.desk.mine.ids() == ["q1"] and not w2.desk.pool.ids(), timeout=DEADLINE_MS)
+    w1.mine_view.selectRow(0)
+    assert w1.release_button.isEnabled()
+    w1.release_button.click()
+    qtbot.waitUntil(lambda: "q1" in w2.desk.pool, timeout=DEADLINE_MS)
+    back = w2.desk.pool.get("q1")
+    assert back.arrived_at == arrived
+    assert back.queued_at > arrived
+    wait_text = w2.pool_model.data(w2.pool_model.index(0, w2.pool_model.WAIT))
+    minutes, seconds = wait_text.split(":")
+    assert int(minutes) * 60 + int(seconds) >= 125
+    assert not w1.desk.mine.ids()
+
+
+def test_first_response_resolve_and_transfer(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"), agent_spec("a2", name="Bob"))
+    w1, w2 = open_window(broker, "a1"), open_window(broker, "a2")
+    submit(broker, "q1", "q2")
+    qtbot.waitUntil(lambda: len(w1.desk.pool) == 2, timeout=DEADLINE_MS)
+    for inquiry in ("q1", "q2"):
+        w1.grab(inquiry)
+        qtbot.waitUntil(lambda i=inquiry: i in w1.desk.mine and w1.desk.grab is None, timeout=DEADLINE_MS)
+    w1.mine_view.selectRow(w1.desk.mine.row_of("q1"))
+    w1.respond_selected()
+    qtbot.waitUntil(lambda: w1.desk.mine.get("q1").first_response_at is not None, timeout=DEADLINE_MS)
+    row = w1.desk.mine.row_of("q1")
+    assert w1.mine_model.data(w1.mine_model.index(row, w1.mine_model.FIRST_RESPONSE)) == "✓ replied"
+    assert [a.id for a in w1.desk.colleagues("q2")] == ["a2"]
+    w1.transfer("q2", "a2")
+    qtbot.waitUntil(lambda: w2.desk.mine.ids() == ["q2"] and "q2" not in w1.desk.mine, timeout=DEADLINE_MS)
+    w1.mine_view.selectRow(w1.desk.mine.row_of("q1"))
+    w1.satisfaction_combo.setCurrentIndex(w1.satisfaction_combo.findData(4))
+    w1.resolve_selected()
+    qtbot.waitUntil(lambda: not w1.desk.mine.ids(), timeout=DEADLINE_MS)
+    assert "Resolved q1" in w1.statusBar().currentMessage()
+
+
+def test_a_refused_identity_is_shown(broker, open_window, qtbot):
+    w = open_window(broker, "ghost", live=False)
+    with qtbot.waitSignal(w.identity_refused, timeout=DEADLINE_MS) as blocker:
+        pass
+    assert "ghost" in blocker.args[0]
+    assert "does not accept agent ghost" in w.banner.text()
+    assert not w.grab_button.isEnabled()
+
+
+def test_status_selector_sets_my_status(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1")
+    w.status_combo.setCurrentIndex(w.status_combo.findData("away"))
+    w.status_combo.activated.emit(w.status_combo.currentIndex())
+    qtbot.waitUntil(lambda: w.desk.me.status == "away", timeout=DEADLINE_MS)
+    assert w.pool_hint.isVisible()
+
+
+def test_the_window_goes_online_when_opened(broker, open_window, qtbot):
+    broker.define(agents=[agent_spec("a1")])
+    w = open_window(broker, "a1")
+    qtbot.waitUntil(lambda: w.desk.me.status == "online", timeout=DEADLINE_MS)
+
+
+def test_arrivals_in_the_background_raise_attention_unless_muted(broker, open_window, qtbot, monkeypatch):
+    from supervisor.agentwin import attention
+
+    beeps = []
+    monkeypatch.setattr(attention.QApplication, "beep", staticmethod(lambda: beeps.append(1)))
+    monkeypatch.setattr(attention, "MIN_INTERVAL_S", 0.0)
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1", show=False)  # never shown: never the active window
+    assert not w.attention.has_tray or w.attention.tray is not None
+    with qtbot.waitSignal(w.attention_raised, timeout=DEADLINE_MS) as blocker:
+        submit(broker, "q1")
+    assert blocker.args[0] == ["q1"]
+    assert w.attention.count == 1 and len(beeps) == (0 if w.attention._sound else 1)
+    w.mute_action.setChecked(True)
+    with qtbot.waitSignal(w.attention_raised, timeout=DEADLINE_MS):
+        submit(broker, "q2")
+    assert w.attention.count == 2 and len(beeps) <= 1
+
+
+def test_place_and_toggles_are_remembered(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1")
+    w.resize(500, 700)
+    w.on_top_action.setChecked(True)
+    assert w.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
+    w.mute_action.setChecked(True)
+    w.close()
+    assert QSettings().value("agent/stay_on_top", type=bool)
+    again = open_window(broker, "a1")
+    assert again.size().width() == 500 and again.size().height() == 700
+    assert again.mute_action.isChecked() and again.attention.muted
+    assert again.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
