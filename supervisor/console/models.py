@@ -1,0 +1,822 @@
+"""Qt item models over the console state.
+
+``RowModel`` mirrors a ``rows.TableState``: on each refresh tick ``flush``
+replays the state's row operations (``beginInsertRows``/``beginRemoveRows``,
+coalesced into ranges), a layout change when the order changed, and one
+``dataChanged`` per run of changed rows. A model reset happens only when a
+snapshot replaced everything. Views never sort through a proxy: clicking a
+header asks the state to sort once (``sort``).
+
+Values shown are the broker's (the mirror's records). A quota edit does not
+change them: ``setData`` asks for the change (``quota_edit_requested``), the
+cell shows the request in italics until the broker's answer arrives, and a
+refusal leaves the broker's value where it was.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from PySide6.QtCore import (QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QObject,
+                            Qt, Signal)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from broker import protocol as p
+from supervisor.console.rows import TableState, diff_rows
+from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
+                                      on_break, sla_rank)
+
+#: drag-and-drop payload: a JSON list of inquiry ids
+INQUIRY_MIME = "application/x-grabdesk-inquiry"
+
+KeyRole = Qt.ItemDataRole.UserRole + 1       #: the record's id (agent, inquiry, alert...)
+FractionRole = Qt.ItemDataRole.UserRole + 2  #: use against a limit, for the bar delegate
+PendingRole = Qt.ItemDataRole.UserRole + 3   #: a quota change awaits the broker's answer
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_EDIT = Qt.ItemDataRole.EditRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_FONT = Qt.ItemDataRole.FontRole
+
+STALE_FG = QBrush(QColor("#9aa0a6"))
+OFFLINE_FG = QBrush(QColor("#80868b"))
+AT_CAP_BG = QBrush(QColor("#fde2c0"))
+BREAK_BG = QBrush(QColor("#d7e6fb"))
+WARN_BG = QBrush(QColor("#fff1c2"))
+BREACH_BG = QBrush(QColor("#f8c9c5"))
+INFO_BG = QBrush(QColor("#e8f0fe"))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_CENTER = int(Qt.AlignmentFlag.AlignCenter)
+_ITALIC = QFont()
+_ITALIC.setItalic(True)
+
+#: editable agent columns -> the quota they edit
+QUOTA_OF_COLUMN = {"load": "concurrent_cap", "grabs": "daily_grabs", "service": "continuous_hours"}
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """m:ss below an hour, h:mm:ss above."""
+    if seconds is None:
+        return "–"
+    seconds = int(max(0.0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def fmt_clock(ts: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def fmt_limit(value) -> str:
+    if value is None:
+        return "∞"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class Words(QObject):
+    """Translated words shared by the models (status names, SLA flags, alert kinds)."""
+
+    def status(self, status: str) -> str:
+        return {"online": self.tr("online"), "away": self.tr("away"), "break": self.tr("break"),
+                "offline": self.tr("offline")}.get(status, status)
+
+    def state(self, state: str) -> str:
+        return {"queued": self.tr("queued"), "held": self.tr("held")}.get(state, state)
+
+    def sla_flag(self, flag: str) -> str:
+        return {
+            "first_response.warn": self.tr("first response at risk"),
+            "first_response.breach": self.tr("first response breached"),
+            "resolution.warn": self.tr("resolution at risk"),
+            "resolution.breach": self.tr("resolution breached"),
+        }.get(flag, flag)
+
+    def severity(self, severity: str) -> str:
+        return {"info": self.tr("info"), "warning": self.tr("warning"),
+                "critical": self.tr("critical")}.get(severity, severity)
+
+    def alert_kind(self, kind: str) -> str:
+        return {
+            "sla.warn": self.tr("SLA at risk"), "sla.breach": self.tr("SLA breached"),
+            "silent_grab": self.tr("silent after grab"), "uneven_grabbing": self.tr("uneven grabbing"),
+            "coverage_gap": self.tr("coverage gap"),
+        }.get(kind, kind)
+
+    def hint(self, rule: str, sentence: str, agent: p.AgentRecord, inquiry: p.InquiryRecord) -> str:
+        """The eligibility hint in the user's language (the broker's sentence as fallback)."""
+        texts = {
+            "shop": self.tr("%1 does not serve shop %2").replace("%2", inquiry.shop),
+            "skill": self.tr("%1 lacks skill %2").replace("%2", inquiry.skill),
+            "language": self.tr("%1 does not handle language %2").replace("%2", inquiry.language),
+            "channel": self.tr("%1 does not handle channel %2").replace("%2", inquiry.channel),
+            "owner": self.tr("%1 already holds %2").replace("%2", inquiry.id),
+            "status": self.tr("%1 is %2, not online").replace("%2", self.status(agent.status)),
+            "cap": self.tr("%1 is at the concurrent cap (%2)").replace(
+                "%2", fmt_limit(agent.effective.concurrent_cap)),
+        }
+        text = texts.get(rule)
+        return text.replace("%1", agent.id) if text else sentence
+
+
+_words: Words | None = None
+
+
+def words() -> Words:
+    global _words
+    if _words is None:
+        _words = Words()
+    return _words
+
+
+# ---------------------------------------------------------------------- base
+
+class RowModel(QAbstractTableModel):
+    """A table over a ``TableState``; call ``flush`` on every refresh tick."""
+
+    def __init__(self, table: TableState, columns: list[str], parent: QObject | None = None):
+        super().__init__(parent)
+        self.table = table
+        self.columns = columns
+        table.take()  # what happened before this model existed is in its first rows
+        self._rows: list = list(table.rows)
+        self.stale = False
+        self._titles: list[str] = []
+        self.retranslate()
+
+    # --- to override
+    def titles(self) -> list[str]:
+        return list(self.columns)
+
+    def cell(self, record, column: str, role: int) -> Any:
+        return None
+
+    # --- Qt model interface
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation, role=_DISPLAY):
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY \
+                and 0 <= section < len(self._titles):
+            return self._titles[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = _DISPLAY):
+        if not index.isValid():
+            return None
+        row = index.row()
+        if row >= len(self._rows):
+            return None
+        key = self._rows[row]
+        if role == KeyRole:
+            return key
+        record = self.table.records.get(key)
+        if record is None:
+            return None
+        if role == _FOREGROUND and self.stale:
+            return STALE_FG
+        return self.cell(record, self.columns[index.column()], role)
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """One sort on request (a header click); hot columns re-sort at most every few seconds."""
+        name = self.columns[column] if 0 <= column < len(self.columns) else None
+        if name not in self.table.sort_keys:
+            return
+        self.table.sort(name, order == Qt.SortOrder.DescendingOrder, time.monotonic())
+        self.flush()
+
+    # --- helpers
+    def key_at(self, row: int):
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def record_at(self, row: int):
+        key = self.key_at(row)
+        return None if key is None else self.table.records.get(key)
+
+    def row_of(self, key) -> int | None:
+        return self.table.position(key)
+
+    def column_of(self, name: str) -> int:
+        return self.columns.index(name)
+
+    def retranslate(self) -> None:
+        self._titles = self.titles()
+        if self.columns:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
+        self._all_changed()
+
+    def set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self._all_changed()
+
+    def refresh_columns(self, names: list[str]) -> None:
+        """Columns whose text depends on the time (waits, service): one signal each."""
+        if not self._rows:
+            return
+        last = len(self._rows) - 1
+        for name in names:
+            col = self.columns.index(name)
+            self.dataChanged.emit(self.index(0, col), self.index(last, col), [_DISPLAY])
+
+    def _all_changed(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.columns) - 1))
+
+    # --- replaying the state's changes
+    def flush(self) -> int:
+        """Apply what changed in the state since the last flush; returns rows touched."""
+        ops, dirty = self.table.take()
+        touched = 0
+        synced = False
+        run_kind = None
+        run_start = 0
+        run_keys: list = []
+
+        def close_run():
+            nonlocal run_kind, run_keys
+            if run_kind == "insert":
+                self.beginInsertRows(QModelIndex(), run_start, run_start + len(run_keys) - 1)
+                self._rows[run_start:run_start] = run_keys
+                self.endInsertRows()
+            elif run_kind == "remove":
+                self.beginRemoveRows(QModelIndex(), run_start, run_start + len(run_keys) - 1)
+                del self._rows[run_start:run_start + len(run_keys)]
+                self.endRemoveRows()
+            run_kind, run_keys = None, []
+
+        for op in ops:
+            kind = op[0]
+            if kind == "reset":
+                close_run()
+                self.beginResetModel()
+                self._rows = list(self.table.rows)
+                self.endResetModel()
+                return len(self._rows)
+            if kind == "sync":
+                close_run()
+                self._sync()
+                synced = True
+                continue
+            row, key = op[1], op[2]
+            if kind == "insert":
+                if run_kind == "insert" and row == run_start + len(run_keys):
+                    run_keys.append(key)
+                    continue
+                close_run()
+                run_kind, run_start, run_keys = "insert", row, [key]
+            else:  # remove
+                if run_kind == "remove" and row == run_start:
+                    run_keys.append(key)
+                    continue
+                if run_kind == "remove" and row == run_start - 1:
+                    run_start = row
+                    run_keys.insert(0, key)
+                    continue
+                close_run()
+                run_kind, run_start, run_keys = "remove", row, [key]
+            touched += 1
+        close_run()
+        if synced:
+            self._all_changed()
+            return len(self._rows)
+        if dirty:
+            rows = sorted(r for r in (self.table.position(k) for k in dirty) if r is not None)
+            last_col = len(self.columns) - 1
+            start = prev = None
+            for r in rows:
+                if start is None:
+                    start = prev = r
+                elif r == prev + 1:
+                    prev = r
+                else:
+                    self.dataChanged.emit(self.index(start, 0), self.index(prev, last_col))
+                    start = prev = r
+            if start is not None:
+                self.dataChanged.emit(self.index(start, 0), self.index(prev, last_col))
+            touched += len(rows)
+        return touched
+
+    def _sync(self) -> None:
+        removals, order, insertions = diff_rows(self._rows, self.table.rows)
+        for first, last in removals:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first:last + 1]
+            self.endRemoveRows()
+        if order is not None:
+            self.layoutAboutToBeChanged.emit()
+            old = self._rows
+            new_pos = {k: i for i, k in enumerate(order)}
+            persistent = self.persistentIndexList()
+            self._rows = list(order)
+            moved = [self.index(new_pos[old[ix.row()]], ix.column()) if ix.isValid() else ix
+                     for ix in persistent]
+            self.changePersistentIndexList(persistent, moved)
+            self.layoutChanged.emit()
+        for row, keys in insertions:
+            self.beginInsertRows(QModelIndex(), row, row + len(keys) - 1)
+            self._rows[row:row] = keys
+            self.endInsertRows()
+
+
+# ---------------------------------------------------------------------- agents
+
+class AgentModel(RowModel):
+    """Per-agent load: status, held / cap, grabs today / daily quota, service time, tier."""
+
+    COLUMNS = ["agent", "name", "group", "status", "tier", "load", "grabs", "service", "sla", "skills"]
+    #: (agent id, quota field, requested value)
+    quota_edit_requested = Signal(str, str, object)
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        self.state = state
+        super().__init__(state.agents, list(self.COLUMNS), parent)
+
+    def titles(self) -> list[str]:
+        return [self.tr("Agent"), self.tr("Name"), self.tr("Group"), self.tr("Status"), self.tr("Tier"),
+                self.tr("Held / cap"), self.tr("Grabs today / quota"), self.tr("Service / limit"),
+                self.tr("SLA met"), self.tr("Skills")]
+
+    def flags(self, index: QModelIndex):
+        base = super().flags(index) | Qt.ItemFlag.ItemIsDropEnabled
+        if index.isValid() and not self.stale and self.columns[index.column()] in QUOTA_OF_COLUMN:
+            base |= Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def cell(self, a: p.AgentRecord, column: str, role: int):
+        eff = a.effective
+        if role == _DISPLAY:
+            if column == "agent":
+                return a.id
+            if column == "name":
+                return a.name
+            if column == "group":
+                group = self.state.mirror.groups.get(a.group)
+                return group.name if group is not None and group.name else a.group
+            if column == "status":
+                text = words().status(a.status)
+                if a.forced_break and a.break_until:
+                    text += " " + self.tr("until %1").replace(
+                        "%1", time.strftime("%H:%M", time.localtime(a.break_until)))
+                return text
+            if column == "tier":
+                return a.tier
+            if column == "load":
+                return self._with_pending(a.id, "concurrent_cap", f"{a.held} / {fmt_limit(eff.concurrent_cap)}")
+            if column == "grabs":
+                return self._with_pending(a.id, "daily_grabs", f"{a.grabs_today} / {fmt_limit(eff.daily_grabs)}")
+            if column == "service":
+                served = continuous_service_s(a, self.state.clock())
+                limit = eff.continuous_hours
+                text = f"{fmt_duration(served)} / {fmt_limit(limit)} h" if limit is not None \
+                    else fmt_duration(served)
+                return self._with_pending(a.id, "continuous_hours", text)
+            if column == "sla":
+                met = self.state.sla_met(a.id)
+                return f"{100 * met[0] / met[1]:.0f} % ({met[0]}/{met[1]})" if met else "–"
+            if column == "skills":
+                return ", ".join(f"{s} {lvl}" for s, lvl in sorted(a.skills.items()))
+            return None
+        if role == _EDIT:
+            quota = QUOTA_OF_COLUMN.get(column)
+            return None if quota is None else getattr(eff, quota)
+        if role == FractionRole:
+            if column == "load":
+                return fraction(a.held, eff.concurrent_cap)
+            if column == "grabs":
+                return fraction(a.grabs_today, eff.daily_grabs)
+            if column == "service":
+                served = continuous_service_s(a, self.state.clock())
+                return None if served is None or not eff.continuous_hours \
+                    else fraction(served, eff.continuous_hours * 3600.0)
+            return None
+        if role == PendingRole:
+            quota = QUOTA_OF_COLUMN.get(column)
+            return quota is not None and (a.id, quota) in self.state.pending
+        if role == _BACKGROUND:
+            if on_break(a):
+                return BREAK_BG
+            if a.status == "online" and at_cap(a):
+                return AT_CAP_BG
+            return None
+        if role == _FOREGROUND:
+            return OFFLINE_FG if a.status == "offline" else None
+        if role == _FONT:
+            quota = QUOTA_OF_COLUMN.get(column)
+            return _ITALIC if quota is not None and (a.id, quota) in self.state.pending else None
+        if role == _ALIGN:
+            return _CENTER if column in ("load", "grabs", "service", "sla") else None
+        if role == _TOOLTIP:
+            return self._tooltip(a, column)
+        return None
+
+    def _with_pending(self, agent_id: str, quota: str, text: str) -> str:
+        pending = self.state.pending.get((agent_id, quota))
+        return text if pending is None else f"{text} → {fmt_limit(pending)}…"
+
+    def _tooltip(self, a: p.AgentRecord, column: str) -> str | None:
+        eff = a.effective
+        if column == "status" and on_break(a):
+            if a.forced_break and a.break_until:
+                return self.tr("Forced break after %1 h of continuous service, until %2").replace(
+                    "%1", fmt_limit(eff.continuous_hours)).replace("%2", fmt_clock(a.break_until))
+            return self.tr("On a break")
+        if column == "load":
+            tip = self.tr("Holds %1 inquiries; concurrent cap %2. Double-click or F2 to change the cap.")
+            return tip.replace("%1", str(a.held)).replace("%2", fmt_limit(eff.concurrent_cap))
+        if column == "grabs":
+            tip = self.tr("%1 grabs today; daily quota %2. Double-click or F2 to change the quota.")
+            return tip.replace("%1", str(a.grabs_today)).replace("%2", fmt_limit(eff.daily_grabs))
+        if column == "service":
+            tip = self.tr("Continuous service; a break of %1 min is forced after %2 h. "
+                          "Double-click or F2 to change the limit.")
+            return tip.replace("%1", fmt_limit(eff.break_minutes)).replace("%2", fmt_limit(eff.continuous_hours))
+        if column == "sla":
+            return self.tr("Share of the inquiries this agent resolved, while this console watched, "
+                           "without an SLA breach")
+        return None
+
+    def setData(self, index: QModelIndex, value, role=_EDIT) -> bool:
+        """Ask the broker for the change; the cell keeps showing the broker's value."""
+        if role != _EDIT or not index.isValid() or self.stale:
+            return False
+        quota = QUOTA_OF_COLUMN.get(self.columns[index.column()])
+        agent_id = self.key_at(index.row())
+        if quota is None or agent_id is None:
+            return False
+        self.quota_edit_requested.emit(agent_id, quota, value)
+        return True
+
+
+# ---------------------------------------------------------------------- inquiries
+
+class InquiryModel(RowModel):
+    """Open inquiries (queued and held), longest wait first; a drag source for reassignment."""
+
+    COLUMNS = ["inquiry", "state", "skill", "shop", "language", "channel", "priority", "waiting",
+               "owner", "sla"]
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        self.state = state
+        super().__init__(state.inquiries, list(self.COLUMNS), parent)
+        self._warn_s, self._breach_s = state.sla_thresholds_s()
+
+    def titles(self) -> list[str]:
+        return [self.tr("Inquiry"), self.tr("State"), self.tr("Skill"), self.tr("Shop"),
+                self.tr("Language"), self.tr("Channel"), self.tr("Priority"), self.tr("Waiting"),
+                self.tr("Owner"), self.tr("SLA")]
+
+    def update_thresholds(self) -> None:
+        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
+
+    def flags(self, index: QModelIndex):
+        base = super().flags(index)
+        if index.isValid():
+            base |= Qt.ItemFlag.ItemIsDragEnabled
+        return base
+
+    def cell(self, i: p.InquiryRecord, column: str, role: int):
+        if role == _DISPLAY:
+            if column == "inquiry":
+                return i.id
+            if column == "state":
+                return words().state(i.state)
+            if column == "waiting":
+                return fmt_duration(self.state.clock() - i.arrived_at)
+            if column == "owner":
+                return i.owner or ""
+            if column == "sla":
+                return ", ".join(words().sla_flag(f) for f in i.sla)
+            if column == "priority":
+                return i.priority
+            return getattr(i, column)
+        if role == _BACKGROUND:
+            if column in ("waiting", "sla"):
+                rank = sla_rank(i)
+                if rank == 0 and i.first_response_at is None:
+                    waited = self.state.clock() - i.arrived_at
+                    rank = 2 if waited >= self._breach_s else 1 if waited >= self._warn_s else 0
+                return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
+            return None
+        if role == _ALIGN:
+            return _RIGHT if column in ("waiting", "priority") else None
+        if role == _TOOLTIP and column == "inquiry":
+            return self.tr("Drag onto an agent to reassign; double-click for the reassign dialog")
+        return None
+
+    def supportedDragActions(self):
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [INQUIRY_MIME]
+
+    def mimeData(self, indexes) -> QMimeData:
+        seen: dict[str, None] = {}
+        for ix in sorted(indexes, key=lambda ix: ix.row()):
+            key = self.key_at(ix.row())
+            if key is not None:
+                seen[key] = None
+        mime = QMimeData()
+        mime.setData(INQUIRY_MIME, QByteArray(json.dumps(list(seen)).encode()))
+        mime.setText("\n".join(seen))
+        return mime
+
+
+def inquiry_ids(mime: QMimeData) -> list[str]:
+    """The inquiry ids a drag carries (empty if it carries none)."""
+    if not mime.hasFormat(INQUIRY_MIME):
+        return []
+    try:
+        ids = json.loads(bytes(mime.data(INQUIRY_MIME)).decode())
+    except (ValueError, UnicodeDecodeError):
+        return []
+    return [str(i) for i in ids] if isinstance(ids, list) else []
+
+
+# ---------------------------------------------------------------------- alerts and audit
+
+class AlertModel(RowModel):
+    """Alerts newest first; each links to an inquiry, an agent, a group or a skill."""
+
+    COLUMNS = ["time", "severity", "kind", "text", "link"]
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        self.state = state
+        super().__init__(state.alerts, list(self.COLUMNS), parent)
+
+    def titles(self) -> list[str]:
+        return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("What happened"),
+                self.tr("Link")]
+
+    def cell(self, a: p.Alert, column: str, role: int):
+        if role == _DISPLAY:
+            if column == "time":
+                return fmt_clock(a.at)
+            if column == "severity":
+                return words().severity(a.severity)
+            if column == "kind":
+                return words().alert_kind(a.kind)
+            if column == "text":
+                return a.text
+            if column == "link":
+                return a.inquiry or a.agent or a.group or a.skill or ""
+        if role == _BACKGROUND and column == "severity":
+            return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
+        if role == _TOOLTIP:
+            return self.tr("Double-click to show the inquiry or agent")
+        return None
+
+
+class AuditModel(RowModel):
+    """Supervisor and admin actions, and refusals, newest first."""
+
+    COLUMNS = ["time", "actor", "role", "kind", "subject", "result", "reason"]
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        self.state = state
+        super().__init__(state.audit, list(self.COLUMNS), parent)
+
+    def titles(self) -> list[str]:
+        return [self.tr("Time"), self.tr("Who"), self.tr("Role"), self.tr("Action"), self.tr("Subject"),
+                self.tr("Result"), self.tr("Reason")]
+
+    def cell(self, e: p.AuditEntry, column: str, role: int):
+        if role == _DISPLAY:
+            if column == "time":
+                return time.strftime("%m-%d %H:%M:%S", time.localtime(e.at))
+            if column == "result":
+                return self.tr("done") if e.ok else self.tr("refused")
+            return getattr(e, column)
+        if role == _BACKGROUND and column == "result" and not e.ok:
+            return BREACH_BG
+        return None
+
+
+# ---------------------------------------------------------------------- small tables
+
+class QueueNowModel(QAbstractTableModel):
+    """Per skill: queued now, the longest wait and which inquiry it is."""
+
+    COLUMNS = ["skill", "queued", "longest", "inquiry"]
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self._skills: list[str] = []
+        self._waits: dict[str, tuple[str, float]] = {}
+        self.stale = False
+        self._titles = self.titles()
+
+    def titles(self) -> list[str]:
+        return [self.tr("Skill"), self.tr("Queued"), self.tr("Longest wait"), self.tr("Inquiry")]
+
+    def retranslate(self) -> None:
+        self._titles = self.titles()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._skills)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=_DISPLAY):
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY and 0 <= section < len(self._titles):
+            return self._titles[section]
+        return None
+
+    def refresh(self, now: float, stale: bool) -> None:
+        self.stale = stale
+        self._waits = self.state.longest_waits(now)
+        skills = list(self.state.skills)
+        if len(skills) > len(self._skills):  # skills are only ever added
+            self.beginInsertRows(QModelIndex(), len(self._skills), len(skills) - 1)
+            self._skills = skills
+            self.endInsertRows()
+        if self._skills:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._skills) - 1, len(self.COLUMNS) - 1))
+
+    def data(self, index: QModelIndex, role: int = _DISPLAY):
+        if not index.isValid() or index.row() >= len(self._skills):
+            return None
+        skill = self._skills[index.row()]
+        column = self.COLUMNS[index.column()]
+        wait = self._waits.get(skill)
+        if role == _DISPLAY:
+            if column == "skill":
+                return skill
+            if column == "queued":
+                return self.state.queue.depth.get(skill, 0)
+            if column == "longest":
+                return fmt_duration(wait[1]) if wait else "–"
+            if column == "inquiry":
+                return wait[0] if wait else ""
+        if role == KeyRole:
+            return wait[0] if wait else None
+        if role == _FOREGROUND and self.stale:
+            return STALE_FG
+        if role == _ALIGN and column in ("queued", "longest"):
+            return _RIGHT
+        if role == _BACKGROUND and column == "longest" and wait:
+            warn_s, breach_s = self.state.sla_thresholds_s()
+            return BREACH_BG if wait[1] >= breach_s else WARN_BG if wait[1] >= warn_s else None
+        return None
+
+
+def gap_brush(gap: int, required: int) -> QBrush:
+    """Red, deeper the larger the shortage; pale yellow at exactly enough; green above."""
+    if gap < 0:
+        share = min(1.0, -gap / max(1, required))
+        lightness = int(225 - 110 * share)
+        return QBrush(QColor.fromHsl(3, 200, lightness))
+    if gap == 0:
+        return QBrush(QColor("#fff4cc"))
+    return QBrush(QColor("#d5efd9"))
+
+
+class CoverageModel(QAbstractTableModel):
+    """Heat map source: rows are skills, columns the next 24 hours; the cell is the gap.
+
+    A coverage record is itself a full snapshot of coverage, so a new shape
+    (other hours or skills) resets the model; the same shape only changes data.
+    """
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.skills: list[str] = []
+        self.hours: list[float] = []
+        self._cells: dict[tuple[str, float], p.CoverageCellRecord] = {}
+        self._seen = None
+        self.stale = False
+
+    def refresh(self, stale: bool = False) -> None:
+        coverage = self.state.mirror.coverage
+        changed_stale = stale != self.stale
+        self.stale = stale
+        if coverage is self._seen:
+            if changed_stale and self.skills:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self.skills) - 1, len(self.hours) - 1))
+            return
+        self._seen = coverage
+        cells = {(c.skill, c.hour_start): c for c in coverage.cells} if coverage else {}
+        skills = sorted({c.skill for c in cells.values()})
+        hours = sorted({c.hour_start for c in cells.values()})[:24]
+        if skills != self.skills or hours != self.hours:
+            self.beginResetModel()
+            self.skills, self.hours, self._cells = skills, hours, cells
+            self.endResetModel()
+        else:
+            self._cells = cells
+            if skills:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(skills) - 1, len(hours) - 1))
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.skills)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.hours)
+
+    def headerData(self, section, orientation, role=_DISPLAY):
+        if role != _DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.hours):
+            return time.strftime("%H", time.localtime(self.hours[section]))
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self.skills):
+            return self.skills[section]
+        return None
+
+    def cell_at(self, row: int, column: int) -> p.CoverageCellRecord | None:
+        if 0 <= row < len(self.skills) and 0 <= column < len(self.hours):
+            return self._cells.get((self.skills[row], self.hours[column]))
+        return None
+
+    def data(self, index: QModelIndex, role: int = _DISPLAY):
+        if not index.isValid():
+            return None
+        cell = self.cell_at(index.row(), index.column())
+        if cell is None:
+            return None
+        if role == _DISPLAY:
+            return f"{cell.gap:+d}" if cell.gap else "0"
+        if role == _BACKGROUND:
+            return gap_brush(cell.gap, cell.required)
+        if role == _FOREGROUND and self.stale:
+            return STALE_FG
+        if role == _ALIGN:
+            return _CENTER
+        if role == _TOOLTIP:
+            start = time.strftime("%a %H:%M", time.localtime(cell.hour_start))
+            tip = self.tr("%1, %2: rostered %3, required %4, gap %5")
+            return (tip.replace("%1", cell.skill).replace("%2", start).replace("%3", str(cell.rostered))
+                    .replace("%4", str(cell.required)).replace("%5", f"{cell.gap:+d}"))
+        return None
+
+
+class NowCoverageModel(QAbstractTableModel):
+    """Coverage now per skill: rostered / online / at cap."""
+
+    COLUMNS = ["skill", "rostered", "online", "at_cap"]
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self._rows: list[p.NowCoverage] = []
+        self._seen = None
+        self._titles = self.titles()
+
+    def titles(self) -> list[str]:
+        return [self.tr("Skill"), self.tr("Rostered"), self.tr("Online"), self.tr("At cap")]
+
+    def retranslate(self) -> None:
+        self._titles = self.titles()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
+
+    def refresh(self) -> None:
+        coverage = self.state.mirror.coverage
+        if coverage is self._seen:
+            return
+        self._seen = coverage
+        rows = sorted(coverage.now, key=lambda n: n.skill) if coverage else []
+        if [r.skill for r in rows] != [r.skill for r in self._rows]:
+            self.beginResetModel()
+            self._rows = rows
+            self.endResetModel()
+        else:
+            self._rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.COLUMNS) - 1))
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=_DISPLAY):
+        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY and 0 <= section < len(self._titles):
+            return self._titles[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = _DISPLAY):
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        now = self._rows[index.row()]
+        column = self.COLUMNS[index.column()]
+        if role == _DISPLAY:
+            return now.skill if column == "skill" else getattr(now, column)
+        if role == _BACKGROUND and column == "online" and now.online < now.rostered:
+            return WARN_BG
+        if role == _ALIGN and column != "skill":
+            return _RIGHT
+        return None
+
