@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from broker.config import ConfigError, load_config
@@ -67,4 +68,13 @@ def run(args) -> int:
         print(f"grabdesk broker: {exc}", file=sys.stderr)
         return 2
     app.server.install_signal_handlers()
+    profile_path = os.environ.get("GRABDESK_PROFILE")
+    if profile_path:  # for performance work: cProfile the whole run, dump on exit
+        import cProfile
+
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(app.run)
+        finally:
+            profiler.dump_stats(profile_path)
     return app.run()

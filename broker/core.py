@@ -80,16 +80,14 @@ class Changes:
 
     #: (stream, seq, encoded Event, kind, at, actor, subject, reason)
     events: list[tuple] = field(default_factory=list)
-    inquiries: dict[str, InquiryRecord] = field(default_factory=dict)
-    agents: dict[str, AgentRecord] = field(default_factory=dict)
-    config: dict[tuple[str, str], Record] = field(default_factory=dict)
     #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason)
     grabs: list[tuple] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
     seq: int = 0
     stream_last: dict[str, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.inquiries or self.agents or self.config or self.grabs)
+        return bool(self.events or self.grabs)
 
 
 # kinds of timers in the deadline heap
@@ -145,17 +143,12 @@ class Arbiter:
                                  getattr(record, "id", ""), reason))
         return seq
 
-    def _touch_inquiry(self, inq: InquiryRecord) -> None:
-        self._out.inquiries[inq.id] = inq
-
-    def _touch_agent(self, agent: AgentRecord) -> None:
-        self._out.agents[agent.id] = agent
-
     def audit(self, actor: str, role: str, kind: str, subject: str, reason: str, ok: bool) -> None:
         """Journal a supervisor/admin action or a refused command, and publish it."""
         entry = AuditEntry(seq=self.seq + 1, at=self.clock(), actor=actor, role=role, kind=kind,
                            subject=subject, reason=reason, ok=ok)
         self._emit("audit.entry", entry, actor=actor, reason=reason)
+        self._out.audit.append(entry)
 
     def today(self, now: float) -> str:
         if now >= self._day_ends or not self._day:
@@ -192,13 +185,11 @@ class Arbiter:
 
     def define_shop(self, shop: ShopRecord, actor: str = "") -> ShopRecord:
         self.shops[shop.id] = shop
-        self._out.config[("shop", shop.id)] = shop
         self._emit("config.shop", shop, actor)
         return shop
 
     def define_group(self, group: GroupRecord, actor: str = "") -> GroupRecord:
         self.groups[group.id] = group
-        self._out.config[("group", group.id)] = group
         self._emit("config.group", group, actor)
         for agent in self.agents.values():
             if agent.group == group.id:
@@ -223,7 +214,6 @@ class Arbiter:
         agent.quotas = spec.quotas
         self._index_agent(agent)
         self._refresh_agent(agent)
-        self._touch_agent(agent)
         self._emit("agent.defined", agent, actor)
         return agent
 
@@ -250,7 +240,6 @@ class Arbiter:
         agent.effective = effective
         agent.visibility_delay_s = delay
         if changed and publish:
-            self._touch_agent(agent)
             self._emit("agent.updated", agent)
 
     def _fair_share_delay(self, agent: AgentRecord) -> float:
@@ -276,7 +265,6 @@ class Arbiter:
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
         self.inquiries[inq.id] = inq
-        self._touch_inquiry(inq)
         self._emit("inquiry.queued", inq, actor)
         self._arm_timers(inq)
         mode = self._mode(inq)
@@ -397,8 +385,6 @@ class Arbiter:
         inq.first_response_at = None
         agent.held += 1
         self._assign_wanted.pop(inq.id, None)
-        self._touch_inquiry(inq)
-        self._touch_agent(agent)
         sla = self._sla(inq)
         self._push_timer(now + sla.silent_reclaim_s, _T_SILENT, inq.id, now)
 
@@ -409,7 +395,6 @@ class Arbiter:
             agent.held -= 1
             if agent.held == 0:
                 agent.idle_since = now
-            self._touch_agent(agent)
         inq.owner = None
         inq.taken_by = ""
         inq.taken_at = None
@@ -420,7 +405,6 @@ class Arbiter:
         agent = self._untake(inq, now)
         inq.state = "queued"
         inq.queued_at = now  # arrived_at is kept: the customer's wait goes on
-        self._touch_inquiry(inq)
         self._emit(kind, inq, actor, reason)
         if agent is not None:
             self._emit("agent.updated", agent, actor)
@@ -443,7 +427,6 @@ class Arbiter:
         self._closed[inq.id] = (state, owner, inq.taken_at)
         if len(self._closed) > CLOSED_MEMORY:
             self._closed.popitem(last=False)
-        self._touch_inquiry(inq)
         self._emit(f"inquiry.{state}", inq, actor, reason, removed=True)
         if agent is not None:
             self._emit("agent.updated", agent, actor)
@@ -470,7 +453,6 @@ class Arbiter:
         inq = self._owned(inquiry_id, agent_id)
         if inq.first_response_at is None:
             inq.first_response_at = self.clock()
-            self._touch_inquiry(inq)
             self._emit("inquiry.responded", inq, agent_id)
         return inq
 
@@ -544,14 +526,12 @@ class Arbiter:
                 raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
             agent.quotas = _merge_quotas(agent.quotas, quotas)
             self._refresh_agent(agent)
-            self._touch_agent(agent)
             self._emit("agent.quotas", agent, actor, reason)
             return agent
         group = self.groups.get(group_id)  # type: ignore[arg-type]
         if group is None:
             raise Refusal(ErrorCode.NOT_FOUND, f"unknown group {group_id}")
         group.quotas = _merge_quotas(group.quotas, quotas)
-        self._out.config[("group", group.id)] = group
         self._emit("config.group", group, actor, reason)
         for agent in self.agents.values():
             if agent.group == group.id:
@@ -568,7 +548,6 @@ class Arbiter:
         shop.mode = mode  # type: ignore[assignment]
         if hybrid_after_s is not None:
             shop.hybrid_after_s = hybrid_after_s
-        self._out.config[("shop", shop.id)] = shop
         self._emit("config.shop", shop, actor, reason)
         now = self.clock()
         for inq in self.inquiries.values():
@@ -588,7 +567,6 @@ class Arbiter:
             raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
         agent.quality = quality
         self._refresh_agent(agent)
-        self._touch_agent(agent)
         self._emit("agent.quality", agent, actor, reason)
         return agent
 
@@ -622,7 +600,6 @@ class Arbiter:
                 agent.idle_since = now
         elif was_online:
             agent.away_since = now
-        self._touch_agent(agent)
 
     def seen(self, agent_id: str) -> None:
         """Any message from an agent proves it is alive."""
@@ -668,19 +645,27 @@ class Arbiter:
         heapq.heappush(self._timers, (due, kind, inquiry_id, stamp))
 
     def _arm_timers(self, inq: InquiryRecord) -> None:
-        sla = self._sla(inq)
-        warn = sla.warn_pct / 100.0
-        t0 = inq.arrived_at
-        for kind, due in ((_T_FRT_WARN, t0 + warn * sla.first_response_s),
-                          (_T_FRT_BREACH, t0 + sla.first_response_s),
-                          (_T_RES_WARN, t0 + warn * sla.resolution_s),
-                          (_T_RES_BREACH, t0 + sla.resolution_s)):
-            self._push_timer(due, kind, inq.id, t0)
+        """Arm the inquiry's next SLA check (each check arms the one after it),
+        plus the hybrid and silent-grab timers that apply to its state."""
+        self._arm_next_sla(inq)
         if inq.state == "queued" and self._mode(inq) == "hybrid":
             self._push_timer(inq.queued_at + self.shops[inq.shop].hybrid_after_s, _T_HYBRID, inq.id,
                              inq.queued_at)
         if inq.state == "held" and inq.first_response_at is None and inq.taken_at is not None:
-            self._push_timer(inq.taken_at + sla.silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
+            self._push_timer(inq.taken_at + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
+
+    def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
+        sla = self._sla(inq)
+        warn = sla.warn_pct / 100.0
+        t0 = inq.arrived_at
+        # one timer per inquiry at a time: arrivals are the hot path
+        for kind, due in ((_T_FRT_WARN, t0 + warn * sla.first_response_s),
+                          (_T_FRT_BREACH, t0 + sla.first_response_s),
+                          (_T_RES_WARN, t0 + warn * sla.resolution_s),
+                          (_T_RES_BREACH, t0 + sla.resolution_s)):
+            if kind > after_kind:
+                self._push_timer(due, kind, inq.id, t0)
+                return
 
     def next_timer_due(self) -> float | None:
         return self._timers[0][0] if self._timers else None
@@ -721,6 +706,7 @@ class Arbiter:
             return
         if stamp != inq.arrived_at:
             return
+        self._arm_next_sla(inq, kind)
         which, level = {
             _T_FRT_WARN: ("first_response", "warn"), _T_FRT_BREACH: ("first_response", "breach"),
             _T_RES_WARN: ("resolution", "warn"), _T_RES_BREACH: ("resolution", "breach"),
@@ -731,7 +717,6 @@ class Arbiter:
         if flag in inq.sla:
             return
         inq.sla.append(flag)
-        self._touch_inquiry(inq)
         self._emit("inquiry.sla", inq, "", flag)
         label = "first response" if which == "first_response" else "resolution"
         holder = f" (held by {inq.owner})" if inq.owner else " (still in the pool)"
@@ -756,7 +741,6 @@ class Arbiter:
         for agent in self.agents.values():
             if agent.day and agent.day != self.today(now):
                 self._roll_day(agent, now)
-                self._touch_agent(agent)
                 self._emit("agent.updated", agent)
             if agent.status != "offline" and agent.last_seen and now - agent.last_seen > timeout:
                 self._set_status(agent, "offline", now)

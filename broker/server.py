@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +20,7 @@ import msgspec
 import zmq
 
 from broker import protocol as p
+from broker.committer import CommitFailed, Committer
 from broker.config import FileConfig
 from broker.core import Arbiter, CoreConfig
 from broker.service import Peer, Service, ThrottledLog
@@ -34,6 +36,10 @@ MAX_EVENTS_PER_FRAME = 2_000
 LISTEN_BACKLOG = 1_000
 #: ROUTER queue per client; far above any client's in-flight requests
 ROUTER_HWM = 100_000
+# pyzmq's flag enums cost microseconds per call on the hot path; use plain ints
+_NOBLOCK = int(zmq.NOBLOCK)
+_SNDMORE = int(zmq.SNDMORE)
+_RCVMORE = int(zmq.RCVMORE)
 
 
 class BrokerServer:
@@ -66,6 +72,12 @@ class BrokerServer:
         self._pending_count = 0
         self._last_flush = 0.0
         self.on_loaded: list[Callable[["BrokerServer"], None]] = []
+        #: loop turns, logged at shutdown with the committer's figures
+        self.loop_turns = 0
+        #: decided batches waiting to be durable: (batch number, replies, events)
+        self._undurable: deque = deque()
+        self._batch_no = 0
+        self.committer: Committer | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -129,6 +141,7 @@ class BrokerServer:
         try:
             self._load()
             self._bind()
+            self.committer = Committer(self.store, self.ctx)
             self._commit_and_publish([])  # what seeding produced
             self.ready.set()
             self._serve()
@@ -137,12 +150,18 @@ class BrokerServer:
 
     def _shutdown(self) -> None:
         reason = self._stop_reason or "loop ended"
-        log.info("shutting down: %s", reason)
         try:
-            if hasattr(self, "router"):
-                # stop accepting, then make the last batch durable and publish it
+            if self.committer is not None:
+                # stop reading; make what was decided durable, then answer and publish it
                 self._commit_and_publish([])
-                self._flush_events(force=True)
+                self.committer.close()
+                if self.committer.error is None:
+                    self._release_durable()
+                    self._flush_events(force=True)
+                c = self.committer
+                log.info("shutting down: %s (%d loop turns, %d commit transactions, %.1f s committing, "
+                         "%d commands)", reason, self.loop_turns, c.transactions, c.commit_s,
+                         self.service.counters["commands"])
         except Exception:
             log.exception("error while publishing the final state")
         finally:
@@ -162,6 +181,8 @@ class BrokerServer:
         b = self.config.broker
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
+        committed_signal = self.committer.signal
+        poller.register(committed_signal, zmq.POLLIN)
         router = self.router
         handle = self.service.handle
         max_batch = b.max_batch
@@ -182,14 +203,16 @@ class BrokerServer:
             # pyzmq rounds a timeout below 1 ms to 0 and the loop would spin (trap 3)
             timeout_ms = max(1, int(wait_s * 1000))
             replies: list[tuple[bytes, bytes]] = []
-            if poller.poll(timeout_ms):
-                for _ in range(max_batch):
-                    try:
-                        frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
-                    except zmq.Again:
-                        break
-                    self._handle_frames(frames, handle, replies)
+            ready = dict(poller.poll(timeout_ms))
+            if committed_signal in ready:
+                self.committer.drain_signal()
+                if self.committer.error is not None:
+                    raise CommitFailed(f"the store refused a commit: {self.committer.error}")
+                self._release_durable()
+            if router in ready:
+                self._read_batch(router, handle, replies, max_batch)
             self.core.tick()
+            self.loop_turns += 1
             now_m = mono()
             for job in self.periodic:
                 interval, fn, last = job
@@ -210,42 +233,78 @@ class BrokerServer:
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
                     seq=self.core.seq, streams=dict(self._published_last)))])
 
-    def _handle_frames(self, frames, handle, replies) -> None:
-        if len(frames) != 2:
-            # A DEALER sends [identity, body]; anything else is not our protocol.
-            self.service.counters["bad_requests"] += 1
-            ident = frames[0].bytes
-            reply = p.Error(re="", code=p.ErrorCode.BAD_REQUEST,
-                            reason=f"expected one frame per command, got {len(frames) - 1}")
-            replies.append((ident, p.encode(reply)))
-            return
-        ident = frames[0].bytes
-        body = frames[1]
-        peer = None
-        if self.authenticator is not None:
-            peer = Peer(authenticated=self.authenticator.identity_of(body))
-        for reply in handle(body.bytes, peer):
-            replies.append((ident, p.encode(reply)))
+    def _read_batch(self, router, handle, replies, max_batch: int) -> None:
+        """Decide every command waiting, up to ``max_batch``; replies are only queued."""
+        recv = router.recv
+        getsockopt = router.getsockopt
+        authenticator = self.authenticator
+        for _ in range(max_batch):
+            try:
+                ident = recv(_NOBLOCK)
+            except zmq.Again:
+                return
+            frames = []
+            while getsockopt(_RCVMORE):
+                # Curve needs the frame object to read the authenticated User-Id
+                frames.append(recv(copy=authenticator is None))
+            if len(frames) != 1:
+                # A DEALER sends [identity, body]; anything else is not our protocol.
+                self.service.counters["bad_requests"] += 1
+                self._send_log.warning("frames", "refused a message of %d frames", len(frames))
+                replies.append((ident, p.encode(p.Error(
+                    re="", code=p.ErrorCode.BAD_REQUEST,
+                    reason=f"expected one frame per command, got {len(frames)}"))))
+                continue
+            body = frames[0]
+            peer = None
+            if authenticator is not None:
+                peer = Peer(authenticated=authenticator.identity_of(body))
+                body = body.bytes
+            for reply in handle(body, peer):
+                replies.append((ident, p.encode(reply)))
 
     def _commit_and_publish(self, replies: list[tuple[bytes, bytes]]) -> None:
+        """Hand the batch to the committer; its replies wait until it is durable."""
         changes = self.core.drain()
         if changes:
-            self.store.write(changes)  # durable before anyone hears of it
-        send = self.router.send_multipart
-        for ident, body in replies:
-            try:
-                send([ident, body], zmq.NOBLOCK)
-            except zmq.Again:
-                self.service.counters["replies_dropped_hwm"] += 1
-                self._send_log.warning("hwm", "reply dropped: a client's queue is full")
-            except zmq.ZMQError as exc:
-                if exc.errno == zmq.EHOSTUNREACH:  # the client left before its answer
-                    self.service.counters["replies_unroutable"] += 1
-                else:
-                    raise
-        for stream, seq, raw, *_ in changes.events:
-            self._pending.setdefault(stream, []).append((seq, raw))
-            self._pending_count += 1
+            self._batch_no += 1
+            self.committer.submit(self._batch_no, changes)
+            self._undurable.append((self._batch_no, replies, changes.events))
+        elif replies:
+            # A read (snapshot, query, heartbeat) may show decisions still being
+            # committed, so it waits for the batches before it.
+            self._undurable.append((self._batch_no, replies, ()))
+        if self._undurable and self._undurable[0][0] <= self.committer.committed:
+            self._release_durable()
+
+    def _release_durable(self) -> None:
+        """Send the replies and queue the events of every batch that is durable now."""
+        committed = self.committer.committed
+        undurable = self._undurable
+        send = self.router.send
+        more = _SNDMORE | _NOBLOCK
+        pending = self._pending
+        while undurable and undurable[0][0] <= committed:
+            _, replies, events = undurable.popleft()
+            for ident, body in replies:
+                try:
+                    # With ROUTER_MANDATORY an unroutable or full peer fails on the first frame.
+                    send(ident, more)
+                    send(body, _NOBLOCK)
+                except zmq.Again:
+                    self.service.counters["replies_dropped_hwm"] += 1
+                    self._send_log.warning("hwm", "reply dropped: a client's queue is full")
+                except zmq.ZMQError as exc:
+                    if exc.errno == zmq.EHOSTUNREACH:  # the client left before its answer
+                        self.service.counters["replies_unroutable"] += 1
+                    else:
+                        raise
+            for stream, seq, raw, *_ in events:
+                bucket = pending.get(stream)
+                if bucket is None:
+                    bucket = pending[stream] = []
+                bucket.append((seq, raw))
+            self._pending_count += len(events)
 
     def _flush_events(self, force: bool = False) -> None:
         if not self._pending_count:

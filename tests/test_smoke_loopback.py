@@ -31,5 +31,7 @@ def test_late_joiner_sees_snapshot_then_follows(broker):
     wait_until(lambda: "q1" in mirror.inquiries)
     broker.submit(p.NewInquiry(id="q2", shop="s1", skill="pre_sales"))
     broker.client("agent", "a1").call(p.Grab, grab_id="g", inquiry="q1")
-    wait_until(lambda: "q2" in mirror.inquiries and mirror.inquiries["q1"].owner == "a1")
-    assert mirror.agents["a1"].held == 1
+    # inquiry and agent changes travel on separate streams (separate frames): wait for both
+    wait_until(lambda: "q2" in mirror.inquiries and mirror.inquiries["q1"].owner == "a1"
+               and mirror.agents["a1"].held == 1)
+    assert sup.status.gaps == 0

@@ -1,0 +1,309 @@
+"""``grabdesk bench arbitration``: how fast the broker decides grabs, durably.
+
+A real broker process (SQLite, synchronous=FULL, every rule on) serves N
+agents spread over worker processes, each agent a DEALER socket. An intake
+process keeps inquiries arriving ahead of the agents. Two phases:
+
+* saturated: every agent always has one grab in flight. Agents go for the
+  newest inquiries, and half the time for one another agent has just gone
+  for, so about half the grabs win and half lose, as on a real floor. A won
+  inquiry is resolved at once (pipelined) so quotas never stall the run.
+  Reports ``grabs_per_s`` (every verdict) and ``wins_per_s``.
+* paced: the same agents send grabs at a fixed total rate (``offered_per_s``)
+  on a schedule; latency is grab sent to verdict received (p50, p99).
+
+Afterwards the broker is stopped and its store audited: ``double_owners``
+counts inquiries won more than once, ``lost_inquiries`` accepted inquiries the
+store does not have. Both must be 0.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import random
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import zmq
+
+from broker import protocol as p
+from grabdesk.bench.harness import (
+    RawClient, command, cpu_seconds, define_floor, percentile, running_broker,
+)
+
+#: inquiries the intake keeps submitted beyond the agents' reach
+INTAKE_LEAD = 20_000
+INTAKE_BATCH = 400
+#: share of grabs aimed at an inquiry another agent has just gone for
+CONTENDED_SHARE = 0.5
+_EVENTS, _POLLIN, _NOBLOCK = int(zmq.EVENTS), int(zmq.POLLIN), int(zmq.NOBLOCK)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--agents", type=int, default=200, help="racing agents (default 200)")
+    parser.add_argument("--processes", type=int, default=2, help="agent worker processes (default 2)")
+    parser.add_argument("--duration-s", type=float, default=8.0, help="seconds per phase (default 8)")
+    parser.add_argument("--offered-per-s", type=float, default=5000.0,
+                        help="grab rate of the paced latency phase (default 5000)")
+    parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
+    parser.add_argument("--curve", action="store_true",
+                        help="run with CurveZMQ on and also without, and report its cost")
+
+
+# ---------------------------------------------------------------------- intake
+
+def _intake(endpoint: str, submitted, taken, stop, curve) -> None:
+    """Keep ``INTAKE_LEAD`` inquiries submitted beyond what agents have taken."""
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    if curve is not None:
+        sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = curve
+    sock.connect(endpoint)
+    n = submitted.value
+    in_flight = 0
+    msg = 0
+    while not stop.is_set():
+        while in_flight < 4 and n - taken.value < INTAKE_LEAD:
+            batch = [p.NewInquiry(id=f"q{i}", shop="s1", skill="pre_sales") for i in range(n, n + INTAKE_BATCH)]
+            msg += 1
+            sock.send(command(p.Submit, "intake", "bench-intake", f"in-{msg}", inquiries=batch))
+            n += INTAKE_BATCH
+            in_flight += 1
+        if sock.poll(5):
+            while True:
+                try:
+                    reply = p.decode_reply(sock.recv(zmq.NOBLOCK))
+                except zmq.Again:
+                    break
+                in_flight -= 1
+                if isinstance(reply, p.Submitted):
+                    with submitted.get_lock():
+                        submitted.value += reply.accepted
+    sock.close(0)
+    ctx.term()
+
+
+# ---------------------------------------------------------------------- agents
+
+def _agents(*args) -> None:
+    """Drive agents from one process (see ``_drive``); GRABDESK_PROFILE_LOAD profiles it."""
+    import os
+
+    target = os.environ.get("GRABDESK_PROFILE_LOAD")
+    if not target:
+        return _drive(*args)
+    import cProfile
+
+    cProfile.runctx("_drive(*args)", globals(), {"args": args, "_drive": _drive},
+                    f"{target}.{os.getpid()}")
+
+
+def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, duration_s: float,
+           submitted, taken, results, curve, seed: int) -> None:
+    """Drive ``agent_ids`` from one process; put (verdicts, wins, latencies_ms, cpu_s) on ``results``."""
+    rng = random.Random(seed)
+    ctx = zmq.Context()
+    poller = zmq.Poller()
+    socks = {}
+    for agent in agent_ids:
+        s = ctx.socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        if curve is not None:
+            s.curve_serverkey, s.curve_publickey, s.curve_secretkey = curve
+        s.connect(endpoint)
+        poller.register(s, zmq.POLLIN)
+        socks[s] = agent
+    counter = [0]
+    recent: list[int] = []
+
+    def pick() -> int | None:
+        # Newest inquiries first: the head of the pool is where real races happen.
+        if recent and rng.random() < CONTENDED_SHARE:
+            return rng.choice(recent)
+        with taken.get_lock():
+            idx = taken.value
+            if idx >= submitted.value:
+                return None
+            taken.value = idx + 1
+        recent.append(idx)
+        if len(recent) > 64:
+            del recent[:32]
+        return idx
+
+    sent_at: dict[str, float] = {}
+    verdicts = wins = 0
+    latencies: list[float] = []
+
+    def send_grab(sock, agent) -> bool:
+        idx = pick()
+        if idx is None:
+            return False
+        counter[0] += 1
+        gid = f"{agent}-{counter[0]}"
+        sent_at[gid] = time.perf_counter()
+        sock.send(command(p.Grab, "agent", agent, gid, grab_id=gid, inquiry=f"q{idx}"), _NOBLOCK)
+        return True
+
+    def on_reply(sock, agent, data) -> bool:
+        """Returns True when the reply was a grab verdict (the agent is free again)."""
+        nonlocal verdicts, wins
+        reply = p.decode_reply(data)
+        if not isinstance(reply, p.Verdict):
+            return False
+        t0 = sent_at.pop(reply.grab_id, None)
+        if t0 is not None and mode == "paced":
+            latencies.append((time.perf_counter() - t0) * 1000.0)
+        verdicts += 1
+        if reply.outcome == "won":
+            wins += 1
+            sock.send(command(p.Resolve, "agent", agent, f"r-{reply.grab_id}", inquiry=reply.inquiry),
+                      _NOBLOCK)
+        return True
+
+    deadline = time.monotonic() + duration_s
+    if mode == "saturated":
+        idle = []
+        for sock, agent in socks.items():
+            if not send_grab(sock, agent):
+                idle.append(sock)
+        while time.monotonic() < deadline:
+            for sock in list(idle):
+                if send_grab(sock, socks[sock]):
+                    idle.remove(sock)
+            for sock, _ in poller.poll(5):
+                agent = socks[sock]
+                # EVENTS instead of recv-until-Again: an exception per socket per poll
+                # cost the load generator more than the broker's decision
+                while sock.getsockopt(_EVENTS) & _POLLIN:
+                    if on_reply(sock, agent, sock.recv()) and not send_grab(sock, agent):
+                        idle.append(sock)
+    else:
+        interval = len(agent_ids) / rate_per_s if rate_per_s > 0 else 1.0
+        order = list(socks.items())
+        next_send = time.perf_counter()
+        i = 0
+        while time.monotonic() < deadline:
+            now = time.perf_counter()
+            while next_send <= now:
+                sock, agent = order[i % len(order)]
+                i += 1
+                send_grab(sock, agent)
+                next_send += interval / len(order)
+            timeout_ms = max(1, int((next_send - time.perf_counter()) * 1000))
+            for sock, _ in poller.poll(timeout_ms):
+                agent = socks[sock]
+                while sock.getsockopt(_EVENTS) & _POLLIN:
+                    on_reply(sock, agent, sock.recv())
+        # collect stragglers so every sent grab is accounted for
+        drain_until = time.monotonic() + 2.0
+        while sent_at and time.monotonic() < drain_until:
+            for sock, _ in poller.poll(50):
+                while sock.getsockopt(_EVENTS) & _POLLIN:
+                    on_reply(sock, socks[sock], sock.recv())
+    for sock in socks:
+        sock.close(0)
+    ctx.term()
+    results.put((verdicts, wins, latencies, time.process_time()))
+
+
+def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, taken, curve) -> dict:
+    ctx = mp.get_context("fork")
+    results = ctx.Queue()
+    chunks = [agent_ids[i::processes] for i in range(processes)]
+    workers = [ctx.Process(target=_agents, args=(broker.command_endpoint, chunk, mode, rate / processes,
+                                                  duration_s, submitted, taken, results, curve, i))
+               for i, chunk in enumerate(chunks)]
+    cpu0 = cpu_seconds(broker.pid)
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    collected = [results.get(timeout=duration_s + 60) for _ in workers]
+    elapsed = time.perf_counter() - t0
+    for w in workers:
+        w.join(10)
+    cpu = cpu_seconds(broker.pid) - cpu0
+    verdicts = sum(c[0] for c in collected)
+    wins = sum(c[1] for c in collected)
+    latencies = [x for c in collected for x in c[2]]
+    return {"verdicts": verdicts, "wins": wins, "elapsed_s": elapsed, "latencies": latencies,
+            "broker_cpu_s": cpu, "loadgen_cpu_s": sum(c[3] for c in collected)}
+
+
+def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
+            curve_setup=None) -> dict:
+    """One full run (both phases) against a fresh broker; returns the figures."""
+    workdir = Path(tempfile.mkdtemp(prefix="grabdesk-arb-"))
+    broker_fields = dict(synchronous=synchronous)
+    extra: tuple[str, ...] = ()
+    admin_curve = intake_curve = agent_curve = None
+    if curve_setup is not None:
+        broker_fields.update(curve_setup["broker_fields"])
+        admin_curve, intake_curve, agent_curve = (curve_setup["admin"], curve_setup["intake"],
+                                                  curve_setup["agent"])
+    with running_broker(workdir=workdir, curve_client=admin_curve, extra_args=extra, **broker_fields) as broker:
+        zctx = zmq.Context()
+        admin = RawClient(zctx, broker.command_endpoint, "admin", "bench", curve=admin_curve)
+        agent_ids = define_floor(admin, agents)
+        admin.close()
+        zctx.term()
+        mctx = mp.get_context("fork")
+        submitted = mctx.Value("q", 0)
+        taken = mctx.Value("q", 0)
+        stop = mctx.Event()
+        intake = mctx.Process(target=_intake, args=(broker.command_endpoint, submitted, taken, stop,
+                                                    intake_curve))
+        intake.start()
+        deadline = time.monotonic() + 30
+        while submitted.value < INTAKE_LEAD // 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        saturated = _phase(broker, agent_ids, processes, "saturated", 0, duration_s, submitted, taken,
+                           agent_curve)
+        paced = _phase(broker, agent_ids, processes, "paced", offered, duration_s, submitted, taken,
+                       agent_curve)
+        stop.set()
+        intake.join(10)
+        accepted = submitted.value
+    # the store's materialized state (broker.state.db) has been caught up at shutdown
+    db = sqlite3.connect(workdir / "broker.state.db")
+    double_owners = db.execute(
+        "SELECT COUNT(*) FROM (SELECT inquiry FROM grabs WHERE outcome = 'won' "
+        "GROUP BY inquiry HAVING COUNT(*) > 1)").fetchone()[0]
+    stored = db.execute("SELECT COUNT(*) FROM inquiries WHERE id LIKE 'q%'").fetchone()[0]
+    db.close()
+    sat_s = saturated["elapsed_s"]
+    return {
+        "grabs_per_s": round(saturated["verdicts"] / sat_s),
+        "wins_per_s": round(saturated["wins"] / sat_s),
+        "win_share": round(saturated["wins"] / max(1, saturated["verdicts"]), 3),
+        "broker_cpu_us_per_grab": round(1e6 * saturated["broker_cpu_s"] / max(1, saturated["verdicts"]), 1),
+        "broker_cores_busy": round(saturated["broker_cpu_s"] / sat_s, 2),
+        "loadgen_cores_busy": round(saturated["loadgen_cpu_s"] / sat_s, 2),
+        "offered_per_s": offered,
+        "achieved_paced_per_s": round(paced["verdicts"] / paced["elapsed_s"]),
+        "p50_ms": round(percentile(paced["latencies"], 50), 3),
+        "p99_ms": round(percentile(paced["latencies"], 99), 3),
+        "double_owners": double_owners,
+        "lost_inquiries": max(0, accepted - stored),
+        "agents": agents,
+        "inquiries": accepted,
+        "synchronous": synchronous,
+    }
+
+
+def run(args) -> dict:
+    if not args.curve:
+        result = measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous)
+    else:
+        from grabdesk.bench.curve_setup import curve_fixture
+
+        plain = measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous)
+        with curve_fixture(args.agents) as setup:
+            result = measure(args.agents, args.processes, args.duration_s, args.offered_per_s,
+                             args.synchronous, curve_setup=setup)
+        result["curve"] = True
+        result["plain_grabs_per_s"] = plain["grabs_per_s"]
+        result["curve_cost_pct"] = round(100.0 * (1 - result["grabs_per_s"] / plain["grabs_per_s"]), 1)
+    result["ok"] = result["double_owners"] == 0 and result["lost_inquiries"] == 0
+    return result
