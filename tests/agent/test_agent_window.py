@@ -242,3 +242,22 @@ def test_place_and_toggles_are_remembered(broker, open_window, qtbot):
     assert again.size().width() == 500 and again.size().height() == 700
     assert again.mute_action.isChecked() and again.attention.muted
     assert again.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
+
+
+def test_the_language_menu_switches_to_chinese_and_back(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1")
+    submit(broker, "q1", customer="王女士")
+    qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
+    try:
+        w.language_actions["zh_CN"].trigger()
+        qtbot.waitUntil(lambda: w.grab_button.text() == "抢单（空格）", timeout=DEADLINE_MS)
+        header = w.pool_model.headerData(w.pool_model.SKILL, Qt.Orientation.Horizontal)
+        assert header == "技能"
+        tooltip = w.pool_model.data(w.pool_model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+        assert "咨询 q1" in tooltip and "客户：王女士" in tooltip
+        assert w.held_label.text().startswith("接待中")
+        assert QSettings().value("ui/language") == "zh_CN"
+    finally:
+        w.language_actions["en"].trigger()
+    qtbot.waitUntil(lambda: w.grab_button.text() == "Grab (Space)", timeout=DEADLINE_MS)
