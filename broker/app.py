@@ -79,15 +79,6 @@ class BrokerApp:
                 raise StartupError(str(exc)) from exc
         self.config = config
         self.server = BrokerServer(config, clock or time.time, context=context, authenticator=authenticator)
-        self._attach_views()
-
-    def _attach_views(self) -> None:
-        """Metrics, coverage and rosters ride on the loop as periodic jobs."""
-        try:
-            from broker.floor import attach
-        except ImportError:  # pragma: no cover - floor views are part of the package
-            return
-        attach(self.server)
 
     def run(self) -> int:
         try:

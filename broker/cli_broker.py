@@ -35,7 +35,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--allow-insecure-bind", action="store_true", default=None,
                         help="DANGEROUS: allow binding beyond loopback without CurveZMQ")
     parser.add_argument("--seed-demo", action="store_true",
-                        help="define the demo shops, groups and agents if the store has none")
+                        help="use the demo floor (assets/demo) for shops, groups, agents, roster "
+                             "and profile the config file does not set")
     parser.set_defaults(func=run)
     return parser
 
@@ -55,16 +56,15 @@ def merged_config(args):
 def run(args) -> int:
     if args.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)  # a service should say what it does
-    try:
-        config = merged_config(args)
-    except ConfigError as exc:
-        print(f"grabdesk broker: {exc}", file=sys.stderr)
-        return 2
     from broker.app import BrokerApp, StartupError
+    from broker.config import validate
+    from broker.store import StoreError
 
     try:
+        config = merged_config(args)
+        validate(config, "command line")
         app = BrokerApp(config, seed_demo=args.seed_demo)
-    except StartupError as exc:
+    except (ConfigError, StartupError, StoreError) as exc:
         print(f"grabdesk broker: {exc}", file=sys.stderr)
         return 2
     app.server.install_signal_handlers()

@@ -225,6 +225,8 @@ class BrokerClient:
                 self._close()
                 if outcome == "stopped":
                     break
+                if self._was_live:
+                    backoff = BACKOFF_START_S  # a good session ends the back-off
                 self._fail_in_flight(ConnectionError(f"connection to {self.command_endpoint} lost"))
                 self._set_status("lost", outcome)
                 if self._stopping.wait(backoff):
@@ -248,6 +250,8 @@ class BrokerClient:
         self._buffer: list[p.EventFrame] = []
         self._last_seen: dict[str, int] = {}
         self._epoch = ""
+        self._was_live = False
+        self._snapshot_retry_at: float | None = None
         poller = zmq.Poller()
         poller.register(self.dealer, zmq.POLLIN)
         poller.register(self.sub, zmq.POLLIN)
@@ -280,9 +284,18 @@ class BrokerClient:
                 next_beat = now + self.heartbeat_s
                 self._send(self.command(p.Heartbeat), None, REQUEST_TIMEOUT_S)
             self._expire(now)
-            if now - last_heard > self.liveness_s:
-                return f"no word from the broker for {self.liveness_s:g} s"
+            if self._snapshot_retry_at is not None and now >= self._snapshot_retry_at:
+                self._snapshot_retry_at = None
+                self._resync()
+            liveness_s = self._liveness()
+            if now - last_heard > liveness_s:
+                return f"no word from the broker for {liveness_s:g} s"
         return "stopped"
+
+    def _liveness(self) -> float:
+        """Silence that means the broker is gone: ours, or 3.5 of its heartbeats if slower."""
+        welcome = getattr(self, "welcome", None)
+        return max(self.liveness_s, 3.5 * welcome.heartbeat_s) if welcome is not None else self.liveness_s
 
     def _send(self, cmd: p.Command, future: Future | None, timeout_s: float) -> None:
         pending = _Pending(future if future is not None else Future(), time.monotonic() + timeout_s)
@@ -344,10 +357,11 @@ class BrokerClient:
                 self._install(pending.parts, reply)
                 continue
             if reply.re == self._snapshot_id:
-                # the snapshot itself was refused; try again after the next heartbeat
+                # the snapshot itself was refused (e.g. our key is not enrolled yet): say so, retry later
                 self._snapshot_id = None
                 log.warning("client %s: snapshot refused: %s", self.name, reply)
-                self._set_status("lost", getattr(reply, "reason", "snapshot refused"))
+                self._set_status("syncing", f"refused: {getattr(reply, 'reason', 'snapshot refused')}")
+                self._snapshot_retry_at = time.monotonic() + BACKOFF_MAX_S
                 continue
             if isinstance(reply, p.Error):
                 if reply.code in (p.ErrorCode.UNAUTHENTICATED, p.ErrorCode.FORBIDDEN) \
@@ -375,6 +389,7 @@ class BrokerClient:
         if self.on_reset is not None:
             self.on_reset(records, end)
         buffered, self._buffer = self._buffer, []
+        self._was_live = True
         self._set_status("live")
         for frame in buffered:
             if not self._follow(frame):

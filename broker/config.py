@@ -85,11 +85,40 @@ def load_config(path: str | Path | None) -> FileConfig:
         raw = msgspec.toml.decode(text)
     except msgspec.DecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected tables at the top level")
     for key, tag in (("shops", "shop"), ("groups", "group")):
         for entry in raw.get(key, []) or []:
             if isinstance(entry, dict):
                 entry.setdefault("type", tag)
+                # a shop without its own [sla] follows the file's [sla] table
+                if tag == "shop" and "sla" not in entry and isinstance(raw.get("sla"), dict):
+                    entry["sla"] = dict(raw["sla"])
     try:
-        return msgspec.convert(raw, FileConfig)
+        config = msgspec.convert(raw, FileConfig)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    # limits left out of [quotas] keep the built-in defaults rather than "no limit"
+    config.quotas = rules.resolve_quotas(config.quotas, rules.DEFAULT_QUOTAS)
+    validate(config, str(path))
+    return config
+
+
+def validate(config: FileConfig, source: str = "configuration") -> None:
+    """Refuse values that would only fail later, deep inside the broker."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    b = config.broker
+    if b.synchronous.upper() not in ("FULL", "NORMAL"):
+        raise ConfigError(f"{source}: broker.synchronous must be FULL or NORMAL, not {b.synchronous!r}")
+    try:
+        ZoneInfo(b.day_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{source}: broker.day_tz {b.day_tz!r} is not a known time zone") from None
+    for name in ("max_command_bytes", "max_batch", "max_pending_per_client", "pub_hwm"):
+        if getattr(b, name) <= 0:
+            raise ConfigError(f"{source}: broker.{name} must be positive")
+    for name in ("publish_interval_ms", "heartbeat_s", "agent_timeout_s", "offline_grace_s",
+                 "grab_rate_per_s"):
+        if getattr(b, name) <= 0:
+            raise ConfigError(f"{source}: broker.{name} must be positive")

@@ -119,6 +119,14 @@ class Arbiter:
         self._last_agent_sweep = 0.0
         #: group -> mean grabs today of its online agents, refreshed each sweep
         self._group_mean_grabs: dict[str, float] = {}
+        #: skill -> inquiries in the pool, kept incrementally so metrics never scan
+        self.queue_count: dict[str, int] = {}
+        #: skill -> heap of (arrived_at, inquiry id); stale entries dropped when read
+        self._wait_heaps: dict[str, list[tuple[float, str]]] = {}
+        #: observers for the floor statistics: fn(inquiry, now)
+        self.on_taken: list[Callable[[InquiryRecord, float], None]] = []
+        self.on_closed: list[Callable[[InquiryRecord, float], None]] = []
+        self.on_arrival: list[Callable[[InquiryRecord, float], None]] = []
 
     # ------------------------------------------------------------------ plumbing
 
@@ -161,7 +169,7 @@ class Arbiter:
     # ------------------------------------------------------------------ loading
 
     def load(self, shops, groups, agents, inquiries, seq: int, stream_last: dict[str, int],
-             recent_grabs=()) -> None:
+             recent_grabs=(), closed=()) -> None:
         """Install state rebuilt by the store after a restart. Emits nothing."""
         self.shops = {s.id: s for s in shops}
         self.groups = {g.id: g for g in groups}
@@ -170,13 +178,22 @@ class Arbiter:
         self.seq = seq
         self.stream_last.update(stream_last)
         self._agents_by_skill.clear()
+        now = self.clock()
         for agent in self.agents.values():
             self._index_agent(agent)
             self._refresh_agent(agent)
+            if agent.last_seen:
+                # last_seen is stale in the store; give every client time to reconnect
+                # before the offline timeout and the grace period start counting
+                agent.last_seen = now
         for inq in self.inquiries.values():
             self._arm_timers(inq)
+            if inq.state == "queued":
+                self._enqueued(inq)
             if inq.state == "queued" and self._mode(inq) == "assign":
                 self._assign_wanted[inq.id] = None
+        for inquiry_id, state, owner, taken_at in closed:
+            self._closed[inquiry_id] = (state, owner, taken_at)
         for (inquiry, grab_id, agent, outcome, code, reason, winner, won_at) in recent_grabs:
             self._verdicts[(agent, grab_id)] = VerdictFacts(
                 inquiry, outcome, ErrorCode(code) if code else None, reason, winner, won_at)
@@ -184,8 +201,11 @@ class Arbiter:
     # ------------------------------------------------------------------ definitions
 
     def define_shop(self, shop: ShopRecord, actor: str = "") -> ShopRecord:
+        previous = self.shops.get(shop.id)
         self.shops[shop.id] = shop
         self._emit("config.shop", shop, actor)
+        if previous is not None and previous.mode != shop.mode:
+            self._replan_queue(shop)
         return shop
 
     def define_group(self, group: GroupRecord, actor: str = "") -> GroupRecord:
@@ -265,7 +285,10 @@ class Arbiter:
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
         self.inquiries[inq.id] = inq
+        self._enqueued(inq)
         self._emit("inquiry.queued", inq, actor)
+        for observer in self.on_arrival:
+            observer(inq, now)
         self._arm_timers(inq)
         mode = self._mode(inq)
         if mode == "assign":
@@ -285,6 +308,10 @@ class Arbiter:
         key = (agent_id, grab_id)
         cached = self._verdicts.get(key)
         if cached is not None:
+            if cached.inquiry != inquiry_id:
+                raise Refusal(ErrorCode.BAD_REQUEST,
+                              f"grab id {grab_id} was already used for inquiry {cached.inquiry}; "
+                              "use a new grab id for each attempt", field="grab_id")
             return cached
         now = self.clock()
         inq = self.inquiries.get(inquiry_id)
@@ -377,7 +404,27 @@ class Arbiter:
             agent.grabs_today = 0
             agent.reclaims_today = 0
 
+    def _enqueued(self, inq: InquiryRecord) -> None:
+        self.queue_count[inq.skill] = self.queue_count.get(inq.skill, 0) + 1
+        heapq.heappush(self._wait_heaps.setdefault(inq.skill, []), (inq.arrived_at, inq.id))
+
+    def _dequeued(self, inq: InquiryRecord) -> None:
+        self.queue_count[inq.skill] -= 1
+
+    def longest_waiting(self, skill: str) -> InquiryRecord | None:
+        """The queued inquiry of ``skill`` that has waited longest (amortized O(log n))."""
+        heap = self._wait_heaps.get(skill)
+        while heap:
+            arrived_at, inquiry_id = heap[0]
+            inq = self.inquiries.get(inquiry_id)
+            if inq is not None and inq.state == "queued" and inq.arrived_at == arrived_at:
+                return inq
+            heapq.heappop(heap)
+        return None
+
     def _take(self, inq: InquiryRecord, agent: AgentRecord, how: str, now: float) -> None:
+        if inq.state == "queued":
+            self._dequeued(inq)
         inq.state = "held"
         inq.owner = agent.id
         inq.taken_by = how
@@ -387,6 +434,8 @@ class Arbiter:
         self._assign_wanted.pop(inq.id, None)
         sla = self._sla(inq)
         self._push_timer(now + sla.silent_reclaim_s, _T_SILENT, inq.id, now)
+        for observer in self.on_taken:
+            observer(inq, now)
 
     def _untake(self, inq: InquiryRecord, now: float) -> AgentRecord | None:
         """Detach an inquiry from its owner (it is about to be re-queued or closed)."""
@@ -405,6 +454,7 @@ class Arbiter:
         agent = self._untake(inq, now)
         inq.state = "queued"
         inq.queued_at = now  # arrived_at is kept: the customer's wait goes on
+        self._enqueued(inq)
         self._emit(kind, inq, actor, reason)
         if agent is not None:
             self._emit("agent.updated", agent, actor)
@@ -416,6 +466,8 @@ class Arbiter:
 
     def _close(self, inq: InquiryRecord, state: str, actor: str, reason: str) -> None:
         now = self.clock()
+        if inq.state == "queued":
+            self._dequeued(inq)
         owner, taken_at, taken_by = inq.owner, inq.taken_at, inq.taken_by
         agent = self._untake(inq, now) if owner else None
         # closed records keep who had it, for reports and late grabbers
@@ -430,6 +482,8 @@ class Arbiter:
         self._emit(f"inquiry.{state}", inq, actor, reason, removed=True)
         if agent is not None:
             self._emit("agent.updated", agent, actor)
+        for observer in self.on_closed:
+            observer(inq, now)
 
     # ------------------------------------------------------------------ owner actions
 
@@ -549,15 +603,19 @@ class Arbiter:
         if hybrid_after_s is not None:
             shop.hybrid_after_s = hybrid_after_s
         self._emit("config.shop", shop, actor, reason)
+        self._replan_queue(shop)
+        return shop
+
+    def _replan_queue(self, shop: ShopRecord) -> None:
+        """After a mode change, queue the shop's waiting inquiries for the new mode."""
         now = self.clock()
         for inq in self.inquiries.values():
-            if inq.shop == shop_id and inq.state == "queued":
-                if mode == "assign":
+            if inq.shop == shop.id and inq.state == "queued":
+                if shop.mode == "assign":
                     self._assign_wanted[inq.id] = None
-                elif mode == "hybrid":
+                elif shop.mode == "hybrid":
                     self._push_timer(max(now, inq.queued_at + shop.hybrid_after_s), _T_HYBRID, inq.id,
                                      inq.queued_at)
-        return shop
 
     def set_quality(self, agent_id: str, quality: float, actor: str, reason: str) -> AgentRecord:
         if not 0 <= quality <= 100:
@@ -807,13 +865,25 @@ class Arbiter:
         for agent in self.agents.values():
             if agent.held != held.get(agent.id, 0):
                 raise AssertionError(f"agent {agent.id} counts {agent.held} held, owns {held.get(agent.id, 0)}")
+        queued: dict[str, int] = {}
+        for inq in self.inquiries.values():
+            if inq.state == "queued":
+                queued[inq.skill] = queued.get(inq.skill, 0) + 1
+        for skill in set(queued) | set(self.queue_count):
+            if queued.get(skill, 0) != self.queue_count.get(skill, 0):
+                raise AssertionError(f"queue count of {skill} is {self.queue_count.get(skill, 0)}, "
+                                     f"the pool holds {queued.get(skill, 0)}")
+
+
+#: a quota change of -1 removes the override, so the group's (or broker's) value applies
+CLEAR_OVERRIDE = -1
 
 
 def _validate_quotas(q: Quotas) -> None:
     for name, low, high in (("concurrent_cap", 0, 1000), ("daily_grabs", 0, 100_000),
                             ("continuous_hours", 0.25, 24), ("break_minutes", 1, 600)):
         value = getattr(q, name)
-        if value is not None and not low <= value <= high:
+        if value is not None and value != CLEAR_OVERRIDE and not low <= value <= high:
             raise Refusal(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}, not {value}",
                           field=name)
 
@@ -824,7 +894,7 @@ def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:
     for name in ("concurrent_cap", "daily_grabs", "continuous_hours", "break_minutes"):
         value = getattr(new, name)
         if value is not None:
-            setattr(merged, name, value)
+            setattr(merged, name, None if value == CLEAR_OVERRIDE else value)
     return merged
 
 

@@ -632,11 +632,17 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
                             f"command of {len(data)} bytes exceeds the limit of {max_bytes}",
                             detail={"limit": max_bytes, "size": len(data)})
     try:
-        return _command_decoder.decode(data)
+        cmd = _command_decoder.decode(data)
     except msgspec.ValidationError as exc:
         failure = str(exc)
     except msgspec.DecodeError as exc:
         raise DecodeFailure(ErrorCode.BAD_REQUEST, f"not a MessagePack map: {exc}") from None
+    else:
+        if cmd.v != PROTOCOL_VERSION:
+            raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
+                                f"protocol version {cmd.v} is not supported; this broker speaks {PROTOCOL_VERSION}",
+                                cmd.id, {"supported": PROTOCOL_VERSION})
+        return cmd
     # The full decode failed: read the envelope alone to name the cause.
     try:
         header = _header_decoder.decode(data)

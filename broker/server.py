@@ -44,7 +44,8 @@ _RCVMORE = int(zmq.RCVMORE)
 
 class BrokerServer:
     def __init__(self, config: FileConfig, clock: Callable[[], float] = time.time,
-                 store=None, context: zmq.Context | None = None, authenticator=None):
+                 store=None, context: zmq.Context | None = None, authenticator=None,
+                 floor_views: bool = True):
         self.config = config
         b = config.broker
         self.clock = clock
@@ -72,6 +73,13 @@ class BrokerServer:
         self._pending_count = 0
         self._last_flush = 0.0
         self.on_loaded: list[Callable[["BrokerServer"], None]] = []
+        #: called once the loop has stopped, before the store closes
+        self.on_stop: list[Callable[[], None]] = []
+        self.floor = None
+        if floor_views:
+            from broker.floor import attach
+
+            attach(self)
         #: loop turns, logged at shutdown with the committer's figures
         self.loop_turns = 0
         #: decided batches waiting to be durable: (batch number, replies, events)
@@ -95,7 +103,7 @@ class BrokerServer:
     def _load(self) -> None:
         loaded = self.store.load(self.clock())
         self.core.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
-                       loaded.stream_last, loaded.recent_grabs)
+                       loaded.stream_last, loaded.recent_grabs, loaded.closed)
         self._published_last = dict(self.core.stream_last)
         self.loaded = loaded
         # Seed definitions the store does not know yet (first start, or new entries).
@@ -129,7 +137,9 @@ class BrokerServer:
         self.router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
         # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
         self.pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
-        self.router.setsockopt(zmq.MAXMSGSIZE, b.max_command_bytes + 4096)
+        # Frames up to 4x the limit are read and answered "too-large"; beyond that
+        # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
+        self.router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
         self.router.bind(b.command_endpoint)
         self.pub.bind(b.events_endpoint)
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
@@ -165,6 +175,11 @@ class BrokerServer:
         except Exception:
             log.exception("error while publishing the final state")
         finally:
+            for hook in self.on_stop:
+                try:
+                    hook()
+                except Exception:
+                    log.exception("stop hook failed")
             for name in ("router", "pub"):
                 sock = getattr(self, name, None)
                 if sock is not None:

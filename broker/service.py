@@ -78,6 +78,8 @@ class Service:
         self._on_roster = on_roster
         self._stats_query = stats_query
         self._bad_log = ThrottledLog(log)
+        #: called with each command that succeeded (floor views refresh coverage on some)
+        self.after_success: list[Callable[[p.Command], None]] = []
         self._handlers: dict[type, Callable[[p.Command], Replies]] = {
             p.Hello: self._hello,
             p.Heartbeat: lambda c: [p.Ok(re=c.id)],
@@ -128,11 +130,15 @@ class Service:
             self.counters[f"refused.{refusal.code.value}"] += 1
             self._bad_log.warning(f"auth.{refusal.code.value}", "refused %s from %s/%s: %s",
                                   _type_of(cmd), cmd.role, cmd.who, refusal.reason)
-            self.core.audit(cmd.who, cmd.role, _type_of(cmd), _subject_of(cmd), refusal.reason, False)
+            if _type_of(cmd) not in _NOT_AUDITED_WHEN_REFUSED:
+                self.core.audit(cmd.who, cmd.role, _type_of(cmd), _subject_of(cmd), refusal.reason, False)
             return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=refusal.detail)]
         if cmd.role == "agent":
             self.core.seen(cmd.who)
-        audited = cmd.role in ("supervisor", "admin") and _type_of(cmd) in _AUDITED
+        kind = _type_of(cmd)
+        # supervisors' actions, and an admin acting on an agent's behalf, are audited
+        audited = (cmd.role in ("supervisor", "admin") and kind in _AUDITED) or \
+            (cmd.role == "admin" and kind in p.AGENT_COMMANDS)
         try:
             replies = self._handlers[type(cmd)](cmd)
         except Refusal as refusal:
@@ -149,6 +155,8 @@ class Service:
         if audited:
             self.core.audit(cmd.who, cmd.role, _type_of(cmd), _subject_of(cmd),
                             getattr(cmd, "reason", "") or "", True)
+        for hook in self.after_success:
+            hook(cmd)
         return replies
 
     def _authorize(self, cmd: p.Command, peer: Peer | None) -> Refusal | None:
@@ -278,6 +286,8 @@ class Service:
 
 
 _AUDITED = p.SUPERVISOR_COMMANDS - {"query_audit"} | p.ADMIN_COMMANDS | {"set_status"}
+#: a misconfigured client repeats these every second; logging them is enough
+_NOT_AUDITED_WHEN_REFUSED = frozenset({"hello", "heartbeat", "snapshot"})
 
 
 def _type_of(cmd: p.Command) -> str:

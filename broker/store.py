@@ -45,8 +45,10 @@ log = logging.getLogger(__name__)
 JOURNALED_STREAMS = frozenset({"inquiry", "agent", "config", "audit", "alert"})
 #: verdicts reloaded at start so a grab retried across a restart gets the same answer
 VERDICT_RELOAD_S = 600.0
+#: closed inquiries remembered across a restart
+CLOSED_RELOAD = 200_000
 #: how often the side thread materializes the journal and checkpoints the WALs
-MAINTENANCE_INTERVAL_S = float(os.environ.get("GRABDESK_MATERIALIZE_S", "0.2"))
+MAINTENANCE_INTERVAL_S = float(os.environ.get("GRABDESK_MATERIALIZE_S", "1.0"))
 #: journal rows materialized per state transaction (keeps each one short)
 MATERIALIZE_BATCH_ROWS = 200
 
@@ -62,6 +64,8 @@ class Loaded:
     #: (inquiry, grab_id, agent, outcome, code, reason, winner, won_at)
     recent_grabs: list[tuple] = field(default_factory=list)
     roster: tuple[str, str] | None = None
+    #: (inquiry, state, owner, taken_at) of recently closed inquiries, newest last
+    closed: list[tuple] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -332,6 +336,11 @@ class SqliteStore:
         out.agents = [_agent_dec.decode(b) for (b,) in state.execute("SELECT record FROM agents")]
         out.inquiries = [_inq_dec.decode(b) for (b,) in state.execute(
             "SELECT record FROM inquiries WHERE state IN ('queued', 'held')")]
+        # closed inquiries, so a late grab learns who won and a re-used id is refused
+        out.closed = state.execute(
+            "SELECT id, state, owner, taken_at FROM (SELECT id, state, owner, taken_at, closed_at "
+            "FROM inquiries WHERE closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT ?) "
+            "ORDER BY closed_at", (CLOSED_RELOAD,)).fetchall()
         _pos, seq, stream_last = state.execute("SELECT journal_id, seq, stream_last FROM position").fetchone()
         last = self._db.execute("SELECT MAX(last_seq) FROM journal").fetchone()[0] or 0
         out.seq = max(seq, last)
