@@ -34,6 +34,8 @@ class QueueHistory:
     def __init__(self, capacity: int = DEFAULT_CAPACITY):
         self.capacity = capacity
         self._times = _Ring(capacity)
+        #: 1.0 for a sample taken while live, NaN for a gap
+        self._live = _Ring(capacity)
         self._depth: dict[str, _Ring] = {}
         self._wait: dict[str, _Ring] = {}
         #: samples taken so far (the next one goes to ``total % capacity``)
@@ -62,6 +64,7 @@ class QueueHistory:
         cap = self.capacity
         i = self.total % cap
         self._times.buf[i] = self._times.buf[i + cap] = at
+        self._live.buf[i] = self._live.buf[i + cap] = math.nan if depth is None else 1.0
         for skill, ring in self._depth.items():
             if depth is None:
                 value = math.nan
@@ -87,6 +90,10 @@ class QueueHistory:
     def times(self) -> np.ndarray:
         """Sample times, oldest first (a view: copy before keeping it)."""
         return self._window(self._times)
+
+    def live(self) -> np.ndarray:
+        """1.0 where the sample was taken live, NaN in a gap (multiply to blank gaps)."""
+        return self._window(self._live)
 
     def depth(self, skill: str) -> np.ndarray:
         return self._window(self._depth[skill])

@@ -1,0 +1,75 @@
+"""``grabdesk console``: the supervisor console (PySide6 + pyqtgraph).
+
+Where to connect comes from, in this order: the command line, the
+``[console]`` table of ``--config FILE``, the values last used (QSettings),
+the defaults. File → Connect… edits them while running.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+ORGANIZATION = "grabdesk"
+APPLICATION = "grabdesk-console"
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser("console", help="the supervisor console (desktop)",
+                            description="Watch the floor live and steer it: queue, coverage, agents' "
+                                        "load, quotas, reassignment, alerts, audit.")
+    parser.add_argument("--command-endpoint", metavar="ENDPOINT",
+                        help="broker command endpoint (default tcp://127.0.0.1:5570)")
+    parser.add_argument("--events-endpoint", metavar="ENDPOINT",
+                        help="broker events endpoint (default tcp://127.0.0.1:5571)")
+    parser.add_argument("--who", metavar="ID", help="supervisor id (default: your login name)")
+    parser.add_argument("--server-key", metavar="FILE", help="broker's CurveZMQ public key file")
+    parser.add_argument("--public-key", metavar="FILE", help="your CurveZMQ public key file")
+    parser.add_argument("--secret-key", metavar="FILE", help="your CurveZMQ secret key file")
+    parser.add_argument("--config", metavar="FILE", help="TOML file with a [console] table of the same keys")
+    parser.add_argument("--lang", choices=["en", "zh_CN"],
+                        help="interface language (default: the Language menu's choice, else the system's)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def command_line_values(args) -> dict[str, str]:
+    from supervisor.console.settings import KEYS
+    return {k: getattr(args, k) for k in KEYS if getattr(args, k, None)}
+
+
+def run(args) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from supervisor import i18n
+    from supervisor.console.settings import ConsoleConfigError, merge, read_config, remember, saved
+    from supervisor.link import BrokerLink
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    try:
+        from_file = read_config(args.config) if args.config else {}
+    except ConsoleConfigError as exc:
+        print(f"grabdesk console: {exc}", file=sys.stderr)
+        return 2
+    settings = merge(command_line_values(args), from_file, saved())
+    i18n.install(settings.lang or None)
+
+    from supervisor.console.window import MainWindow
+
+    def make_link(s):
+        return BrokerLink(s.link_settings(), "supervisor", s.who, name="console")
+
+    try:
+        link = make_link(settings)
+    except Exception as exc:  # unreadable key files and the like: say so, do not trace back
+        print(f"grabdesk console: cannot connect: {exc}", file=sys.stderr)
+        return 2
+    remember(settings)
+    window = MainWindow(link, settings, link_factory=make_link)
+    link.start()
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        window.link.stop()

@@ -1,0 +1,106 @@
+"""Supervisor commands and the broker's verdicts on them.
+
+Every action is a request through the link; the reply (or the refusal, or the
+silence) comes back on the GUI thread and is reported through ``result`` in
+the user's language with the broker's own reason. Nothing here changes what
+the views show: if the broker accepts, its events update the mirror; if it
+refuses, the mirror never changed, so the view already shows the old value.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from broker import protocol as p
+from broker.client import BrokerRefused
+from supervisor.console.state import ConsoleState
+
+log = logging.getLogger(__name__)
+
+#: fields that are whole numbers (an editor may hand over a float)
+_INT_QUOTAS = {"concurrent_cap", "daily_grabs"}
+
+
+class ConsoleActions(QObject):
+    """Sends SetQuotas, Reassign and QueryAudit, and reports each verdict."""
+
+    #: (accepted, sentence for the status bar)
+    result = Signal(bool, str)
+
+    def __init__(self, link, state: ConsoleState, parent: QObject | None = None):
+        super().__init__(parent)
+        self.link = link
+        self.state = state
+
+    def set_link(self, link) -> None:
+        self.link = link
+
+    # ------------------------------------------------------------------ quotas
+
+    def edit_quota(self, agent_id: str, quota: str, value) -> None:
+        """An in-place edit of one agent's quota; the cell shows it pending until the answer."""
+        value = int(value) if quota in _INT_QUOTAS else float(value)
+        self.state.begin_edit(agent_id, quota, value)
+
+        def done(outcome) -> None:
+            self.state.end_edit(agent_id, quota)
+            self._report(outcome, self.tr("Quota change for %1 accepted").replace("%1", agent_id),
+                         self.tr("Quota change for %1 refused").replace("%1", agent_id))
+        self.link.request(p.SetQuotas, done, agent=agent_id, quotas=p.Quotas(**{quota: value}),
+                          reason=self.tr("edited in the agent table"))
+
+    def set_quotas(self, quotas: p.Quotas, reason: str, *, agent: str | None = None,
+                   group: str | None = None, on_done: Callable[[bool, str], None] | None = None) -> None:
+        """A change from the quota dialog, for an agent or a whole group."""
+        subject = agent or f"group {group}"
+
+        def done(outcome) -> None:
+            ok, text = self._report(outcome, self.tr("Quota change for %1 accepted").replace("%1", subject),
+                                    self.tr("Quota change for %1 refused").replace("%1", subject))
+            if on_done is not None:
+                on_done(ok, text)
+        self.link.request(p.SetQuotas, done, agent=agent, group=group, quotas=quotas, reason=reason)
+
+    # ------------------------------------------------------------------ reassignment
+
+    def reassign(self, inquiry_id: str, to_agent: str | None, reason: str = "",
+                 on_done: Callable[[bool, str], None] | None = None) -> None:
+        """Move an inquiry to an agent, or back to the pool (``to_agent=None``)."""
+        target = to_agent or self.tr("the pool")
+
+        def done(outcome) -> None:
+            ok, text = self._report(
+                outcome,
+                self.tr("%1 reassigned to %2").replace("%1", inquiry_id).replace("%2", target),
+                self.tr("Reassigning %1 to %2 refused").replace("%1", inquiry_id).replace("%2", target))
+            if on_done is not None:
+                on_done(ok, text)
+        self.link.request(p.Reassign, done, inquiry=inquiry_id, to_agent=to_agent,
+                          reason=reason or self.tr("reassigned from the console"))
+
+    # ------------------------------------------------------------------ audit
+
+    def query_audit(self, limit: int = 1_000) -> None:
+        """Past entries, e.g. after a (re)connect; they merge with the live ones."""
+        def done(outcome) -> None:
+            if isinstance(outcome, p.AuditPage):
+                self.state.add_audit(outcome.entries)
+            elif isinstance(outcome, Exception):
+                log.info("audit query failed: %s", outcome)
+        self.link.request(p.QueryAudit, done, limit=limit)
+
+    # ------------------------------------------------------------------ verdicts
+
+    def _report(self, outcome, accepted: str, refused: str) -> tuple[bool, str]:
+        if isinstance(outcome, BrokerRefused):
+            ok, text = False, f"{refused}: {outcome.reason} ({outcome.code.value})"
+        elif isinstance(outcome, TimeoutError):
+            ok, text = False, f"{refused}: " + self.tr("no answer from the broker")
+        elif isinstance(outcome, Exception):
+            ok, text = False, f"{refused}: {outcome}"
+        else:
+            ok, text = True, accepted
+        self.result.emit(ok, text)
+        return ok, text
