@@ -206,10 +206,20 @@ class BrokerClient:
             for stream in self.streams:
                 self.sub.setsockopt(zmq.SUBSCRIBE, p.topic_of(stream))
         self.sub.setsockopt(zmq.SUBSCRIBE, p.HEARTBEAT_TOPIC)
+        self.monitor = None
+        if self.curve is not None:
+            # the only way to learn that the broker refused our key is the handshake event
+            self.monitor = self.dealer.get_monitor_socket(
+                zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                | zmq.EVENT_HANDSHAKE_SUCCEEDED)
         self.dealer.connect(self.command_endpoint)
         self.sub.connect(self.events_endpoint)
 
     def _close(self) -> None:
+        if getattr(self, "monitor", None) is not None:
+            self.dealer.disable_monitor()
+            self.monitor.close(linger=0)
+            self.monitor = None
         for name in ("dealer", "sub"):
             sock = getattr(self, name, None)
             if sock is not None:
@@ -256,6 +266,8 @@ class BrokerClient:
         poller.register(self.dealer, zmq.POLLIN)
         poller.register(self.sub, zmq.POLLIN)
         poller.register(self._wake_recv, zmq.POLLIN)
+        if self.monitor is not None:
+            poller.register(self.monitor, zmq.POLLIN)
         self._set_status("connecting", self.command_endpoint)
         self._send(self.command(p.Hello, client=self.name), None, REQUEST_TIMEOUT_S)
         if self.follow:
@@ -272,6 +284,8 @@ class BrokerClient:
                         self._wake_recv.recv(zmq.NOBLOCK)
                     except zmq.Again:
                         break
+            if self.monitor is not None and self.monitor in events:
+                self._read_monitor()
             self._drain_outbox()
             if self.dealer in events:
                 last_heard = time.monotonic()
@@ -292,6 +306,16 @@ class BrokerClient:
                 return f"no word from the broker for {liveness_s:g} s"
         return "stopped"
 
+    def _read_monitor(self) -> None:
+        from zmq.utils.monitor import recv_monitor_message
+
+        while self.monitor.poll(0):
+            event = recv_monitor_message(self.monitor)["event"]
+            if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                self._set_status(self.status.state, "the broker refused this key (not enrolled, or revoked)")
+            elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                self._set_status(self.status.state, "security handshake failed (wrong broker key?)")
+
     def _liveness(self) -> float:
         """Silence that means the broker is gone: ours, or 3.5 of its heartbeats if slower."""
         welcome = getattr(self, "welcome", None)
@@ -299,8 +323,18 @@ class BrokerClient:
 
     def _send(self, cmd: p.Command, future: Future | None, timeout_s: float) -> None:
         pending = _Pending(future if future is not None else Future(), time.monotonic() + timeout_s)
+        try:
+            self.dealer.send(p.encode(cmd), zmq.NOBLOCK)
+        except zmq.Again:
+            # no connection to queue on: the broker is down or refused our key
+            why = self.status.detail or f"not connected to {self.command_endpoint}"
+            if not pending.future.done():
+                pending.future.set_exception(ConnectionError(why))
+            if isinstance(cmd, p.Snapshot):
+                self._snapshot_id = None
+                self._snapshot_retry_at = time.monotonic() + BACKOFF_START_S * 4
+            return
         self._in_flight[cmd.id] = pending
-        self.dealer.send(p.encode(cmd), zmq.NOBLOCK)
 
     def _drain_outbox(self, error: Exception | None = None) -> None:
         while True:

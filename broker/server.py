@@ -56,7 +56,8 @@ class BrokerServer:
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous)
         self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
-                               heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop)
+                               heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop,
+                               grab_rate_per_s=b.grab_rate_per_s)
         self._own_context = context is None
         self.ctx = context or zmq.Context()
         self.authenticator = authenticator
@@ -76,14 +77,20 @@ class BrokerServer:
         #: called once the loop has stopped, before the store closes
         self.on_stop: list[Callable[[], None]] = []
         self.floor = None
+        if authenticator is not None:
+            self.periodic.append([1.0, self._audit_refused_connections])
+            self.on_stop.append(authenticator.stop)
         if floor_views:
             from broker.floor import attach
 
             attach(self)
         #: loop turns, logged at shutdown with the committer's figures
         self.loop_turns = 0
-        #: decided batches waiting to be durable: (batch number, replies, events)
+        #: decided batches waiting to be durable: (batch number, replies, events, client idents)
         self._undurable: deque = deque()
+        #: client ident -> its commands not answered yet (ROUTER would drop beyond its HWM)
+        self._unanswered: dict[bytes, int] = {}
+        self._batch_idents: list[bytes] = []
         self._batch_no = 0
         self.committer: Committer | None = None
 
@@ -248,11 +255,30 @@ class BrokerServer:
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
                     seq=self.core.seq, streams=dict(self._published_last)))])
 
+    def _audit_refused_connections(self, now: float) -> None:
+        """ZAP refused these keys (on its own thread); journal them, once a minute per key."""
+        seen = getattr(self, "_refused_seen", {})
+        self._refused_seen = seen
+        while True:
+            try:
+                key = self.authenticator.refused.get_nowait()
+            except Exception:
+                return
+            self.service.counters["connections_refused"] += 1
+            if now - seen.get(key, 0.0) >= 60.0:
+                seen[key] = now
+                log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8])
+                self.core.audit("unknown", "none", "connect", key[:8] + "…",
+                                "key not enrolled: connection refused", False)
+
     def _read_batch(self, router, handle, replies, max_batch: int) -> None:
         """Decide every command waiting, up to ``max_batch``; replies are only queued."""
         recv = router.recv
         getsockopt = router.getsockopt
         authenticator = self.authenticator
+        unanswered = self._unanswered
+        max_pending = self.config.broker.max_pending_per_client
+        counted = self._batch_idents
         for _ in range(max_batch):
             try:
                 ident = recv(_NOBLOCK)
@@ -270,6 +296,18 @@ class BrokerServer:
                     re="", code=p.ErrorCode.BAD_REQUEST,
                     reason=f"expected one frame per command, got {len(frames)}"))))
                 continue
+            waiting = unanswered.get(ident, 0)
+            if waiting >= max_pending:
+                self.service.counters["refused.too-many-pending"] += 1
+                self._send_log.warning("pending", "a client has %d requests unanswered; refusing more",
+                                       waiting)
+                replies.append((ident, p.encode(p.Error(
+                    re="", code=p.ErrorCode.TOO_MANY_PENDING,
+                    reason=f"{waiting} requests are still unanswered; wait for replies before sending "
+                           f"more (limit {max_pending})"))))
+                continue
+            unanswered[ident] = waiting + 1
+            counted.append(ident)
             body = frames[0]
             peer = None
             if authenticator is not None:
@@ -281,14 +319,15 @@ class BrokerServer:
     def _commit_and_publish(self, replies: list[tuple[bytes, bytes]]) -> None:
         """Hand the batch to the committer; its replies wait until it is durable."""
         changes = self.core.drain()
+        idents, self._batch_idents = self._batch_idents, []
         if changes:
             self._batch_no += 1
             self.committer.submit(self._batch_no, changes)
-            self._undurable.append((self._batch_no, replies, changes.events))
+            self._undurable.append((self._batch_no, replies, changes.events, idents))
         elif replies:
             # A read (snapshot, query, heartbeat) may show decisions still being
             # committed, so it waits for the batches before it.
-            self._undurable.append((self._batch_no, replies, ()))
+            self._undurable.append((self._batch_no, replies, (), idents))
         if self._undurable and self._undurable[0][0] <= self.committer.committed:
             self._release_durable()
 
@@ -299,8 +338,15 @@ class BrokerServer:
         send = self.router.send
         more = _SNDMORE | _NOBLOCK
         pending = self._pending
+        unanswered = self._unanswered
         while undurable and undurable[0][0] <= committed:
-            _, replies, events = undurable.popleft()
+            _, replies, events, idents = undurable.popleft()
+            for ident in idents:
+                left = unanswered[ident] - 1
+                if left:
+                    unanswered[ident] = left
+                else:
+                    del unanswered[ident]
             for ident, body in replies:
                 try:
                     # With ROUTER_MANDATORY an unroutable or full peer fails on the first frame.

@@ -51,6 +51,26 @@ class ThrottledLog:
         self._log.warning(message, *args)
 
 
+class TokenBucket:
+    """Per-sender rate limit: ``rate_per_s`` sustained, bursts of ``burst``."""
+
+    def __init__(self, rate_per_s: float, burst: float, clock: Callable[[], float] = time.monotonic):
+        self.rate = rate_per_s
+        self.burst = burst
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1.0, now)
+        return True
+
+
 class Peer(msgspec.Struct):
     """What the transport knows about a sender: its authenticated identity, if any."""
 
@@ -63,7 +83,7 @@ Replies = list[p.Reply | p.SnapshotPartOut]
 
 class Service:
     def __init__(self, core: Arbiter, store=None, *, max_command_bytes: int = p.MAX_COMMAND_BYTES,
-                 heartbeat_s: float = 1.0, broker_name: str = "grabdesk",
+                 heartbeat_s: float = 1.0, broker_name: str = "grabdesk", grab_rate_per_s: float = 50.0,
                  on_shutdown: Callable[[str], None] | None = None,
                  on_roster: Callable[[str, str, str, str], str] | None = None,
                  stats_query: Callable[[float, float], list] | None = None):
@@ -78,6 +98,7 @@ class Service:
         self._on_roster = on_roster
         self._stats_query = stats_query
         self._bad_log = ThrottledLog(log)
+        self.grab_limit = TokenBucket(grab_rate_per_s, 2.0 * grab_rate_per_s)
         #: called with each command that succeeded (floor views refresh coverage on some)
         self.after_success: list[Callable[[p.Command], None]] = []
         self._handlers: dict[type, Callable[[p.Command], Replies]] = {
@@ -162,8 +183,10 @@ class Service:
     def _authorize(self, cmd: p.Command, peer: Peer | None) -> Refusal | None:
         kind = _type_of(cmd)
         if peer is not None and peer.authenticated is not None:
-            if peer.authenticated != (cmd.role, cmd.who):
-                role, who = peer.authenticated
+            role, who = peer.authenticated
+            if role == "revoked":
+                return Refusal(ErrorCode.UNAUTHENTICATED, "this key has been revoked")
+            if (role, who) != (cmd.role, cmd.who):
                 return Refusal(ErrorCode.UNAUTHENTICATED,
                                f"this key is enrolled as {role} {who}, not {cmd.role} {cmd.who}")
         if cmd.role == "admin" or kind in p.COMMON_COMMANDS:
@@ -196,6 +219,10 @@ class Service:
                           agent=agent)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
+        if not self.grab_limit.allow(cmd.who):
+            raise Refusal(ErrorCode.RATE_LIMITED,
+                          f"more than {self.grab_limit.rate:g} grabs per second from {cmd.who}; slow down",
+                          limit=self.grab_limit.rate)
         f = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
         self.counters[f"grab.{f.outcome}"] += 1
         return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=f.inquiry, outcome=f.outcome,  # type: ignore[arg-type]
