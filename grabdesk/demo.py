@@ -51,6 +51,8 @@ HUMAN_AGENT = "a001"
 LOOPBACK = "127.0.0.1"
 #: Linux prctl option: signal to receive when the parent dies
 _PR_SET_PDEATHSIG = 1
+#: a window ended by one of these was closed by someone, not crashed
+_CLOSING_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 
 class DemoError(RuntimeError):
@@ -143,6 +145,11 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except Exception:  # best effort; the orderly teardown does not depend on it
         pass
+
+
+def closed_normally(returncode: int) -> bool:
+    """Exit 0, or ended by a signal someone sends to close a program (not a crash)."""
+    return returncode == 0 or (returncode < 0 and -returncode in _CLOSING_SIGNALS)
 
 
 def free_port() -> int:
@@ -279,13 +286,13 @@ class Demo:
                 reported.add(child.name)
                 code = child.proc.returncode
                 if child.name == "console":
-                    if code != 0:
+                    if not closed_normally(code):
                         status = 1
                         print(f"grabdesk demo: the console exited with status {code}; "
                               f"{child.log_path} ends with:\n{child.tail()}", file=sys.stderr)
                     self.request_stop("the console was closed")
                 elif child.name == "agent":
-                    if code != 0:
+                    if not closed_normally(code):
                         print(f"grabdesk demo: the agent window exited with status {code}; see "
                               f"{child.log_path}", file=sys.stderr)
                 else:

@@ -92,10 +92,19 @@ def inquiries_in_store(directory: Path) -> int:
     return total
 
 
-def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False) -> dict:
-    """Run the demo; it stops by itself after DEMO_DURATION_S, or on SIGINT once it serves."""
+def wait_for_log(path: Path, text: str, deadline: float) -> None:
+    while text not in (path.read_text() if path.exists() else ""):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{path.name} never said {text!r}")
+        time.sleep(0.05)
+
+
+def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False,
+                       close_console: bool = False) -> dict:
+    """Run the demo; it stops by itself after DEMO_DURATION_S, or once it serves, on SIGINT
+    (``interrupt``) or when its console goes (``close_console``)."""
     deadline = time.monotonic() + DEMO_DEADLINE_S
-    if not interrupt:
+    if not (interrupt or close_console):
         extra = ("--duration-s", str(DEMO_DURATION_S), *extra)
     proc = start_demo(directory, *extra)
     try:
@@ -106,15 +115,15 @@ def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False) ->
             assert isinstance(welcome, p.Welcome)
         finally:
             client.stop()
-        if interrupt:
+        if interrupt or close_console:
             # Once the simulator has said hello it handles signals; before, a
             # SIGTERM would end it abruptly, which is not what this test is about.
-            sim_log = directory / "simulate.log"
-            while "grabdesk simulate: broker" not in (sim_log.read_text() if sim_log.exists() else ""):
-                if time.monotonic() > deadline:
-                    pytest.fail("the simulator never started")
-                time.sleep(0.05)
+            wait_for_log(directory / "simulate.log", "grabdesk simulate: broker", deadline)
+        if interrupt:
             proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does
+        if close_console:
+            console_pid = json.loads((directory / "pids.json").read_text())["children"]["console"]
+            os.kill(console_pid, signal.SIGTERM)  # as a window manager closing it would
         out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if proc.poll() is None:
@@ -128,7 +137,7 @@ def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False) ->
     for pid in pids["children"].values():
         assert_gone(pid)
     assert (directory / "broker.db").exists()
-    if not interrupt:  # an early Ctrl-C may come before the first arrival
+    if not (interrupt or close_console):  # an early stop may come before the first arrival
         assert inquiries_in_store(directory) > 0, "the simulator's inquiries did not reach the store"
     broker_log = (directory / "broker.log").read_text()
     assert "shutting down: signal SIGTERM" in broker_log, broker_log[-2000:]
@@ -153,6 +162,11 @@ def test_demo_without_agent_window(tmp_path):
 
 def test_ctrl_c_stops_the_demo_cleanly(tmp_path):
     run_demo_and_check(tmp_path / "demo", "--no-agent-window", interrupt=True)
+
+
+@pytest.mark.skipif(not demo.gui_available("supervisor.cli_console"), reason="no console in this tree")
+def test_closing_the_console_stops_the_demo(tmp_path):
+    run_demo_and_check(tmp_path / "demo", "--no-agent-window", close_console=True)
 
 
 def test_a_broker_that_dies_at_start_is_reported_with_its_log(tmp_path):
