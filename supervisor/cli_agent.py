@@ -134,7 +134,7 @@ def remember_options(options: AgentOptions) -> None:
     s.endGroup()
 
 
-def build_window(options: AgentOptions):
+def build_window(options: AgentOptions, language: str | None = None):
     """The link and the window for ``options`` (the link not started yet)."""
     from supervisor.agentwin.window import AGENT_STREAMS, AgentWindow
     from supervisor.link import BrokerLink
@@ -146,7 +146,7 @@ def build_window(options: AgentOptions):
         raise OptionError(f"CurveZMQ keys given, but key support is not available: {exc}") from exc
     except (OSError, ValueError) as exc:
         raise OptionError(f"cannot load the key files: {exc}") from exc
-    return link, AgentWindow(link)
+    return link, AgentWindow(link, language=language)
 
 
 def _ensure_app():
@@ -176,9 +176,9 @@ def run(args) -> int:
         print("grabdesk agent: which agent are you? Pass --agent ID (or set agent in the [agent] "
               "table of --config FILE).", file=sys.stderr)
         return EXIT_USAGE
-    i18n.install(options.lang or None)
+    language = i18n.install(options.lang or None)
     try:
-        link, window = build_window(options)
+        link, window = build_window(options, language)
     except OptionError as exc:
         print(f"grabdesk agent: {exc}", file=sys.stderr)
         return EXIT_USAGE

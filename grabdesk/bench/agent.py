@@ -26,6 +26,7 @@ import itertools
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -405,14 +406,17 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
             synchronous: str, visible: bool = False) -> dict:
     if not visible:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from supervisor.agentwin.window import AGENT_STREAMS, AgentWindow
     from supervisor.link import BrokerLink, LinkSettings
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setOrganizationName("grabdesk-bench")  # never touch the user's agent settings
     workdir = Path(tempfile.mkdtemp(prefix="grabdesk-bench-agent-"))
+    # the window remembers its place: in the scratch directory, never in the user's settings
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(workdir / "settings"))
     ctx = zmq.Context()
     broker = _Broker(workdir, synchronous)
     load = None
@@ -466,6 +470,7 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
                 client.close()
         broker.stop()
         ctx.destroy(linger=0)
+    shutil.rmtree(workdir, ignore_errors=True)  # kept (with broker.log) only when the run failed
 
     failed = [r["failed"] for r in reports if "failed" in r]
     # achieved background rate over the whole seconds the presses spanned

@@ -102,8 +102,10 @@ class AgentWindow(QMainWindow):
     identity_refused = Signal(str)
 
     def __init__(self, link: BrokerLink, *, auto_online: bool = True, dialogs: bool = True,
-                 parent: QWidget | None = None):
+                 language: str | None = None, parent: QWidget | None = None):
+        """``language``: the one installed (i18n.install's result), for the menu's check mark."""
         super().__init__(parent)
+        self._language = language or i18n.chosen_language()
         self.link = link
         self.agent_id = link.who
         self.auto_online = auto_online
@@ -286,7 +288,7 @@ class AgentWindow(QMainWindow):
         self.language_menu = bar.addMenu("")
         group = QActionGroup(self)
         group.setExclusive(True)
-        current = i18n.chosen_language()
+        current = self._language
         self.language_actions: dict[str, QAction] = {}
         for code, name in i18n.LANGUAGES.items():
             action = QAction(name, self, checkable=True)
