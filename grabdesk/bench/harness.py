@@ -22,6 +22,7 @@ from pathlib import Path
 import zmq
 
 from broker import protocol as p
+from grabdesk.bench.peers import percentile as peers_percentile
 
 #: how long a broker gets to start answering, and to stop
 START_TIMEOUT_S = 20.0
@@ -35,11 +36,9 @@ def free_port() -> int:
 
 
 def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, int(round(pct / 100.0 * (len(ordered) - 1)))))
-    return ordered[k]
+    """The shared benchmark percentile (peers.percentile); NaN when there are no values."""
+    value = peers_percentile(values, pct)
+    return float("nan") if value is None else value
 
 
 def rss_mb(pid: int | str = "self") -> float:

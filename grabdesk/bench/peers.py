@@ -89,6 +89,8 @@ import array
 import asyncio
 import inspect
 import math
+
+from broker.reports import quantile
 import multiprocessing
 import os
 import queue
@@ -242,11 +244,8 @@ def percentile(values: Sequence[float], q: float, *, is_sorted: bool = False) ->
         raise ValueError(f"percentile must be within 0..100, got {q}")
     if not values:
         return None
-    data = values if is_sorted else sorted(values)
-    position = (len(data) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(data) - 1)
-    return data[low] + (data[high] - data[low]) * (position - low)
+    # one definition for benchmarks, reports and the console's figures
+    return quantile(list(values) if is_sorted else sorted(values), q / 100.0)
 
 
 def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float | None]:
