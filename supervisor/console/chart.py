@@ -30,6 +30,8 @@ PALETTE = ("#1a73e8", "#e8710a", "#188038", "#d93025", "#9334e6", "#12b5cb", "#f
 WINDOWS_S = (1800, 3600, 2 * 3600, 4 * 3600)
 STALE_OPACITY = 0.45
 WARN_COLOUR = "#f9ab00"
+#: how much lighter a stacked band is than its line (percent, QColor.lighter)
+FILL_LIGHTER = 165
 #: the y axes reach this far above the highest visible value
 Y_HEADROOM = 1.15
 BREACH_COLOUR = "#d93025"
@@ -204,10 +206,9 @@ class QueueChart(QWidget):
     def _style_curve(self, skill: str) -> None:
         depth_curve = self._curves[skill][0]
         if self.stacked:
-            fill = QColor(depth_curve.opts["pen"].color())
-            fill.setAlpha(90)
+            # opaque fills: each band shows its own skill's colour, not a blend of those below
             depth_curve.setFillLevel(0)
-            depth_curve.setBrush(fill)
+            depth_curve.setBrush(fill_colour(depth_curve.opts["pen"].color()))
         else:
             depth_curve.setFillLevel(None)
             depth_curve.setBrush(None)
@@ -265,6 +266,11 @@ class QueueChart(QWidget):
         inquiry_id = self.now_model.index(index.row(), 0).data(KeyRole)
         if inquiry_id:
             self.inquiry_activated.emit(inquiry_id)
+
+
+def fill_colour(line: QColor) -> QColor:
+    """The band colour of a stacked skill: its line colour, lightened."""
+    return QColor(line).lighter(FILL_LIGHTER)
 
 
 def _visible_max(values: np.ndarray, shown: np.ndarray) -> float:
