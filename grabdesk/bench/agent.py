@@ -60,6 +60,8 @@ SUBMIT_BATCH_MAX = 200
 SUBMITS_IN_FLIGHT = 4
 #: grabs waiting for an idle simulated agent beyond which the intake holds back
 BACKLOG_MAX = 4_000
+#: simulated agents sharing one DEALER socket (each with at most one request in flight)
+AGENTS_PER_SOCKET = 25
 #: poll timeout of the load loop (pyzmq wants whole milliseconds, >= 1)
 LOAD_POLL_MS = 1
 
@@ -67,6 +69,9 @@ SHOP = "bench-shop"
 LOAD_SKILL = "bench_load"
 DESK_SKILL = "bench_desk"
 DESK_AGENT = "desk-agent"
+#: grabs the same broker with a bare socket between presses: the floor the window adds to
+PROBE_AGENT = "probe-agent"
+PROBE_SKILL = "bench_probe"
 
 
 def add_arguments(parser) -> None:
@@ -193,8 +198,12 @@ def _define_floor(admin: _SetupClient, load_agents: int) -> list[str]:
         admin.call(p.DefineAgents, agents=[
             p.AgentSpec(id=a, name=a, group="bench", skills={LOAD_SKILL: 3}, languages=["zh"], quality=95.0)
             for a in ids[start:start + 200]])
-    admin.call(p.DefineAgents, agents=[p.AgentSpec(
-        id=DESK_AGENT, name="Desk", group="bench", skills={DESK_SKILL: 3}, languages=["zh"], quality=95.0)])
+    admin.call(p.DefineAgents, agents=[
+        p.AgentSpec(id=DESK_AGENT, name="Desk", group="bench", skills={DESK_SKILL: 3}, languages=["zh"],
+                    quality=95.0),
+        p.AgentSpec(id=PROBE_AGENT, name="Probe", group="bench", skills={PROBE_SKILL: 3}, languages=["zh"],
+                    quality=95.0)])
+    admin.call(p.SetStatus, status="online", agent=PROBE_AGENT)
     return ids
 
 
@@ -204,34 +213,46 @@ def _define_floor(admin: _SetupClient, load_agents: int) -> list[str]:
 
 def _load_worker(endpoint: str, worker: int, agent_ids: list[str], grabs_per_s: float, racers: int,
                  ready, go, stop, results) -> None:
-    """Submit inquiries and race ``racers`` agents for each; report verdicts per second."""
+    """Submit inquiries and race ``racers`` agents for each; report verdicts per second.
+
+    Simulated agents share a few DEALER sockets (``AGENTS_PER_SOCKET`` each):
+    the broker acts on the ``who`` of each command, and polling a handful of
+    sockets instead of one per agent keeps the generator's own CPU small, so
+    the machine's cores go to the broker and the window being measured. Each
+    agent has at most one request in flight, like a person at a desk.
+    """
     ctx = zmq.Context()
-    socks: dict[zmq.Socket, str] = {}
+    socks: list[zmq.Socket] = []
     try:
         intake = ctx.socket(zmq.DEALER)
         intake.setsockopt(zmq.LINGER, 0)
         intake.connect(endpoint)
+        socks.append(intake)
         poller = zmq.Poller()
         poller.register(intake, zmq.POLLIN)
         by_agent: dict[str, zmq.Socket] = {}
-        for agent in agent_ids:
+        for start in range(0, len(agent_ids), AGENTS_PER_SOCKET):
             s = ctx.socket(zmq.DEALER)
             s.setsockopt(zmq.LINGER, 0)
             s.connect(endpoint)
-            socks[s] = agent
-            by_agent[agent] = s
+            socks.append(s)
             poller.register(s, zmq.POLLIN)
+            for agent in agent_ids[start:start + AGENTS_PER_SOCKET]:
+                by_agent[agent] = s
         ids = itertools.count(1)
         # every simulated agent signs in itself and waits for the answer
         for agent, s in by_agent.items():
-            s.send(_encode(p.SetStatus, "agent", agent, f"{agent}-on", status="online"))
+            s.send(_encode(p.SetStatus, "agent", agent, f"{agent}-0", status="online"))
         waiting = set(by_agent)
         deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
         while waiting and time.monotonic() < deadline:
             for s, _ in poller.poll(100):
-                if s is not intake:
-                    s.recv()
-                    waiting.discard(socks[s])
+                while s is not intake:
+                    try:
+                        reply = p.decode_reply(s.recv(zmq.NOBLOCK))
+                    except zmq.Again:
+                        break
+                    waiting.discard(reply.re.rsplit("-", 1)[0])
         if waiting:
             raise RuntimeError(f"{len(waiting)} simulated agents were not set online")
         ready.put(worker)
@@ -245,8 +266,8 @@ def _load_worker(endpoint: str, worker: int, agent_ids: list[str], grabs_per_s: 
         per_second: Counter[int] = Counter()
         outcomes: Counter[str] = Counter()
         errors: Counter[str] = Counter()
-        resolving: set[str] = set()
         submitted = 0
+        cpu0 = time.process_time()
         t0 = time.monotonic()
         while not stop.is_set():
             due = int((time.monotonic() - t0) * inquiry_rate) - submitted
@@ -268,26 +289,26 @@ def _load_worker(endpoint: str, worker: int, agent_ids: list[str], grabs_per_s: 
                         for inquiry in submits.pop(reply.re, ()):
                             tasks.extend([inquiry] * racers)
                         continue
-                    agent = socks[s]
+                    agent = reply.re.rsplit("-", 1)[0]  # message ids are "<agent>-<n>"
                     if isinstance(reply, p.Verdict):
                         per_second[int(time.time())] += 1
                         outcomes[reply.outcome] += 1
                         if reply.outcome == "won":
-                            resolving.add(agent)
                             s.send(_encode(p.Resolve, "agent", agent, f"{agent}-{next(ids)}",
                                            inquiry=reply.inquiry))
                             continue
                     elif isinstance(reply, p.Error):
                         errors[reply.code.value] += 1
-                    resolving.discard(agent)
                     idle.append(agent)
             while tasks and idle:
                 agent = idle.popleft()
                 inquiry = tasks.popleft()
-                by_agent[agent].send(_encode(p.Grab, "agent", agent, f"{agent}-{next(ids)}",
-                                             grab_id=f"{agent}-{next(ids)}", inquiry=inquiry))
+                n = next(ids)
+                by_agent[agent].send(_encode(p.Grab, "agent", agent, f"{agent}-{n}",
+                                             grab_id=f"{agent}-g{n}", inquiry=inquiry))
         results.put({"worker": worker, "per_second": dict(per_second), "outcomes": dict(outcomes),
-                     "errors": dict(errors), "submitted": submitted, "backlog": len(tasks)})
+                     "errors": dict(errors), "submitted": submitted, "backlog": len(tasks),
+                     "cpu_s": time.process_time() - cpu0, "run_s": time.monotonic() - t0})
     except Exception as exc:  # the parent reports it; a worker must not hang the bench
         results.put({"worker": worker, "failed": f"{type(exc).__name__}: {exc}"})
     finally:
@@ -402,6 +423,17 @@ def _press_until_verdict(window, desk_admin: _SetupClient, inquiry_id: str) -> t
     return (in_pool - submitted) * 1000.0, verdict_ms, shown[0].outcome
 
 
+def _probe_grab_ms(desk_admin: _SetupClient, probe: _SetupClient, inquiry_id: str) -> float:
+    """One grab round trip from a bare DEALER in this process (no Qt), in ms."""
+    desk_admin.call(p.Submit, inquiries=[p.NewInquiry(id=inquiry_id, shop=SHOP, skill=PROBE_SKILL)])
+    start = time.perf_counter()
+    verdict = probe.call(p.Grab, grab_id=inquiry_id, inquiry=inquiry_id)
+    elapsed_ms = (time.perf_counter() - start) * 1000.0
+    if verdict.outcome == "won":
+        probe.call(p.Resolve, inquiry=inquiry_id)
+    return elapsed_ms
+
+
 def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: int, racers: int,
             synchronous: str, visible: bool = False) -> dict:
     if not visible:
@@ -421,12 +453,13 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
     broker = _Broker(workdir, synchronous)
     load = None
     link = window = None
-    admin = desk_admin = None
+    admin = desk_admin = probe = None
     try:
         broker.wait_ready(ctx)
         admin = _SetupClient(ctx, broker.command_endpoint, "admin", "bench-admin")
         load_ids = _define_floor(admin, load_agents)
         desk_admin = _SetupClient(ctx, broker.command_endpoint, "intake", "bench-desk-intake")
+        probe = _SetupClient(ctx, broker.command_endpoint, "agent", PROBE_AGENT)
         if grabs_per_s > 0:
             load = _Load(broker.command_endpoint, load_ids, max(1, load_processes), grabs_per_s, max(1, racers))
             load.start()
@@ -447,12 +480,13 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
             _press_until_verdict(window, desk_admin, f"warm-{i}")
         cpu_gui0, cpu_broker0 = _cpu_s(), _cpu_s(broker.proc.pid)
         wall0, t0 = time.time(), time.monotonic()
-        to_pool, verdicts, outcomes = [], [], Counter()
+        to_pool, verdicts, outcomes, probes = [], [], Counter(), []
         for i in range(presses):
             pool_ms, verdict_ms, outcome = _press_until_verdict(window, desk_admin, f"desk-{i}")
             to_pool.append(pool_ms)
             verdicts.append(verdict_ms)
             outcomes[outcome] += 1
+            probes.append(_probe_grab_ms(desk_admin, probe, f"probe-{i}"))
         elapsed = time.monotonic() - t0
         wall1 = time.time()
         cpu_gui, cpu_broker = _cpu_s() - cpu_gui0, _cpu_s(broker.proc.pid) - cpu_broker0
@@ -465,7 +499,7 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
             window.close()
         if link is not None:
             link.stop()
-        for client in (admin, desk_admin):
+        for client in (admin, desk_admin, probe):
             if client is not None:
                 client.close()
         broker.stop()
@@ -490,6 +524,8 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
         "verdict_max_ms": round(max(verdicts), 2) if verdicts else None,
         "presses": len(verdicts),
         "outcomes": dict(outcomes),
+        "bare_grab_p50_ms": round(_percentile(probes, 50), 2),
+        "bare_grab_p99_ms": round(_percentile(probes, 99), 2),
         "arrival_to_pool_p50_ms": round(_percentile(to_pool, 50), 2),
         "arrival_to_pool_p99_ms": round(_percentile(to_pool, 99), 2),
         "background_grabs_per_s": round(grabs_in_window / seconds, 1) if last_s >= first_s else None,
@@ -499,6 +535,8 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
         "load_failures": failed,
         "load_agents": load_agents, "load_processes": load_processes, "racers": racers,
         "window_process_cpu_pct": round(100.0 * cpu_gui / elapsed, 1),
+        "load_cpu_pct": round(100.0 * sum(r.get("cpu_s", 0.0) for r in reports)
+                              / max(1e-9, max((r.get("run_s", 0.0) for r in reports), default=0.0)), 1),
         "broker_cpu_pct": round(100.0 * cpu_broker / elapsed, 1),
         "elapsed_s": round(elapsed, 2),
         "synchronous": synchronous,
