@@ -122,6 +122,22 @@
             <translation>grabdesk：新咨询</translation>
         </message>
         <message>
+            <source>%1 went back to the pool: no first response in time after you took it</source>
+            <translation>%1 已退回待抢池：接单后未及时首次回复</translation>
+        </message>
+        <message>
+            <source>%1: SLA at risk</source>
+            <translation>%1：SLA 即将超时</translation>
+        </message>
+        <message>
+            <source>%1: SLA breached</source>
+            <translation>%1：SLA 已超时</translation>
+        </message>
+        <message>
+            <source>grabdesk: attention</source>
+            <translation>grabdesk：请注意</translation>
+        </message>
+        <message>
             <source>Nothing to grab right now.</source>
             <translation>目前没有可抢的咨询。</translation>
         </message>

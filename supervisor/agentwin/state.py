@@ -35,6 +35,8 @@ from broker.rules import ineligible_rule
 GRAB_ATTEMPT_TIMEOUT_S = 2.0
 #: after this long without a verdict the window stops retrying and says so
 GRAB_GIVE_UP_S = 12.0
+#: alerts about this agent kept for display
+MY_ALERTS_KEPT = 20
 #: SLA colour levels, worst last
 SLA_OK, SLA_WARN, SLA_BREACH = "ok", "warn", "breach"
 _LEVEL_RANK = {SLA_OK: 0, SLA_WARN: 1, SLA_BREACH: 2}
@@ -314,6 +316,8 @@ class AgentDeskState:
         self._gone: dict[str, float] = {}
         self.grab: GrabInFlight | None = None
         self.verdict: VerdictView | None = None
+        #: alerts about me (a reclaimed silent grab, SLA warnings on what I hold), newest last
+        self.my_alerts: list[p.Alert] = []
 
     # ------------------------------------------------------------------ reading the mirror
 
@@ -357,6 +361,9 @@ class AgentDeskState:
                     self._drop(record.id)
                 elif self._update(current) and event.kind != "inquiry.sla":
                     arrived.append(current.id)
+            elif isinstance(record, p.Alert) and record.agent == self.agent_id:
+                self.my_alerts.append(record)
+                del self.my_alerts[:-MY_ALERTS_KEPT]
             elif isinstance(record, p.AgentRecord) and record.id == self.agent_id:
                 before = self.me
                 self.me = self.mirror.agents.get(self.agent_id)

@@ -431,7 +431,10 @@ class AgentWindow(QMainWindow):
 
     def _on_events(self, events: list) -> None:
         me_before = self.desk.me
+        alerts_before = len(self.desk.my_alerts)
         arrived = self.desk.apply(events)
+        if len(self.desk.my_alerts) != alerts_before:
+            self._alerted(self.desk.my_alerts[-1])
         if self.desk.me is not me_before:
             self._render_me()
         if arrived:
@@ -475,6 +478,19 @@ class AgentWindow(QMainWindow):
         text = self.tr("%n new inquiry you may take: %1", "", len(inquiry_ids)).replace("%1", what)
         if self.attention.notify(self.tr("grabdesk: new inquiry"), text):
             self.attention_raised.emit(list(inquiry_ids))
+
+    def _alerted(self, alert: p.Alert) -> None:
+        """The broker raised an alert about me: say it, and notify if I look elsewhere."""
+        inquiry = alert.inquiry or ""
+        words = {
+            "silent_grab": self.tr("%1 went back to the pool: no first response in time after you took it"),
+            "sla.warn": self.tr("%1: SLA at risk"),
+            "sla.breach": self.tr("%1: SLA breached"),
+        }.get(alert.kind)
+        text = words.replace("%1", inquiry) if words else alert.text
+        self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
+        if not self.isActiveWindow() and alert.severity != "info":
+            self.attention.notify(self.tr("grabdesk: attention"), text)
 
     # ------------------------------------------------------------------ grabbing
 

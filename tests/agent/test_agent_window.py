@@ -261,3 +261,35 @@ def test_the_language_menu_switches_to_chinese_and_back(broker, open_window, qtb
     finally:
         w.language_actions["en"].trigger()
     qtbot.waitUntil(lambda: w.grab_button.text() == "Grab (Space)", timeout=DEADLINE_MS)
+
+
+def test_an_inquiry_reclaimed_for_silence_is_announced(start_broker, open_window, qtbot):
+    clock = FakeClock()
+    broker = start_broker(clock=clock, agent_timeout_s=10 * 86400.0)
+    broker.define()
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1")
+    submit(broker, "q1")
+    qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
+    w.grab("q1")
+    qtbot.waitUntil(lambda: w.desk.mine.ids() == ["q1"], timeout=DEADLINE_MS)
+    clock.advance(181.0)  # past the default silent_reclaim_s with no first response
+    qtbot.waitUntil(lambda: "went back to the pool" in w.statusBar().currentMessage(), timeout=DEADLINE_MS)
+    assert w.desk.my_alerts[-1].kind == "silent_grab"
+    qtbot.waitUntil(lambda: w.desk.pool.ids() == ["q1"], timeout=DEADLINE_MS)
+
+
+def test_pool_sla_colour_follows_the_customers_wait(broker, open_window, qtbot):
+    from supervisor.agentwin.models import SLA_COLOURS
+
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1")
+    now = broker.core.clock()
+    submit(broker, "late", arrived_at=now - 700.0)   # past the 600 s first-response SLA
+    submit(broker, "close", arrived_at=now - 500.0)  # past 80 % of it
+    submit(broker, "fresh")
+    qtbot.waitUntil(lambda: w.desk.pool.ids() == ["late", "close", "fresh"], timeout=DEADLINE_MS)
+    m = w.pool_model
+    colours = [m.data(m.index(r, m.SLA), Qt.ItemDataRole.BackgroundRole).color().name() for r in range(3)]
+    assert colours == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")]
+    assert m.data(m.index(0, m.SLA)).startswith("-")
