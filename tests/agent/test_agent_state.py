@@ -187,3 +187,12 @@ def test_row_list_reports_rows_to_its_listener():
     assert calls == [("begin_insert", 0), ("end_insert",), ("begin_insert", 0), ("end_insert",),
                      ("changed", 0), ("begin_remove", 1), ("end_remove",)]
     assert rows.ids() == ["a"]
+
+
+def test_the_plain_state_does_not_import_qt():
+    import subprocess
+    import sys
+
+    code = "import sys, supervisor.agentwin.state; print(any(m.startswith('PySide6') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
