@@ -103,7 +103,10 @@ def _agents(*args) -> None:
 
 def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, duration_s: float,
            submitted, taken, results, curve, seed: int) -> None:
-    """Drive ``agent_ids`` from one process; put (verdicts, wins, latencies_ms, cpu_s) on ``results``."""
+    """Drive ``agent_ids`` from one process; put (verdicts, wins, latencies_ms, cpu_s) on ``results``.
+
+    ``curve`` is None (plain TCP) or a dict agent id -> (server_public, public, secret).
+    """
     rng = random.Random(seed)
     ctx = zmq.Context()
     poller = zmq.Poller()
@@ -112,7 +115,9 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
         s = ctx.socket(zmq.DEALER)
         s.setsockopt(zmq.LINGER, 0)
         if curve is not None:
-            s.curve_serverkey, s.curve_publickey, s.curve_secretkey = curve
+            # each agent speaks with its own enrolled key: the broker refuses
+            # a command whose ``who`` is not the identity bound to the key
+            s.curve_serverkey, s.curve_publickey, s.curve_secretkey = curve[agent]
         s.connect(endpoint)
         poller.register(s, zmq.POLLIN)
         socks[s] = agent
@@ -213,8 +218,10 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
     ctx = mp.get_context("fork")
     results = ctx.Queue()
     chunks = [agent_ids[i::processes] for i in range(processes)]
+    # ``curve``: None, or agent id -> (server_public, public, secret); each worker gets its agents' keys
     workers = [ctx.Process(target=_agents, args=(broker.command_endpoint, chunk, mode, rate / processes,
-                                                  duration_s, submitted, taken, results, curve, i))
+                                                  duration_s, submitted, taken, results,
+                                                  None if curve is None else {a: curve[a] for a in chunk}, i))
                for i, chunk in enumerate(chunks)]
     cpu0 = cpu_seconds(broker.pid)
     t0 = time.perf_counter()
@@ -234,7 +241,11 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
             curve_setup=None) -> dict:
-    """One full run (both phases) against a fresh broker; returns the figures."""
+    """One full run (both phases) against a fresh broker; returns the figures.
+
+    ``curve_setup`` (see ``curve_setup.curve_fixture``): "broker_fields" for the
+    broker, "admin" and "intake" key tuples, and "agent", a dict agent id -> key tuple.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="grabdesk-arb-"))
     # 200 saturating agents grab ~100/s each: far above a human's, so the per-agent
     # rate limit (a policy knob, default 50/s) is lifted for the measurement
@@ -251,6 +262,10 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         agent_ids = define_floor(admin, agents)
         admin.close()
         zctx.term()
+        if agent_curve is not None:
+            missing = [a for a in agent_ids if a not in agent_curve]
+            if missing:
+                raise ValueError(f"curve_setup has no key for {len(missing)} agents (first {missing[0]})")
         mctx = mp.get_context("fork")
         submitted = mctx.Value("q", 0)
         taken = mctx.Value("q", 0)
