@@ -44,14 +44,14 @@ def run(args) -> int:
     from supervisor.console.settings import ConsoleConfigError, merge, read_config, remember, saved
     from supervisor.link import BrokerLink
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APPLICATION)
     try:
         from_file = read_config(args.config) if args.config else {}
     except ConsoleConfigError as exc:
         print(f"grabdesk console: {exc}", file=sys.stderr)
         return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
     settings = merge(command_line_values(args), from_file, saved())
     i18n.install(settings.lang or None)
 

@@ -1,0 +1,1079 @@
+<?xml version='1.0' encoding='utf-8'?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AgentModel</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="345" />
+        <source>Agent</source>
+        <extracomment>(agent id, quota field, requested value)</extracomment>
+        <translation>客服</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="345" />
+        <source>Name</source>
+        <translation>姓名</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="345" />
+        <source>Group</source>
+        <translation>组</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="345" />
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="345" />
+        <source>Tier</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="346" />
+        <source>Held / cap</source>
+        <translation>持有 / 上限</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="346" />
+        <source>Grabs today / quota</source>
+        <translation>今日抢单 / 限额</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="346" />
+        <source>Service / limit</source>
+        <translation>连续服务 / 上限</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="347" />
+        <source>SLA met</source>
+        <translation>SLA 达成</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="347" />
+        <source>Skills</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="368" />
+        <source>until %1</source>
+        <translation>至 %1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="430" />
+        <source>Forced break after %1 h of continuous service, until %2</source>
+        <translation>连续服务 %1 小时后强制休息，至 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="432" />
+        <source>On a break</source>
+        <translation>休息中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="434" />
+        <source>Holds %1 inquiries; concurrent cap %2. Double-click or F2 to change the cap.</source>
+        <translation>持有 %1 个咨询；同时接待上限 %2。双击或按 F2 修改上限。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="437" />
+        <source>%1 grabs today; daily quota %2. Double-click or F2 to change the quota.</source>
+        <translation>今日抢单 %1 次；每日限额 %2。双击或按 F2 修改限额。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="440" />
+        <source>Continuous service; a break of %1 min is forced after %2 h. Double-click or F2 to change the limit.</source>
+        <translation>连续服务时长；满 %2 小时后强制休息 %1 分钟。双击或按 F2 修改上限。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="444" />
+        <source>Share of the inquiries this agent resolved, while this console watched, without an SLA breach</source>
+        <translation>本控制台观察期间，该客服解决且未违反 SLA 的咨询所占比例</translation>
+    </message>
+</context>
+<context>
+    <name>AgentPanel</name>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="80" />
+        <source>Filter agents: id, name, group, status, tier, skill…</source>
+        <extracomment>typing pauses this long before a filter is applied starting column widths (px); users resize, the window remembers the layout open the quota dialog for this agent ("" for none chosen)</extracomment>
+        <translation>筛选客服：编号、姓名、组、状态、等级、技能…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="81" />
+        <source>Quotas…</source>
+        <translation>接单限制…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="82" />
+        <source>Change the quotas of an agent or a whole group</source>
+        <translation>修改某位客服或整个组的接单限制</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="97" />
+        <source>%1 of %2 agents</source>
+        <translation>%1 / %2 位客服</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="132" />
+        <source>Likely refused: %1</source>
+        <translation>可能被拒绝：%1</translation>
+    </message>
+</context>
+<context>
+    <name>AgentTableView</name>
+    <message>
+        <location filename="../../supervisor/console/tables.py" line="83" />
+        <source>Drop to reassign %1 to %2</source>
+        <extracomment>(inquiry ids, agent id) the explanation while a drag hovers over an agent ("" when the drag leaves)</extracomment>
+        <translation>松开以将 %1 改派给 %2</translation>
+    </message>
+</context>
+<context>
+    <name>AlertModel</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="557" />
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="557" />
+        <source>Severity</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="557" />
+        <source>Alert</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="557" />
+        <source>What happened</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="558" />
+        <source>Link</source>
+        <translation>关联</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="575" />
+        <source>Double-click to show the inquiry or agent</source>
+        <translation>双击显示相关咨询或客服</translation>
+    </message>
+</context>
+<context>
+    <name>AuditModel</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="589" />
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="589" />
+        <source>Who</source>
+        <translation>操作人</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="589" />
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="589" />
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="589" />
+        <source>Subject</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="590" />
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="590" />
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="597" />
+        <source>done</source>
+        <translation>已执行</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="597" />
+        <source>refused</source>
+        <translation>被拒绝</translation>
+    </message>
+</context>
+<context>
+    <name>AuditPanel</name>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="326" />
+        <source>Who</source>
+        <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
+        <translation>操作人</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="327" />
+        <source>Action (prefix)</source>
+        <translation>操作（前缀）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="328" />
+        <source>Subject or reason contains…</source>
+        <translation>对象或原因包含…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="329" />
+        <source>Refusals only</source>
+        <translation>仅看被拒绝的</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="330" />
+        <source>Reload</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="331" />
+        <source>Ask the broker for the latest 1,000 entries</source>
+        <translation>向服务端获取最近 1,000 条记录</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectDialog</name>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="378" />
+        <source>Connect to a broker</source>
+        <translation>连接服务端</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="379" />
+        <source>Command endpoint:</source>
+        <translation>命令端点：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="379" />
+        <source>Events endpoint:</source>
+        <translation>事件端点：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="379" />
+        <source>Supervisor id:</source>
+        <translation>主管编号：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="380" />
+        <source>Broker public key:</source>
+        <translation>服务端公钥：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="380" />
+        <source>My public key:</source>
+        <translation>我的公钥：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="380" />
+        <source>My secret key:</source>
+        <translation>我的私钥：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="384" />
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="385" />
+        <source>Key files are needed only when the broker requires CurveZMQ; give all three or none. These values are remembered for the next start.</source>
+        <translation>仅当服务端要求 CurveZMQ 时才需要密钥文件；三个都填或都不填。这些设置会在下次启动时沿用。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="389" />
+        <source>Choose a key file</source>
+        <translation>选择密钥文件</translation>
+    </message>
+</context>
+<context>
+    <name>ConsoleActions</name>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="49" />
+        <location filename="../../supervisor/console/actions.py" line="60" />
+        <source>Quota change for %1 accepted</source>
+        <extracomment>fields that are whole numbers (an editor may hand over a float) (accepted, sentence for the status bar)</extracomment>
+        <translation>%1 的接单限制修改已生效</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="50" />
+        <location filename="../../supervisor/console/actions.py" line="61" />
+        <source>Quota change for %1 refused</source>
+        <translation>%1 的接单限制修改被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="52" />
+        <source>edited in the agent table</source>
+        <translation>在客服表中修改</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="71" />
+        <source>the pool</source>
+        <translation>待处理队列</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="76" />
+        <source>%1 reassigned to %2</source>
+        <translation>%1 已改派给 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="77" />
+        <source>Reassigning %1 to %2 refused</source>
+        <translation>将 %1 改派给 %2 被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="81" />
+        <source>reassigned from the console</source>
+        <translation>从主管控制台改派</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="100" />
+        <source>no answer from the broker</source>
+        <translation>服务端无应答</translation>
+    </message>
+</context>
+<context>
+    <name>CoverageModel</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="759" />
+        <source>%1, %2: rostered %3, required %4, gap %5</source>
+        <translation>%1，%2：排班 %3，需要 %4，缺口 %5</translation>
+    </message>
+</context>
+<context>
+    <name>CoverageView</name>
+    <message>
+        <location filename="../../supervisor/console/coverage_view.py" line="71" />
+        <source>Coverage for the next 24 hours: each cell is rostered minus required agents (red: short). Hover for the numbers.</source>
+        <translation>未来 24 小时覆盖：每格为排班人数减需要人数（红色：人手不足）。悬停查看数字。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/coverage_view.py" line="73" />
+        <source>The broker has not published coverage yet (it needs a roster).</source>
+        <translation>服务端尚未发布覆盖数据（需要排班表）。</translation>
+    </message>
+</context>
+<context>
+    <name>InquiryModel</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="474" />
+        <source>Inquiry</source>
+        <translation>咨询</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="474" />
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="474" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="474" />
+        <source>Shop</source>
+        <translation>店铺</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="475" />
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="475" />
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="475" />
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="475" />
+        <source>Waiting</source>
+        <translation>等待</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="476" />
+        <source>Owner</source>
+        <translation>处理人</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="476" />
+        <source>SLA</source>
+        <translation>SLA</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="513" />
+        <source>Drag onto an agent to reassign; double-click for the reassign dialog</source>
+        <translation>拖到客服上即可改派；双击打开改派对话框</translation>
+    </message>
+</context>
+<context>
+    <name>InquiryPanel</name>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="179" />
+        <source>All open</source>
+        <extracomment>open the reassign dialog for these inquiries</extracomment>
+        <translation>全部未结</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="182" />
+        <source>Filter inquiries: id, skill, shop, owner, language…</source>
+        <translation>筛选咨询：编号、技能、店铺、处理人、语言…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="183" />
+        <source>Reassign…</source>
+        <translation>改派…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="184" />
+        <source>Move the selected inquiry to another agent or back to the pool (or drag it onto an agent)</source>
+        <translation>将选中的咨询改派给其他客服或退回待处理队列（也可拖到客服上）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/panels.py" line="201" />
+        <source>%1 of %2 open</source>
+        <translation>%1 / %2 个未结</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="202" />
+        <source>Queue</source>
+        <extracomment>the refresh tick: models replay changes this often history samples, chart redraws and clock-driven columns this often bump when the docks change, so an old saved layout is not forced onto new docks how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
+        <translation>队列</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="202" />
+        <source>Coverage (24 h)</source>
+        <translation>覆盖（24 小时）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="203" />
+        <source>Alerts</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="203" />
+        <source>Inquiries</source>
+        <translation>咨询</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="203" />
+        <source>Audit</source>
+        <translation>审计</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="206" />
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="207" />
+        <source>&amp;Connect…</source>
+        <translation>连接(&amp;C)…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="208" />
+        <source>&amp;Export</source>
+        <translation>导出(&amp;E)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="209" />
+        <source>Queue chart as PNG…</source>
+        <translation>队列图表为 PNG…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="209" />
+        <source>Coverage heat map as PNG…</source>
+        <translation>覆盖热力图为 PNG…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="210" />
+        <source>Agents as CSV…</source>
+        <translation>客服表为 CSV…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="210" />
+        <source>Inquiries as CSV…</source>
+        <translation>咨询表为 CSV…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="211" />
+        <source>Alerts as CSV…</source>
+        <translation>告警为 CSV…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="211" />
+        <source>Audit as CSV…</source>
+        <translation>审计记录为 CSV…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="214" />
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="215" />
+        <source>&amp;Actions</source>
+        <translation>操作(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="216" />
+        <source>Change &amp;quotas…</source>
+        <translation>修改接单限制(&amp;Q)…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="217" />
+        <source>&amp;Reassign selected inquiry…</source>
+        <translation>改派选中的咨询(&amp;R)…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="218" />
+        <source>Find &amp;agent</source>
+        <translation>查找客服(&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="219" />
+        <source>Find &amp;inquiry</source>
+        <translation>查找咨询(&amp;I)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="220" />
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="221" />
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="230" />
+        <source>grabdesk console — %1 at %2</source>
+        <translation>grabdesk 主管控制台 — %1 @ %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="298" />
+        <source>Not live since %1: figures shown are stale</source>
+        <translation>自 %1 起未连接：显示的数据已过期</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="301" />
+        <source>Waiting for the broker's snapshot…</source>
+        <translation>正在等待服务端快照…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="352" />
+        <source>dragged onto %1 in the console</source>
+        <translation>在控制台中拖给 %1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="362" />
+        <source>Select an inquiry in the inquiry table first</source>
+        <translation>请先在咨询表中选择一个咨询</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="392" />
+        <source>%1 is no longer on the floor</source>
+        <translation>%1 已不在现场</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="409" />
+        <source>Export as PNG</source>
+        <translation>导出为 PNG</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="409" />
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图片 (*.png)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="413" />
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="413" />
+        <source>Could not save %1</source>
+        <translation>无法保存 %1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="419" />
+        <source>Export as CSV</source>
+        <translation>导出为 CSV</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="419" />
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="425" />
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="427" />
+        <source>Saved %1 rows to %2</source>
+        <translation>已将 %1 行保存到 %2</translation>
+    </message>
+</context>
+<context>
+    <name>NowCoverageModel</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="778" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="778" />
+        <source>Rostered</source>
+        <translation>排班</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="778" />
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="778" />
+        <source>At cap</source>
+        <translation>已满</translation>
+    </message>
+</context>
+<context>
+    <name>QueueChart</name>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="127" />
+        <source>Overlaid</source>
+        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds) how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value an inquiry id the user asked to see (double-click in the "now" table)</extracomment>
+        <translation>叠加</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="127" />
+        <source>Stacked</source>
+        <translation>堆积</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="128" />
+        <source>Last 30 min</source>
+        <translation>最近 30 分钟</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="128" />
+        <source>Last hour</source>
+        <translation>最近 1 小时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="128" />
+        <source>Last 2 hours</source>
+        <translation>最近 2 小时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="129" />
+        <source>Last 4 hours</source>
+        <translation>最近 4 小时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="134" />
+        <source>Stack the skills' queues or draw them over each other</source>
+        <translation>将各技能的队列堆积显示或叠加显示</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="135" />
+        <source>How much history to show</source>
+        <translation>显示多长时间的历史</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="136" />
+        <source>Queued</source>
+        <translation>排队</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="137" />
+        <source>Longest wait (min)</source>
+        <translation>最长等待（分钟）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="138" />
+        <source>Not live: the chart shows gaps and may be stale</source>
+        <translation>未连接：图表有空缺，数据可能已过期</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="224" />
+        <source>SLA warning %1</source>
+        <translation>SLA 预警 %1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="225" />
+        <source>SLA first response %1</source>
+        <translation>SLA 首次响应 %1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="230" />
+        <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="231" />
+        <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="232" />
+        <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="233" />
+        <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="237" />
+        <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
+        <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="243" />
+        <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
+        <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="246" />
+        <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="248" />
+        <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="249" />
+        <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
+        <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>QueueNowModel</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="620" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="620" />
+        <source>Queued</source>
+        <translation>排队</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="620" />
+        <source>Longest wait</source>
+        <translation>最长等待</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="620" />
+        <source>Inquiry</source>
+        <translation>咨询</translation>
+    </message>
+</context>
+<context>
+    <name>QuotaDialog</name>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="99" />
+        <source>Quotas</source>
+        <extracomment>the broker never accepts more than this for break_minutes (the editor allows more; it decides)</extracomment>
+        <translation>接单限制</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="103" />
+        <source>One agent</source>
+        <translation>单个客服</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="103" />
+        <source>A whole group</source>
+        <translation>整个组</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="106" />
+        <source>Concurrent cap</source>
+        <translation>同时接待上限</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="106" />
+        <source>Daily grabs</source>
+        <translation>每日抢单限额</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="107" />
+        <source>Continuous service (hours)</source>
+        <translation>连续服务上限（小时）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="108" />
+        <source>Forced break (minutes)</source>
+        <translation>强制休息（分钟）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="111" />
+        <source>Reason (kept in the audit log):</source>
+        <translation>原因（记入审计日志）：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="112" />
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="149" />
+        <source>now: %1</source>
+        <translation>当前：%1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="164" />
+        <source>Choose an agent or a group first</source>
+        <translation>请先选择客服或组</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="167" />
+        <source>Tick the limits to change</source>
+        <translation>请勾选要修改的限制</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="171" />
+        <source>Waiting for the broker…</source>
+        <translation>正在等待服务端…</translation>
+    </message>
+</context>
+<context>
+    <name>ReassignDialog</name>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="237" />
+        <location filename="../../supervisor/console/dialogs.py" line="242" />
+        <source>Reassign</source>
+        <translation>改派</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="238" />
+        <source>Move to</source>
+        <translation>改派给</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="238" />
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="238" />
+        <source>Held / cap</source>
+        <translation>持有 / 上限</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="239" />
+        <source>Note</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="240" />
+        <source>Find an agent…</source>
+        <translation>查找客服…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="241" />
+        <source>Reason (kept in the audit log):</source>
+        <translation>原因（记入审计日志）：</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="252" />
+        <source>%1 is no longer open</source>
+        <translation>%1 已结束</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="254" />
+        <source>held by %1</source>
+        <translation>由 %1 处理中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="254" />
+        <source>in the pool</source>
+        <translation>在待处理队列中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="255" />
+        <source>%1 (%2, %3, %4), waiting %5, %6</source>
+        <translation>%1（%2，%3，%4），已等待 %5，%6</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="263" />
+        <source>Back to the pool</source>
+        <translation>退回待处理队列</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="263" />
+        <source>anyone eligible may grab it</source>
+        <translation>有资格的客服均可抢单</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="282" />
+        <source>eligible</source>
+        <translation>可接</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="308" />
+        <source>Choose an agent, or the pool</source>
+        <translation>请选择客服或待处理队列</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/dialogs.py" line="313" />
+        <source>Waiting for the broker…</source>
+        <translation>正在等待服务端…</translation>
+    </message>
+</context>
+<context>
+    <name>Words</name>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="87" />
+        <source>online</source>
+        <extracomment>drag-and-drop payload: a JSON list of inquiry ids the record's id (agent, inquiry, alert...) use against a limit, for the bar delegate a quota change awaits the broker's answer editable agent columns -&gt; the quota they edit</extracomment>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="87" />
+        <source>away</source>
+        <translation>离开</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="87" />
+        <source>break</source>
+        <translation>休息</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="88" />
+        <source>offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="91" />
+        <source>queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="91" />
+        <source>held</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="95" />
+        <source>first response at risk</source>
+        <translation>首次响应即将超时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="96" />
+        <source>first response breached</source>
+        <translation>首次响应已超时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="97" />
+        <source>resolution at risk</source>
+        <translation>解决即将超时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="98" />
+        <source>resolution breached</source>
+        <translation>解决已超时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="102" />
+        <source>info</source>
+        <translation>信息</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="102" />
+        <source>warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="103" />
+        <source>critical</source>
+        <translation>严重</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="107" />
+        <source>SLA at risk</source>
+        <translation>SLA 即将超时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="107" />
+        <source>SLA breached</source>
+        <translation>SLA 已超时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="108" />
+        <source>silent after grab</source>
+        <translation>抢单后未回复</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="108" />
+        <source>uneven grabbing</source>
+        <translation>抢单不均</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="109" />
+        <source>coverage gap</source>
+        <translation>人手缺口</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="115" />
+        <source>%1 does not serve shop %2</source>
+        <translation>%1 不服务店铺 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="116" />
+        <source>%1 lacks skill %2</source>
+        <translation>%1 没有技能 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="117" />
+        <source>%1 does not handle language %2</source>
+        <translation>%1 不处理语言 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="118" />
+        <source>%1 does not handle channel %2</source>
+        <translation>%1 不处理渠道 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="119" />
+        <source>%1 already holds %2</source>
+        <translation>%1 已在处理 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="120" />
+        <source>%1 is %2, not online</source>
+        <translation>%1 当前为%2，不在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="121" />
+        <source>%1 is at the concurrent cap (%2)</source>
+        <translation>%1 已达同时接待上限（%2）</translation>
+    </message>
+</context>
+</TS>

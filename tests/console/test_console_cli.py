@@ -1,0 +1,64 @@
+"""``grabdesk console`` options: command line > config file > last used > defaults."""
+from __future__ import annotations
+
+import pytest
+
+from broker.config import DEFAULT_COMMAND_ENDPOINT
+from grabdesk.cli import build_parser, main
+from supervisor.cli_console import command_line_values
+from supervisor.console.settings import (ConsoleConfigError, ConsoleSettings, default_who, merge,
+                                         read_config, remember, saved)
+
+from console_fixtures import isolated_settings  # noqa: F401 (fixture)
+
+
+def parse(*argv: str):
+    return build_parser("console").parse_args(["console", *argv])
+
+
+def test_options_are_registered_with_the_grabdesk_command():
+    args = parse("--command-endpoint", "tcp://10.0.0.5:5570", "--who", "lead1", "--lang", "zh_CN",
+                 "--server-key", "broker.key", "--config", "c.toml")
+    assert command_line_values(args) == {"command_endpoint": "tcp://10.0.0.5:5570", "who": "lead1",
+                                         "lang": "zh_CN", "server_key": "broker.key"}
+    assert args.func.__module__ == "supervisor.cli_console"
+
+
+def test_precedence_command_line_then_file_then_saved_then_defaults(tmp_path):
+    config = tmp_path / "console.toml"
+    config.write_text('[console]\nwho = "from-file"\nevents_endpoint = "tcp://file:5571"\n'
+                      'command_endpoint = "tcp://file:5570"\n', encoding="utf-8")
+    from_file = read_config(config)
+    settings = merge({"who": "from-cli"}, from_file, {"command_endpoint": "tcp://saved:5570",
+                                                       "secret_key": "saved.key_secret"})
+    assert settings.who == "from-cli"
+    assert settings.command_endpoint == "tcp://file:5570"
+    assert settings.events_endpoint == "tcp://file:5571"
+    assert settings.secret_key == "saved.key_secret"
+    assert merge({}, {}, {}) == ConsoleSettings()
+    assert ConsoleSettings().command_endpoint == DEFAULT_COMMAND_ENDPOINT
+    assert ConsoleSettings().who == default_who() != ""
+
+
+def test_config_file_mistakes_are_explained(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[console]\nendpoint = "tcp://x:1"\n', encoding="utf-8")
+    with pytest.raises(ConsoleConfigError, match="unknown key.*endpoint"):
+        read_config(bad)
+    (tmp_path / "broken.toml").write_text("[console\n", encoding="utf-8")
+    with pytest.raises(ConsoleConfigError, match="not valid TOML"):
+        read_config(tmp_path / "broken.toml")
+    with pytest.raises(ConsoleConfigError, match="cannot read"):
+        read_config(tmp_path / "missing.toml")
+    assert main(["console", "--config", str(bad)]) == 2
+    assert "unknown key" in capsys.readouterr().err
+
+
+def test_last_used_values_are_remembered(isolated_settings):  # noqa: F811
+    assert saved() == {}
+    remember(ConsoleSettings(command_endpoint="tcp://10.1.1.1:5570", who="lead2", lang="zh_CN"))
+    again = saved()
+    assert again["command_endpoint"] == "tcp://10.1.1.1:5570" and again["who"] == "lead2"
+    assert "lang" not in again, "the language is remembered by the Language menu"
+    link = merge({}, {}, again).link_settings()
+    assert link.command_endpoint == "tcp://10.1.1.1:5570" and link.curve() is None
