@@ -563,7 +563,20 @@ class EventFrame(Struct, kw_only=True):
     stream: str
     #: seq of the last event in the previous frame of this stream (0: none yet)
     prev: int
+    #: seq of this frame's last event: the frame holds every event of the stream
+    #: in (prev, last], so a subscriber can follow the chain without decoding events
+    last: int
     events: list[Event]
+
+
+class EventFrameHeader(Struct, kw_only=True):
+    """Just the chain fields of an EventFrame, for cheap sequence checking."""
+
+    v: int
+    epoch: str
+    stream: str
+    prev: int
+    last: int
 
 
 class EventFrameOut(Struct, kw_only=True):
@@ -573,6 +586,7 @@ class EventFrameOut(Struct, kw_only=True):
     epoch: str
     stream: str
     prev: int
+    last: int
     events: list[Raw]
 
 
@@ -601,12 +615,14 @@ _command_decoder = msgspec.msgpack.Decoder(AnyCommand)
 _header_decoder = msgspec.msgpack.Decoder(_Header)
 _reply_decoder = msgspec.msgpack.Decoder(AnyReply)
 _frame_decoder = msgspec.msgpack.Decoder(EventFrame)
+_frame_header_decoder = msgspec.msgpack.Decoder(EventFrameHeader)
 _hb_decoder = msgspec.msgpack.Decoder(BrokerHeartbeat)
 _encoder = msgspec.msgpack.Encoder()
 
 encode = _encoder.encode
 decode_reply = _reply_decoder.decode
 decode_event_frame = _frame_decoder.decode
+decode_frame_header = _frame_header_decoder.decode
 decode_heartbeat = _hb_decoder.decode
 
 _COMMAND_TYPES = frozenset(

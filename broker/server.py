@@ -376,7 +376,7 @@ class BrokerServer:
             for start in range(0, len(items), MAX_EVENTS_PER_FRAME):
                 chunk = items[start:start + MAX_EVENTS_PER_FRAME]
                 frame = p.EventFrameOut(v=p.PROTOCOL_VERSION, epoch=epoch, stream=stream,
-                                        prev=self._published_last.get(stream, 0),
+                                        prev=self._published_last.get(stream, 0), last=chunk[-1][0],
                                         events=[msgspec.Raw(raw) for _, raw in chunk])
                 send([p.topic_of(stream), p.encode(frame)])
                 self._published_last[stream] = chunk[-1][0]

@@ -145,6 +145,7 @@ def start_broker(workdir: Path | None = None, ctx: zmq.Context | None = None, cu
     fields = dict(command_endpoint=cmd_ep, events_endpoint=ev_ep, db=str(workdir / "broker.db"),
                   agent_timeout_s=3600.0, offline_grace_s=3600.0)
     fields.update(broker_fields)
+    cmd_ep, ev_ep = fields["command_endpoint"], fields["events_endpoint"]
     config = write_config(workdir / "broker.toml", **fields)
     log_path = workdir / "broker.log"
     log = open(log_path, "ab")
