@@ -183,6 +183,9 @@ def run(args) -> int:
         print(f"grabdesk agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     remember_options(options)
+    from supervisor.agentwin.window import prefer_latency
+
+    prefer_latency()
     window.identity_refused.connect(lambda reason: print(
         f"grabdesk agent: the broker at {options.command_endpoint} does not accept agent "
         f"{options.agent}: {reason}", file=sys.stderr))

@@ -15,6 +15,7 @@ Ctrl+L releases the selected inquiry of mine.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt, QTimer, Signal
@@ -47,6 +48,10 @@ GRAB_RETRY_PAUSE_MS = 300
 #: command results stay in the status bar this long
 STATUS_MESSAGE_MS = 8_000
 SETTINGS_GROUP = "agent"
+#: the GUI thread and the link's I/O thread share one GIL; with CPython's default
+#: 5 ms switch interval a verdict that has arrived can wait that long for it while
+#: the GUI digests a batch of events (bench agent: p50 and p99 both drop with 0.5 ms)
+GIL_SWITCH_INTERVAL_S = 0.0005
 DEFAULT_SIZE = (440, 640)
 #: statuses an agent may choose; "offline" is shown (the broker's word) but not offered
 STATUSES = ("online", "away", "break")
@@ -61,6 +66,11 @@ BANNER_LOOK = {
     "pending": ("#e8f0fe", "#174ea6"),
     "idle": ("#f1f3f4", "#3c4043"),
 }
+
+
+def prefer_latency() -> None:
+    """Process-wide interpreter setting for the agent window's process (CLI and bench)."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 class PoolView(QTableView):
