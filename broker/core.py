@@ -611,7 +611,9 @@ class Arbiter:
         now = self.clock()
         for inq in self.inquiries.values():
             if inq.shop == shop.id and inq.state == "queued":
-                if shop.mode == "assign":
+                if shop.mode == "grab":
+                    self._assign_wanted.pop(inq.id, None)
+                elif shop.mode == "assign":
                     self._assign_wanted[inq.id] = None
                 elif shop.mode == "hybrid":
                     self._push_timer(max(now, inq.queued_at + shop.hybrid_after_s), _T_HYBRID, inq.id,
@@ -833,7 +835,8 @@ class Arbiter:
             if scanned >= ASSIGN_SCAN_PER_TICK:
                 break
             inq = self.inquiries.get(inquiry_id)
-            if inq is None or inq.state != "queued":
+            if inq is None or inq.state != "queued" or self._mode(inq) == "grab":
+                # taken meanwhile, or its shop went back to pure grabbing
                 self._assign_wanted.pop(inquiry_id, None)
                 continue
             key = (inq.shop, inq.skill, inq.language, inq.channel)
