@@ -293,3 +293,59 @@ def test_pool_sla_colour_follows_the_customers_wait(broker, open_window, qtbot):
     colours = [m.data(m.index(r, m.SLA), Qt.ItemDataRole.BackgroundRole).color().name() for r in range(3)]
     assert colours == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")]
     assert m.data(m.index(0, m.SLA)).startswith("-")
+
+
+def test_a_grab_whose_answer_is_lost_is_asked_again_with_the_same_grab_id(broker, open_window, qtbot,
+                                                                          monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    floor(broker, agent_spec("a1"))
+    w = open_window(broker, "a1")
+    submit(broker, "q1")
+    qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
+    sent: list[str] = []
+    real_request = w.link.request
+
+    def answer_lost_once(cls, on_reply=None, timeout_s=None, **fields):
+        if cls is p.Grab:
+            sent.append(fields["grab_id"])
+            if len(sent) == 1:  # the grab reaches the broker, its verdict never reaches us
+                real_request(cls, None, timeout_s, **fields)
+                QTimer.singleShot(0, lambda: on_reply(TimeoutError("reply lost")))
+                return None
+        return real_request(cls, on_reply, timeout_s, **fields)
+
+    monkeypatch.setattr(w.link, "request", answer_lost_once)
+    with qtbot.waitSignal(w.verdict_shown, timeout=DEADLINE_MS) as blocker:
+        press_grab(w)
+    assert blocker.args[0].outcome == "won"
+    assert len(sent) == 2 and sent[0] == sent[1]
+    attempts = grabs_of(broker, "q1")
+    assert [a.grab_id for a in attempts] == [sent[0]], "the retry must not count as a second grab"
+
+
+def test_the_window_reconnects_and_resyncs_after_a_broker_restart(start_broker, open_window, qtbot, tmp_path):
+    import socket
+
+    from conftest import loopback_config
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    config = loopback_config(tmp_path, command_endpoint=f"tcp://127.0.0.1:{free_port()}",
+                             events_endpoint=f"tcp://127.0.0.1:{free_port()}")
+    first = start_broker(config=config)
+    first.define()
+    floor(first, agent_spec("a1"))
+    w = open_window(first, "a1")
+    submit(first, "q1")
+    qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
+    first.stop()
+    qtbot.waitUntil(lambda: w.badge.status.state in ("lost", "connecting"), timeout=10_000)
+    assert not w.grab_button.isEnabled()
+    second = start_broker(config=config)  # same ports, same store: a new epoch
+    submit(second, "q2")
+    qtbot.waitUntil(lambda: w.link.live and w.desk.pool.ids() == ["q1", "q2"], timeout=20_000)
+    assert w.badge.status.state == "live" and w.grab_button.isEnabled()
