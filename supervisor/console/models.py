@@ -30,17 +30,23 @@ from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s
 #: drag-and-drop payload: a JSON list of inquiry ids
 INQUIRY_MIME = "application/x-grabdesk-inquiry"
 
-KeyRole = Qt.ItemDataRole.UserRole + 1       #: the record's id (agent, inquiry, alert...)
-FractionRole = Qt.ItemDataRole.UserRole + 2  #: use against a limit, for the bar delegate
-PendingRole = Qt.ItemDataRole.UserRole + 3   #: a quota change awaits the broker's answer
+# Roles as plain ints: data() runs for every painted cell and role, so comparisons stay cheap.
+KeyRole = int(Qt.ItemDataRole.UserRole) + 1       #: the record's id (agent, inquiry, alert...)
+FractionRole = int(Qt.ItemDataRole.UserRole) + 2  #: use against a limit, for the bar delegate
+PendingRole = int(Qt.ItemDataRole.UserRole) + 3   #: a quota change awaits the broker's answer
 
-_DISPLAY = Qt.ItemDataRole.DisplayRole
-_EDIT = Qt.ItemDataRole.EditRole
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
-_BACKGROUND = Qt.ItemDataRole.BackgroundRole
-_FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_ALIGN = Qt.ItemDataRole.TextAlignmentRole
-_FONT = Qt.ItemDataRole.FontRole
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_EDIT = int(Qt.ItemDataRole.EditRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+
+_ENABLED = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+_AGENT_FLAGS = _ENABLED | Qt.ItemFlag.ItemIsDropEnabled
+_AGENT_EDIT_FLAGS = _AGENT_FLAGS | Qt.ItemFlag.ItemIsEditable
+_INQUIRY_FLAGS = _ENABLED | Qt.ItemFlag.ItemIsDragEnabled
 
 STALE_FG = QBrush(QColor("#9aa0a6"))
 OFFLINE_FG = QBrush(QColor("#80868b"))
@@ -53,6 +59,9 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _ITALIC = QFont()
 _ITALIC.setItalic(True)
+
+#: changed rows this close together are reported as one range (see RowModel._rows_changed)
+MERGE_GAP_ROWS = 4
 
 #: editable agent columns -> the quota they edit
 QUOTA_OF_COLUMN = {"load": "concurrent_cap", "grabs": "daily_grabs", "service": "continuous_hours"}
@@ -140,6 +149,10 @@ def words() -> Words:
 class RowModel(QAbstractTableModel):
     """A table over a ``TableState``; call ``flush`` on every refresh tick."""
 
+    #: the roles ``cell`` answers; views ask for more (decoration, check state, size
+    #: hint...) for every painted cell, and those are turned away before any lookup
+    ROLES = frozenset({_DISPLAY, _TOOLTIP, _BACKGROUND, _FOREGROUND, _ALIGN, KeyRole})
+
     def __init__(self, table: TableState, columns: list[str], parent: QObject | None = None):
         super().__init__(parent)
         self.table = table
@@ -171,7 +184,7 @@ class RowModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = _DISPLAY):
-        if not index.isValid():
+        if role not in self.ROLES or not index.isValid():
             return None
         row = index.row()
         if row >= len(self._rows):
@@ -291,20 +304,28 @@ class RowModel(QAbstractTableModel):
             return len(self._rows)
         if dirty:
             rows = sorted(r for r in (self.table.position(k) for k in dirty) if r is not None)
-            last_col = len(self.columns) - 1
-            start = prev = None
-            for r in rows:
-                if start is None:
-                    start = prev = r
-                elif r == prev + 1:
-                    prev = r
-                else:
-                    self.dataChanged.emit(self.index(start, 0), self.index(prev, last_col))
-                    start = prev = r
-            if start is not None:
-                self.dataChanged.emit(self.index(start, 0), self.index(prev, last_col))
+            self._rows_changed(rows)
             touched += len(rows)
         return touched
+
+    def _rows_changed(self, rows: list[int]) -> None:
+        """Row-scoped dataChanged for sorted rows.
+
+        Views repaint only the visible part of a changed range, so ranges stay
+        tight (a range spanning the screen would repaint every visible row);
+        only runs closer than MERGE_GAP_ROWS are merged, to save signals.
+        """
+        if not rows:
+            return
+        runs: list[list[int]] = [[rows[0], rows[0]]]
+        for r in rows[1:]:
+            if r - runs[-1][1] <= MERGE_GAP_ROWS:
+                runs[-1][1] = r
+            else:
+                runs.append([r, r])
+        last_col = len(self.columns) - 1
+        for first, last in runs:
+            self.dataChanged.emit(self.createIndex(first, 0), self.createIndex(last, last_col))
 
     def _sync(self) -> None:
         removals, order, insertions = diff_rows(self._rows, self.table.rows)
@@ -339,6 +360,7 @@ class AgentModel(RowModel):
 
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
+        self._editable = frozenset(self.COLUMNS.index(c) for c in QUOTA_OF_COLUMN)
         super().__init__(state.agents, list(self.COLUMNS), parent)
 
     def titles(self) -> list[str]:
@@ -346,11 +368,14 @@ class AgentModel(RowModel):
                 self.tr("Held / cap"), self.tr("Grabs today / quota"), self.tr("Service / limit"),
                 self.tr("SLA met"), self.tr("Skills")]
 
+    ROLES = RowModel.ROLES | {_EDIT, _FONT, FractionRole, PendingRole}
+
     def flags(self, index: QModelIndex):
-        base = super().flags(index) | Qt.ItemFlag.ItemIsDropEnabled
-        if index.isValid() and not self.stale and self.columns[index.column()] in QUOTA_OF_COLUMN:
-            base |= Qt.ItemFlag.ItemIsEditable
-        return base
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if not self.stale and index.column() in self._editable:
+            return _AGENT_EDIT_FLAGS
+        return _AGENT_FLAGS
 
     def cell(self, a: p.AgentRecord, column: str, role: int):
         eff = a.effective
@@ -479,10 +504,7 @@ class InquiryModel(RowModel):
         self._warn_s, self._breach_s = self.state.sla_thresholds_s()
 
     def flags(self, index: QModelIndex):
-        base = super().flags(index)
-        if index.isValid():
-            base |= Qt.ItemFlag.ItemIsDragEnabled
-        return base
+        return _INQUIRY_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def cell(self, i: p.InquiryRecord, column: str, role: int):
         if role == _DISPLAY:
