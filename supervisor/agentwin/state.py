@@ -41,9 +41,6 @@ MY_ALERTS_KEPT = 20
 SLA_OK, SLA_WARN, SLA_BREACH = "ok", "warn", "breach"
 _LEVEL_RANK = {SLA_OK: 0, SLA_WARN: 1, SLA_BREACH: 2}
 
-#: the broker's refusal codes the window explains in its own words
-QUOTA_CODES = (p.ErrorCode.QUOTA_CONCURRENT, p.ErrorCode.QUOTA_DAILY, p.ErrorCode.QUOTA_HOURS)
-
 
 # --------------------------------------------------------------------------
 # Broker time
@@ -318,6 +315,8 @@ class AgentDeskState:
         self.verdict: VerdictView | None = None
         #: alerts about me (a reclaimed silent grab, SLA warnings on what I hold), newest last
         self.my_alerts: list[p.Alert] = []
+        #: how many alerts about me have arrived (my_alerts keeps only the latest)
+        self.my_alert_count = 0
 
     # ------------------------------------------------------------------ reading the mirror
 
@@ -364,6 +363,7 @@ class AgentDeskState:
             elif isinstance(record, p.Alert) and record.agent == self.agent_id:
                 self.my_alerts.append(record)
                 del self.my_alerts[:-MY_ALERTS_KEPT]
+                self.my_alert_count += 1
             elif isinstance(record, p.AgentRecord) and record.id == self.agent_id:
                 before = self.me
                 self.me = self.mirror.agents.get(self.agent_id)

@@ -124,7 +124,7 @@ class AgentWindow(QMainWindow):
         #: perf_counter() when the last verdict was painted (the benchmark reads it)
         self.last_verdict_shown_at = 0.0
         self.refusal: str | None = None
-        self._went_live = False
+        self._live = False
         self._banner_state: tuple[str, VerdictView | None, str] = ("idle", None, "")
         self.setObjectName("agentWindow")
         self.setWindowIcon(desk_icon())
@@ -441,9 +441,9 @@ class AgentWindow(QMainWindow):
 
     def _on_events(self, events: list) -> None:
         me_before = self.desk.me
-        alerts_before = len(self.desk.my_alerts)
+        alerts_before = self.desk.my_alert_count
         arrived = self.desk.apply(events)
-        if len(self.desk.my_alerts) != alerts_before:
+        if self.desk.my_alert_count != alerts_before:
             self._alerted(self.desk.my_alerts[-1])
         if self.desk.me is not me_before:
             self._render_me()
@@ -453,14 +453,14 @@ class AgentWindow(QMainWindow):
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self.badge.set_status(status)
-        if status.state == "live":
-            if not self._went_live:
-                self._went_live = True
-                self._go_online_if_offline()
+        if status.state == "live" and not self._live:
+            # each new session signs in again: the broker marks a silent agent offline
+            self._go_online_if_offline()
         elif status.state == "connecting" and status.detail.startswith("retrying"):
             self._say_hello()  # a new session after a loss: learn the clock, or a refusal
         if status.state != "live" and status.detail.startswith("refused:"):
             self._refuse_identity(status.detail.partition(":")[2].strip() or status.detail)
+        self._live = status.state == "live"
         self._update_controls()
 
     def _go_online_if_offline(self) -> None:
