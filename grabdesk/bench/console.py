@@ -231,7 +231,7 @@ def _prefill_history(state, seconds: int, now: float) -> None:
 def _run_console(args, broker, agent_skills: dict[str, str], inquiry_skills: list[tuple[str, str]],
                  workdir: Path) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QCoreApplication, QEvent, QSettings
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from supervisor.console.settings import ConsoleSettings
@@ -294,10 +294,10 @@ def _run_console(args, broker, agent_skills: dict[str, str], inquiry_skills: lis
     load.start()
 
     def pump(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.001)
+        """Run the Qt event loop, as the application does, for ``seconds``."""
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
 
     pump(args.warmup_s + 0.5)  # the load process needs a moment to import and connect
     profiler = None
