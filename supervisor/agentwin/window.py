@@ -512,15 +512,15 @@ class AgentWindow(QMainWindow):
 
     def grab_selected(self) -> None:
         """Grab the selected pool row, or the oldest when nothing is selected."""
-        self.grab(self.selected_pool_inquiry() or self.desk.oldest())
+        self.grab_inquiry(self.selected_pool_inquiry() or self.desk.oldest())
 
     def grab_oldest(self) -> None:
-        self.grab(self.desk.oldest())
+        self.grab_inquiry(self.desk.oldest())
 
     def _grab_row(self, index: QModelIndex) -> None:
-        self.grab(self.pool_model.data(index, INQUIRY_ID_ROLE))
+        self.grab_inquiry(self.pool_model.data(index, INQUIRY_ID_ROLE))
 
-    def grab(self, inquiry_id: str | None) -> bool:
+    def grab_inquiry(self, inquiry_id: str | None) -> bool:
         """Send one grab; False when one is already in flight or there is nothing to grab."""
         if inquiry_id is None:
             if self.desk.grab is None:

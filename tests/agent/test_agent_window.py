@@ -148,7 +148,7 @@ def test_release_puts_it_back_in_the_other_pool_with_its_original_wait(broker, o
     arrived = broker.core.clock() - 125.0  # the customer has waited two minutes already
     submit(broker, "q1", arrived_at=arrived)
     qtbot.waitUntil(lambda: "q1" in w1.desk.pool and "q1" in w2.desk.pool, timeout=DEADLINE_MS)
-    w1.grab("q1")
+    w1.grab_inquiry("q1")
     qtbot.waitUntil(lambda: w1.desk.mine.ids() == ["q1"] and not w2.desk.pool.ids(), timeout=DEADLINE_MS)
     w1.mine_view.selectRow(0)
     assert w1.release_button.isEnabled()
@@ -169,7 +169,7 @@ def test_first_response_resolve_and_transfer(broker, open_window, qtbot):
     submit(broker, "q1", "q2")
     qtbot.waitUntil(lambda: len(w1.desk.pool) == 2, timeout=DEADLINE_MS)
     for inquiry in ("q1", "q2"):
-        w1.grab(inquiry)
+        w1.grab_inquiry(inquiry)
         qtbot.waitUntil(lambda i=inquiry: i in w1.desk.mine and w1.desk.grab is None, timeout=DEADLINE_MS)
     w1.mine_view.selectRow(w1.desk.mine.row_of("q1"))
     w1.respond_selected()
@@ -271,7 +271,7 @@ def test_an_inquiry_reclaimed_for_silence_is_announced(start_broker, open_window
     w = open_window(broker, "a1")
     submit(broker, "q1")
     qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
-    w.grab("q1")
+    w.grab_inquiry("q1")
     qtbot.waitUntil(lambda: w.desk.mine.ids() == ["q1"], timeout=DEADLINE_MS)
     clock.advance(181.0)  # past the default silent_reclaim_s with no first response
     qtbot.waitUntil(lambda: "went back to the pool" in w.statusBar().currentMessage(), timeout=DEADLINE_MS)
