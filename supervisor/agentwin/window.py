@@ -255,6 +255,8 @@ class AgentWindow(QMainWindow):
 
         self._build_menus()
         self.statusBar().setSizeGripEnabled(True)
+        # keys go to the pool from the start: Space grabs without a click first
+        self.pool_view.setFocus()
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

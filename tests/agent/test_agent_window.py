@@ -208,6 +208,7 @@ def test_the_window_goes_online_when_opened(broker, open_window, qtbot):
     broker.define(agents=[agent_spec("a1")])
     w = open_window(broker, "a1")
     qtbot.waitUntil(lambda: w.desk.me.status == "online", timeout=DEADLINE_MS)
+    assert w.focusWidget() is w.pool_view, "Space must reach the pool without a click"
 
 
 def test_arrivals_in_the_background_raise_attention_unless_muted(broker, open_window, qtbot, monkeypatch):
