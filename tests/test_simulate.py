@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broker import protocol as p
 from broker.app import DEMO_FLOOR
 from broker.config import load_config
 from broker.forecast import load_profile, parse_profile

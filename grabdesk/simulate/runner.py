@@ -37,7 +37,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from broker import protocol as p
@@ -48,7 +48,7 @@ from broker.roster import load_roster
 from broker.rules import ineligible_rule
 from grabdesk.simulate.agents import SimAgent
 from grabdesk.simulate.personas import make_personas
-from grabdesk.simulate.plan import DEFAULT_MIX, ArrivalPlan, SimClock, TrafficMix, rostered
+from grabdesk.simulate.plan import DEFAULT_MIX, Arrival, ArrivalPlan, SimClock, TrafficMix, rostered
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,10 @@ class Simulation:
         self.mirror = Mirror()
         self.agents: dict[str, SimAgent] = {}
         self.clock: SimClock | None = None
+        self.plan: ArrivalPlan | None = None
+        self.id_prefix = options.id_prefix or ""
+        self._arrivals: Iterator[Arrival] = iter(())
+        self._next_arrival: Arrival | None = None
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_ids = itertools.count()
