@@ -95,8 +95,11 @@ class Child:
     #: True once the demo asked it to stop (its exit status is then expected)
     stopping: bool = False
 
+    #: extra environment for this child
+    env: dict[str, str] | None = None
+
     def start(self) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(self.env or {}))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -220,9 +223,10 @@ class Demo:
         if self.stop_reason is None:
             self.stop_reason = reason
 
-    def _child(self, name: str, *argv: str, stop_timeout_s: float = GUI_STOP_TIMEOUT_S) -> Child:
+    def _child(self, name: str, *argv: str, stop_timeout_s: float = GUI_STOP_TIMEOUT_S,
+               env: dict[str, str] | None = None) -> Child:
         child = Child(name, [sys.executable, "-m", "grabdesk", *argv], self.dir / f"{name}.log",
-                      stop_timeout_s)
+                      stop_timeout_s, env=env)
         child.start()
         self.children.append(child)
         self._write_pids()
@@ -241,15 +245,19 @@ class Demo:
         self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed),
                     "--time-scale", f"{self.args.time_scale:g}", "--exclude", HUMAN_AGENT,
                     stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
+        # The windows remember the endpoints they last used (QSettings); the
+        # demo's are throw-away ports, so they must not become the user's
+        # defaults. On Linux, QSettings lives under XDG_CONFIG_HOME.
+        gui_env = {"XDG_CONFIG_HOME": str(self.dir / "settings")}
         if gui_available("supervisor.cli_console"):
-            self._child("console", "console", *endpoints, "--who", "demo-supervisor")
+            self._child("console", "console", *endpoints, "--who", "demo-supervisor", env=gui_env)
         else:
             print("grabdesk demo: the supervisor console is not part of this installation "
                   "(supervisor/cli_console.py is missing); running without it.", file=sys.stderr)
         if self.args.no_agent_window:
             pass
         elif gui_available("supervisor.cli_agent"):
-            self._child("agent", "agent", "--agent", HUMAN_AGENT, *endpoints)
+            self._child("agent", "agent", "--agent", HUMAN_AGENT, *endpoints, env=gui_env)
         else:
             print("grabdesk demo: the agent window is not part of this installation "
                   "(supervisor/cli_agent.py is missing); running without it.", file=sys.stderr)
