@@ -68,15 +68,22 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--dir", type=Path, metavar="PATH",
                         help="keep the store, logs and pids here (default: a temporary directory, "
                              "removed at exit)")
-    parser.add_argument("--time-scale", type=float, default=60.0, metavar="N",
+    parser.add_argument("--time-scale", type=_positive, default=60.0, metavar="N",
                         help="simulated seconds per real second (default 60: a day in 24 minutes)")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
-    parser.add_argument("--duration-s", type=float, metavar="S",
+    parser.add_argument("--duration-s", type=_positive, metavar="S",
                         help="stop by itself after this many seconds (default: run until closed)")
     parser.add_argument("--no-agent-window", action="store_true",
                         help=f"do not open the agent window for {HUMAN_AGENT}")
     parser.set_defaults(func=run)
     return parser
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
 
 
 # --------------------------------------------------------------------------
@@ -91,12 +98,9 @@ class Child:
     argv: list[str]
     log_path: Path
     stop_timeout_s: float
-    proc: subprocess.Popen | None = None
-    #: True once the demo asked it to stop (its exit status is then expected)
-    stopping: bool = False
-
     #: extra environment for this child
     env: dict[str, str] | None = None
+    proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1", **(self.env or {}))
@@ -113,7 +117,6 @@ class Child:
         """Terminate, wait, kill if needed; returns the exit status (None if never started)."""
         if self.proc is None:
             return None
-        self.stopping = True
         if self.proc.poll() is None:
             self._signal(signal.SIGTERM)
             try:
