@@ -80,8 +80,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--presses", type=int, default=DEFAULT_PRESSES, help="measured key presses")
     parser.add_argument("--grabs-per-s", type=float, default=DEFAULT_GRABS_PER_S,
                         help="background grabs per second from simulated agents (0: no load)")
-    parser.add_argument("--load-agents", type=int, default=DEFAULT_LOAD_AGENTS)
-    parser.add_argument("--load-processes", type=int, default=DEFAULT_LOAD_PROCESSES)
+    parser.add_argument("--load-agents", type=int, default=DEFAULT_LOAD_AGENTS, help="simulated agents")
+    parser.add_argument("--load-processes", type=int, default=DEFAULT_LOAD_PROCESSES,
+                        help="worker processes the simulated agents run in")
     parser.add_argument("--racers", type=int, default=DEFAULT_RACERS,
                         help="simulated agents racing for each background inquiry")
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL",
