@@ -452,6 +452,7 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
 
     prefer_latency()  # as `grabdesk agent` does
 
+    loadavg_before = os.getloadavg()[0]
     app = QApplication.instance() or QApplication([sys.argv[0]])
     workdir = Path(tempfile.mkdtemp(prefix="grabdesk-bench-agent-"))
     # the window remembers its place: in the scratch directory, never in the user's settings
@@ -549,6 +550,9 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
         "elapsed_s": round(elapsed, 2),
         "synchronous": synchronous,
         "cpus": os.cpu_count(),
+        # other work on the machine shows here: the figures are only as quiet as it was
+        "loadavg_1m_before": round(loadavg_before, 2),
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
         "target_p99_ms": TARGET_P99_MS,
         "ok": bool(verdicts) and not failed and p99 <= TARGET_P99_MS,
     }
