@@ -28,6 +28,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML file with a [console] table of the same keys")
     parser.add_argument("--lang", choices=["en", "zh_CN"],
                         help="interface language (default: the Language menu's choice, else the system's)")
+    # for scripts/screenshot_console.sh: grab the window to FILE after S seconds, then quit
+    parser.add_argument("--screenshot", metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot-after", metavar="S", type=float, default=30.0, help=argparse.SUPPRESS)
+    parser.add_argument("--chart-minutes", metavar="N", type=int, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
     return parser
 
@@ -69,7 +73,23 @@ def run(args) -> int:
     window = MainWindow(link, settings, link_factory=make_link)
     link.start()
     window.show()
+    if getattr(args, "chart_minutes", None):
+        window.chart.set_window(args.chart_minutes * 60)
+    if getattr(args, "screenshot", None):
+        _screenshot_later(app, window, args.screenshot, args.screenshot_after)
     try:
         return app.exec()
     finally:
         window.link.stop()
+
+
+def _screenshot_later(app, window, path: str, after_s: float) -> None:
+    from PySide6.QtCore import QTimer
+
+    def shoot() -> None:
+        window.refresh()
+        ok = window.grab().save(path, "PNG")
+        print(f"grabdesk console: screenshot {'saved to' if ok else 'FAILED for'} {path}", file=sys.stderr)
+        window.close()
+        app.quit()
+    QTimer.singleShot(int(after_s * 1000), shoot)

@@ -4,88 +4,88 @@
 <context>
     <name>AgentModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="345" />
+        <location filename="../../supervisor/console/models.py" line="367" />
         <source>Agent</source>
-        <extracomment>(agent id, quota field, requested value)</extracomment>
+        <extracomment>the roles ``cell`` answers; views ask for more (decoration, check state, size hint...) for every painted cell, and those are turned away before any lookup (agent id, quota field, requested value)</extracomment>
         <translation>客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="345" />
+        <location filename="../../supervisor/console/models.py" line="367" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="345" />
+        <location filename="../../supervisor/console/models.py" line="367" />
         <source>Group</source>
         <translation>组</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="345" />
+        <location filename="../../supervisor/console/models.py" line="367" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="345" />
+        <location filename="../../supervisor/console/models.py" line="367" />
         <source>Tier</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="346" />
+        <location filename="../../supervisor/console/models.py" line="368" />
         <source>Held / cap</source>
         <translation>持有 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="346" />
+        <location filename="../../supervisor/console/models.py" line="368" />
         <source>Grabs today / quota</source>
         <translation>今日抢单 / 限额</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="346" />
+        <location filename="../../supervisor/console/models.py" line="368" />
         <source>Service / limit</source>
         <translation>连续服务 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="347" />
+        <location filename="../../supervisor/console/models.py" line="369" />
         <source>SLA met</source>
         <translation>SLA 达成</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="347" />
+        <location filename="../../supervisor/console/models.py" line="369" />
         <source>Skills</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="368" />
+        <location filename="../../supervisor/console/models.py" line="393" />
         <source>until %1</source>
         <translation>至 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="430" />
+        <location filename="../../supervisor/console/models.py" line="455" />
         <source>Forced break after %1 h of continuous service, until %2</source>
         <translation>连续服务 %1 小时后强制休息，至 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="432" />
+        <location filename="../../supervisor/console/models.py" line="457" />
         <source>On a break</source>
         <translation>休息中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="434" />
+        <location filename="../../supervisor/console/models.py" line="459" />
         <source>Holds %1 inquiries; concurrent cap %2. Double-click or F2 to change the cap.</source>
         <translation>持有 %1 个咨询；同时接待上限 %2。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="437" />
+        <location filename="../../supervisor/console/models.py" line="462" />
         <source>%1 grabs today; daily quota %2. Double-click or F2 to change the quota.</source>
         <translation>今日抢单 %1 次；每日限额 %2。双击或按 F2 修改限额。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="440" />
+        <location filename="../../supervisor/console/models.py" line="465" />
         <source>Continuous service; a break of %1 min is forced after %2 h. Double-click or F2 to change the limit.</source>
         <translation>连续服务时长；满 %2 小时后强制休息 %1 分钟。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="444" />
+        <location filename="../../supervisor/console/models.py" line="469" />
         <source>Share of the inquiries this agent resolved, while this console watched, without an SLA breach</source>
         <translation>本控制台观察期间，该客服解决且未违反 SLA 的咨询所占比例</translation>
     </message>
@@ -93,28 +93,28 @@
 <context>
     <name>AgentPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="80" />
+        <location filename="../../supervisor/console/panels.py" line="81" />
         <source>Filter agents: id, name, group, status, tier, skill…</source>
         <extracomment>typing pauses this long before a filter is applied starting column widths (px); users resize, the window remembers the layout open the quota dialog for this agent ("" for none chosen)</extracomment>
         <translation>筛选客服：编号、姓名、组、状态、等级、技能…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="81" />
+        <location filename="../../supervisor/console/panels.py" line="82" />
         <source>Quotas…</source>
         <translation>接单限制…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="82" />
+        <location filename="../../supervisor/console/panels.py" line="83" />
         <source>Change the quotas of an agent or a whole group</source>
         <translation>修改某位客服或整个组的接单限制</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="97" />
+        <location filename="../../supervisor/console/panels.py" line="98" />
         <source>%1 of %2 agents</source>
         <translation>%1 / %2 位客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="132" />
+        <location filename="../../supervisor/console/panels.py" line="133" />
         <source>Likely refused: %1</source>
         <translation>可能被拒绝：%1</translation>
     </message>
@@ -131,32 +131,32 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="557" />
+        <location filename="../../supervisor/console/models.py" line="579" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="557" />
+        <location filename="../../supervisor/console/models.py" line="579" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="557" />
+        <location filename="../../supervisor/console/models.py" line="579" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="557" />
+        <location filename="../../supervisor/console/models.py" line="579" />
         <source>What happened</source>
         <translation>内容</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="558" />
+        <location filename="../../supervisor/console/models.py" line="580" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="575" />
+        <location filename="../../supervisor/console/models.py" line="597" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -164,47 +164,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="589" />
+        <location filename="../../supervisor/console/models.py" line="611" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="589" />
+        <location filename="../../supervisor/console/models.py" line="611" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="589" />
+        <location filename="../../supervisor/console/models.py" line="611" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="589" />
+        <location filename="../../supervisor/console/models.py" line="611" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="589" />
+        <location filename="../../supervisor/console/models.py" line="611" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="590" />
+        <location filename="../../supervisor/console/models.py" line="612" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="590" />
+        <location filename="../../supervisor/console/models.py" line="612" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="597" />
+        <location filename="../../supervisor/console/models.py" line="619" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="597" />
+        <location filename="../../supervisor/console/models.py" line="619" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -212,33 +212,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="326" />
+        <location filename="../../supervisor/console/panels.py" line="327" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="327" />
+        <location filename="../../supervisor/console/panels.py" line="328" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="328" />
+        <location filename="../../supervisor/console/panels.py" line="329" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="329" />
+        <location filename="../../supervisor/console/panels.py" line="330" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="330" />
+        <location filename="../../supervisor/console/panels.py" line="331" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="331" />
+        <location filename="../../supervisor/console/panels.py" line="332" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -345,7 +345,7 @@
 <context>
     <name>CoverageModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="759" />
+        <location filename="../../supervisor/console/coverage_models.py" line="117" />
         <source>%1, %2: rostered %3, required %4, gap %5</source>
         <translation>%1，%2：排班 %3，需要 %4，缺口 %5</translation>
     </message>
@@ -353,12 +353,12 @@
 <context>
     <name>CoverageView</name>
     <message>
-        <location filename="../../supervisor/console/coverage_view.py" line="71" />
-        <source>Coverage for the next 24 hours: each cell is rostered minus required agents (red: short). Hover for the numbers.</source>
-        <translation>未来 24 小时覆盖：每格为排班人数减需要人数（红色：人手不足）。悬停查看数字。</translation>
+        <location filename="../../supervisor/console/coverage_view.py" line="78" />
+        <source>Each hour: rostered minus required agents (red: short). Hover a cell for the numbers.</source>
+        <translation>每小时：排班人数减需要人数（红色：人手不足）。悬停查看具体数字。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/coverage_view.py" line="73" />
+        <location filename="../../supervisor/console/coverage_view.py" line="80" />
         <source>The broker has not published coverage yet (it needs a roster).</source>
         <translation>服务端尚未发布覆盖数据（需要排班表）。</translation>
     </message>
@@ -366,57 +366,57 @@
 <context>
     <name>InquiryModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="474" />
+        <location filename="../../supervisor/console/models.py" line="499" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="474" />
+        <location filename="../../supervisor/console/models.py" line="499" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="474" />
+        <location filename="../../supervisor/console/models.py" line="499" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="474" />
+        <location filename="../../supervisor/console/models.py" line="499" />
         <source>Shop</source>
         <translation>店铺</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="475" />
+        <location filename="../../supervisor/console/models.py" line="500" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="475" />
+        <location filename="../../supervisor/console/models.py" line="500" />
         <source>Channel</source>
         <translation>渠道</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="475" />
+        <location filename="../../supervisor/console/models.py" line="500" />
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="475" />
+        <location filename="../../supervisor/console/models.py" line="500" />
         <source>Waiting</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="476" />
+        <location filename="../../supervisor/console/models.py" line="501" />
         <source>Owner</source>
         <translation>处理人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="476" />
+        <location filename="../../supervisor/console/models.py" line="501" />
         <source>SLA</source>
         <translation>SLA</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="513" />
+        <location filename="../../supervisor/console/models.py" line="535" />
         <source>Drag onto an agent to reassign; double-click for the reassign dialog</source>
         <translation>拖到客服上即可改派；双击打开改派对话框</translation>
     </message>
@@ -424,28 +424,28 @@
 <context>
     <name>InquiryPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="179" />
+        <location filename="../../supervisor/console/panels.py" line="180" />
         <source>All open</source>
         <extracomment>open the reassign dialog for these inquiries</extracomment>
         <translation>全部未结</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="182" />
+        <location filename="../../supervisor/console/panels.py" line="183" />
         <source>Filter inquiries: id, skill, shop, owner, language…</source>
         <translation>筛选咨询：编号、技能、店铺、处理人、语言…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="183" />
+        <location filename="../../supervisor/console/panels.py" line="184" />
         <source>Reassign…</source>
         <translation>改派…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="184" />
+        <location filename="../../supervisor/console/panels.py" line="185" />
         <source>Move the selected inquiry to another agent or back to the pool (or drag it onto an agent)</source>
         <translation>将选中的咨询改派给其他客服或退回待处理队列（也可拖到客服上）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="201" />
+        <location filename="../../supervisor/console/panels.py" line="202" />
         <source>%1 of %2 open</source>
         <translation>%1 / %2 个未结</translation>
     </message>
@@ -453,183 +453,183 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="202" />
+        <location filename="../../supervisor/console/window.py" line="213" />
         <source>Queue</source>
-        <extracomment>the refresh tick: models replay changes this often history samples, chart redraws and clock-driven columns this often bump when the docks change, so an old saved layout is not forced onto new docks how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
+        <extracomment>the refresh tick: models replay changes this often history samples, chart redraws and clock-driven columns this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="202" />
+        <location filename="../../supervisor/console/window.py" line="213" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="203" />
+        <location filename="../../supervisor/console/window.py" line="214" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="203" />
+        <location filename="../../supervisor/console/window.py" line="214" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="203" />
+        <location filename="../../supervisor/console/window.py" line="214" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="206" />
+        <location filename="../../supervisor/console/window.py" line="217" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="207" />
+        <location filename="../../supervisor/console/window.py" line="218" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="208" />
+        <location filename="../../supervisor/console/window.py" line="219" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="209" />
+        <location filename="../../supervisor/console/window.py" line="220" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="209" />
+        <location filename="../../supervisor/console/window.py" line="220" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="210" />
+        <location filename="../../supervisor/console/window.py" line="221" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="210" />
+        <location filename="../../supervisor/console/window.py" line="221" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="211" />
+        <location filename="../../supervisor/console/window.py" line="222" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="211" />
+        <location filename="../../supervisor/console/window.py" line="222" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="214" />
+        <location filename="../../supervisor/console/window.py" line="225" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="215" />
+        <location filename="../../supervisor/console/window.py" line="226" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="216" />
+        <location filename="../../supervisor/console/window.py" line="227" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="217" />
+        <location filename="../../supervisor/console/window.py" line="228" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="218" />
+        <location filename="../../supervisor/console/window.py" line="229" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="219" />
+        <location filename="../../supervisor/console/window.py" line="230" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="220" />
+        <location filename="../../supervisor/console/window.py" line="231" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="221" />
+        <location filename="../../supervisor/console/window.py" line="232" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="230" />
+        <location filename="../../supervisor/console/window.py" line="241" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="298" />
+        <location filename="../../supervisor/console/window.py" line="309" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="301" />
+        <location filename="../../supervisor/console/window.py" line="312" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="352" />
+        <location filename="../../supervisor/console/window.py" line="371" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="362" />
+        <location filename="../../supervisor/console/window.py" line="381" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="392" />
+        <location filename="../../supervisor/console/window.py" line="411" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="409" />
+        <location filename="../../supervisor/console/window.py" line="428" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="409" />
+        <location filename="../../supervisor/console/window.py" line="428" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="413" />
+        <location filename="../../supervisor/console/window.py" line="432" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="413" />
+        <location filename="../../supervisor/console/window.py" line="432" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="419" />
+        <location filename="../../supervisor/console/window.py" line="438" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="419" />
+        <location filename="../../supervisor/console/window.py" line="438" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="425" />
+        <location filename="../../supervisor/console/window.py" line="444" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="427" />
+        <location filename="../../supervisor/console/window.py" line="446" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -637,136 +637,136 @@
 <context>
     <name>NowCoverageModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="778" />
-        <source>Skill</source>
-        <translation>技能</translation>
-    </message>
-    <message>
-        <location filename="../../supervisor/console/models.py" line="778" />
-        <source>Rostered</source>
-        <translation>排班</translation>
-    </message>
-    <message>
-        <location filename="../../supervisor/console/models.py" line="778" />
+        <location filename="../../supervisor/console/coverage_models.py" line="137" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="778" />
+        <location filename="../../supervisor/console/coverage_models.py" line="137" />
         <source>At cap</source>
         <translation>已满</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/coverage_models.py" line="137" />
+        <source>Rostered now</source>
+        <translation>当前排班</translation>
     </message>
 </context>
 <context>
     <name>QueueChart</name>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="127" />
+        <location filename="../../supervisor/console/chart.py" line="133" />
         <source>Overlaid</source>
-        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds) how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value an inquiry id the user asked to see (double-click in the "now" table)</extracomment>
+        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value an inquiry id the user asked to see (double-click in the "now" table)</extracomment>
         <translation>叠加</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="127" />
+        <location filename="../../supervisor/console/chart.py" line="133" />
         <source>Stacked</source>
         <translation>堆积</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="128" />
+        <location filename="../../supervisor/console/chart.py" line="134" />
         <source>Last 30 min</source>
         <translation>最近 30 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="128" />
+        <location filename="../../supervisor/console/chart.py" line="134" />
         <source>Last hour</source>
         <translation>最近 1 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="128" />
+        <location filename="../../supervisor/console/chart.py" line="134" />
+        <source>Last 10 min</source>
+        <translation>最近 10 分钟</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/chart.py" line="135" />
         <source>Last 2 hours</source>
         <translation>最近 2 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="129" />
+        <location filename="../../supervisor/console/chart.py" line="135" />
         <source>Last 4 hours</source>
         <translation>最近 4 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="134" />
+        <location filename="../../supervisor/console/chart.py" line="140" />
         <source>Stack the skills' queues or draw them over each other</source>
         <translation>将各技能的队列堆积显示或叠加显示</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="135" />
+        <location filename="../../supervisor/console/chart.py" line="141" />
         <source>How much history to show</source>
         <translation>显示多长时间的历史</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="136" />
+        <location filename="../../supervisor/console/chart.py" line="142" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="137" />
+        <location filename="../../supervisor/console/chart.py" line="143" />
         <source>Longest wait (min)</source>
         <translation>最长等待（分钟）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="138" />
+        <location filename="../../supervisor/console/chart.py" line="144" />
         <source>Not live: the chart shows gaps and may be stale</source>
         <translation>未连接：图表有空缺，数据可能已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="224" />
+        <location filename="../../supervisor/console/chart.py" line="231" />
         <source>SLA warning %1</source>
         <translation>SLA 预警 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="225" />
+        <location filename="../../supervisor/console/chart.py" line="232" />
         <source>SLA first response %1</source>
         <translation>SLA 首次响应 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="230" />
+        <location filename="../../supervisor/console/chart.py" line="237" />
         <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="231" />
+        <location filename="../../supervisor/console/chart.py" line="238" />
         <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="232" />
+        <location filename="../../supervisor/console/chart.py" line="239" />
         <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="233" />
+        <location filename="../../supervisor/console/chart.py" line="240" />
         <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="237" />
+        <location filename="../../supervisor/console/chart.py" line="244" />
         <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
         <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="243" />
+        <location filename="../../supervisor/console/chart.py" line="250" />
         <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
         <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="246" />
+        <location filename="../../supervisor/console/chart.py" line="253" />
         <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="248" />
+        <location filename="../../supervisor/console/chart.py" line="255" />
         <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="249" />
+        <location filename="../../supervisor/console/chart.py" line="256" />
         <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
@@ -774,22 +774,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="620" />
+        <location filename="../../supervisor/console/models.py" line="642" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="620" />
+        <location filename="../../supervisor/console/models.py" line="642" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="620" />
+        <location filename="../../supervisor/console/models.py" line="642" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="620" />
+        <location filename="../../supervisor/console/models.py" line="642" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
@@ -950,128 +950,128 @@
 <context>
     <name>Words</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="87" />
+        <location filename="../../supervisor/console/models.py" line="96" />
         <source>online</source>
-        <extracomment>drag-and-drop payload: a JSON list of inquiry ids the record's id (agent, inquiry, alert...) use against a limit, for the bar delegate a quota change awaits the broker's answer editable agent columns -&gt; the quota they edit</extracomment>
+        <extracomment>drag-and-drop payload: a JSON list of inquiry ids the record's id (agent, inquiry, alert...) use against a limit, for the bar delegate a quota change awaits the broker's answer changed rows this close together are reported as one range (see RowModel._rows_changed) editable agent columns -&gt; the quota they edit</extracomment>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="87" />
+        <location filename="../../supervisor/console/models.py" line="96" />
         <source>away</source>
         <translation>离开</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="87" />
+        <location filename="../../supervisor/console/models.py" line="96" />
         <source>break</source>
         <translation>休息</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="88" />
+        <location filename="../../supervisor/console/models.py" line="97" />
         <source>offline</source>
         <translation>离线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="91" />
+        <location filename="../../supervisor/console/models.py" line="100" />
         <source>queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="91" />
+        <location filename="../../supervisor/console/models.py" line="100" />
         <source>held</source>
         <translation>处理中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="95" />
+        <location filename="../../supervisor/console/models.py" line="104" />
         <source>first response at risk</source>
         <translation>首次响应即将超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="96" />
+        <location filename="../../supervisor/console/models.py" line="105" />
         <source>first response breached</source>
         <translation>首次响应已超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="97" />
+        <location filename="../../supervisor/console/models.py" line="106" />
         <source>resolution at risk</source>
         <translation>解决即将超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="98" />
+        <location filename="../../supervisor/console/models.py" line="107" />
         <source>resolution breached</source>
         <translation>解决已超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="102" />
+        <location filename="../../supervisor/console/models.py" line="111" />
         <source>info</source>
         <translation>信息</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="102" />
+        <location filename="../../supervisor/console/models.py" line="111" />
         <source>warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="103" />
+        <location filename="../../supervisor/console/models.py" line="112" />
         <source>critical</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="107" />
+        <location filename="../../supervisor/console/models.py" line="116" />
         <source>SLA at risk</source>
         <translation>SLA 即将超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="107" />
+        <location filename="../../supervisor/console/models.py" line="116" />
         <source>SLA breached</source>
         <translation>SLA 已超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="108" />
+        <location filename="../../supervisor/console/models.py" line="117" />
         <source>silent after grab</source>
         <translation>抢单后未回复</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="108" />
+        <location filename="../../supervisor/console/models.py" line="117" />
         <source>uneven grabbing</source>
         <translation>抢单不均</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="109" />
+        <location filename="../../supervisor/console/models.py" line="118" />
         <source>coverage gap</source>
         <translation>人手缺口</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="115" />
+        <location filename="../../supervisor/console/models.py" line="124" />
         <source>%1 does not serve shop %2</source>
         <translation>%1 不服务店铺 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="116" />
+        <location filename="../../supervisor/console/models.py" line="125" />
         <source>%1 lacks skill %2</source>
         <translation>%1 没有技能 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="117" />
+        <location filename="../../supervisor/console/models.py" line="126" />
         <source>%1 does not handle language %2</source>
         <translation>%1 不处理语言 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="118" />
+        <location filename="../../supervisor/console/models.py" line="127" />
         <source>%1 does not handle channel %2</source>
         <translation>%1 不处理渠道 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="119" />
+        <location filename="../../supervisor/console/models.py" line="128" />
         <source>%1 already holds %2</source>
         <translation>%1 已在处理 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="120" />
+        <location filename="../../supervisor/console/models.py" line="129" />
         <source>%1 is %2, not online</source>
         <translation>%1 当前为%2，不在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="121" />
+        <location filename="../../supervisor/console/models.py" line="130" />
         <source>%1 is at the concurrent cap (%2)</source>
         <translation>%1 已达同时接待上限（%2）</translation>
     </message>

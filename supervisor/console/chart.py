@@ -26,9 +26,12 @@ from supervisor.console.state import ConsoleState
 #: curve colours, assigned to skills in the order they first appear
 PALETTE = ("#1a73e8", "#e8710a", "#188038", "#d93025", "#9334e6", "#12b5cb", "#f538a0", "#795548",
            "#5f6368", "#b06000")
-#: the time windows the range box offers (seconds)
-WINDOWS_S = (1800, 3600, 2 * 3600, 4 * 3600)
+#: the time windows the range box offers (seconds); the second is the default
+WINDOWS_S = (600, 1800, 3600, 2 * 3600, 4 * 3600)
+DEFAULT_WINDOW = 1
 STALE_OPACITY = 0.45
+#: wide enough for skill, depth, wait and the inquiry id
+NOW_TABLE_MIN_PX = 340
 WARN_COLOUR = "#f9ab00"
 #: how much lighter a stacked band is than its line (percent, QColor.lighter)
 FILL_LIGHTER = 165
@@ -46,7 +49,7 @@ class QueueChart(QWidget):
     def __init__(self, state: ConsoleState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
-        self.window_s = WINDOWS_S[0]
+        self.window_s = WINDOWS_S[DEFAULT_WINDOW]
         self.stacked = False
         self.stale = False
         self._drawn_version = -1
@@ -98,6 +101,7 @@ class QueueChart(QWidget):
         self.now_table.verticalHeader().hide()
         self.now_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.now_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.now_table.setWordWrap(False)
         self.now_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.now_table.horizontalHeader().setStretchLastSection(True)
         self.now_table.doubleClicked.connect(self._now_activated)
@@ -110,8 +114,9 @@ class QueueChart(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
         split.addWidget(self.now_table)
-        split.setStretchFactor(0, 4)
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
+        self.now_table.setMinimumWidth(NOW_TABLE_MIN_PX)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
@@ -126,10 +131,10 @@ class QueueChart(QWidget):
             box.blockSignals(True)
             box.clear()
         self.mode_box.addItems([self.tr("Overlaid"), self.tr("Stacked")])
-        self.range_box.addItems([self.tr("Last 30 min"), self.tr("Last hour"), self.tr("Last 2 hours"),
-                                 self.tr("Last 4 hours")])
+        self.range_box.addItems([self.tr("Last 10 min"), self.tr("Last 30 min"), self.tr("Last hour"),
+                                 self.tr("Last 2 hours"), self.tr("Last 4 hours")])
         self.mode_box.setCurrentIndex(max(0, mode))
-        self.range_box.setCurrentIndex(max(0, window))
+        self.range_box.setCurrentIndex(window if window >= 0 else DEFAULT_WINDOW)
         for box in (self.mode_box, self.range_box):
             box.blockSignals(False)
         self.mode_box.setToolTip(self.tr("Stack the skills' queues or draw them over each other"))
@@ -258,6 +263,10 @@ class QueueChart(QWidget):
         for skill in self._curves:
             self._style_curve(skill)
         self.refresh(time.time(), self.stale, force=True)
+
+    def set_window(self, seconds: int) -> None:
+        """Show the last ``seconds`` (one of WINDOWS_S)."""
+        self.range_box.setCurrentIndex(WINDOWS_S.index(seconds))
 
     def _range_changed(self, index: int) -> None:
         if 0 <= index < len(WINDOWS_S):

@@ -1,26 +1,39 @@
 """Night-shift coverage: a heat map of the next 24 hours by skill, and "now".
 
-The heat map is a table of coloured cells (skills down, hours across): the
-cell shows the gap (rostered minus required), red deepening with the
-shortage, so short hours stand out at a glance; hovering gives rostered,
-required and gap. "Now" lists per skill who is rostered, online and at cap.
-Until the broker publishes coverage the panel says so instead of drawing an
-empty grid.
+One column per skill. On top, "now": rostered, online and at cap. Below, a
+row per coming hour whose cell is the gap (rostered minus required), red
+deepening with the shortage, so short hours stand out at a glance; hovering
+gives rostered, required and gap. Until the broker publishes coverage the
+panel says so instead of drawing an empty grid.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QSplitter, QStackedWidget,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWidget, QTableView,
+                               QVBoxLayout, QWidget)
 
-from supervisor.console.models import CoverageModel, NowCoverageModel
+from supervisor.console.coverage_models import CoverageModel, NowCoverageModel
 from supervisor.console.state import ConsoleState
 
-HOUR_COLUMN_PX = 34
+ROW_PX = 20
+SKILL_COLUMN_PX = 78
+ROW_HEADER_PX = 96
+
+
+def _compact(view: QTableView) -> None:
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    view.setMouseTracking(True)  # tooltips with the numbers on hover
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.horizontalHeader().setDefaultSectionSize(SKILL_COLUMN_PX)
+    vertical = view.verticalHeader()
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(ROW_PX)
+    vertical.setFixedWidth(ROW_HEADER_PX)
 
 
 class CoverageView(QWidget):
-    """Coverage heat map and the "now" table; ``refresh`` on each coverage update."""
+    """Coverage "now" and the 24-hour heat map; ``refresh`` on each coverage update."""
 
     def __init__(self, state: ConsoleState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -28,48 +41,42 @@ class CoverageView(QWidget):
         self.heat_model = CoverageModel(state, self)
         self.now_model = NowCoverageModel(state, self)
 
-        self.heat = QTableView()
-        self.heat.setObjectName("coverageHeatMap")
-        self.heat.setModel(self.heat_model)
-        self.heat.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.heat.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.heat.setShowGrid(True)
-        self.heat.setMouseTracking(True)  # tooltips with the numbers on hover
-        header = self.heat.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setDefaultSectionSize(HOUR_COLUMN_PX)
-        self.heat.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.heat.verticalHeader().setDefaultSectionSize(24)
-
         self.now = QTableView()
         self.now.setObjectName("coverageNow")
         self.now.setModel(self.now_model)
-        self.now.verticalHeader().hide()
-        self.now.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.now.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        _compact(self.now)
+        self.now.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.now.setFixedHeight(ROW_PX * (len(NowCoverageModel.ROWS) + 1) + 6)
+
+        self.heat = QTableView()
+        self.heat.setObjectName("coverageHeatMap")
+        self.heat.setModel(self.heat_model)
+        _compact(self.heat)
 
         self.title = QLabel()
         self.title.setWordWrap(True)
+        self.title.setStyleSheet("color: #5f6368;")
         self.placeholder = QLabel()
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.now)
-        split.addWidget(self.heat)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 4)
+        tables = QWidget()
+        inner = QVBoxLayout(tables)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.setSpacing(2)
+        inner.addWidget(self.now)
+        inner.addWidget(self.heat, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
-        self.stack.addWidget(split)
+        self.stack.addWidget(tables)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.title)
         self.retranslateUi()
 
     def retranslateUi(self) -> None:
-        self.title.setText(self.tr("Coverage for the next 24 hours: each cell is rostered minus required "
-                                   "agents (red: short). Hover for the numbers."))
+        self.title.setText(self.tr("Each hour: rostered minus required agents (red: short). "
+                                   "Hover a cell for the numbers."))
         self.placeholder.setText(self.tr("The broker has not published coverage yet (it needs a roster)."))
         self.now_model.retranslate()
 

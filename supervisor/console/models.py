@@ -569,15 +569,16 @@ def inquiry_ids(mime: QMimeData) -> list[str]:
 class AlertModel(RowModel):
     """Alerts newest first; each links to an inquiry, an agent, a group or a skill."""
 
-    COLUMNS = ["time", "severity", "kind", "text", "link"]
+    #: the text last: it stretches to the panel's width
+    COLUMNS = ["time", "severity", "kind", "link", "text"]
 
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
         super().__init__(state.alerts, list(self.COLUMNS), parent)
 
     def titles(self) -> list[str]:
-        return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("What happened"),
-                self.tr("Link")]
+        return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("Link"),
+                self.tr("What happened")]
 
     def cell(self, a: p.Alert, column: str, role: int):
         if role == _DISPLAY:
@@ -692,153 +693,3 @@ class QueueNowModel(QAbstractTableModel):
             warn_s, breach_s = self.state.sla_thresholds_s()
             return BREACH_BG if wait[1] >= breach_s else WARN_BG if wait[1] >= warn_s else None
         return None
-
-
-def gap_brush(gap: int, required: int) -> QBrush:
-    """Red, deeper the larger the shortage; pale yellow at exactly enough; green above."""
-    if gap < 0:
-        share = min(1.0, -gap / max(1, required))
-        lightness = int(225 - 110 * share)
-        return QBrush(QColor.fromHsl(3, 200, lightness))
-    if gap == 0:
-        return QBrush(QColor("#fff4cc"))
-    return QBrush(QColor("#d5efd9"))
-
-
-class CoverageModel(QAbstractTableModel):
-    """Heat map source: rows are skills, columns the next 24 hours; the cell is the gap.
-
-    A coverage record is itself a full snapshot of coverage, so a new shape
-    (other hours or skills) resets the model; the same shape only changes data.
-    """
-
-    def __init__(self, state: ConsoleState, parent: QObject | None = None):
-        super().__init__(parent)
-        self.state = state
-        self.skills: list[str] = []
-        self.hours: list[float] = []
-        self._cells: dict[tuple[str, float], p.CoverageCellRecord] = {}
-        self._seen = None
-        self.stale = False
-
-    def refresh(self, stale: bool = False) -> None:
-        coverage = self.state.mirror.coverage
-        changed_stale = stale != self.stale
-        self.stale = stale
-        if coverage is self._seen:
-            if changed_stale and self.skills:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(self.skills) - 1, len(self.hours) - 1))
-            return
-        self._seen = coverage
-        cells = {(c.skill, c.hour_start): c for c in coverage.cells} if coverage else {}
-        skills = sorted({c.skill for c in cells.values()})
-        hours = sorted({c.hour_start for c in cells.values()})[:24]
-        if skills != self.skills or hours != self.hours:
-            self.beginResetModel()
-            self.skills, self.hours, self._cells = skills, hours, cells
-            self.endResetModel()
-        else:
-            self._cells = cells
-            if skills:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(skills) - 1, len(hours) - 1))
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.skills)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.hours)
-
-    def headerData(self, section, orientation, role=_DISPLAY):
-        if role != _DISPLAY:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.hours):
-            return time.strftime("%H", time.localtime(self.hours[section]))
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self.skills):
-            return self.skills[section]
-        return None
-
-    def cell_at(self, row: int, column: int) -> p.CoverageCellRecord | None:
-        if 0 <= row < len(self.skills) and 0 <= column < len(self.hours):
-            return self._cells.get((self.skills[row], self.hours[column]))
-        return None
-
-    def data(self, index: QModelIndex, role: int = _DISPLAY):
-        if not index.isValid():
-            return None
-        cell = self.cell_at(index.row(), index.column())
-        if cell is None:
-            return None
-        if role == _DISPLAY:
-            return f"{cell.gap:+d}" if cell.gap else "0"
-        if role == _BACKGROUND:
-            return gap_brush(cell.gap, cell.required)
-        if role == _FOREGROUND and self.stale:
-            return STALE_FG
-        if role == _ALIGN:
-            return _CENTER
-        if role == _TOOLTIP:
-            start = time.strftime("%a %H:%M", time.localtime(cell.hour_start))
-            tip = self.tr("%1, %2: rostered %3, required %4, gap %5")
-            return (tip.replace("%1", cell.skill).replace("%2", start).replace("%3", str(cell.rostered))
-                    .replace("%4", str(cell.required)).replace("%5", f"{cell.gap:+d}"))
-        return None
-
-
-class NowCoverageModel(QAbstractTableModel):
-    """Coverage now per skill: rostered / online / at cap."""
-
-    COLUMNS = ["skill", "rostered", "online", "at_cap"]
-
-    def __init__(self, state: ConsoleState, parent: QObject | None = None):
-        super().__init__(parent)
-        self.state = state
-        self._rows: list[p.NowCoverage] = []
-        self._seen = None
-        self._titles = self.titles()
-
-    def titles(self) -> list[str]:
-        return [self.tr("Skill"), self.tr("Rostered"), self.tr("Online"), self.tr("At cap")]
-
-    def retranslate(self) -> None:
-        self._titles = self.titles()
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
-
-    def refresh(self) -> None:
-        coverage = self.state.mirror.coverage
-        if coverage is self._seen:
-            return
-        self._seen = coverage
-        rows = sorted(coverage.now, key=lambda n: n.skill) if coverage else []
-        if [r.skill for r in rows] != [r.skill for r in self._rows]:
-            self.beginResetModel()
-            self._rows = rows
-            self.endResetModel()
-        else:
-            self._rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.COLUMNS) - 1))
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=_DISPLAY):
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY and 0 <= section < len(self._titles):
-            return self._titles[section]
-        return None
-
-    def data(self, index: QModelIndex, role: int = _DISPLAY):
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        now = self._rows[index.row()]
-        column = self.COLUMNS[index.column()]
-        if role == _DISPLAY:
-            return now.skill if column == "skill" else getattr(now, column)
-        if role == _BACKGROUND and column == "online" and now.online < now.rostered:
-            return WARN_BG
-        if role == _ALIGN and column != "skill":
-            return _RIGHT
-        return None
-

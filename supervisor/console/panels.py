@@ -21,7 +21,7 @@ FILTER_DEBOUNCE_MS = 150
 #: starting column widths (px); users resize, the window remembers the layout
 AGENT_WIDTHS = {"agent": 70, "name": 80, "group": 110, "status": 90, "tier": 70, "load": 110,
                 "grabs": 140, "service": 120, "sla": 100}
-INQUIRY_WIDTHS = {"inquiry": 120, "state": 70, "skill": 100, "shop": 120, "language": 70,
+INQUIRY_WIDTHS = {"inquiry": 170, "state": 70, "skill": 100, "shop": 120, "language": 70,
                   "channel": 70, "priority": 60, "waiting": 80, "owner": 80}
 
 
@@ -54,7 +54,8 @@ class AgentPanel(QWidget):
         for column in ("load", "grabs", "service"):
             self.view.setItemDelegateForColumn(self.model.column_of(column), LimitBarDelegate(column, self.view))
         header = self.view.horizontalHeader()
-        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        # who can take work first: online, on a break, away, offline
+        header.setSortIndicator(self.model.column_of("status"), Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
         _widths(self.view, self.model.columns, AGENT_WIDTHS)
         self.view.doubleClicked.connect(self._double_clicked)
@@ -239,7 +240,7 @@ class AlertPanel(QWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setWordWrap(False)
         self.view.horizontalHeader().setStretchLastSection(True)
-        for name, px in {"time": 70, "severity": 70, "kind": 110, "text": 330}.items():
+        for name, px in {"time": 64, "severity": 60, "kind": 96, "link": 110}.items():
             self.view.setColumnWidth(self.model.column_of(name), px)
         self.view.doubleClicked.connect(self._activated)
         layout = QVBoxLayout(self)

@@ -43,6 +43,9 @@ SAMPLE_INTERVAL_S = 1.0
 LAYOUT_VERSION = 1
 SETTINGS_GEOMETRY = "console/geometry"
 SETTINGS_STATE = "console/windowState"
+#: the default layout (a remembered one wins)
+DEFAULT_CHART_HEIGHT_PX = 300
+DEFAULT_RIGHT_WIDTH_PX = 440
 #: how long a verdict stays in the status bar (ms); the last one stays in its label
 MESSAGE_MS = 15_000
 
@@ -84,6 +87,10 @@ class MainWindow(QMainWindow):
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["audit"])
         self.docks["inquiries"].raise_()
+        # the chart spans the full width on top; coverage and alerts fill the right column
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
 
@@ -109,6 +116,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.retranslateUi()
         self.resize(1440, 900)
+        self.resizeDocks([self.docks["queue"]], [DEFAULT_CHART_HEIGHT_PX], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["coverage"]], [DEFAULT_RIGHT_WIDTH_PX], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["coverage"], self.docks["alerts"]], [3, 2], Qt.Orientation.Vertical)
         if restore_layout:
             self.restore_layout()
 

@@ -7,9 +7,9 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from broker import protocol as p
 from broker.mirror import Mirror
-from supervisor.console.models import (INQUIRY_MIME, AgentModel, AlertModel, AuditModel,
-                                       CoverageModel, FractionRole, InquiryModel, KeyRole,
-                                       NowCoverageModel, PendingRole, QueueNowModel, inquiry_ids)
+from supervisor.console.coverage_models import CoverageModel, NowCoverageModel
+from supervisor.console.models import (INQUIRY_MIME, AgentModel, AlertModel, AuditModel, FractionRole,
+                                       InquiryModel, KeyRole, PendingRole, QueueNowModel, inquiry_ids)
 from supervisor.console.state import ConsoleState, agent_matcher, inquiry_matcher
 
 from console_fixtures import NOW, agent, event, inquiry, snapshot
@@ -170,12 +170,15 @@ def test_coverage_models(qtmodeltester):
     now_model.refresh()
     qtmodeltester.check(heat)
     qtmodeltester.check(now_model)
-    assert heat.rowCount() == 2 and heat.columnCount() == 24
-    assert heat.headerData(0, Qt.Orientation.Vertical) == "logistics"
-    short = heat.index(0, 2)
+    assert heat.rowCount() == 24 and heat.columnCount() == 2, "hours down, skills across"
+    assert heat.headerData(0, Qt.Orientation.Horizontal) == "logistics"
+    assert heat.headerData(0, Qt.Orientation.Vertical).endswith(":00")
+    short = heat.index(2, 0)
     assert short.data() == "-1"
     assert "required 4" in short.data(Qt.ItemDataRole.ToolTipRole)
-    assert now_model.index(1, 2).data() == 3
+    assert short.data(Qt.ItemDataRole.BackgroundRole).color().red() > 150
+    assert [now_model.index(r, 1).data() for r in range(3)] == [4, 3, 1], "pre_sales: rostered, online, at cap"
+    assert now_model.headerData(1, Qt.Orientation.Vertical) == "Online"
     apply(mirror, state, event(inquiry("q1", arrived_at=NOW - 42)))
     queue_now.refresh(NOW, stale=False)
     qtmodeltester.check(queue_now)

@@ -73,7 +73,8 @@ def test_queue_chart_paints_overlaid_and_stacked(qtbot):
     stacked = chart.view.grab().toImage()
     band = fill_colour(QColor(PALETTE[0])).name()
     assert count_near(stacked, band) > 10 * max(1, count_near(image, band)), "bands are filled"
-    chart.range_box.setCurrentIndex(3)
+    chart.set_window(4 * 3600)
+    assert chart.window_s == 4 * 3600
     chart.set_stale(True)
     assert not chart.view.grab().toImage().isNull()
     assert chart.now_model.rowCount() == 3
