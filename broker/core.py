@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 VERDICT_MEMORY = 500_000
 #: how many closed inquiries are remembered to tell late grabbers who won
 CLOSED_MEMORY = 200_000
+#: how far in the past an intake may date an arrival, and in the future (clock skew)
+MAX_ARRIVAL_AGE_S = 30 * 86400.0
+MAX_CLOCK_SKEW_S = 300.0
 #: the most queued inquiries auto-assignment examines in one tick
 ASSIGN_SCAN_PER_TICK = 2_000
 
@@ -80,7 +83,7 @@ class Changes:
 
     #: (stream, seq, encoded Event, kind, at, actor, subject, reason)
     events: list[tuple] = field(default_factory=list)
-    #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason)
+    #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason, winner, won_at)
     grabs: list[tuple] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
     seq: int = 0
@@ -201,6 +204,7 @@ class Arbiter:
     # ------------------------------------------------------------------ definitions
 
     def define_shop(self, shop: ShopRecord, actor: str = "") -> ShopRecord:
+        _validate_shop(shop)
         previous = self.shops.get(shop.id)
         self.shops[shop.id] = shop
         self._emit("config.shop", shop, actor)
@@ -209,6 +213,7 @@ class Arbiter:
         return shop
 
     def define_group(self, group: GroupRecord, actor: str = "") -> GroupRecord:
+        _validate_quotas(group.quotas, allow_clear=False)
         self.groups[group.id] = group
         self._emit("config.group", group, actor)
         for agent in self.agents.values():
@@ -218,6 +223,9 @@ class Arbiter:
 
     def define_agent(self, spec: AgentSpec, actor: str = "") -> AgentRecord:
         """Create an agent, or update its definition keeping its live state."""
+        _validate_quotas(spec.quotas, allow_clear=False)
+        if not 0 <= spec.quality <= 100:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"quality of {spec.id} must be 0 to 100", field="quality")
         agent = self.agents.get(spec.id)
         if agent is None:
             agent = AgentRecord(id=spec.id, idle_since=self.clock())
@@ -281,6 +289,10 @@ class Arbiter:
             raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {new.shop}", field="shop")
         now = self.clock()
         arrived = new.arrived_at if new.arrived_at is not None else now
+        # NaN compares false both ways, so this also refuses it; timers must never see one
+        if not now - MAX_ARRIVAL_AGE_S <= arrived <= now + MAX_CLOCK_SKEW_S:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"arrived_at {new.arrived_at} is not a time within the last "
+                          f"{MAX_ARRIVAL_AGE_S / 86400:g} days", field="arrived_at")
         inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
@@ -335,7 +347,8 @@ class Arbiter:
                 self._emit("agent.updated", agent, agent_id)
         self._remember_verdict(key, facts)
         self._out.grabs.append((inquiry_id, grab_id, agent_id, now, latency, facts.outcome,
-                                facts.code.value if facts.code else "", facts.reason))
+                                facts.code.value if facts.code else "", facts.reason, facts.winner,
+                                facts.won_at))
         return facts
 
     def _remember_verdict(self, key, facts: VerdictFacts) -> None:
@@ -429,7 +442,6 @@ class Arbiter:
         inq.owner = agent.id
         inq.taken_by = how
         inq.taken_at = now
-        inq.first_response_at = None
         agent.held += 1
         self._assign_wanted.pop(inq.id, None)
         sla = self._sla(inq)
@@ -505,8 +517,11 @@ class Arbiter:
 
     def respond(self, agent_id: str, inquiry_id: str) -> InquiryRecord:
         inq = self._owned(inquiry_id, agent_id)
-        if inq.first_response_at is None:
-            inq.first_response_at = self.clock()
+        now = self.clock()
+        if inq.owner_responded_at is None or inq.owner_responded_at < (inq.taken_at or 0.0):
+            inq.owner_responded_at = now
+            if inq.first_response_at is None:  # the customer's first answer, whoever gave it
+                inq.first_response_at = now
             self._emit("inquiry.responded", inq, agent_id)
         return inq
 
@@ -516,6 +531,7 @@ class Arbiter:
         inq = self._owned(inquiry_id, agent_id)
         if inq.first_response_at is None:
             inq.first_response_at = self.clock()  # resolving answers the customer too
+        inq.owner_responded_at = inq.owner_responded_at or inq.first_response_at
         inq.satisfaction = satisfaction
         self._close(inq, "resolved", agent_id, "")
         return inq
@@ -597,8 +613,8 @@ class Arbiter:
         shop = self.shops.get(shop_id)
         if shop is None:
             raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {shop_id}")
-        if hybrid_after_s is not None and not 0 < hybrid_after_s <= 86400:
-            raise Refusal(ErrorCode.BAD_REQUEST, "hybrid_after_s must be within (0, 86400]")
+        if hybrid_after_s is not None and not 0 < hybrid_after_s <= MAX_SLA_S:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s must be within (0, {MAX_SLA_S:g}]")
         shop.mode = mode  # type: ignore[assignment]
         if hybrid_after_s is not None:
             shop.hybrid_after_s = hybrid_after_s
@@ -711,7 +727,8 @@ class Arbiter:
         if inq.state == "queued" and self._mode(inq) == "hybrid":
             self._push_timer(inq.queued_at + self.shops[inq.shop].hybrid_after_s, _T_HYBRID, inq.id,
                              inq.queued_at)
-        if inq.state == "held" and inq.first_response_at is None and inq.taken_at is not None:
+        if inq.state == "held" and inq.taken_at is not None and (
+                inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
             self._push_timer(inq.taken_at + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
 
     def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
@@ -752,7 +769,8 @@ class Arbiter:
                     self._assign_wanted[inq.id] = None
             return
         if kind == _T_SILENT:
-            if inq.state == "held" and inq.taken_at == stamp and inq.first_response_at is None:
+            silent = inq.owner_responded_at is None or inq.owner_responded_at < stamp
+            if inq.state == "held" and inq.taken_at == stamp and silent:
                 owner = inq.owner or ""
                 agent = self.agents.get(owner)
                 if agent is not None:
@@ -805,8 +823,7 @@ class Arbiter:
             if agent.status != "offline" and agent.last_seen and now - agent.last_seen > timeout:
                 self._set_status(agent, "offline", now)
                 self._emit("agent.status", agent, "", f"silent for more than {timeout:g} s")
-            elif agent.status == "offline" and agent.held and agent.last_seen and \
-                    now - agent.last_seen > timeout + grace:
+            elif agent.status == "offline" and agent.held and self._grace_over(agent, now):
                 for inq in [i for i in self.inquiries.values() if i.owner == agent.id]:
                     self._requeue(inq, "inquiry.released", "",
                                   f"{agent.id} offline for more than {grace:g} s")
@@ -827,6 +844,17 @@ class Arbiter:
         for agent in self.agents.values():
             if agent.status == "online":
                 self._refresh_agent(agent, publish=True)
+
+    def _grace_over(self, agent: AgentRecord, now: float) -> bool:
+        """An offline agent keeps what it holds for the grace period, counted from when it
+        was last heard from (timed out) or from when it was set offline, whichever is first."""
+        grace = self.config.offline_grace_s
+        deadlines = []
+        if agent.last_seen:
+            deadlines.append(agent.last_seen + self.config.agent_timeout_s + grace)
+        if agent.away_since is not None:
+            deadlines.append(agent.away_since + grace)
+        return bool(deadlines) and now > min(deadlines)
 
     def _assign_pending(self, now: float) -> None:
         no_capacity: set[tuple] = set()
@@ -882,13 +910,36 @@ class Arbiter:
 CLEAR_OVERRIDE = -1
 
 
-def _validate_quotas(q: Quotas) -> None:
+def _validate_quotas(q: Quotas, allow_clear: bool = True) -> None:
     for name, low, high in (("concurrent_cap", 0, 1000), ("daily_grabs", 0, 100_000),
                             ("continuous_hours", 0.25, 24), ("break_minutes", 1, 600)):
         value = getattr(q, name)
-        if value is not None and value != CLEAR_OVERRIDE and not low <= value <= high:
+        if value is None or (allow_clear and value == CLEAR_OVERRIDE):
+            continue
+        # "not low <= value <= high" is also true for NaN, which must never reach a timer
+        if not low <= value <= high:
             raise Refusal(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}, not {value}",
                           field=name)
+
+
+#: the longest SLA or delay a shop may configure
+MAX_SLA_S = 7 * 86400.0
+
+
+def _validate_shop(shop: ShopRecord) -> None:
+    policies = [("sla", shop.sla)] + [(f"sla_by_skill.{k}", v) for k, v in shop.sla_by_skill.items()]
+    for where, sla in policies:
+        for name in ("first_response_s", "resolution_s", "silent_reclaim_s"):
+            value = getattr(sla, name)
+            if not 0 < value <= MAX_SLA_S:
+                raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.{name} of shop {shop.id} must be within "
+                              f"(0, {MAX_SLA_S:g}] seconds, not {value}", field=f"{where}.{name}")
+        if not 0 < sla.warn_pct <= 100:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.warn_pct of shop {shop.id} must be within (0, 100]",
+                          field=f"{where}.warn_pct")
+    if not 0 < shop.hybrid_after_s <= MAX_SLA_S:
+        raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s of shop {shop.id} must be within (0, {MAX_SLA_S:g}]",
+                      field="hybrid_after_s")
 
 
 def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:

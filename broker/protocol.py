@@ -171,7 +171,10 @@ class InquiryRecord(Struct, tag="inquiry", omit_defaults=True):
     #: "grab", "assign", "transfer", "reassign"
     taken_by: str = ""
     taken_at: float | None = None
+    #: the customer's first answer; kept across releases and transfers
     first_response_at: float | None = None
+    #: the current owner's latest answer; an owner silent since taking it loses it
+    owner_responded_at: float | None = None
     closed_at: float | None = None
     satisfaction: int | None = None
     #: SLA flags raised so far: "first_response.warn", "resolution.breach", ...
@@ -604,11 +607,12 @@ class BrokerHeartbeat(Struct, kw_only=True):
 # --------------------------------------------------------------------------
 
 class _Header(Struct):
-    """The envelope alone, read when a full decode fails, to say why precisely."""
+    """The envelope alone, read when a full decode fails, to say why precisely.
+    Every field is loosely typed so a wrongly typed one does not hide the others."""
 
-    v: int | None = None
-    id: str | None = None
-    type: str | None = None
+    v: object = None
+    id: object = None
+    type: object = None
 
 
 _command_decoder = msgspec.msgpack.Decoder(AnyCommand)
@@ -620,10 +624,23 @@ _hb_decoder = msgspec.msgpack.Decoder(BrokerHeartbeat)
 _encoder = msgspec.msgpack.Encoder()
 
 encode = _encoder.encode
-decode_reply = _reply_decoder.decode
-decode_event_frame = _frame_decoder.decode
-decode_frame_header = _frame_header_decoder.decode
-decode_heartbeat = _hb_decoder.decode
+
+
+def _only_msgspec_errors(decode):
+    """msgspec raises UnicodeDecodeError on invalid UTF-8; clients catch MsgspecError."""
+    def guarded(data):
+        try:
+            return decode(data)
+        except UnicodeDecodeError as exc:
+            raise msgspec.DecodeError(f"invalid UTF-8: {exc}") from None
+    guarded.__doc__ = f"Decode one message (see {decode!r})."
+    return guarded
+
+
+decode_reply = _only_msgspec_errors(_reply_decoder.decode)
+decode_event_frame = _only_msgspec_errors(_frame_decoder.decode)
+decode_frame_header = _only_msgspec_errors(_frame_header_decoder.decode)
+decode_heartbeat = _only_msgspec_errors(_hb_decoder.decode)
 
 _COMMAND_TYPES = frozenset(
     t.__struct_config__.tag for t in AnyCommand.__args__  # type: ignore[attr-defined]
@@ -651,8 +668,8 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
         cmd = _command_decoder.decode(data)
     except msgspec.ValidationError as exc:
         failure = str(exc)
-    except msgspec.DecodeError as exc:
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"not a MessagePack map: {exc}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter on bad UTF-8
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"not a valid MessagePack map: {exc}") from None
     else:
         if cmd.v != PROTOCOL_VERSION:
             raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
@@ -662,18 +679,18 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
     # The full decode failed: read the envelope alone to name the cause.
     try:
         header = _header_decoder.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         raise DecodeFailure(ErrorCode.BAD_REQUEST, f"bad envelope: {failure}") from None
-    msg_id = header.id or ""
-    if header.v is not None and header.v != PROTOCOL_VERSION:
+    msg_id = header.id if isinstance(header.id, str) else ""
+    if isinstance(header.v, int) and not isinstance(header.v, bool) and header.v != PROTOCOL_VERSION:
         raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
                             f"protocol version {header.v} is not supported; this broker speaks {PROTOCOL_VERSION}",
                             msg_id, {"supported": PROTOCOL_VERSION})
-    if header.type is not None and header.type not in _COMMAND_TYPES:
+    if header.type is not None and (not isinstance(header.type, str) or header.type not in _COMMAND_TYPES):
         raise DecodeFailure(ErrorCode.BAD_REQUEST, f"unknown message type {header.type!r}",
                             msg_id, {"field": "type"})
-    raise DecodeFailure(ErrorCode.BAD_REQUEST, f"invalid {header.type or 'message'}: {failure}",
-                        msg_id)
+    kind = header.type if isinstance(header.type, str) else "message"
+    raise DecodeFailure(ErrorCode.BAD_REQUEST, f"invalid {kind}: {failure}", msg_id)
 
 
 def error_reply(re: str, code: ErrorCode, reason: str, **detail) -> Error:

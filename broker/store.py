@@ -105,7 +105,7 @@ STATE_MIGRATIONS: list[str] = [
     CREATE INDEX inquiries_arrived ON inquiries (arrived_at);
     CREATE TABLE grabs (inquiry TEXT NOT NULL, grab_id TEXT NOT NULL, agent TEXT NOT NULL,
                         at REAL NOT NULL, latency_s REAL NOT NULL, outcome TEXT NOT NULL,
-                        code TEXT NOT NULL, reason TEXT NOT NULL);
+                        code TEXT NOT NULL, reason TEXT NOT NULL, winner TEXT, won_at REAL);
     CREATE INDEX grabs_inquiry ON grabs (inquiry);
     CREATE INDEX grabs_at ON grabs (at);
     CREATE TABLE audit (seq INTEGER PRIMARY KEY, at REAL NOT NULL, actor TEXT NOT NULL,
@@ -132,7 +132,8 @@ class StoreError(RuntimeError):
 
 
 _event_list_dec = msgspec.msgpack.Decoder(list[Event])
-_grab_list_dec = msgspec.msgpack.Decoder(list[tuple[str, str, str, float, float, str, str, str]])
+_grab_list_dec = msgspec.msgpack.Decoder(
+    list[tuple[str, str, str, float, float, str, str, str, str | None, float | None]])
 _agent_dec = msgspec.msgpack.Decoder(AgentRecord)
 _inq_dec = msgspec.msgpack.Decoder(InquiryRecord)
 _shop_dec = msgspec.msgpack.Decoder(ShopRecord)
@@ -310,7 +311,7 @@ class SqliteStore:
                 state.executemany("INSERT OR REPLACE INTO config (kind, id, record) VALUES (?, ?, ?)",
                                   [(k, i, r) for (k, i), r in config.items()])
             if grabs:
-                state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?)", grabs)
+                state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", grabs)
             if audit:
                 state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", audit)
             state.execute("UPDATE position SET journal_id = ?, seq = ?, stream_last = ?",
@@ -349,15 +350,9 @@ class SqliteStore:
         if roster:
             fmt, text = json.loads(roster[0])
             out.roster = (fmt, text)
-        winners = {}
-        rows = state.execute("SELECT inquiry, grab_id, agent, outcome, code, reason, at FROM grabs "
-                             "WHERE at >= ? ORDER BY rowid", (now - VERDICT_RELOAD_S,)).fetchall()
-        for inquiry, _gid, agent, outcome, _c, _r, at in rows:
-            if outcome == "won":
-                winners[inquiry] = (agent, at)
-        for inquiry, grab_id, agent, outcome, code, reason, _at in rows:
-            winner, won_at = winners.get(inquiry, (None, None))
-            out.recent_grabs.append((inquiry, grab_id, agent, outcome, code, reason, winner, won_at))
+        out.recent_grabs = state.execute(
+            "SELECT inquiry, grab_id, agent, outcome, code, reason, winner, won_at FROM grabs "
+            "WHERE at >= ? ORDER BY rowid", (now - VERDICT_RELOAD_S,)).fetchall()
         return out
 
     # -------------------------------------------------------------- queries
