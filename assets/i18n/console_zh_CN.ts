@@ -93,28 +93,28 @@
 <context>
     <name>AgentPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="81" />
+        <location filename="../../supervisor/console/panels.py" line="80" />
         <source>Filter agents: id, name, group, status, tier, skill…</source>
         <extracomment>typing pauses this long before a filter is applied starting column widths (px); users resize, the window remembers the layout open the quota dialog for this agent ("" for none chosen)</extracomment>
         <translation>筛选客服：编号、姓名、组、状态、等级、技能…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="82" />
+        <location filename="../../supervisor/console/panels.py" line="81" />
         <source>Quotas…</source>
         <translation>接单限制…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="83" />
+        <location filename="../../supervisor/console/panels.py" line="82" />
         <source>Change the quotas of an agent or a whole group</source>
         <translation>修改某位客服或整个组的接单限制</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="98" />
+        <location filename="../../supervisor/console/panels.py" line="97" />
         <source>%1 of %2 agents</source>
         <translation>%1 / %2 位客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="133" />
+        <location filename="../../supervisor/console/panels.py" line="132" />
         <source>Likely refused: %1</source>
         <translation>可能被拒绝：%1</translation>
     </message>
@@ -131,22 +131,23 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="579" />
+        <location filename="../../supervisor/console/models.py" line="580" />
         <source>Time</source>
+        <extracomment>the text last: it stretches to the panel's width</extracomment>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="579" />
+        <location filename="../../supervisor/console/models.py" line="580" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="579" />
+        <location filename="../../supervisor/console/models.py" line="580" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="579" />
+        <location filename="../../supervisor/console/models.py" line="581" />
         <source>What happened</source>
         <translation>内容</translation>
     </message>
@@ -156,7 +157,7 @@
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="597" />
+        <location filename="../../supervisor/console/models.py" line="598" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -164,47 +165,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="611" />
+        <location filename="../../supervisor/console/models.py" line="612" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="611" />
+        <location filename="../../supervisor/console/models.py" line="612" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="611" />
+        <location filename="../../supervisor/console/models.py" line="612" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="611" />
+        <location filename="../../supervisor/console/models.py" line="612" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="611" />
+        <location filename="../../supervisor/console/models.py" line="612" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="612" />
+        <location filename="../../supervisor/console/models.py" line="613" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="612" />
+        <location filename="../../supervisor/console/models.py" line="613" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="619" />
+        <location filename="../../supervisor/console/models.py" line="620" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="619" />
+        <location filename="../../supervisor/console/models.py" line="620" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -212,33 +213,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="327" />
+        <location filename="../../supervisor/console/panels.py" line="326" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="328" />
+        <location filename="../../supervisor/console/panels.py" line="327" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="329" />
+        <location filename="../../supervisor/console/panels.py" line="328" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="330" />
+        <location filename="../../supervisor/console/panels.py" line="329" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="331" />
+        <location filename="../../supervisor/console/panels.py" line="330" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="332" />
+        <location filename="../../supervisor/console/panels.py" line="331" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -424,28 +425,28 @@
 <context>
     <name>InquiryPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="180" />
+        <location filename="../../supervisor/console/panels.py" line="179" />
         <source>All open</source>
         <extracomment>open the reassign dialog for these inquiries</extracomment>
         <translation>全部未结</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="183" />
+        <location filename="../../supervisor/console/panels.py" line="182" />
         <source>Filter inquiries: id, skill, shop, owner, language…</source>
         <translation>筛选咨询：编号、技能、店铺、处理人、语言…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="184" />
+        <location filename="../../supervisor/console/panels.py" line="183" />
         <source>Reassign…</source>
         <translation>改派…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="185" />
+        <location filename="../../supervisor/console/panels.py" line="184" />
         <source>Move the selected inquiry to another agent or back to the pool (or drag it onto an agent)</source>
         <translation>将选中的咨询改派给其他客服或退回待处理队列（也可拖到客服上）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="202" />
+        <location filename="../../supervisor/console/panels.py" line="201" />
         <source>%1 of %2 open</source>
         <translation>%1 / %2 个未结</translation>
     </message>
@@ -569,67 +570,72 @@
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="309" />
+        <location filename="../../supervisor/console/window.py" line="276" />
+        <source>Cannot connect: %1</source>
+        <translation>无法连接：%1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="314" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="312" />
+        <location filename="../../supervisor/console/window.py" line="317" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="371" />
+        <location filename="../../supervisor/console/window.py" line="376" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="381" />
+        <location filename="../../supervisor/console/window.py" line="386" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="411" />
+        <location filename="../../supervisor/console/window.py" line="416" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="428" />
+        <location filename="../../supervisor/console/window.py" line="433" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="428" />
+        <location filename="../../supervisor/console/window.py" line="433" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="432" />
+        <location filename="../../supervisor/console/window.py" line="437" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="432" />
+        <location filename="../../supervisor/console/window.py" line="437" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="438" />
+        <location filename="../../supervisor/console/window.py" line="443" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="438" />
+        <location filename="../../supervisor/console/window.py" line="443" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="444" />
+        <location filename="../../supervisor/console/window.py" line="449" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="446" />
+        <location filename="../../supervisor/console/window.py" line="451" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -716,57 +722,57 @@
         <translation>未连接：图表有空缺，数据可能已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="231" />
+        <location filename="../../supervisor/console/chart.py" line="235" />
         <source>SLA warning %1</source>
         <translation>SLA 预警 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="232" />
+        <location filename="../../supervisor/console/chart.py" line="236" />
         <source>SLA first response %1</source>
         <translation>SLA 首次响应 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="237" />
+        <location filename="../../supervisor/console/chart.py" line="241" />
         <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="238" />
+        <location filename="../../supervisor/console/chart.py" line="242" />
         <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="239" />
+        <location filename="../../supervisor/console/chart.py" line="243" />
         <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="240" />
+        <location filename="../../supervisor/console/chart.py" line="244" />
         <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="244" />
+        <location filename="../../supervisor/console/chart.py" line="248" />
         <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
         <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="250" />
+        <location filename="../../supervisor/console/chart.py" line="254" />
         <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
         <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="253" />
+        <location filename="../../supervisor/console/chart.py" line="257" />
         <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="255" />
+        <location filename="../../supervisor/console/chart.py" line="259" />
         <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="256" />
+        <location filename="../../supervisor/console/chart.py" line="260" />
         <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
@@ -774,22 +780,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="642" />
+        <location filename="../../supervisor/console/models.py" line="643" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="642" />
+        <location filename="../../supervisor/console/models.py" line="643" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="642" />
+        <location filename="../../supervisor/console/models.py" line="643" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="642" />
+        <location filename="../../supervisor/console/models.py" line="643" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>

@@ -174,6 +174,10 @@ class QueueChart(QWidget):
         for skill in history.skills:
             if skill not in self._curves:
                 self._add_curves(skill)
+        for skill, curves in self._curves.items():
+            if skill not in history.skills:  # history was cleared (another broker)
+                for curve in curves:
+                    curve.setData([], [])
         times = history.times().copy()
         live = history.live()
         shown = times >= now - self.window_s

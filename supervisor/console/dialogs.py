@@ -275,7 +275,7 @@ class ReassignDialog(QDialog):
             (unlikely if notes else likely).append((share if share is not None else 0.0, agent, "; ".join(notes)))
         likely.sort(key=lambda t: (t[0], t[1].id))
         unlikely.sort(key=lambda t: t[1].id)
-        for share, agent, note in likely + unlikely:
+        for _share, agent, note in likely + unlikely:
             label = f"{agent.id} — {agent.name}" if agent.name else agent.id
             item = QTreeWidgetItem([label, words().status(agent.status),
                                     f"{agent.held} / {fmt_limit(agent.effective.concurrent_cap)}",
@@ -351,10 +351,10 @@ class ConnectDialog(QDialog):
                      for name in ("server_key", "public_key", "secret_key")}
         self.form = QFormLayout()
         self.labels = [QLabel() for _ in range(6)]
-        for label, editor in zip(self.labels[:3], (self.command, self.events, self.who)):
+        for label, editor in zip(self.labels[:3], (self.command, self.events, self.who), strict=True):
             self.form.addRow(label, editor)
         self.browse: list[QPushButton] = []
-        for label, (name, editor) in zip(self.labels[3:], self.keys.items()):
+        for label, editor in zip(self.labels[3:], self.keys.values(), strict=True):
             row = QHBoxLayout()
             row.addWidget(editor, 1)
             button = QPushButton()
@@ -378,7 +378,7 @@ class ConnectDialog(QDialog):
         self.setWindowTitle(self.tr("Connect to a broker"))
         texts = [self.tr("Command endpoint:"), self.tr("Events endpoint:"), self.tr("Supervisor id:"),
                  self.tr("Broker public key:"), self.tr("My public key:"), self.tr("My secret key:")]
-        for label, text in zip(self.labels, texts):
+        for label, text in zip(self.labels, texts, strict=True):
             label.setText(text)
         for button in self.browse:
             button.setText(self.tr("Browse…"))

@@ -52,7 +52,10 @@ class QueueHistory:
         return min(self.total, self.capacity)
 
     def clear(self) -> None:
+        """Forget every series (another broker's floor); the version keeps counting up."""
+        version = self.version
         self.__init__(self.capacity)
+        self.version = version + 1
 
     def append(self, at: float, depth: dict[str, int] | None,
                wait_s: dict[str, float] | None = None) -> None:

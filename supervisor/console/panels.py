@@ -11,8 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from supervisor.console.delegates import LimitBarDelegate
-from supervisor.console.models import (AgentModel, AlertModel, AuditModel, InquiryModel, KeyRole,
-                                       words)
+from supervisor.console.models import AgentModel, AlertModel, AuditModel, InquiryModel, words
 from supervisor.console.state import AuditFilter, ConsoleState, agent_matcher, inquiry_matcher, target_hint
 from supervisor.console.tables import ROW_HEIGHT_PX, AgentTableView, InquiryTableView
 
@@ -342,6 +341,3 @@ class AuditPanel(QWidget):
                                                 only_refusals=self.refusals.isChecked(),
                                                 text=self.text.text()))
         self.model.flush()
-
-    def key_at(self, row: int):
-        return self.model.index(row, 0).data(KeyRole)

@@ -324,10 +324,22 @@ class ConsoleState:
     # ------------------------------------------------------------------ following the mirror
 
     def attach(self, mirror: Mirror) -> None:
-        """Follow another mirror (a new connection); views reset."""
+        """Follow another mirror (a new connection, maybe another broker); views reset.
+
+        Unlike a re-sync, what was learnt from the previous broker goes too:
+        its alerts, audit, history and SLA results describe another floor.
+        """
         self.mirror = mirror
         self.agents.records = mirror.agents
         self.inquiries.records = mirror.inquiries
+        self.alerts_by_id.clear()
+        self.audit_by_seq.clear()
+        self.sla_results.clear()
+        self.pending.clear()
+        self.skills.clear()
+        self.history.clear()
+        self.alerts.reset()
+        self.audit.reset()
         self.reset()
 
     def reset(self) -> None:

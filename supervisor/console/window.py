@@ -270,10 +270,15 @@ class MainWindow(QMainWindow):
         """Drop the current connection and follow the broker ``settings`` name."""
         if self.link_factory is None:
             raise RuntimeError("this window was given no way to make links")
+        try:
+            link = self.link_factory(settings)
+        except Exception as exc:  # unreadable key files and the like: keep the old connection
+            self.notify(False, self.tr("Cannot connect: %1").replace("%1", str(exc)))
+            return
         old = self.link
         self.settings = settings
-        self.set_link(self.link_factory(settings))
-        self.link.start()
+        self.set_link(link)
+        link.start()
         old.stop()
         remember(settings)
         self._update_title()

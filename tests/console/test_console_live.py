@@ -262,6 +262,28 @@ def test_broker_restart_marks_data_stale_then_resyncs(start_broker, open_console
     assert window.link.status.epoch and window.quota_action.isEnabled()
 
 
+def test_connect_to_another_broker_starts_over(start_broker, open_console, qtbot, tmp_path):
+    first = start_broker()
+    first.define()
+    floor(first, agent_spec("a1", group="g1"))
+    submit(first, "q1")
+    second = start_broker(db=str(tmp_path / "second.db"))
+    second.define()
+    floor(second, agent_spec("b1", group="g1"), agent_spec("b2", group="g1"))
+    window = open_console(first)
+    qtbot.waitUntil(lambda: cell(window, "inquiries", "q1", "state") == "queued", timeout=DEADLINE_MS)
+    old_link = window.link
+    window.connect_to(ConsoleSettings(command_endpoint=second.server.command_endpoint,
+                                      events_endpoint=second.server.events_endpoint, who="boss"))
+    assert window.link is not old_link
+    qtbot.waitUntil(lambda: window.link.live and window.agents.model.rowCount() == 2, timeout=DEADLINE_MS)
+    assert window.inquiries.model.rowCount() == 0, "nothing of the first floor is left"
+    assert old_link.status.state == "stopped"
+    submit(second, "q2")
+    qtbot.waitUntil(lambda: cell(window, "inquiries", "q2", "state") == "queued", timeout=DEADLINE_MS)
+    assert second.server.command_endpoint in window.windowTitle()
+
+
 def test_alert_links_to_its_inquiry(broker, open_console, qtbot):
     broker.define(shops=[p.ShopRecord(id="fast", sla=p.SlaPolicy(first_response_s=1.0, warn_pct=50.0))],
                   agents=[agent_spec("a1")])
