@@ -25,6 +25,9 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     db: str = ""
     #: SQLite synchronous: FULL survives a power loss, NORMAL a process crash
     synchronous: str = "FULL"
+    #: where the journal is folded into the state tables: "process" keeps that
+    #: work off the broker's GIL; "thread" starts faster (tests, small floors)
+    materializer: str = "process"
     max_command_bytes: int = 1 << 20
     #: most commands decided per loop turn (one commit each turn)
     max_batch: int = 1024
@@ -109,6 +112,8 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     b = config.broker
+    if b.materializer not in ("process", "thread"):
+        raise ConfigError(f"{source}: broker.materializer must be process or thread, not {b.materializer!r}")
     if b.synchronous.upper() not in ("FULL", "NORMAL"):
         raise ConfigError(f"{source}: broker.synchronous must be FULL or NORMAL, not {b.synchronous!r}")
     try:

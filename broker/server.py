@@ -54,7 +54,8 @@ class BrokerServer:
                                  offline_grace_s=b.offline_grace_s, day_tz=b.day_tz)
         self.core = Arbiter(core_config, clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
-        self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous)
+        self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
+                                                                 maintenance=b.materializer)
         self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
                                heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop,
                                grab_rate_per_s=b.grab_rate_per_s)

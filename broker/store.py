@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -132,6 +134,7 @@ class StoreError(RuntimeError):
 
 
 _event_list_dec = msgspec.msgpack.Decoder(list[Event])
+_event_dec = msgspec.msgpack.Decoder(Event)
 _grab_list_dec = msgspec.msgpack.Decoder(
     list[tuple[str, str, str, float, float, str, str, str, str | None, float | None]])
 _agent_dec = msgspec.msgpack.Decoder(AgentRecord)
@@ -173,6 +176,135 @@ def _migrate(db: sqlite3.Connection, path: Path, migrations: list[str]) -> None:
             raise
 
 
+class _RecordHead(msgspec.Struct):
+    type: str
+    id: str = ""
+
+
+class _EventHead(msgspec.Struct):
+    seq: int
+    kind: str
+    record: _RecordHead | None = None
+
+
+class _EventRecord(msgspec.Struct):
+    record: InquiryRecord | AgentRecord | ShopRecord | GroupRecord | AuditEntry | None = None
+
+
+_raw_list_dec = msgspec.msgpack.Decoder(list[msgspec.Raw])
+_head_dec = msgspec.msgpack.Decoder(_EventHead)
+_record_dec = msgspec.msgpack.Decoder(_EventRecord)
+#: record types materialized as rows keyed by id (only the last version per step matters)
+_KEYED = frozenset({"inquiry", "agent", "shop", "group"})
+
+
+class Materializer:
+    """Applies journal rows to the state tables, in order, exactly once.
+
+    Several may run at once (the broker's maintenance process and a query's
+    catch-up): each step reads the position and applies what follows it inside
+    one ``BEGIN IMMEDIATE`` transaction on the state file, so they serialize.
+    """
+
+    def __init__(self, journal_path: Path, state_path: Path, state: sqlite3.Connection | None = None):
+        self.journal = _connect(Path(journal_path), "NORMAL")
+        self.state = state if state is not None else _connect(Path(state_path), "NORMAL")
+
+    def catch_up(self) -> None:
+        while self.step():
+            pass
+
+    def checkpoint(self) -> None:
+        # PASSIVE never waits for the writer; it folds back what it can.
+        self.journal.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.state.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def step(self) -> bool:
+        """Apply up to MATERIALIZE_BATCH_ROWS journal rows; True if more may follow."""
+        state = self.state
+        state.execute("BEGIN IMMEDIATE")
+        try:
+            more = self._apply(state)
+            state.execute("COMMIT")
+        except BaseException:
+            state.execute("ROLLBACK")
+            raise
+        return more
+
+    def _apply(self, state: sqlite3.Connection) -> bool:
+        position, seq, stream_last_text = state.execute(
+            "SELECT journal_id, seq, stream_last FROM position").fetchone()
+        rows = self.journal.execute(
+            "SELECT id, last_seq, events, grabs FROM journal WHERE id > ? ORDER BY id LIMIT ?",
+            (position, MATERIALIZE_BATCH_ROWS)).fetchall()
+        if not rows:
+            return False
+        stream_last = json.loads(stream_last_text)
+        latest: dict[tuple[str, str], msgspec.Raw] = {}
+        audit_raw: list[msgspec.Raw] = []
+        grabs: list = []
+        for _id, last_seq, events_blob, grabs_blob in rows:
+            seq = max(seq, last_seq)
+            for raw in _raw_list_dec.decode(events_blob):
+                head = _head_dec.decode(raw)
+                stream_last[head.kind.split(".", 1)[0]] = head.seq
+                record = head.record
+                if record is None:
+                    continue
+                if record.type in _KEYED:
+                    latest[(record.type, record.id)] = raw  # later versions replace earlier ones
+                elif record.type == "audit":
+                    audit_raw.append(raw)
+            grabs.extend(_grab_list_dec.decode(grabs_blob))
+        inquiries, agents, config = [], [], []
+        for (kind, _key), raw in latest.items():
+            record = _record_dec.decode(raw).record
+            if kind == "inquiry":
+                i = record
+                inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
+                                  i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, encode(i)))
+            elif kind == "agent":
+                agents.append((record.id, encode(record)))
+            else:
+                config.append((kind, record.id, encode(record)))
+        audit = []
+        for raw in audit_raw:
+            event = _event_dec.decode(raw)
+            a = event.record
+            audit.append((event.seq, a.at, a.actor, a.role, a.kind, a.subject, a.reason, int(a.ok)))
+        if inquiries:
+            state.executemany(
+                "INSERT OR REPLACE INTO inquiries (id, state, shop, skill, language, channel, owner,"
+                " arrived_at, taken_at, first_response_at, closed_at, satisfaction, record)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inquiries)
+        if agents:
+            state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", agents)
+        if config:
+            state.executemany("INSERT OR REPLACE INTO config (kind, id, record) VALUES (?, ?, ?)", config)
+        if grabs:
+            state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", grabs)
+        if audit:
+            state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", audit)
+        state.execute("UPDATE position SET journal_id = ?, seq = ?, stream_last = ?",
+                      (rows[-1][0], seq, json.dumps(stream_last)))
+        return len(rows) == MATERIALIZE_BATCH_ROWS
+
+
+def _materializer_main(journal_path: str, state_path: str, parent_pid: int) -> None:
+    """The maintenance process: materialize and checkpoint until the broker goes."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
+    materializer = Materializer(Path(journal_path), Path(state_path))
+    while os.getppid() == parent_pid:
+        try:
+            materializer.catch_up()
+            materializer.checkpoint()
+        except sqlite3.Error as exc:
+            log.warning("store maintenance failed: %s", exc)
+        time.sleep(MAINTENANCE_INTERVAL_S)
+
+
 class SqliteStore:
     """Journal + materialized state in SQLite (WAL). See the module docstring.
 
@@ -181,7 +313,8 @@ class SqliteStore:
     state file is always NORMAL: it can be rebuilt from the journal.
     """
 
-    def __init__(self, path: str | os.PathLike, synchronous: str = "FULL", checkpoint_thread: bool = True):
+    def __init__(self, path: str | os.PathLike, synchronous: str = "FULL", checkpoint_thread: bool = True,
+                 maintenance: str = "thread"):
         synchronous = synchronous.upper()
         if synchronous not in ("FULL", "NORMAL", "OFF"):
             raise StoreError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous}")
@@ -192,11 +325,21 @@ class SqliteStore:
         _migrate(self._db, self.path, JOURNAL_MIGRATIONS)
         self._state = _connect(self.state_path, "NORMAL")
         _migrate(self._state, self.state_path, STATE_MIGRATIONS)
-        #: serializes materialization between the side thread and catch_up()
+        self._materializer = Materializer(self.path, self.state_path, state=self._state)
+        #: serializes use of the state connection between threads of this process
         self._materialize_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        if checkpoint_thread:
+        self._process = None
+        if checkpoint_thread and maintenance == "process":
+            # Materializing decodes every event in Python: in its own process it
+            # never holds the broker's GIL while the loop decides.
+            ctx = multiprocessing.get_context("spawn")
+            self._process = ctx.Process(target=_materializer_main, name="grabdesk-materializer",
+                                        args=(str(self.path), str(self.state_path), os.getpid()),
+                                        daemon=True)
+            self._process.start()
+        elif checkpoint_thread:
             self._thread = threading.Thread(target=self._maintenance_loop, name="store-maintenance",
                                             daemon=True)
             self._thread.start()
@@ -241,86 +384,18 @@ class SqliteStore:
         while not self._stop.wait(MAINTENANCE_INTERVAL_S):
             try:
                 self.catch_up()
-                self._db_checkpoint()
+                with self._materialize_lock:
+                    self._materializer.checkpoint()
             except sqlite3.Error as exc:
                 log.warning("store maintenance failed: %s", exc)
 
-    def _db_checkpoint(self) -> None:
-        # PASSIVE never waits for the writer; it folds what it can.
-        with self._materialize_lock:
-            self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self._state.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
     def _reader(self) -> sqlite3.Connection:
-        """A second journal connection, for the side thread (the loop owns ``_db``)."""
-        reader = getattr(self, "_journal_reader", None)
-        if reader is None:
-            reader = self._journal_reader = _connect(self.path, "NORMAL")
-        return reader
+        return self._materializer.journal
 
     def catch_up(self) -> None:
         """Materialize every committed journal row into the state tables."""
         with self._materialize_lock:
-            while self._materialize_some():
-                pass
-
-    def _materialize_some(self) -> bool:
-        state = self._state
-        position, seq, stream_last_text = state.execute(
-            "SELECT journal_id, seq, stream_last FROM position").fetchone()
-        rows = self._reader().execute(
-            "SELECT id, last_seq, events, grabs FROM journal WHERE id > ? ORDER BY id LIMIT ?",
-            (position, MATERIALIZE_BATCH_ROWS)).fetchall()
-        if not rows:
-            return False
-        stream_last = json.loads(stream_last_text)
-        inquiries: dict[str, InquiryRecord] = {}
-        agents: dict[str, AgentRecord] = {}
-        config: dict[tuple[str, str], bytes] = {}
-        grabs: list = []
-        audit: list = []
-        for _id, last_seq, events_blob, grabs_blob in rows:
-            seq = max(seq, last_seq)
-            for event in _event_list_dec.decode(events_blob):
-                stream_last[event.kind.split(".", 1)[0]] = event.seq
-                record = event.record
-                if isinstance(record, InquiryRecord):
-                    inquiries[record.id] = record
-                elif isinstance(record, AgentRecord):
-                    agents[record.id] = record
-                elif isinstance(record, (ShopRecord, GroupRecord)):
-                    config[("shop" if isinstance(record, ShopRecord) else "group", record.id)] = encode(record)
-                elif isinstance(record, AuditEntry):
-                    audit.append((event.seq, record.at, record.actor, record.role, record.kind,
-                                  record.subject, record.reason, int(record.ok)))
-            grabs.extend(_grab_list_dec.decode(grabs_blob))
-        state.execute("BEGIN")
-        try:
-            if inquiries:
-                state.executemany(
-                    "INSERT OR REPLACE INTO inquiries (id, state, shop, skill, language, channel, owner,"
-                    " arrived_at, taken_at, first_response_at, closed_at, satisfaction, record)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
-                      i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, encode(i))
-                     for i in inquiries.values()])
-            if agents:
-                state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)",
-                                  [(a.id, encode(a)) for a in agents.values()])
-            if config:
-                state.executemany("INSERT OR REPLACE INTO config (kind, id, record) VALUES (?, ?, ?)",
-                                  [(k, i, r) for (k, i), r in config.items()])
-            if grabs:
-                state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", grabs)
-            if audit:
-                state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", audit)
-            state.execute("UPDATE position SET journal_id = ?, seq = ?, stream_last = ?",
-                          (rows[-1][0], seq, json.dumps(stream_last)))
-            state.execute("COMMIT")
-        except BaseException:
-            state.execute("ROLLBACK")
-            raise
-        return len(rows) == MATERIALIZE_BATCH_ROWS
+            self._materializer.catch_up()
 
     # -------------------------------------------------------------- restart
 
@@ -401,12 +476,14 @@ class SqliteStore:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(timeout=10)
         try:
             self.catch_up()
             for db in (self._db, self._state):
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
             log.warning("final store maintenance failed: %s", exc)
-        for db in (self._db, self._state, getattr(self, "_journal_reader", None)):
-            if db is not None:
-                db.close()
+        for db in (self._db, self._state, self._materializer.journal):
+            db.close()

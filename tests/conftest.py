@@ -46,7 +46,8 @@ def wait_until(condition, timeout_s: float = 5.0, interval_s: float = 0.005, mes
 
 def loopback_config(tmp_path, **broker_fields) -> FileConfig:
     fields = dict(command_endpoint="tcp://127.0.0.1:*", events_endpoint="tcp://127.0.0.1:*",
-                  db=str(tmp_path / "broker.db"), synchronous="NORMAL", heartbeat_s=0.2)
+                  db=str(tmp_path / "broker.db"), synchronous="NORMAL", heartbeat_s=0.2,
+                  materializer="thread")
     fields.update(broker_fields)
     return FileConfig(broker=BrokerSection(**fields))
 

@@ -182,7 +182,7 @@ def define_floor(client: RawClient, agents: int, skill: str = "pre_sales", shop:
     """One shop, one group, ``agents`` online gold-tier agents with generous quotas."""
     client.call(p.DefineShop, shop=p.ShopRecord(id=shop))
     client.call(p.DefineGroup, group=p.GroupRecord(id=skill, quotas=quotas or p.Quotas(
-        concurrent_cap=20, daily_grabs=10_000_000, continuous_hours=24.0, break_minutes=15.0)))
+        concurrent_cap=20, daily_grabs=100_000, continuous_hours=24.0, break_minutes=15.0)))
     ids = [f"{prefix}{i:04d}" for i in range(agents)]
     for start in range(0, agents, 200):
         client.call(p.DefineAgents, agents=[p.AgentSpec(id=a, group=skill, skills={skill: 3}, quality=95.0)
