@@ -50,14 +50,27 @@ GINI_MIN_MEAN_GRABS = 5.0
 HOUR_S = 3600.0
 
 
-class FloorStats:
-    """Rolling statistics fed by the core's take/close observers. Pure: no I/O."""
+#: medians and p90s are recomputed at most this often (sorting is the costly part)
+TIMES_EVERY_S = 5.0
 
-    def __init__(self, tz: ZoneInfo):
-        self.tz = tz
+
+class FloorStats:
+    """Rolling statistics fed by the core's take/close observers. Pure: no I/O.
+
+    Everything here runs on the broker's loop, so each observer call is O(1)
+    and a metrics tick costs what expired since the last one, not the hour.
+    """
+
+    def __init__(self, today):
+        #: fn(now) -> the quota day's name (the core's, which caches midnight)
+        self._today = today
         self.day = ""
         #: (closed_at, frt_met, res_met) of inquiries closed in the last hour
         self.hour: deque[tuple[float, bool | None, bool | None]] = deque()
+        #: running sums over ``hour``: [frt met, frt n, res met, res n]
+        self._hour_sums = [0, 0, 0, 0]
+        self._times: dict[str, tuple[float, float]] = {}
+        self._times_at = float("-inf")
         self.today = {"frt_met": 0, "frt_n": 0, "res_met": 0, "res_n": 0, "abandoned": 0, "resolved": 0}
         self.time_to_grab: deque[tuple[float, float]] = deque(maxlen=SAMPLE_CAP)
         self.first_response: deque[tuple[float, float]] = deque(maxlen=SAMPLE_CAP)
@@ -65,7 +78,7 @@ class FloorStats:
         self.arrivals: deque[float] = deque()
 
     def _roll(self, now: float) -> None:
-        day = datetime.fromtimestamp(now, self.tz).date().isoformat()
+        day = self._today(now)
         if day != self.day:
             self.day = day
             for key in self.today:
@@ -90,12 +103,17 @@ class FloorStats:
             res_met = res_s <= sla.resolution_s
             self.first_response.append((now, frt_s))
             self.resolution.append((now, res_s))
+        sums = self._hour_sums
         if frt_met is not None:
             self.today["frt_n"] += 1
             self.today["frt_met"] += frt_met
+            sums[0] += frt_met
+            sums[1] += 1
         if res_met is not None:
             self.today["res_n"] += 1
             self.today["res_met"] += res_met
+            sums[2] += res_met
+            sums[3] += 1
         self.hour.append((now, frt_met, res_met))
 
     def arrived(self, now: float) -> None:
@@ -103,15 +121,20 @@ class FloorStats:
 
     def attainment(self, now: float) -> dict[str, float]:
         self._roll(now)
+        sums = self._hour_sums
         while self.hour and self.hour[0][0] < now - HOUR_S:
-            self.hour.popleft()
+            _, frt_met, res_met = self.hour.popleft()
+            if frt_met is not None:
+                sums[0] -= frt_met
+                sums[1] -= 1
+            if res_met is not None:
+                sums[2] -= res_met
+                sums[3] -= 1
         out: dict[str, float] = {}
-        frt = [m for _, m, _ in self.hour if m is not None]
-        res = [m for _, _, m in self.hour if m is not None]
-        if frt:
-            out["first_response.hour"] = sum(frt) / len(frt)
-        if res:
-            out["resolution.hour"] = sum(res) / len(res)
+        if sums[1]:
+            out["first_response.hour"] = sums[0] / sums[1]
+        if sums[3]:
+            out["resolution.hour"] = sums[2] / sums[3]
         t = self.today
         if t["frt_n"]:
             out["first_response.today"] = t["frt_met"] / t["frt_n"]
@@ -120,12 +143,16 @@ class FloorStats:
         return out
 
     def times(self, now: float) -> dict[str, tuple[float, float]]:
+        if now - self._times_at < TIMES_EVERY_S:
+            return self._times
+        self._times_at = now
         out = {}
         for name, samples in (("time_to_grab", self.time_to_grab), ("first_response", self.first_response),
                               ("resolution", self.resolution)):
             recent = sorted(v for at, v in samples if at >= now - HOUR_S)
             if recent:
                 out[name] = (reports.quantile(recent, 0.5), reports.quantile(recent, 0.9))
+        self._times = out
         return out
 
     def arrivals_last_hour(self, now: float) -> int:
@@ -141,7 +168,7 @@ class FloorViews:
         self.config = server.config
         b = server.config.broker
         self.tz = ZoneInfo(b.day_tz)
-        self.stats = FloorStats(self.tz)
+        self.stats = FloorStats(server.core.today)
         self.roster = None
         self.profile = None
         self._coverage_out: queue.SimpleQueue = queue.SimpleQueue()
@@ -269,7 +296,7 @@ class FloorViews:
         if roster is None:
             return []
         b = self.config.broker
-        now_utc = datetime.now(timezone.utc)
+        now_utc = datetime.fromtimestamp(self.server.clock(), timezone.utc)
         start = now_utc.replace(minute=0, second=0, microsecond=0)
         agent_skills = {a.id: set(a.skills) for a in list(self.core.agents.values())}
         skills = sorted({s for sk in agent_skills.values() for s in sk})

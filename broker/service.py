@@ -58,16 +58,22 @@ class TokenBucket:
         self.rate = rate_per_s
         self.burst = burst
         self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+        #: key -> [tokens, last refill time]
+        self._buckets: dict[str, list[float]] = {}
 
     def allow(self, key: str) -> bool:
         now = self.clock()
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        state = self._buckets.get(key)
+        if state is None:
+            state = self._buckets[key] = [self.burst, now]
+        tokens = state[0] + (now - state[1]) * self.rate
+        if tokens > self.burst:
+            tokens = self.burst
+        state[1] = now
         if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
+            state[0] = tokens
             return False
-        self._buckets[key] = (tokens - 1.0, now)
+        state[0] = tokens - 1.0
         return True
 
 

@@ -29,7 +29,7 @@ import zmq
 
 from broker import protocol as p
 from grabdesk.bench.harness import (
-    RawClient, command, cpu_seconds, define_floor, percentile, running_broker,
+    RawClient, command, cpu_seconds, define_floor, percentile, running_broker, thread_cpu_seconds,
 )
 
 #: inquiries the intake keeps submitted beyond the agents' reach
@@ -224,6 +224,7 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
                                                   None if curve is None else {a: curve[a] for a in chunk}, i))
                for i, chunk in enumerate(chunks)]
     cpu0 = cpu_seconds(broker.pid)
+    threads0 = thread_cpu_seconds(broker.pid)
     t0 = time.perf_counter()
     for w in workers:
         w.start()
@@ -232,11 +233,13 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
     for w in workers:
         w.join(10)
     cpu = cpu_seconds(broker.pid) - cpu0
+    threads1 = thread_cpu_seconds(broker.pid)
+    by_thread = {name: threads1[name] - threads0.get(name, 0.0) for name in threads1}
     verdicts = sum(c[0] for c in collected)
     wins = sum(c[1] for c in collected)
     latencies = [x for c in collected for x in c[2]]
     return {"verdicts": verdicts, "wins": wins, "elapsed_s": elapsed, "latencies": latencies,
-            "broker_cpu_s": cpu, "loadgen_cpu_s": sum(c[3] for c in collected)}
+            "broker_cpu_s": cpu, "loadgen_cpu_s": sum(c[3] for c in collected), "by_thread": by_thread}
 
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
@@ -297,6 +300,10 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         "win_share": round(saturated["wins"] / max(1, saturated["verdicts"]), 3),
         "broker_cpu_us_per_grab": round(1e6 * saturated["broker_cpu_s"] / max(1, saturated["verdicts"]), 1),
         "broker_cores_busy": round(saturated["broker_cpu_s"] / sat_s, 2),
+        # where the broker's CPU goes per verdict: the loop, libzmq's I/O thread, the committer ...
+        "broker_us_per_grab_by_thread": {
+            name: round(1e6 * secs / max(1, saturated["verdicts"]), 1)
+            for name, secs in sorted(saturated["by_thread"].items(), key=lambda kv: -kv[1]) if secs > 0},
         "loadgen_cores_busy": round(saturated["loadgen_cpu_s"] / sat_s, 2),
         "offered_per_s": offered,
         "achieved_paced_per_s": round(paced["verdicts"] / paced["elapsed_s"]),

@@ -57,6 +57,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds per thread of a process, keyed "name/tid" (libzmq names its I/O threads)."""
+    out = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue  # the thread ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        out[f"{name}/{tid}"] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
 def command(cls, role: str, who: str, msg_id: str, **fields) -> bytes:
     return p.encode(cls(v=p.PROTOCOL_VERSION, id=msg_id, role=role, who=who, **fields))
 
