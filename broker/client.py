@@ -43,6 +43,8 @@ LIVENESS_S = 3.5
 #: reconnect back-off: starts here, doubles, stops doubling at the ceiling
 BACKOFF_START_S = 0.25
 BACKOFF_MAX_S = 8.0
+#: event frames read per I/O loop turn before replies and outgoing commands get a turn
+MAX_FRAMES_PER_TURN = 64
 #: a command unanswered this long fails with TimeoutError
 REQUEST_TIMEOUT_S = 5.0
 SNAPSHOT_TIMEOUT_S = 60.0
@@ -430,8 +432,9 @@ class BrokerClient:
                 return
 
     def _read_events(self) -> None:
+        """Read a bounded number of frames, so replies and sends are not starved."""
         sub = self.sub
-        while True:
+        for _ in range(MAX_FRAMES_PER_TURN):
             try:
                 topic, body = sub.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -34,6 +35,8 @@ MAX_POLL_MS = 50
 MAX_EVENTS_PER_FRAME = 2_000
 #: accept queue for reconnect storms (PERF-NOTES trap 2)
 LISTEN_BACKLOG = 1_000
+#: Python thread switch interval inside the broker (default 5 ms)
+SWITCH_INTERVAL_S = 0.0005
 #: ROUTER queue per client; far above any client's in-flight requests
 ROUTER_HWM = 100_000
 # pyzmq's flag enums cost microseconds per call on the hot path; use plain ints
@@ -156,6 +159,9 @@ class BrokerServer:
 
     def run(self) -> None:
         """Load, bind, serve until asked to stop, then shut down in order."""
+        # The committer thread needs the GIL for a moment per transaction; with the
+        # default 5 ms switch interval a busy loop would delay every verdict that long.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             self._load()
             self._bind()

@@ -10,6 +10,8 @@ its verdict comes back through ``request``'s callback.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +52,6 @@ class BrokerLink(QObject):
     status_changed = Signal(object)
 
     # cross-thread hops: emitted on the client's I/O thread, handled on ours
-    _reset_in = Signal(object, object)
     _events_in = Signal(object)
     _status_in = Signal(object)
     _reply_in = Signal(object, object)
@@ -62,14 +63,19 @@ class BrokerLink(QObject):
         self.mirror = Mirror()
         self.status = ConnectionStatus("connecting", 0.0)
         queued = Qt.ConnectionType.QueuedConnection
-        self._reset_in.connect(self._apply_reset, queued)
-        self._events_in.connect(self._apply_events, queued)
+        self._events_in.connect(self._drain, queued)
+        # Snapshots and event batches wait here, in arrival order, and one queued signal
+        # drains them all, so a verdict's reply never queues behind a long line of event
+        # signals on the GUI thread.
+        self._inbox: deque = deque()
+        self._inbox_lock = threading.Lock()
+        self._drain_posted = False
         self._status_in.connect(self._apply_status, queued)
         self._reply_in.connect(self._deliver_reply, queued)
         self.client = BrokerClient(
             settings.command_endpoint, settings.events_endpoint, role, who, streams=streams,
-            on_reset=lambda records, end: self._reset_in.emit(records, end),
-            on_events=lambda events: self._events_in.emit(events),
+            on_reset=lambda records, end: self._post(("reset", records, end)),
+            on_events=lambda events: self._post(("events", events)),
             on_status=lambda status: self._status_in.emit(status),
             curve=settings.curve(), name=name)
 
@@ -96,15 +102,36 @@ class BrokerLink(QObject):
             future.add_done_callback(lambda f: self._reply_in.emit(on_reply, f))
         return cmd
 
-    @Slot(object, object)
-    def _apply_reset(self, records, end) -> None:
-        self.mirror.reset(records, end)
-        self.reset.emit()
+    def _post(self, item: tuple) -> None:
+        """On the client's I/O thread: queue an item; post one drain if none is pending."""
+        with self._inbox_lock:
+            self._inbox.append(item)
+            if self._drain_posted:
+                return
+            self._drain_posted = True
+        self._events_in.emit(None)
 
     @Slot(object)
-    def _apply_events(self, events) -> None:
-        self.mirror.apply(events)
-        self.changed.emit(events)
+    def _drain(self, _unused=None) -> None:
+        with self._inbox_lock:
+            items = list(self._inbox)
+            self._inbox.clear()
+            self._drain_posted = False
+        pending: list = []
+        for item in items:
+            if item[0] == "events":
+                pending.extend(item[1])
+                continue
+            self._apply_events(pending)
+            pending = []
+            self.mirror.reset(item[1], item[2])
+            self.reset.emit()
+        self._apply_events(pending)
+
+    def _apply_events(self, events: list) -> None:
+        if events:
+            self.mirror.apply(events)
+            self.changed.emit(events)
 
     @Slot(object)
     def _apply_status(self, status: ConnectionStatus) -> None:
