@@ -77,6 +77,14 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def fmt_hours(seconds: float | None) -> str:
+    """h:mm, for stretches measured against an hour limit ("0:08 / 4 h", not "8:00 / 4 h")."""
+    if seconds is None:
+        return "–"
+    minutes = int(max(0.0, seconds)) // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
 def fmt_clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
 
@@ -402,8 +410,8 @@ class AgentModel(RowModel):
             if column == "service":
                 served = continuous_service_s(a, self.state.clock())
                 limit = eff.continuous_hours
-                text = f"{fmt_duration(served)} / {fmt_limit(limit)} h" if limit is not None \
-                    else fmt_duration(served)
+                text = f"{fmt_hours(served)} / {fmt_limit(limit)} h" if limit is not None \
+                    else fmt_hours(served)
                 return self._with_pending(a.id, "continuous_hours", text)
             if column == "sla":
                 met = self.state.sla_met(a.id)

@@ -35,6 +35,8 @@ def default_who() -> str:
 
 @dataclass
 class ConsoleSettings:
+    """Where the console connects, as whom, and in which language."""
+
     command_endpoint: str = DEFAULT_COMMAND_ENDPOINT
     events_endpoint: str = DEFAULT_EVENTS_ENDPOINT
     who: str = field(default_factory=default_who)

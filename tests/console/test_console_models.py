@@ -46,7 +46,7 @@ def test_agent_model_contract_and_cells(qtmodeltester):
     assert load.data(Qt.ItemDataRole.BackgroundRole) is not None, "at cap stands out"
     assert model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole) is not None, "on break stands out"
     assert model.index(2, model.column_of("load")).data() == "0 / ∞"
-    assert model.index(0, model.column_of("service")).data() == "1:00:00 / 4 h"
+    assert model.index(0, model.column_of("service")).data() == "1:00 / 4 h"
     assert model.flags(load) & Qt.ItemFlag.ItemIsEditable
     assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
 
