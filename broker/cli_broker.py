@@ -68,6 +68,19 @@ def run(args) -> int:
         print(f"grabdesk broker: {exc}", file=sys.stderr)
         return 2
     app.server.install_signal_handlers()
+    if os.environ.get("GRABDESK_GC_LOG"):  # performance work: log every slow GC pass
+        import gc
+        import time as _time
+
+        started = {}
+
+        def _gc_timer(phase, info):
+            if phase == "start":
+                started["t"] = _time.perf_counter()
+            elif (ms := (_time.perf_counter() - started.get("t", 0)) * 1000) > 5:
+                logging.getLogger("broker.gc").warning("gc generation %d took %.1f ms (%d collected)",
+                                                       info["generation"], ms, info["collected"])
+        gc.callbacks.append(_gc_timer)
     profile_path = os.environ.get("GRABDESK_PROFILE")
     if profile_path:  # for performance work: cProfile the whole run, dump on exit
         import cProfile

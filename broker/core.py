@@ -20,7 +20,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -67,11 +67,13 @@ class CoreConfig:
     day_tz: str = "Asia/Shanghai"
 
 
-@dataclass(frozen=True, slots=True)
-class VerdictFacts:
+class VerdictFacts(NamedTuple):
+    """A decided grab. Plain values only: a tuple of those is not tracked by the
+    cyclic GC, which matters with half a million of them remembered."""
+
     inquiry: str
     outcome: str  # won / lost / refused
-    code: ErrorCode | None
+    code: str | None  # an ErrorCode value (ErrorCode is a str enum, so they compare equal)
     reason: str
     winner: str | None
     won_at: float | None
@@ -111,7 +113,8 @@ class Arbiter:
         self.seq = 0
         self.stream_last: dict[str, int] = {s: 0 for s in STREAMS}
         self._out = Changes()
-        self._verdicts: OrderedDict[tuple[str, str], VerdictFacts] = OrderedDict()
+        #: (agent, grab_id) -> the verdict's fields as a plain tuple (see VerdictFacts)
+        self._verdicts: OrderedDict[tuple[str, str], tuple] = OrderedDict()
         self._closed: OrderedDict[str, tuple[str, str | None, float | None]] = OrderedDict()
         self._timers: list[tuple[float, int, str, float]] = []
         self._agents_by_skill: dict[str, set[str]] = {}
@@ -198,8 +201,7 @@ class Arbiter:
         for inquiry_id, state, owner, taken_at in closed:
             self._closed[inquiry_id] = (state, owner, taken_at)
         for (inquiry, grab_id, agent, outcome, code, reason, winner, won_at) in recent_grabs:
-            self._verdicts[(agent, grab_id)] = VerdictFacts(
-                inquiry, outcome, ErrorCode(code) if code else None, reason, winner, won_at)
+            self._verdicts[(agent, grab_id)] = (inquiry, outcome, code or None, reason, winner, won_at)
 
     # ------------------------------------------------------------------ definitions
 
@@ -320,6 +322,7 @@ class Arbiter:
         key = (agent_id, grab_id)
         cached = self._verdicts.get(key)
         if cached is not None:
+            cached = VerdictFacts(*cached)
             if cached.inquiry != inquiry_id:
                 raise Refusal(ErrorCode.BAD_REQUEST,
                               f"grab id {grab_id} was already used for inquiry {cached.inquiry}; "
@@ -331,10 +334,10 @@ class Arbiter:
         if inq is None:
             closed = self._closed.get(inquiry_id)
             if closed is not None and closed[1] is not None:
-                facts = VerdictFacts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN,
+                facts = VerdictFacts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN.value,
                                      f"taken by {closed[1]} and already {closed[0]}", closed[1], closed[2])
             else:
-                facts = VerdictFacts(inquiry_id, "refused", ErrorCode.NOT_FOUND,
+                facts = VerdictFacts(inquiry_id, "refused", ErrorCode.NOT_FOUND.value,
                                      f"no open inquiry {inquiry_id}", None, None)
         else:
             latency = now - inq.queued_at
@@ -347,18 +350,19 @@ class Arbiter:
                 self._emit("agent.updated", agent, agent_id)
         self._remember_verdict(key, facts)
         self._out.grabs.append((inquiry_id, grab_id, agent_id, now, latency, facts.outcome,
-                                facts.code.value if facts.code else "", facts.reason, facts.winner,
+                                facts.code or "", facts.reason, facts.winner,
                                 facts.won_at))
         return facts
 
     def _remember_verdict(self, key, facts: VerdictFacts) -> None:
-        self._verdicts[key] = facts
+        # an exact tuple of plain values: CPython's GC untracks those, not NamedTuples
+        self._verdicts[key] = tuple(facts)
         if len(self._verdicts) > VERDICT_MEMORY:
             self._verdicts.popitem(last=False)
 
     def _judge_grab(self, agent_id: str, inq: InquiryRecord, now: float) -> VerdictFacts:
         def refused(code: ErrorCode, reason: str) -> VerdictFacts:
-            return VerdictFacts(inq.id, "refused", code, reason, None, None)
+            return VerdictFacts(inq.id, "refused", code.value, reason, None, None)
 
         agent = self.agents.get(agent_id)
         if agent is None:
@@ -367,7 +371,7 @@ class Arbiter:
         if rule is not None:
             return refused(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, agent_id, inq))
         if inq.state != "queued":
-            return VerdictFacts(inq.id, "lost", ErrorCode.ALREADY_TAKEN,
+            return VerdictFacts(inq.id, "lost", ErrorCode.ALREADY_TAKEN.value,
                                 f"taken by {inq.owner}", inq.owner, inq.taken_at)
         if self._mode(inq) == "assign":
             return refused(ErrorCode.NOT_ELIGIBLE,
@@ -412,10 +416,17 @@ class Arbiter:
 
     def _roll_day(self, agent: AgentRecord, now: float) -> None:
         today = self.today(now)
-        if agent.day != today:
+        if agent.day == today:
+            return
+        if not agent.day:  # the first stamp: what was counted so far was counted today
             agent.day = today
-            agent.grabs_today = 0
-            agent.reclaims_today = 0
+            return
+        agent.day = today
+        agent.grabs_today = 0
+        agent.reclaims_today = 0
+        # whoever notices the new day first (a grab, an assignment scan, the sweep),
+        # the clients showing quota use must hear of the reset
+        self._emit("agent.updated", agent)
 
     def _enqueued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] = self.queue_count.get(inq.skill, 0) + 1
@@ -627,9 +638,10 @@ class Arbiter:
         now = self.clock()
         for inq in self.inquiries.values():
             if inq.shop == shop.id and inq.state == "queued":
-                if shop.mode == "grab":
+                if shop.mode != "assign":
+                    # grab never auto-assigns; hybrid does, but only once its timer fires
                     self._assign_wanted.pop(inq.id, None)
-                elif shop.mode == "assign":
+                if shop.mode == "assign":
                     self._assign_wanted[inq.id] = None
                 elif shop.mode == "hybrid":
                     self._push_timer(max(now, inq.queued_at + shop.hybrid_after_s), _T_HYBRID, inq.id,
@@ -794,7 +806,7 @@ class Arbiter:
         flag = f"{which}.{level}"
         if flag in inq.sla:
             return
-        inq.sla.append(flag)
+        inq.sla = (*inq.sla, flag)
         self._emit("inquiry.sla", inq, "", flag)
         label = "first response" if which == "first_response" else "resolution"
         holder = f" (held by {inq.owner})" if inq.owner else " (still in the pool)"
@@ -817,9 +829,7 @@ class Arbiter:
         grace = self.config.offline_grace_s
         means: dict[str, list[int]] = {}
         for agent in self.agents.values():
-            if agent.day and agent.day != self.today(now):
-                self._roll_day(agent, now)
-                self._emit("agent.updated", agent)
+            self._roll_day(agent, now)
             if agent.status != "offline" and agent.last_seen and now - agent.last_seen > timeout:
                 self._set_status(agent, "offline", now)
                 self._emit("agent.status", agent, "", f"silent for more than {timeout:g} s")

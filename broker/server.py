@@ -8,6 +8,7 @@ another thread; the loop never sleeps on anything but the poller.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -164,6 +165,9 @@ class BrokerServer:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
             self._load()
+            # What was loaded lives as long as the broker: keep it out of GC passes.
+            gc.collect()
+            gc.freeze()
             self._bind()
             self.committer = Committer(self.store, self.ctx)
             self._commit_and_publish([])  # what seeding produced

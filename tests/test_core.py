@@ -826,13 +826,13 @@ def test_sla_warns_at_80_percent_then_breaches(clock):
     assert [e.kind for e in evs if e.kind.startswith(("inquiry.", "alert."))] == \
         ["inquiry.sla", "alert.sla.breach"]
     assert next(e.record for e in evs if e.kind == "alert.sla.breach").severity == "critical"
-    assert core.inquiries["q1"].sla == ["first_response.warn", "first_response.breach"]
+    assert core.inquiries["q1"].sla == ("first_response.warn", "first_response.breach")
 
     core.grab("a1", "q1", "g1")
     core.respond("a1", "q1")
     clock.now = t0 + sla.resolution_s
     core.tick()
-    assert core.inquiries["q1"].sla[2:] == ["resolution.warn", "resolution.breach"]
+    assert core.inquiries["q1"].sla[2:] == ("resolution.warn", "resolution.breach")
     alerts = [e.record for e in events(core) if e.kind.startswith("alert.sla")]
     assert [a.kind for a in alerts] == ["sla.warn", "sla.breach"]
     assert all(a.agent == "a1" for a in alerts)  # the holder is named
@@ -849,7 +849,7 @@ def test_sla_met_raises_nothing_and_per_skill_policy_applies(clock):
     core.resolve("a1", "normal", None)
     clock.advance(fast.first_response_s)
     core.tick()
-    assert core.inquiries["urgent"].sla == ["first_response.warn", "first_response.breach"]
+    assert core.inquiries["urgent"].sla == ("first_response.warn", "first_response.breach")
     clock.advance(10_000)
     core.tick()
     about_normal = [e.kind for e in events(core) if e.kind.startswith(("inquiry.sla", "alert.sla"))

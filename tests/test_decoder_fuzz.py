@@ -71,6 +71,8 @@ def strategy(t: mi.Type, names: bool = False) -> st.SearchStrategy:
         return st.dictionaries(strategy(t.key_type, names), strategy(t.value_type, names), max_size=3)
     if isinstance(t, mi.TupleType):
         return st.tuples(*(strategy(i, names) for i in t.item_types))
+    if isinstance(t, mi.VarTupleType):
+        return st.lists(strategy(t.item_type, names), max_size=3).map(tuple)
     if isinstance(t, mi.UnionType):
         return st.one_of(*(strategy(i, names) for i in t.types))
     if isinstance(t, mi.StructType):

@@ -203,7 +203,7 @@ def test_a_retried_grab_gets_the_same_verdict_after_a_restart(open_store, clock)
     """Every verdict a client may retry within the reload window survives a restart unchanged."""
     floor = Floor(open_store(), clock)
     floor.busy_day()
-    before: dict[tuple[str, str], VerdictFacts] = dict(floor.core._verdicts)
+    before = {key: VerdictFacts(*facts) for key, facts in floor.core._verdicts.items()}
     assert {f.outcome for f in before.values()} == {"won", "lost", "refused"}
 
     loaded = open_store().load(clock())
