@@ -603,7 +603,8 @@ class AlertModel(RowModel):
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:
-            return self.tr("Double-click to show the inquiry or agent")
+            hint = self.tr("Double-click to show the inquiry or agent")
+            return f"{a.text}\n{hint}" if column == "text" else hint
         return None
 
 
