@@ -27,6 +27,14 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+def positive_float(text: str) -> float:
+    """argparse type for durations, rates and scales that must be above zero."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grabdesk",

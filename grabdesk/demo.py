@@ -36,6 +36,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grabdesk.cli import positive_float
+
 #: the broker must answer a Hello within this long after it is started
 BROKER_READY_TIMEOUT_S = 30.0
 #: how often the demo checks on its children and the clock
@@ -68,22 +70,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--dir", type=Path, metavar="PATH",
                         help="keep the store, logs and pids here (default: a temporary directory, "
                              "removed at exit)")
-    parser.add_argument("--time-scale", type=_positive, default=60.0, metavar="N",
+    parser.add_argument("--time-scale", type=positive_float, default=60.0, metavar="N",
                         help="simulated seconds per real second (default 60: a day in 24 minutes)")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
-    parser.add_argument("--duration-s", type=_positive, metavar="S",
+    parser.add_argument("--duration-s", type=positive_float, metavar="S",
                         help="stop by itself after this many seconds (default: run until closed)")
     parser.add_argument("--no-agent-window", action="store_true",
                         help=f"do not open the agent window for {HUMAN_AGENT}")
     parser.set_defaults(func=run)
     return parser
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
 
 # --------------------------------------------------------------------------

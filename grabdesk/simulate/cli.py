@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from broker.config import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
+from grabdesk.cli import positive_float
 
 #: seconds between progress lines on stderr
 PROGRESS_EVERY_S = 5.0
@@ -33,12 +34,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--events-endpoint", default=DEFAULT_EVENTS_ENDPOINT, metavar="ENDPOINT",
                         help=f"the broker's events endpoint (default {DEFAULT_EVENTS_ENDPOINT})")
     parser.add_argument("--seed", type=int, default=1, help="random seed; same seed, same plan (default 1)")
-    parser.add_argument("--time-scale", type=_positive, default=DEFAULT_TIME_SCALE, metavar="N",
+    parser.add_argument("--time-scale", type=positive_float, default=DEFAULT_TIME_SCALE, metavar="N",
                         help=f"simulated seconds per real second (default {DEFAULT_TIME_SCALE:g}: "
                              "a day in 24 minutes)")
     parser.add_argument("--surge", type=_non_negative, default=1.0, metavar="FACTOR",
                         help="multiply all arrivals, e.g. 5 for Double 11 or 618 (default 1)")
-    parser.add_argument("--duration-s", type=_positive, default=None, metavar="S",
+    parser.add_argument("--duration-s", type=positive_float, default=None, metavar="S",
                         help="stop after this many real seconds (default: until Ctrl-C)")
     parser.add_argument("--exclude", action="append", default=[], metavar="AGENT",
                         help="leave this agent to a human (repeatable, or comma-separated)")
@@ -51,13 +52,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
                              "it is read in the profile's time zone (default: now)")
     parser.set_defaults(func=run)
     return parser
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
 
 
 def _non_negative(text: str) -> float:
