@@ -35,8 +35,12 @@ NOW_TABLE_MIN_PX = 340
 WARN_COLOUR = "#f9ab00"
 #: how much lighter a stacked band is than its line (percent, QColor.lighter)
 FILL_LIGHTER = 165
-#: the y axes reach this far above the highest visible value
+#: the y axes reach this far above the highest visible value when they rescale...
 Y_HEADROOM = 1.15
+#: ...which they do when the data outgrows them or falls below this share of them
+Y_SHRINK = 0.6
+#: the time axis runs this share of the window ahead of "now", and moves in such steps
+X_LEAD = 0.04
 BREACH_COLOUR = "#d93025"
 
 
@@ -53,6 +57,8 @@ class QueueChart(QWidget):
         self.stacked = False
         self.stale = False
         self._drawn_version = -1
+        #: right edge of the time axis; "now" stays left of it (see _follow)
+        self._x_right = 0.0
         self._thresholds: tuple[float, float] | None = None
         self._curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
 
@@ -196,12 +202,28 @@ class QueueChart(QWidget):
             wait_curve.setData(times, waits)
             top_depth = max(top_depth, _visible_max(drawn, shown))
             top_wait = max(top_wait, _visible_max(waits, shown))
-        self.depth_plot.setXRange(now - self.window_s, now, padding=0)
-        # from zero to a little above the highest visible value: a peak rescales the axis
-        self.depth_plot.setYRange(0, max(5.0, top_depth * Y_HEADROOM), padding=0)
+        self._follow(now, force)
         breach_min = (self._thresholds or (0.0, 0.0))[1] / 60.0
-        self.wait_plot.setYRange(0, max(top_wait, breach_min) * Y_HEADROOM or 1.0, padding=0)
+        # from zero to a little above the highest visible value: a peak rescales the axis
+        self._scale(self.depth_plot, max(5.0, top_depth * Y_HEADROOM), force)
+        self._scale(self.wait_plot, max(top_wait, breach_min) * Y_HEADROOM or 1.0, force)
         return True
+
+    # A range change costs pyqtgraph two repaints of the plots (one for the axes, one
+    # for the curves it re-clips), a new sample only one; so the ranges move in steps.
+
+    def _follow(self, now: float, force: bool = False) -> None:
+        """Keep "now" in view: move the x range by a step when the data reaches its edge."""
+        lead = self.window_s * X_LEAD
+        if force or now > self._x_right or now + lead < self._x_right - lead:
+            self._x_right = now + lead
+            self.depth_plot.setXRange(self._x_right - self.window_s, self._x_right, padding=0)
+
+    def _scale(self, plot, top: float, force: bool = False) -> None:
+        """Rescale y when the data outgrows the axis, or shrinks well below it."""
+        current = plot.viewRange()[1][1]
+        if force or top > current or top < current * Y_SHRINK:
+            plot.setYRange(0, top, padding=0)
 
     def _add_curves(self, skill: str) -> None:
         colour = QColor(PALETTE[len(self._curves) % len(PALETTE)])
@@ -275,7 +297,7 @@ class QueueChart(QWidget):
     def _range_changed(self, index: int) -> None:
         if 0 <= index < len(WINDOWS_S):
             self.window_s = WINDOWS_S[index]
-            self.depth_plot.setXRange(time.time() - self.window_s, time.time(), padding=0)
+            self.refresh(time.time(), self.stale, force=True)
 
     def _now_activated(self, index) -> None:
         inquiry_id = self.now_model.index(index.row(), 0).data(KeyRole)
