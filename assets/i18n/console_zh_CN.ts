@@ -4,88 +4,88 @@
 <context>
     <name>AgentModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="367" />
+        <location filename="../../supervisor/console/models.py" line="292" />
         <source>Agent</source>
-        <extracomment>the roles ``cell`` answers; views ask for more (decoration, check state, size hint...) for every painted cell, and those are turned away before any lookup (agent id, quota field, requested value)</extracomment>
+        <extracomment>drag-and-drop payload: a JSON list of inquiry ids the record's id (agent, inquiry, alert...) use against a limit, for the bar delegate a quota change awaits the broker's answer changed rows this close together are reported as one range (see RowModel._rows_changed) editable agent columns -&gt; the quota they edit the roles ``cell`` answers; views ask for more (decoration, check state, size hint...) for every painted cell, and those are turned away before any lookup (agent id, quota field, requested value)</extracomment>
         <translation>客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="367" />
+        <location filename="../../supervisor/console/models.py" line="292" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="367" />
+        <location filename="../../supervisor/console/models.py" line="292" />
         <source>Group</source>
         <translation>组</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="367" />
+        <location filename="../../supervisor/console/models.py" line="292" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="367" />
+        <location filename="../../supervisor/console/models.py" line="292" />
         <source>Tier</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="368" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Held / cap</source>
         <translation>持有 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="368" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Grabs today / quota</source>
         <translation>今日抢单 / 限额</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="368" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Service / limit</source>
         <translation>连续服务 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="369" />
+        <location filename="../../supervisor/console/models.py" line="294" />
         <source>SLA met</source>
         <translation>SLA 达成</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="369" />
+        <location filename="../../supervisor/console/models.py" line="294" />
         <source>Skills</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="393" />
+        <location filename="../../supervisor/console/models.py" line="318" />
         <source>until %1</source>
         <translation>至 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="455" />
+        <location filename="../../supervisor/console/models.py" line="380" />
         <source>Forced break after %1 h of continuous service, until %2</source>
         <translation>连续服务 %1 小时后强制休息，至 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="457" />
+        <location filename="../../supervisor/console/models.py" line="382" />
         <source>On a break</source>
         <translation>休息中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="459" />
+        <location filename="../../supervisor/console/models.py" line="384" />
         <source>Holds %1 inquiries; concurrent cap %2. Double-click or F2 to change the cap.</source>
         <translation>持有 %1 个咨询；同时接待上限 %2。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="462" />
+        <location filename="../../supervisor/console/models.py" line="387" />
         <source>%1 grabs today; daily quota %2. Double-click or F2 to change the quota.</source>
         <translation>今日抢单 %1 次；每日限额 %2。双击或按 F2 修改限额。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="465" />
+        <location filename="../../supervisor/console/models.py" line="390" />
         <source>Continuous service; a break of %1 min is forced after %2 h. Double-click or F2 to change the limit.</source>
         <translation>连续服务时长；满 %2 小时后强制休息 %1 分钟。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="469" />
+        <location filename="../../supervisor/console/models.py" line="394" />
         <source>Share of the inquiries this agent resolved, while this console watched, without an SLA breach</source>
         <translation>本控制台观察期间，该客服解决且未违反 SLA 的咨询所占比例</translation>
     </message>
@@ -93,28 +93,28 @@
 <context>
     <name>AgentPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="80" />
+        <location filename="../../supervisor/console/panels.py" line="81" />
         <source>Filter agents: id, name, group, status, tier, skill…</source>
         <extracomment>typing pauses this long before a filter is applied starting column widths (px); users resize, the window remembers the layout open the quota dialog for this agent ("" for none chosen)</extracomment>
         <translation>筛选客服：编号、姓名、组、状态、等级、技能…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="81" />
+        <location filename="../../supervisor/console/panels.py" line="82" />
         <source>Quotas…</source>
         <translation>接单限制…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="82" />
+        <location filename="../../supervisor/console/panels.py" line="83" />
         <source>Change the quotas of an agent or a whole group</source>
         <translation>修改某位客服或整个组的接单限制</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="97" />
+        <location filename="../../supervisor/console/panels.py" line="98" />
         <source>%1 of %2 agents</source>
         <translation>%1 / %2 位客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="132" />
+        <location filename="../../supervisor/console/panels.py" line="133" />
         <source>Likely refused: %1</source>
         <translation>可能被拒绝：%1</translation>
     </message>
@@ -131,33 +131,33 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="580" />
+        <location filename="../../supervisor/console/models.py" line="505" />
         <source>Time</source>
         <extracomment>the text last: it stretches to the panel's width</extracomment>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="580" />
+        <location filename="../../supervisor/console/models.py" line="505" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="580" />
+        <location filename="../../supervisor/console/models.py" line="505" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="581" />
+        <location filename="../../supervisor/console/models.py" line="506" />
         <source>What happened</source>
         <translation>内容</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="580" />
+        <location filename="../../supervisor/console/models.py" line="505" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="598" />
+        <location filename="../../supervisor/console/models.py" line="523" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -165,47 +165,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="612" />
+        <location filename="../../supervisor/console/models.py" line="538" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="612" />
+        <location filename="../../supervisor/console/models.py" line="538" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="612" />
+        <location filename="../../supervisor/console/models.py" line="538" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="612" />
+        <location filename="../../supervisor/console/models.py" line="538" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="612" />
+        <location filename="../../supervisor/console/models.py" line="538" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="613" />
+        <location filename="../../supervisor/console/models.py" line="539" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="613" />
+        <location filename="../../supervisor/console/models.py" line="539" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="620" />
+        <location filename="../../supervisor/console/models.py" line="546" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="620" />
+        <location filename="../../supervisor/console/models.py" line="546" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -213,33 +213,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="326" />
+        <location filename="../../supervisor/console/panels.py" line="327" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="327" />
+        <location filename="../../supervisor/console/panels.py" line="328" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="328" />
+        <location filename="../../supervisor/console/panels.py" line="329" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="329" />
+        <location filename="../../supervisor/console/panels.py" line="330" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="330" />
+        <location filename="../../supervisor/console/panels.py" line="331" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="331" />
+        <location filename="../../supervisor/console/panels.py" line="332" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -367,57 +367,57 @@
 <context>
     <name>InquiryModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="499" />
+        <location filename="../../supervisor/console/models.py" line="424" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="499" />
+        <location filename="../../supervisor/console/models.py" line="424" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="499" />
+        <location filename="../../supervisor/console/models.py" line="424" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="499" />
+        <location filename="../../supervisor/console/models.py" line="424" />
         <source>Shop</source>
         <translation>店铺</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="500" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="500" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>Channel</source>
         <translation>渠道</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="500" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="500" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>Waiting</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="501" />
+        <location filename="../../supervisor/console/models.py" line="426" />
         <source>Owner</source>
         <translation>处理人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="501" />
+        <location filename="../../supervisor/console/models.py" line="426" />
         <source>SLA</source>
         <translation>SLA</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="535" />
+        <location filename="../../supervisor/console/models.py" line="460" />
         <source>Drag onto an agent to reassign; double-click for the reassign dialog</source>
         <translation>拖到客服上即可改派；双击打开改派对话框</translation>
     </message>
@@ -425,28 +425,28 @@
 <context>
     <name>InquiryPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="179" />
+        <location filename="../../supervisor/console/panels.py" line="180" />
         <source>All open</source>
         <extracomment>open the reassign dialog for these inquiries</extracomment>
         <translation>全部未结</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="182" />
+        <location filename="../../supervisor/console/panels.py" line="183" />
         <source>Filter inquiries: id, skill, shop, owner, language…</source>
         <translation>筛选咨询：编号、技能、店铺、处理人、语言…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="183" />
+        <location filename="../../supervisor/console/panels.py" line="184" />
         <source>Reassign…</source>
         <translation>改派…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="184" />
+        <location filename="../../supervisor/console/panels.py" line="185" />
         <source>Move the selected inquiry to another agent or back to the pool (or drag it onto an agent)</source>
         <translation>将选中的咨询改派给其他客服或退回待处理队列（也可拖到客服上）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="201" />
+        <location filename="../../supervisor/console/panels.py" line="202" />
         <source>%1 of %2 open</source>
         <translation>%1 / %2 个未结</translation>
     </message>
@@ -661,118 +661,118 @@
 <context>
     <name>QueueChart</name>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="133" />
+        <location filename="../../supervisor/console/chart.py" line="140" />
         <source>Overlaid</source>
-        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value an inquiry id the user asked to see (double-click in the "now" table)</extracomment>
+        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value when they rescale... ...which they do when the data outgrows them or falls below this share of them the time axis runs this share of the window ahead of "now", and moves in such steps an inquiry id the user asked to see (double-click in the "now" table) right edge of the time axis; "now" stays left of it (see _follow)</extracomment>
         <translation>叠加</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="133" />
+        <location filename="../../supervisor/console/chart.py" line="140" />
         <source>Stacked</source>
         <translation>堆积</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="134" />
+        <location filename="../../supervisor/console/chart.py" line="141" />
         <source>Last 30 min</source>
         <translation>最近 30 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="134" />
+        <location filename="../../supervisor/console/chart.py" line="141" />
         <source>Last hour</source>
         <translation>最近 1 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="134" />
+        <location filename="../../supervisor/console/chart.py" line="141" />
         <source>Last 10 min</source>
         <translation>最近 10 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="135" />
+        <location filename="../../supervisor/console/chart.py" line="142" />
         <source>Last 2 hours</source>
         <translation>最近 2 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="135" />
+        <location filename="../../supervisor/console/chart.py" line="142" />
         <source>Last 4 hours</source>
         <translation>最近 4 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="140" />
+        <location filename="../../supervisor/console/chart.py" line="147" />
         <source>Stack the skills' queues or draw them over each other</source>
         <translation>将各技能的队列堆积显示或叠加显示</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="141" />
+        <location filename="../../supervisor/console/chart.py" line="148" />
         <source>How much history to show</source>
         <translation>显示多长时间的历史</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="142" />
+        <location filename="../../supervisor/console/chart.py" line="149" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="143" />
+        <location filename="../../supervisor/console/chart.py" line="150" />
         <source>Longest wait (min)</source>
         <translation>最长等待（分钟）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="144" />
+        <location filename="../../supervisor/console/chart.py" line="151" />
         <source>Not live: the chart shows gaps and may be stale</source>
         <translation>未连接：图表有空缺，数据可能已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="235" />
+        <location filename="../../supervisor/console/chart.py" line="258" />
         <source>SLA warning %1</source>
         <translation>SLA 预警 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="236" />
+        <location filename="../../supervisor/console/chart.py" line="259" />
         <source>SLA first response %1</source>
         <translation>SLA 首次响应 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="241" />
+        <location filename="../../supervisor/console/chart.py" line="264" />
         <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="242" />
+        <location filename="../../supervisor/console/chart.py" line="265" />
         <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="243" />
+        <location filename="../../supervisor/console/chart.py" line="266" />
         <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="244" />
+        <location filename="../../supervisor/console/chart.py" line="267" />
         <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="248" />
+        <location filename="../../supervisor/console/chart.py" line="271" />
         <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
         <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="254" />
+        <location filename="../../supervisor/console/chart.py" line="277" />
         <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
         <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="257" />
+        <location filename="../../supervisor/console/chart.py" line="280" />
         <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="259" />
+        <location filename="../../supervisor/console/chart.py" line="282" />
         <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="260" />
+        <location filename="../../supervisor/console/chart.py" line="283" />
         <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
@@ -780,22 +780,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="643" />
+        <location filename="../../supervisor/console/models.py" line="569" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="643" />
+        <location filename="../../supervisor/console/models.py" line="569" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="643" />
+        <location filename="../../supervisor/console/models.py" line="569" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="643" />
+        <location filename="../../supervisor/console/models.py" line="569" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
@@ -956,128 +956,127 @@
 <context>
     <name>Words</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="96" />
+        <location filename="../../supervisor/console/text.py" line="50" />
         <source>online</source>
-        <extracomment>drag-and-drop payload: a JSON list of inquiry ids the record's id (agent, inquiry, alert...) use against a limit, for the bar delegate a quota change awaits the broker's answer changed rows this close together are reported as one range (see RowModel._rows_changed) editable agent columns -&gt; the quota they edit</extracomment>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="96" />
+        <location filename="../../supervisor/console/text.py" line="50" />
         <source>away</source>
         <translation>离开</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="96" />
+        <location filename="../../supervisor/console/text.py" line="50" />
         <source>break</source>
         <translation>休息</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="97" />
+        <location filename="../../supervisor/console/text.py" line="51" />
         <source>offline</source>
         <translation>离线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="100" />
+        <location filename="../../supervisor/console/text.py" line="54" />
         <source>queued</source>
         <translation>排队中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="100" />
+        <location filename="../../supervisor/console/text.py" line="54" />
         <source>held</source>
         <translation>处理中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="104" />
+        <location filename="../../supervisor/console/text.py" line="58" />
         <source>first response at risk</source>
         <translation>首次响应即将超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="105" />
+        <location filename="../../supervisor/console/text.py" line="59" />
         <source>first response breached</source>
         <translation>首次响应已超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="106" />
+        <location filename="../../supervisor/console/text.py" line="60" />
         <source>resolution at risk</source>
         <translation>解决即将超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="107" />
+        <location filename="../../supervisor/console/text.py" line="61" />
         <source>resolution breached</source>
         <translation>解决已超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="111" />
+        <location filename="../../supervisor/console/text.py" line="65" />
         <source>info</source>
         <translation>信息</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="111" />
+        <location filename="../../supervisor/console/text.py" line="65" />
         <source>warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="112" />
+        <location filename="../../supervisor/console/text.py" line="66" />
         <source>critical</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="116" />
+        <location filename="../../supervisor/console/text.py" line="70" />
         <source>SLA at risk</source>
         <translation>SLA 即将超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="116" />
+        <location filename="../../supervisor/console/text.py" line="70" />
         <source>SLA breached</source>
         <translation>SLA 已超时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="117" />
+        <location filename="../../supervisor/console/text.py" line="71" />
         <source>silent after grab</source>
         <translation>抢单后未回复</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="117" />
+        <location filename="../../supervisor/console/text.py" line="71" />
         <source>uneven grabbing</source>
         <translation>抢单不均</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="118" />
+        <location filename="../../supervisor/console/text.py" line="72" />
         <source>coverage gap</source>
         <translation>人手缺口</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="124" />
+        <location filename="../../supervisor/console/text.py" line="78" />
         <source>%1 does not serve shop %2</source>
         <translation>%1 不服务店铺 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="125" />
+        <location filename="../../supervisor/console/text.py" line="79" />
         <source>%1 lacks skill %2</source>
         <translation>%1 没有技能 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="126" />
+        <location filename="../../supervisor/console/text.py" line="80" />
         <source>%1 does not handle language %2</source>
         <translation>%1 不处理语言 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="127" />
+        <location filename="../../supervisor/console/text.py" line="81" />
         <source>%1 does not handle channel %2</source>
         <translation>%1 不处理渠道 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="128" />
+        <location filename="../../supervisor/console/text.py" line="82" />
         <source>%1 already holds %2</source>
         <translation>%1 已在处理 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="129" />
+        <location filename="../../supervisor/console/text.py" line="83" />
         <source>%1 is %2, not online</source>
         <translation>%1 当前为%2，不在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="130" />
+        <location filename="../../supervisor/console/text.py" line="84" />
         <source>%1 is at the concurrent cap (%2)</source>
         <translation>%1 已达同时接待上限（%2）</translation>
     </message>

@@ -20,7 +20,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                                QTableView, QVBoxLayout, QWidget)
 
-from supervisor.console.models import KeyRole, QueueNowModel, fmt_duration
+from supervisor.console.models import KeyRole, QueueNowModel
+from supervisor.console.text import fmt_duration
 from supervisor.console.state import ConsoleState
 
 #: curve colours, assigned to skills in the order they first appear

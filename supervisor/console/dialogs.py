@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 from broker import protocol as p
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.delegates import EDITOR_MAX
-from supervisor.console.models import fmt_duration, fmt_limit, words
+from supervisor.console.text import fmt_duration, fmt_limit, words
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.state import ConsoleState, fraction, target_hint
 

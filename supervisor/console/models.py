@@ -26,6 +26,7 @@ from broker import protocol as p
 from supervisor.console.rows import TableState, diff_rows
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
                                       on_break, sla_rank)
+from supervisor.console.text import fmt_clock, fmt_duration, fmt_hours, fmt_limit, words
 
 #: drag-and-drop payload: a JSON list of inquiry ids
 INQUIRY_MIME = "application/x-grabdesk-inquiry"
@@ -66,90 +67,6 @@ MERGE_GAP_ROWS = 4
 #: editable agent columns -> the quota they edit
 QUOTA_OF_COLUMN = {"load": "concurrent_cap", "grabs": "daily_grabs", "service": "continuous_hours"}
 
-
-def fmt_duration(seconds: float | None) -> str:
-    """m:ss below an hour, h:mm:ss above."""
-    if seconds is None:
-        return "–"
-    seconds = int(max(0.0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def fmt_hours(seconds: float | None) -> str:
-    """h:mm, for stretches measured against an hour limit ("0:08 / 4 h", not "8:00 / 4 h")."""
-    if seconds is None:
-        return "–"
-    minutes = int(max(0.0, seconds)) // 60
-    return f"{minutes // 60}:{minutes % 60:02d}"
-
-
-def fmt_clock(ts: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts))
-
-
-def fmt_limit(value) -> str:
-    if value is None:
-        return "∞"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-class Words(QObject):
-    """Translated words shared by the models (status names, SLA flags, alert kinds)."""
-
-    def status(self, status: str) -> str:
-        return {"online": self.tr("online"), "away": self.tr("away"), "break": self.tr("break"),
-                "offline": self.tr("offline")}.get(status, status)
-
-    def state(self, state: str) -> str:
-        return {"queued": self.tr("queued"), "held": self.tr("held")}.get(state, state)
-
-    def sla_flag(self, flag: str) -> str:
-        return {
-            "first_response.warn": self.tr("first response at risk"),
-            "first_response.breach": self.tr("first response breached"),
-            "resolution.warn": self.tr("resolution at risk"),
-            "resolution.breach": self.tr("resolution breached"),
-        }.get(flag, flag)
-
-    def severity(self, severity: str) -> str:
-        return {"info": self.tr("info"), "warning": self.tr("warning"),
-                "critical": self.tr("critical")}.get(severity, severity)
-
-    def alert_kind(self, kind: str) -> str:
-        return {
-            "sla.warn": self.tr("SLA at risk"), "sla.breach": self.tr("SLA breached"),
-            "silent_grab": self.tr("silent after grab"), "uneven_grabbing": self.tr("uneven grabbing"),
-            "coverage_gap": self.tr("coverage gap"),
-        }.get(kind, kind)
-
-    def hint(self, rule: str, sentence: str, agent: p.AgentRecord, inquiry: p.InquiryRecord) -> str:
-        """The eligibility hint in the user's language (the broker's sentence as fallback)."""
-        texts = {
-            "shop": self.tr("%1 does not serve shop %2").replace("%2", inquiry.shop),
-            "skill": self.tr("%1 lacks skill %2").replace("%2", inquiry.skill),
-            "language": self.tr("%1 does not handle language %2").replace("%2", inquiry.language),
-            "channel": self.tr("%1 does not handle channel %2").replace("%2", inquiry.channel),
-            "owner": self.tr("%1 already holds %2").replace("%2", inquiry.id),
-            "status": self.tr("%1 is %2, not online").replace("%2", self.status(agent.status)),
-            "cap": self.tr("%1 is at the concurrent cap (%2)").replace(
-                "%2", fmt_limit(agent.effective.concurrent_cap)),
-        }
-        text = texts.get(rule)
-        return text.replace("%1", agent.id) if text else sentence
-
-
-_words: Words | None = None
-
-
-def words() -> Words:
-    global _words
-    if _words is None:
-        _words = Words()
-    return _words
 
 
 # ---------------------------------------------------------------------- base

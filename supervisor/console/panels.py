@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from supervisor.console.delegates import LimitBarDelegate
-from supervisor.console.models import AgentModel, AlertModel, AuditModel, InquiryModel, words
+from supervisor.console.models import AgentModel, AlertModel, AuditModel, InquiryModel
+from supervisor.console.text import words
 from supervisor.console.state import AuditFilter, ConsoleState, agent_matcher, inquiry_matcher, target_hint
 from supervisor.console.tables import ROW_HEIGHT_PX, AgentTableView, InquiryTableView
 
