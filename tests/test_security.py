@@ -7,6 +7,7 @@ into ``tmp_path`` the way ``grabdesk keys`` writes them.
 """
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import threading
@@ -278,8 +279,13 @@ def test_loopback_binding_needs_no_keys(tmp_path, endpoint):
 
 
 def test_broker_command_line_refuses_an_open_bind_with_a_clear_message(tmp_path, capsys):
-    code = grabdesk_main(["broker", "--db", str(tmp_path / "b.db"), "--command-endpoint", "tcp://0.0.0.0:0",
-                          "--events-endpoint", "tcp://127.0.0.1:0"])
+    root = logging.getLogger()
+    level = root.level  # the broker command sets the root level for a service's logs
+    try:
+        code = grabdesk_main(["broker", "--db", str(tmp_path / "b.db"), "--command-endpoint", "tcp://0.0.0.0:0",
+                              "--events-endpoint", "tcp://127.0.0.1:0"])
+    finally:
+        root.setLevel(level)
     err = capsys.readouterr().err
     assert code == 2
     assert "refusing to listen on tcp://0.0.0.0:0 without CurveZMQ" in err and "--allow-insecure-bind" in err

@@ -62,6 +62,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     parser.add_argument("--curve", action="store_true",
                         help="run with CurveZMQ on and also without, and report its cost")
+    parser.add_argument("--pairs", type=int, default=1,
+                        help="with --curve: alternate this many plain/curve runs and compare the medians "
+                             "(a shared machine's noise swamps one pair; default 1)")
 
 
 # ---------------------------------------------------------------------- intake
@@ -333,12 +336,22 @@ def run(args) -> dict:
     else:
         from grabdesk.bench.curve_setup import curve_fixture
 
-        plain = measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous)
+        plains, curves = [], []
         with curve_fixture(args.agents) as setup:
-            result = measure(args.agents, args.processes, args.duration_s, args.offered_per_s,
-                             args.synchronous, curve_setup=setup)
+            for _ in range(max(1, getattr(args, "pairs", 1))):
+                plains.append(measure(args.agents, args.processes, args.duration_s, args.offered_per_s,
+                                      args.synchronous))
+                curves.append(measure(args.agents, args.processes, args.duration_s, args.offered_per_s,
+                                      args.synchronous, curve_setup=setup))
+        # the median run of each kind (the only run when --pairs is 1)
+        plain = sorted(plains, key=lambda r: r["grabs_per_s"])[len(plains) // 2]
+        result = sorted(curves, key=lambda r: r["grabs_per_s"])[len(curves) // 2]
         result["curve"] = True
         result["plain_grabs_per_s"] = plain["grabs_per_s"]
         result["curve_cost_pct"] = round(100.0 * (1 - result["grabs_per_s"] / plain["grabs_per_s"]), 1)
-    result["ok"] = result["double_owners"] == 0 and result["lost_inquiries"] == 0
+        if len(plains) > 1:
+            result["pairs"] = [[pl["grabs_per_s"], cu["grabs_per_s"]] for pl, cu in zip(plains, curves)]
+            result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
+            result["ok_runs"] = all(r["double_owners"] == 0 and r["lost_inquiries"] == 0 for r in plains + curves)
+    result["ok"] = result["double_owners"] == 0 and result["lost_inquiries"] == 0 and result.pop("ok_runs", True)
     return result
