@@ -34,7 +34,7 @@ from broker.protocol import (
 log = logging.getLogger(__name__)
 
 #: how many grab verdicts are remembered for idempotent retries
-VERDICT_MEMORY = 500_000
+VERDICT_MEMORY = 200_000
 #: how many closed inquiries are remembered to tell late grabbers who won
 CLOSED_MEMORY = 200_000
 #: how far in the past an intake may date an arrival, and in the future (clock skew)

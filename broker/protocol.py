@@ -22,10 +22,10 @@ Wire summary (details in docs/protocol.md):
 from __future__ import annotations
 
 import enum
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
 import msgspec
-from msgspec import Raw, Struct, field
+from msgspec import Meta, Raw, Struct, field
 
 PROTOCOL_VERSION = 1
 #: default ceiling on one command frame; the broker's config may lower/raise it
@@ -37,6 +37,14 @@ SNAPSHOT_PART_RECORDS = 500
 STREAMS = ("inquiry", "agent", "config", "metrics", "alert", "coverage", "audit")
 #: broker liveness frames, outside the sequence chain
 HEARTBEAT_TOPIC = b"hb."
+
+#: identifiers a client sends (ids, names); bounded so nobody can make the broker
+#: remember megabytes per grab in its verdict memory
+MAX_ID_CHARS = 128
+#: free text a client sends (reasons, client names)
+MAX_TEXT_CHARS = 1_000
+Id = Annotated[str, Meta(max_length=MAX_ID_CHARS)]
+Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
 
 Role = Literal["agent", "supervisor", "intake", "admin"]
 AgentStatus = Literal["online", "away", "break", "offline"]
@@ -185,13 +193,13 @@ class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
 class NewInquiry(Struct, omit_defaults=True, forbid_unknown_fields=True):
     """What a channel gateway submits; the broker fills in the rest."""
 
-    id: str
-    shop: str
-    skill: str
-    language: str = "zh"
-    channel: str = "chat"
+    id: Id
+    shop: Id
+    skill: Id
+    language: Id = "zh"
+    channel: Id = "chat"
     priority: int = 0
-    customer: str = ""
+    customer: Id = ""
     #: defaults to the broker's clock at intake
     arrived_at: float | None = None
 
@@ -199,13 +207,13 @@ class NewInquiry(Struct, omit_defaults=True, forbid_unknown_fields=True):
 class AgentSpec(Struct, omit_defaults=True, forbid_unknown_fields=True):
     """Definition of an agent (admin ``define``, or the config file)."""
 
-    id: str
-    name: str = ""
-    group: str = ""
-    skills: dict[str, int] = field(default_factory=dict)
-    languages: list[str] = field(default_factory=lambda: ["zh"])
-    channels: list[str] = field(default_factory=list)
-    shops: list[str] = field(default_factory=list)
+    id: Id
+    name: Id = ""
+    group: Id = ""
+    skills: dict[Id, int] = field(default_factory=dict)
+    languages: list[Id] = field(default_factory=lambda: ["zh"])
+    channels: list[Id] = field(default_factory=list)
+    shops: list[Id] = field(default_factory=list)
     quality: float = 80.0
     quotas: Quotas = field(default_factory=Quotas)
 
@@ -291,13 +299,13 @@ Record = Union[
 class Command(Struct, tag_field="type", kw_only=True, forbid_unknown_fields=True,
               omit_defaults=True):
     v: int
-    id: str
+    id: Id
     role: Role
-    who: str
+    who: Id
 
 
 class Hello(Command, tag="hello", kw_only=True):
-    client: str = ""
+    client: Text = ""
 
 
 class Heartbeat(Command, tag="heartbeat", kw_only=True):
@@ -310,32 +318,32 @@ class Snapshot(Command, tag="snapshot", kw_only=True):
 
 
 class Grab(Command, tag="grab", kw_only=True):
-    grab_id: str
-    inquiry: str
+    grab_id: Id
+    inquiry: Id
 
 
 class FirstResponse(Command, tag="respond", kw_only=True):
-    inquiry: str
+    inquiry: Id
 
 
 class Resolve(Command, tag="resolve", kw_only=True):
-    inquiry: str
+    inquiry: Id
     satisfaction: int | None = None
 
 
 class Release(Command, tag="release", kw_only=True):
-    inquiry: str
+    inquiry: Id
 
 
 class Transfer(Command, tag="transfer", kw_only=True):
-    inquiry: str
-    to_agent: str
+    inquiry: Id
+    to_agent: Id
 
 
 class SetStatus(Command, tag="set_status", kw_only=True):
     status: AgentStatus
     #: defaults to ``who``; another agent only for supervisors
-    agent: str | None = None
+    agent: Id | None = None
 
 
 class Submit(Command, tag="submit", kw_only=True):
@@ -343,35 +351,35 @@ class Submit(Command, tag="submit", kw_only=True):
 
 
 class Abandon(Command, tag="abandon", kw_only=True):
-    inquiry: str
+    inquiry: Id
 
 
 class SetQuotas(Command, tag="set_quotas", kw_only=True):
     #: exactly one of agent / group
-    agent: str | None = None
-    group: str | None = None
+    agent: Id | None = None
+    group: Id | None = None
     quotas: Quotas
-    reason: str = ""
+    reason: Text = ""
 
 
 class Reassign(Command, tag="reassign", kw_only=True):
-    inquiry: str
+    inquiry: Id
     #: ``None`` sends it back to the pool
-    to_agent: str | None = None
-    reason: str = ""
+    to_agent: Id | None = None
+    reason: Text = ""
 
 
 class SetMode(Command, tag="set_mode", kw_only=True):
-    shop: str
+    shop: Id
     mode: ShopMode
     hybrid_after_s: float | None = None
-    reason: str = ""
+    reason: Text = ""
 
 
 class SetQuality(Command, tag="set_quality", kw_only=True):
     agent: str
     quality: float
-    reason: str = ""
+    reason: Text = ""
 
 
 class DefineAgents(Command, tag="define_agents", kw_only=True):
@@ -387,20 +395,20 @@ class DefineGroup(Command, tag="define_group", kw_only=True):
 
 
 class QueryGrabs(Command, tag="query_grabs", kw_only=True):
-    inquiry: str
+    inquiry: Id
 
 
 class QueryAudit(Command, tag="query_audit", kw_only=True):
     limit: int = 200
-    actor: str | None = None
-    kind_prefix: str | None = None
+    actor: Id | None = None
+    kind_prefix: Id | None = None
     only_refusals: bool = False
 
 
 class ReplaceRoster(Command, tag="replace_roster", kw_only=True):
     text: str
     fmt: Literal["csv", "toml"] = "csv"
-    reason: str = ""
+    reason: Text = ""
 
 
 class QueryStats(Command, tag="query_stats", kw_only=True):
@@ -411,7 +419,7 @@ class QueryStats(Command, tag="query_stats", kw_only=True):
 
 
 class Shutdown(Command, tag="shutdown", kw_only=True):
-    reason: str = ""
+    reason: Text = ""
 
 
 AnyCommand = Union[
@@ -638,6 +646,8 @@ def _only_msgspec_errors(decode):
             return decode(data)
         except UnicodeDecodeError as exc:
             raise msgspec.DecodeError(f"invalid UTF-8: {exc}") from None
+        except RecursionError:
+            raise msgspec.DecodeError("values nested too deeply") from None
     guarded.__doc__ = f"Decode one message (see {decode!r})."
     return guarded
 
@@ -675,6 +685,8 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
         failure = str(exc)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter on bad UTF-8
         raise DecodeFailure(ErrorCode.BAD_REQUEST, f"not a valid MessagePack map: {exc}") from None
+    except RecursionError:  # a few KB of nested arrays is enough to reach Python's limit
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "values nested too deeply") from None
     else:
         if cmd.v != PROTOCOL_VERSION:
             raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
@@ -684,7 +696,7 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
     # The full decode failed: read the envelope alone to name the cause.
     try:
         header = _header_decoder.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         raise DecodeFailure(ErrorCode.BAD_REQUEST, f"bad envelope: {failure}") from None
     msg_id = header.id if isinstance(header.id, str) else ""
     if isinstance(header.v, int) and not isinstance(header.v, bool) and header.v != PROTOCOL_VERSION:

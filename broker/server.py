@@ -38,8 +38,10 @@ MAX_EVENTS_PER_FRAME = 2_000
 LISTEN_BACKLOG = 1_000
 #: Python thread switch interval inside the broker (default 5 ms)
 SWITCH_INTERVAL_S = 0.0005
-#: ROUTER queue per client; far above any client's in-flight requests
-ROUTER_HWM = 100_000
+#: ROUTER queue per client, both ways: far above a client's allowed unanswered
+#: requests (max_pending_per_client) and a whole snapshot's parts, yet small enough
+#: that a client which sends and never reads cannot make the broker buffer much
+ROUTER_HWM = 2_000
 # pyzmq's flag enums cost microseconds per call on the hot path; use plain ints
 _NOBLOCK = int(zmq.NOBLOCK)
 _SNDMORE = int(zmq.SNDMORE)

@@ -26,8 +26,10 @@ from conftest import wait_until
 
 #: fuzz categories that kill or bloat the broker today; each is pinned by an xfail test below.
 #: When one is fixed its xfail test passes (strict: the suite says so): remove it here too.
-KNOWN_BROKER_BUGS = ("deep_nesting",)
+KNOWN_BROKER_BUGS: tuple[str, ...] = ()
 RSS_BOUND_MB = 30.0
+#: more timed rounds of each kind when the first ones disagree by more than the margin
+EXTRA_ROUNDS_ON_NOISE = 3
 FLOOR_QUOTAS = p.Quotas(concurrent_cap=20, daily_grabs=100_000, continuous_hours=24.0, break_minutes=15.0)
 
 
@@ -209,7 +211,11 @@ def test_frozen_subscriber_neither_slows_arbitration_nor_stays_inconsistent(brok
         plain = [timed()]
         with_frozen = frozen_runs(2)
         plain.append(timed())
-        if min(with_frozen) > 1.10 * min(plain):  # a noisy machine: one more of each before judging
+        # a noisy machine (another process taking a core for a moment) can slow any one
+        # run; the best of a few runs of each is what the frozen subscriber costs
+        for _ in range(EXTRA_ROUNDS_ON_NOISE):
+            if min(with_frozen) <= 1.10 * min(plain):
+                break
             with_frozen += frozen_runs(1)
             plain.append(timed())
         ratio = min(with_frozen) / min(plain)
@@ -240,11 +246,8 @@ def test_frozen_subscriber_neither_slows_arbitration_nor_stays_inconsistent(brok
         intake.join(15)
 
 
-# --------------------------------------------------------------------------- known holes (xfail, strict)
+# --------------------------------------------------------------------------- holes found by fuzzing, now closed
 
-@pytest.mark.xfail(strict=True, reason="BUG broker/protocol.py decode_command: the envelope re-read "
-                   "(_header_decoder.decode) raises RecursionError on deeply nested values; "
-                   "Service.handle only catches DecodeFailure, so one 5 KB frame stops the broker")
 def test_deeply_nested_frame_is_refused_and_the_broker_lives(broker_process):
     broker = broker_process()
     ctx = zmq.Context()
@@ -266,9 +269,6 @@ def test_deeply_nested_frame_is_refused_and_the_broker_lives(broker_process):
         ctx.term()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG no length limit on identifiers: core.grab remembers every "
-                   "verdict (VERDICT_MEMORY = 500,000) with its grab id, inquiry id and a reason quoting it, "
-                   "so one agent within its rate limit grows the broker by ~100 MB/s")
 def test_long_identifiers_within_the_rate_limit_do_not_grow_broker_memory(broker_process):
     broker = broker_process()
     ctx = zmq.Context()
@@ -306,9 +306,6 @@ def test_long_identifiers_within_the_rate_limit_do_not_grow_broker_memory(broker
         ctx.term()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG broker/server.py ROUTER_HWM = 100_000: a client that sends "
-                   "but never reads makes the broker queue up to 100,000 replies for it (~50 MB per "
-                   "connection); max_pending_per_client counts replies queued, not replies delivered")
 def test_a_client_that_never_reads_cannot_balloon_broker_memory(broker_process):
     broker = broker_process()
     ctx = zmq.Context()
