@@ -324,6 +324,10 @@ class Hostile:
         return [_enc(d)[:-1] + nested]
 
     def c_long_fields(self):
+        if self.rng.random() < 0.5:  # as long as the protocol allows: accepted, and remembered
+            edge = getattr(p, "MAX_ID_CHARS", 128)
+            gid = (self._id() + "-" + "E" * edge)[:edge]
+            return [_enc(_env("grab", "agent", self.me, self._id(), grab_id=gid, inquiry=("q" + "9" * edge)[:edge]))]
         long = "L" * self.rng.randint(1_000, 8_000)
         kind = self.rng.randrange(4)
         if kind == 0:
