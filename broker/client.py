@@ -43,6 +43,8 @@ LIVENESS_S = 3.5
 #: reconnect back-off: starts here, doubles, stops doubling at the ceiling
 BACKOFF_START_S = 0.25
 BACKOFF_MAX_S = 8.0
+#: event frames a client queues before libzmq drops (coalesced frames: seconds of events)
+SUB_RCVHWM = 1_000
 #: event frames read per I/O loop turn before replies and outgoing commands get a turn
 MAX_FRAMES_PER_TURN = 64
 #: a command unanswered this long fails with TimeoutError
@@ -198,7 +200,9 @@ class BrokerClient:
         self.dealer.setsockopt(zmq.RCVHWM, 0)  # never drop our own replies (snapshots are long)
         self.sub = self._ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
-        self.sub.setsockopt(zmq.RCVHWM, 100_000)
+        # Small on purpose: a frozen client reaches the broker's drop point soon, then
+        # sees the gap and re-syncs, instead of buffering minutes of events in memory.
+        self.sub.setsockopt(zmq.RCVHWM, SUB_RCVHWM)
         for sock in (self.dealer, self.sub):
             if self.curve is not None:
                 sock.curve_serverkey = self.curve.server_public

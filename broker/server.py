@@ -36,6 +36,8 @@ MAX_POLL_MS = 50
 MAX_EVENTS_PER_FRAME = 2_000
 #: accept queue for reconnect storms (PERF-NOTES trap 2)
 LISTEN_BACKLOG = 1_000
+#: distinct refused keys remembered to audit each at most once a minute
+REFUSED_KEYS_REMEMBERED = 10_000
 #: Python thread switch interval inside the broker (default 5 ms)
 SWITCH_INTERVAL_S = 0.0005
 #: ROUTER queue per client, both ways: far above a client's allowed unanswered
@@ -279,6 +281,8 @@ class BrokerServer:
                 return
             self.service.counters["connections_refused"] += 1
             if now - seen.get(key, 0.0) >= 60.0:
+                if len(seen) >= REFUSED_KEYS_REMEMBERED:  # bounded: keys are cheap to invent
+                    seen.clear()
                 seen[key] = now
                 log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8])
                 self.core.audit("unknown", "none", "connect", key[:8] + "…",

@@ -149,6 +149,10 @@ class Service:
                                   failure.code.value, failure.reason)
             return [p.Error(re=failure.msg_id, code=failure.code, reason=failure.reason,
                             detail=failure.detail)]
+        except Exception:  # no frame, however strange, may stop the loop
+            log.exception("unexpected failure decoding a frame")
+            self.counters["bad_requests"] += 1
+            return [p.Error(re="", code=ErrorCode.BAD_REQUEST, reason="the frame could not be decoded")]
         return self.run(cmd, peer)
 
     def run(self, cmd: p.Command, peer: Peer | None = None) -> Replies:

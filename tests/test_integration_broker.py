@@ -258,7 +258,8 @@ class _SmallBufferContext(zmq.Context):
 
 
 def test_a_subscriber_that_misses_events_resyncs(start_broker):
-    TOTAL = 6000
+    TOTAL = 30_000
+    PER_SUBMIT = 50
     handle = start_broker(pub_hwm=50, publish_interval_ms=0)
     handle.define()
     gate = threading.Event()
@@ -277,16 +278,17 @@ def test_a_subscriber_that_misses_events_resyncs(start_broker):
     try:
         slow.start()
         assert slow.wait_live(10)
-        # thousands of events of a few KB while the subscriber is not reading: ~12 MB, far
-        # beyond what the PUB queue (50 frames of a few events) and the kernel buffers hold
+        # tens of thousands of events while the subscriber is not reading: ~10 MB, far
+        # beyond what the PUB queue (50 frames) and the kernel's socket buffers hold
         window = []
-        for i in range(TOTAL):
+        for i in range(TOTAL // PER_SUBMIT):
             window.append(handle.admin.request(p.Submit, inquiries=[
-                p.NewInquiry(id=f"q{i}", shop="s1", skill="pre_sales", customer="c" * 2000)]))
+                p.NewInquiry(id=f"q{i}-{j}", shop="s1", skill="pre_sales", customer="c" * 120)
+                for j in range(PER_SUBMIT)]))
             if len(window) >= 8:
-                assert window.pop(0).result(10).accepted == 1
+                assert window.pop(0).result(10).accepted == PER_SUBMIT
         for f in window:
-            assert f.result(10).accepted == 1
+            assert f.result(10).accepted == PER_SUBMIT
         assert blocked.is_set()
         gate.set()
         wait_until(lambda: slow.status.resyncs >= 1 and slow.status.state == "live"
