@@ -33,6 +33,10 @@ from grabdesk.bench.harness import RawClient, command, define_floor, running_bro
 EVENTS_PER_INQUIRY = 5  # queued, grabbed, agent.updated, resolved, agent.updated
 AGENT_STREAMS = ("inquiry", "agent")
 WARMUP_S = 2.0
+#: after the load stops, subscribers get this long to read what is queued for them
+DRAIN_S = 30.0
+#: a subscriber process with no frame for this long has read everything
+QUIET_S = 2.0
 
 
 def add_arguments(parser) -> None:
@@ -43,7 +47,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--processes", type=int, default=2, help="subscriber processes")
 
 
-def _subscribe(endpoint: str, specs: list[tuple[str, tuple[str, ...]]], ready, stop, results) -> None:
+def _subscribe(endpoint: str, specs: list[tuple[str, tuple[str, ...]]], ready, stop, results,
+               last_frame_at) -> None:
     """Run subscribers; report per subscriber its received ranges and detected gaps."""
     ctx = zmq.Context()
     poller = zmq.Poller()
@@ -65,7 +70,10 @@ def _subscribe(endpoint: str, specs: list[tuple[str, tuple[str, ...]]], ready, s
     EVENTS, POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)
     ready.set()
     while not stop.is_set():
-        for sock, _ in poller.poll(50):
+        polled = poller.poll(50)
+        if polled:
+            last_frame_at.value = time.monotonic()
+        for sock, _ in polled:
             st = subs[sock]
             last = st["last"]
             while sock.getsockopt(EVENTS) & POLLIN:
@@ -95,34 +103,46 @@ def _subscribe(endpoint: str, specs: list[tuple[str, tuple[str, ...]]], ready, s
 
 
 def _drive(endpoint: str, agent_ids: list[str], inquiries_per_s: float, stop, counts) -> None:
-    """Submit inquiries and have agents grab and resolve them: five events each."""
+    """Submit inquiries and have agents grab and resolve them: five events each.
+
+    Pipelined: each tick submits a batch and grabs and resolves the batch of the
+    tick before (decided by then), and never waits for a reply; replies are read
+    as they come so nothing piles up.
+    """
     ctx = zmq.Context()
-    intake = RawClient(ctx, endpoint, "intake", "fanout-intake")
+    intake = ctx.socket(zmq.DEALER)
     dealer = ctx.socket(zmq.DEALER)
-    dealer.setsockopt(zmq.LINGER, 0)
-    dealer.connect(endpoint)
+    poller = zmq.Poller()
+    for sock in (intake, dealer):
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(endpoint)
+        poller.register(sock, zmq.POLLIN)
     n = 0
+    previous: list[str] = []
     tick_s = 0.02
     per_tick = max(1, int(inquiries_per_s * tick_s))
     next_tick = time.perf_counter()
     while not stop.is_set():
-        batch = [p.NewInquiry(id=f"f{n + i}", shop="s1", skill="pre_sales") for i in range(per_tick)]
-        intake.call(p.Submit, inquiries=batch)
-        for i in range(per_tick):
-            agent = agent_ids[(n + i) % len(agent_ids)]
-            dealer.send(command(p.Grab, "agent", agent, f"g{n + i}", grab_id=f"g{n + i}", inquiry=f"f{n + i}"))
-            dealer.send(command(p.Resolve, "agent", agent, f"r{n + i}", inquiry=f"f{n + i}"))
-        for _ in range(2 * per_tick):
-            if dealer.poll(5000):
-                dealer.recv()
+        batch = [f"f{n + i}" for i in range(per_tick)]
+        intake.send(command(p.Submit, "intake", "fanout-intake", f"s{n}",
+                            inquiries=[p.NewInquiry(id=i, shop="s1", skill="pre_sales") for i in batch]))
+        for k, inquiry in enumerate(previous):
+            agent = agent_ids[k % len(agent_ids)]
+            dealer.send(command(p.Grab, "agent", agent, f"g{inquiry}", grab_id=f"g{inquiry}", inquiry=inquiry))
+            dealer.send(command(p.Resolve, "agent", agent, f"r{inquiry}", inquiry=inquiry))
+        previous = batch
         n += per_tick
         next_tick += tick_s
-        delay = next_tick - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
+        while True:  # read replies until the next tick is due
+            delay = next_tick - time.perf_counter()
+            if delay <= 0:
+                break
+            for sock, _ in poller.poll(max(1, int(delay * 1000))):
+                while sock.poll(0):
+                    sock.recv()
     counts.put(n)
+    intake.close(0)
     dealer.close(0)
-    intake.close()
     ctx.term()
 
 
@@ -161,11 +181,13 @@ def run(args) -> dict:
         zctx.term()
         stop_subs, stop_drive = ctx.Event(), ctx.Event()
         results, counts = ctx.Queue(), ctx.Queue()
-        readies, workers = [], []
+        readies, workers, activity = [], [], []
         for i in range(args.processes):
             ready = ctx.Event()
+            last_frame_at = ctx.Value("d", time.monotonic())
+            activity.append(last_frame_at)
             w = ctx.Process(target=_subscribe, args=(broker.events_endpoint, specs[i::args.processes], ready,
-                                                     stop_subs, results))
+                                                     stop_subs, results, last_frame_at))
             w.start()
             readies.append(ready)
             workers.append(w)
@@ -181,13 +203,18 @@ def run(args) -> dict:
         inquiries = counts.get(timeout=60)
         elapsed = time.perf_counter() - t0
         driver.join(10)
-        time.sleep(1.5)  # a last heartbeat reaches everyone
+        # let every subscriber read what is queued for it (and a last heartbeat)
+        drain_deadline = time.monotonic() + DRAIN_S
+        while time.monotonic() < drain_deadline:
+            time.sleep(0.5)
+            if all(time.monotonic() - a.value > QUIET_S for a in activity):
+                break
         stop_subs.set()
         reports = [results.get(timeout=120) for _ in specs]
         for w in workers:
             w.join(30)
     truth = _journal_seqs(workdir)
-    delivered = gaps = undetected = 0
+    delivered = gaps = undetected = unseen_tail = 0
     for rep in reports:
         for stream in rep["streams"]:
             seqs = truth.get(stream, [])
@@ -195,12 +222,16 @@ def run(args) -> dict:
             if not ranges:
                 continue
             start = ranges[0][0]
+            # how far this subscriber got: its last frame, or a gap it knows it has
+            position = max([hi for _lo, hi in ranges] + [hi for _lo, hi in detected])
             got = sum(_count_in(seqs, lo, hi) for lo, hi in ranges)
-            missed = _count_in(seqs, start, seqs[-1] if seqs else start) - got
+            missed = _count_in(seqs, start, position) - got
             covered = sum(_count_in(seqs, lo, hi) for lo, hi in detected)
             delivered += got
             gaps += len(detected)
             undetected += max(0, missed - covered)
+            # events after its position were not lost, only not read before the run ended
+            unseen_tail += _count_in(seqs, position, seqs[-1] if seqs else position)
     events = sum(len(v) for k, v in truth.items() if k in AGENT_STREAMS)
     return {
         "events_per_s": round(events / elapsed),
@@ -210,6 +241,7 @@ def run(args) -> dict:
         "deliveries_per_s": round(delivered / elapsed),
         "gaps_detected": gaps,
         "undetected_loss": undetected,
+        "not_yet_read_at_end": unseen_tail,
         "inquiries": inquiries,
         "duration_s": round(elapsed, 2),
         "ok": undetected == 0,
