@@ -7,14 +7,14 @@ out through signals the main window connects to ``ConsoleActions``.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from supervisor.console.delegates import LimitBarDelegate
 from supervisor.console.models import AgentModel, AlertModel, AuditModel, InquiryModel
 from supervisor.console.text import words
 from supervisor.console.state import AuditFilter, ConsoleState, agent_matcher, inquiry_matcher, target_hint
-from supervisor.console.tables import ROW_HEIGHT_PX, AgentTableView, InquiryTableView
+from supervisor.console.tables import AgentTableView, InquiryTableView, log_table
 
 #: typing pauses this long before a filter is applied
 FILTER_DEBOUNCE_MS = 150
@@ -230,18 +230,7 @@ class AlertPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.model = AlertModel(state, self)
-        self.view = QTableView()
-        self.view.setObjectName("alertTable")
-        self.view.setModel(self.model)
-        self.view.verticalHeader().hide()
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT_PX)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setWordWrap(False)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        for name, px in {"time": 64, "severity": 60, "kind": 96, "link": 110}.items():
-            self.view.setColumnWidth(self.model.column_of(name), px)
+        self.view = log_table(self.model, "alertTable", {"time": 64, "severity": 60, "kind": 96, "link": 110})
         self.view.doubleClicked.connect(self._activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -281,18 +270,8 @@ class AuditPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.model = AuditModel(state, self)
-        self.view = QTableView()
-        self.view.setObjectName("auditTable")
-        self.view.setModel(self.model)
-        self.view.verticalHeader().hide()
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT_PX)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setWordWrap(False)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        for name, px in {"time": 120, "actor": 80, "role": 80, "kind": 110, "subject": 90, "result": 70}.items():
-            self.view.setColumnWidth(self.model.column_of(name), px)
+        self.view = log_table(self.model, "auditTable",
+                              {"time": 120, "actor": 80, "role": 80, "kind": 110, "subject": 90, "result": 70})
         self.actor = QLineEdit()
         self.actor.setObjectName("auditActor")
         self.kind = QComboBox()

@@ -36,6 +36,23 @@ def _setup(view: QTableView) -> None:
     header.setHighlightSections(False)
 
 
+def log_table(model, object_name: str, widths: dict[str, int]) -> QTableView:
+    """A read-only list of records (alerts, audit entries): whole rows, fixed height."""
+    view = QTableView()
+    view.setObjectName(object_name)
+    view.setModel(model)
+    view.verticalHeader().hide()
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT_PX)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setWordWrap(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    for name, px in widths.items():
+        view.setColumnWidth(model.column_of(name), px)
+    return view
+
+
 class AgentTableView(QTableView):
     """Agents: quota cells edit in place; inquiries dropped on a row are reassigned to it."""
 
