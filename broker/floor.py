@@ -26,7 +26,6 @@ import queue
 import threading
 from collections import deque
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from broker import protocol as p
