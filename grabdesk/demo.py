@@ -322,7 +322,21 @@ class Demo:
         return status
 
 
+def display_problem(env=os.environ) -> str | None:
+    """Why the windows cannot open here, before anything is started; None if they can."""
+    if env.get("QT_QPA_PLATFORM") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return ("the console and the agent window need a display, and this session has none "
+            "(no DISPLAY or WAYLAND_DISPLAY). Run it on a desktop, under a virtual display "
+            "(xvfb-run ./run demo; Qt's xcb plugin also needs libxcb-cursor0), or without the windows: "
+            "QT_QPA_PLATFORM=offscreen ./run demo")
+
+
 def run(args) -> int:
+    problem = display_problem()
+    if problem is not None:
+        print(f"grabdesk demo: {problem}", file=sys.stderr)
+        return 2
     temporary = args.dir is None
     directory = Path(tempfile.mkdtemp(prefix="grabdesk-demo-")) if temporary else args.dir.resolve()
     directory.mkdir(parents=True, exist_ok=True)

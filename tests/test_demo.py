@@ -187,3 +187,13 @@ def test_a_broker_that_never_answers_is_reported_at_the_deadline(tmp_path):
     finally:
         child.stop()
     assert not child.running
+
+
+def test_demo_without_a_display_says_what_to_do_instead_of_starting():
+    from grabdesk.demo import display_problem
+
+    problem = display_problem({})
+    assert problem is not None and "xvfb-run" in problem and "QT_QPA_PLATFORM=offscreen" in problem
+    assert display_problem({"DISPLAY": ":0"}) is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
