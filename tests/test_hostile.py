@@ -102,23 +102,9 @@ def _grab_n(endpoint: str, agents: list[str], n: int, submitted, taken, out) -> 
         s.connect(endpoint)
         poller.register(s, zmq.POLLIN)
         socks[s] = agent
-    rng = random.Random(os.getpid())
-    recent: list[int] = []
+    pick = arbitration.TargetPicker(submitted, taken, random.Random(os.getpid()))
     counter = [0]
     tag = f"{os.getpid()}-{time.monotonic_ns()}"  # grab ids are idempotency keys: never reuse one
-
-    def pick():
-        if recent and rng.random() < 0.5:
-            return rng.choice(recent)
-        with taken.get_lock():
-            i = taken.value
-            if i >= submitted.value:
-                return None
-            taken.value = i + 1
-        recent.append(i)
-        if len(recent) > 64:
-            del recent[:32]
-        return i
 
     def send(s) -> bool:
         i = pick()

@@ -67,6 +67,36 @@ def add_arguments(parser) -> None:
                              "(a shared machine's noise swamps one pair; default 1)")
 
 
+class TargetPicker:
+    """Which inquiry an agent goes for next: the newest untaken one, or, half the time,
+    one another agent of this process has just gone for (so about half the grabs lose).
+
+    ``taken`` and ``submitted`` are process-shared counters: the intake keeps
+    ``submitted`` ahead of ``taken``. Returns None when nothing is left to take.
+    """
+
+    def __init__(self, submitted, taken, rng: random.Random, contended_share: float = CONTENDED_SHARE):
+        self.submitted = submitted
+        self.taken = taken
+        self.rng = rng
+        self.contended_share = contended_share
+        self.recent: list[int] = []
+
+    def __call__(self) -> int | None:
+        recent = self.recent
+        if recent and self.rng.random() < self.contended_share:
+            return self.rng.choice(recent)
+        with self.taken.get_lock():
+            idx = self.taken.value
+            if idx >= self.submitted.value:
+                return None
+            self.taken.value = idx + 1
+        recent.append(idx)
+        if len(recent) > 64:
+            del recent[:32]
+        return idx
+
+
 # ---------------------------------------------------------------------- intake
 
 def _intake(endpoint: str, submitted, taken, stop, curve) -> None:
@@ -137,21 +167,7 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
         poller.register(s, zmq.POLLIN)
         socks[s] = agent
     counter = [0]
-    recent: list[int] = []
-
-    def pick() -> int | None:
-        # Newest inquiries first: the head of the pool is where real races happen.
-        if recent and rng.random() < CONTENDED_SHARE:
-            return rng.choice(recent)
-        with taken.get_lock():
-            idx = taken.value
-            if idx >= submitted.value:
-                return None
-            taken.value = idx + 1
-        recent.append(idx)
-        if len(recent) > 64:
-            del recent[:32]
-        return idx
+    pick = TargetPicker(submitted, taken, rng)
 
     sent_at: dict[str, float] = {}
     verdicts = wins = 0
