@@ -405,7 +405,7 @@ class BrokerClient:
                 continue
             if isinstance(reply, p.Error):
                 if reply.code in (p.ErrorCode.UNAUTHENTICATED, p.ErrorCode.FORBIDDEN) \
-                        and isinstance(reply, p.Error) and self.status.state in ("connecting", "syncing"):
+                        and self.status.state in ("connecting", "syncing"):
                     self._set_status(self.status.state, f"refused: {reply.reason}")
                 pending.future.set_exception(BrokerRefused(reply))
             else:

@@ -87,7 +87,6 @@ class Changes:
     events: list[tuple] = field(default_factory=list)
     #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason, winner, won_at)
     grabs: list[tuple] = field(default_factory=list)
-    audit: list[AuditEntry] = field(default_factory=list)
     seq: int = 0
     stream_last: dict[str, int] = field(default_factory=dict)
 
@@ -162,7 +161,6 @@ class Arbiter:
         entry = AuditEntry(seq=self.seq + 1, at=self.clock(), actor=actor, role=role, kind=kind,
                            subject=subject, reason=reason, ok=ok)
         self._emit("audit.entry", entry, actor=actor, reason=reason)
-        self._out.audit.append(entry)
 
     def today(self, now: float) -> str:
         if now >= self._day_ends or not self._day:

@@ -373,8 +373,8 @@ class FloorViews:
 def attach(server) -> FloorViews:
     views = FloorViews(server)
     server.floor = views
-    server.service._on_roster = views.replace_roster
-    server.service._stats_query = views.query_stats
+    server.service.on_roster = views.replace_roster
+    server.service.stats_query = views.query_stats
     server.on_loaded.append(views.loaded)
     server.periodic.append([METRICS_INTERVAL_S, views.publish_metrics])
     server.on_stop.append(views.stop)

@@ -86,6 +86,8 @@ class BrokerServer:
         #: called once the loop has stopped, before the store closes
         self.on_stop: list[Callable[[], None]] = []
         self.floor = None
+        #: refused public key -> when it was last audited
+        self._refused_seen: dict[str, float] = {}
         if authenticator is not None:
             self.periodic.append([1.0, self._audit_refused_connections])
             self.on_stop.append(authenticator.stop)
@@ -272,8 +274,7 @@ class BrokerServer:
 
     def _audit_refused_connections(self, now: float) -> None:
         """ZAP refused these keys (on its own thread); journal them, once a minute per key."""
-        seen = getattr(self, "_refused_seen", {})
-        self._refused_seen = seen
+        seen = self._refused_seen
         while True:
             try:
                 key = self.authenticator.refused.get_nowait()

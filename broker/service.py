@@ -101,8 +101,12 @@ class Service:
         self.epoch = uuid.uuid4().hex[:12]
         self.counters: Counter[str] = Counter()
         self._on_shutdown = on_shutdown
-        self._on_roster = on_roster
-        self._stats_query = stats_query
+        #: hooks the floor views provide (broker/floor.py); without them the commands say so
+        self.on_roster = on_roster
+        self.stats_query = stats_query
+        #: latest periodic views, so a snapshot carries them (set by the floor views)
+        self.latest_metrics: p.FloorMetrics | None = None
+        self.latest_coverage: p.CoverageRecord | None = None
         self._bad_log = ThrottledLog(log)
         self.grab_limit = TokenBucket(grab_rate_per_s, 2.0 * grab_rate_per_s)
         #: called with each command that succeeded (floor views refresh coverage on some)
@@ -278,11 +282,8 @@ class Service:
         return replies
 
     def extra_snapshot_records(self) -> list:
-        """Latest periodic views (metrics, coverage) the server keeps; see server.py."""
+        """The latest periodic views (metrics, coverage) the floor views published."""
         return [r for r in (self.latest_metrics, self.latest_coverage) if r is not None]
-
-    latest_metrics: p.FloorMetrics | None = None
-    latest_coverage: p.CoverageRecord | None = None
 
     def _query_grabs(self, cmd: p.QueryGrabs) -> Replies:
         if self.store is None:
@@ -303,18 +304,18 @@ class Service:
                                                                 cmd.only_refusals))]
 
     def _replace_roster(self, cmd: p.ReplaceRoster) -> Replies:
-        if self._on_roster is None:
+        if self.on_roster is None:
             raise Refusal(ErrorCode.NOT_FOUND, "this broker does not manage rosters")
-        text = self._on_roster(cmd.fmt, cmd.text, cmd.who, cmd.reason)
+        text = self.on_roster(cmd.fmt, cmd.text, cmd.who, cmd.reason)
         return self._ok(cmd, text=text)
 
     def _query_stats(self, cmd: p.QueryStats) -> Replies:
-        if self._stats_query is None:
+        if self.stats_query is None:
             raise Refusal(ErrorCode.NOT_FOUND, "this broker keeps no statistics")
         if cmd.until <= cmd.since:
             raise Refusal(ErrorCode.BAD_REQUEST, "until must be after since")
         return [p.Stats(re=cmd.id, since=cmd.since, until=cmd.until,
-                        rows=self._stats_query(cmd.since, cmd.until))]
+                        rows=self.stats_query(cmd.since, cmd.until))]
 
     def _shutdown(self, cmd: p.Shutdown) -> Replies:
         if self._on_shutdown is not None:

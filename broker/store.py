@@ -405,7 +405,7 @@ class SqliteStore:
         """Rosters are configuration: kept so a restart keeps the last accepted one."""
         # the committer thread owns _db's transactions; settings use the side connection
         with self._materialize_lock:
-            self._reader().execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('roster', ?)",
+            self._materializer.journal.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('roster', ?)",
                          (json.dumps([fmt, text]),))
 
     # -------------------------------------------------------------- materializing
@@ -418,9 +418,6 @@ class SqliteStore:
                     self._materializer.checkpoint()
             except sqlite3.Error as exc:
                 log.warning("store maintenance failed: %s", exc)
-
-    def _reader(self) -> sqlite3.Connection:
-        return self._materializer.journal
 
     def catch_up(self) -> None:
         """Materialize every committed journal row into the state tables."""
@@ -451,7 +448,7 @@ class SqliteStore:
         last = self._db.execute("SELECT MAX(last_seq) FROM journal").fetchone()[0] or 0
         out.seq = max(seq, last)
         out.stream_last = {s: 0 for s in STREAMS} | json.loads(stream_last)
-        roster = self._reader().execute("SELECT value FROM settings WHERE key = 'roster'").fetchone()
+        roster = self._materializer.journal.execute("SELECT value FROM settings WHERE key = 'roster'").fetchone()
         if roster:
             fmt, text = json.loads(roster[0])
             out.roster = (fmt, text)

@@ -49,28 +49,28 @@ def rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds of a process (from /proc), to report broker CPU per grab."""
-    with open(f"/proc/{pid}/stat") as f:
+def _stat_cpu_seconds(stat_path: str) -> float:
+    """User+system CPU seconds from a /proc .../stat file."""
+    with open(stat_path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a whole process, to report broker CPU per grab."""
+    return _stat_cpu_seconds(f"/proc/{pid}/stat")
 
 
 def thread_cpu_seconds(pid: int) -> dict[str, float]:
     """CPU seconds per thread of a process, keyed "name/tid" (libzmq names its I/O threads)."""
     out = {}
-    ticks = os.sysconf("SC_CLK_TCK")
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                stat = f.read()
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
                 name = f.read().strip()
+            out[f"{name}/{tid}"] = _stat_cpu_seconds(f"/proc/{pid}/task/{tid}/stat")
         except OSError:
             continue  # the thread ended meanwhile
-        fields = stat.rsplit(")", 1)[1].split()
-        out[f"{name}/{tid}"] = (int(fields[11]) + int(fields[12])) / ticks
     return out
 
 
