@@ -314,7 +314,7 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int) -> N
 
     It runs at the lowest CPU and I/O priority: under a peak it falls behind and
     catches up afterwards (a query catches up on demand), and its checkpoints
-    never crowd the committer's fsyncs.
+    never crowd the journal's fsyncs.
     """
     import signal
 
@@ -403,7 +403,7 @@ class SqliteStore:
 
     def save_roster(self, fmt: str, text: str) -> None:
         """Rosters are configuration: kept so a restart keeps the last accepted one."""
-        # the committer thread owns _db's transactions; settings use the side connection
+        # the broker loop owns _db's transactions; settings use the side connection
         with self._materialize_lock:
             self._materializer.journal.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('roster', ?)",
                          (json.dumps([fmt, text]),))

@@ -7,6 +7,7 @@ shared ``BrokerClient``, the way the console and the agent window do.
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 import time
 
@@ -431,3 +432,29 @@ def test_orderly_stop_persists_everything(start_broker, tmp_path):
         assert (retried.outcome, retried.winner) == (verdict.outcome, verdict.winner)
     entries = second.client("supervisor", "auditor").call(p.QueryAudit, actor="boss").entries
     assert {(e.kind, e.reason) for e in entries} >= {("set_quotas", "training"), ("reassign", "VIP")}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the stop is the point
+def test_a_decision_the_store_cannot_commit_is_never_announced(broker):
+    """A verdict is a promise only once it is on disk: when the commit fails,
+    nobody hears of the batch and the broker stops instead of serving from
+    state the disk does not have."""
+    broker.define(agents=[agent_spec("a1")])
+    broker.online("a1")
+    broker.submit(p.NewInquiry(id="q1", shop="s1", skill="pre_sales"))
+    mirror = Mirror()
+    follower = broker.client("supervisor", "watch", follow=True, on_reset=mirror.reset, on_events=mirror.apply)
+    assert follower.wait_live(10)
+    wait_until(lambda: "q1" in mirror.inquiries, message="the follower never saw q1")
+    agent = broker.client("agent", "a1")
+
+    def disk_full(changes):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    broker.server.store.write = disk_full
+    pending = agent.request(p.Grab, grab_id="g1", inquiry="q1")
+    broker.thread.join(10)
+    assert not broker.thread.is_alive(), "the broker kept serving after a failed commit"
+    answered = pending.done() and pending.exception() is None and isinstance(pending.result(), p.Verdict)
+    assert not answered, "a verdict left before its commit"
+    assert mirror.inquiries["q1"].state == "queued", "an uncommitted grab was published"
