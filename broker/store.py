@@ -51,9 +51,9 @@ VERDICT_RELOAD_S = 600.0
 CLOSED_RELOAD = 200_000
 #: how often the side thread materializes the journal and checkpoints the WALs
 MAINTENANCE_INTERVAL_S = float(os.environ.get("GRABDESK_MATERIALIZE_S", "1.0"))
-#: the maintenance process checkpoints when the journal's WAL passes this size, or this often
-CHECKPOINT_WAL_BYTES = 32 << 20
-CHECKPOINT_EVERY_S = 10.0
+#: the journal's WAL is written out to this size at start (see _presize_wal); with a
+#: checkpoint every maintenance pass, commits stay inside it
+WAL_PRESIZE_BYTES = 64 << 20
 #: journal rows materialized per state transaction (keeps each one short)
 MATERIALIZE_BATCH_ROWS = 200
 
@@ -158,6 +158,30 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     db.execute("PRAGMA wal_autocheckpoint=0")
     db.execute("PRAGMA busy_timeout=5000")
     return db
+
+
+def _presize_wal(wal: Path, size: int = WAL_PRESIZE_BYTES) -> None:
+    """Write zeros past the end of a WAL so commits overwrite blocks rather than extend the file.
+
+    fdatasync after an extending write must also journal the file's new size:
+    0.24 ms against 0.15 ms per small commit on this kind of disk, on every
+    verdict's path. Once a checkpoint has folded the WAL back, SQLite starts
+    writing it from the beginning again, into blocks that already exist.
+    Safe for SQLite: it reads a WAL up to the first frame whose salt and
+    checksum do not hold, and zeros never do.
+    """
+    try:
+        with open(wal, "r+b") as f:
+            have = f.seek(0, os.SEEK_END)
+            if have >= size:
+                return
+            chunk = bytes(1 << 20)
+            while have < size:
+                have += f.write(chunk[:size - have])
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:  # only slower commits; never a reason not to start
+        log.warning("could not pre-size %s: %s", wal, exc)
 
 
 def _migrate(db: sqlite3.Connection, path: Path, migrations: list[str]) -> None:
@@ -321,15 +345,11 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int) -> N
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
     _lowest_priority()
     materializer = Materializer(Path(journal_path), Path(state_path))
-    last_checkpoint = time.monotonic()
     while os.getppid() == parent_pid:
         try:
             materializer.catch_up()
-            wal = Path(journal_path + "-wal")
-            big = wal.exists() and wal.stat().st_size > CHECKPOINT_WAL_BYTES
-            if big or time.monotonic() - last_checkpoint > CHECKPOINT_EVERY_S:
-                materializer.checkpoint()
-                last_checkpoint = time.monotonic()
+            # every pass, so the journal's WAL restarts inside its pre-sized blocks
+            materializer.checkpoint()
         except sqlite3.Error as exc:
             log.warning("store maintenance failed: %s", exc)
         time.sleep(MAINTENANCE_INTERVAL_S)
@@ -353,6 +373,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = _connect(self.path, synchronous)
         _migrate(self._db, self.path, JOURNAL_MIGRATIONS)
+        _presize_wal(Path(f"{self.path}-wal"))
         self._state = _connect(self.state_path, "NORMAL")
         _migrate(self._state, self.state_path, STATE_MIGRATIONS)
         self._materializer = Materializer(self.path, self.state_path, state=self._state)

@@ -7,6 +7,7 @@ the round trip covers every record kind the core produces.
 """
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import msgspec
@@ -17,7 +18,7 @@ from broker.protocol import (
     AgentSpec, Event, FloorMetrics, GroupRecord, NewInquiry, Quotas, ShopRecord, encode,
 )
 from broker.store import (
-    JOURNAL_MIGRATIONS, STATE_MIGRATIONS, SqliteStore, StoreError, state_path_for,
+    JOURNAL_MIGRATIONS, STATE_MIGRATIONS, WAL_PRESIZE_BYTES, SqliteStore, StoreError, state_path_for,
 )
 
 from conftest import FakeClock
@@ -319,3 +320,25 @@ def test_batches_without_journaled_events_write_nothing(open_store, clock):
     store.write(Changes(events=[("metrics", seq, raw, "metrics.floor", clock(), "", "", "")], seq=seq,
                         stream_last={"metrics": seq}))  # a periodic view only
     assert list(store.journal()) == journal
+
+
+def test_a_crash_with_a_pre_sized_wal_loses_no_commit(open_store, store_path, tmp_path, clock):
+    """The journal's WAL is padded with zeros so commits overwrite instead of extend
+    it; the files as a crash leaves them (copied while the store is still open, so
+    nothing was checkpointed or cleaned up) must load every committed batch."""
+    store = open_store()
+    wal = store_path.parent / f"{store_path.name}-wal"
+    assert wal.stat().st_size >= WAL_PRESIZE_BYTES
+    floor = Floor(store, clock)
+    floor.busy_day()
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for path in store_path.parent.iterdir():
+        shutil.copy(path, crashed / path.name)
+    survivor = SqliteStore(crashed / store_path.name, synchronous="NORMAL", checkpoint_thread=False)
+    try:
+        loaded = survivor.load(clock())
+    finally:
+        survivor.close()
+    assert {i.id: i for i in loaded.inquiries} == floor.core.inquiries
+    assert loaded.seq == floor.core.seq
