@@ -30,7 +30,8 @@ import zmq
 
 from broker import protocol as p
 from grabdesk.bench.harness import (
-    RawClient, command, cpu_seconds, define_floor, percentile, running_broker, thread_cpu_seconds,
+    RawClient, SocketSet, command, cpu_seconds, define_floor, percentile, running_broker,
+    thread_cpu_seconds,
 )
 
 #: inquiries the intake keeps submitted beyond the agents' reach
@@ -154,7 +155,6 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
     """
     rng = random.Random(seed)
     ctx = zmq.Context()
-    poller = zmq.Poller()
     socks = {}
     for agent in agent_ids:
         s = ctx.socket(zmq.DEALER)
@@ -164,14 +164,16 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
             # a command whose ``who`` is not the identity bound to the key
             s.curve_serverkey, s.curve_publickey, s.curve_secretkey = curve[agent]
         s.connect(endpoint)
-        poller.register(s, zmq.POLLIN)
         socks[s] = agent
+    ready = SocketSet(socks)
+    drain = ready.drain
     counter = [0]
     pick = TargetPicker(submitted, taken, rng)
 
     sent_at: dict[str, float] = {}
     verdicts = wins = 0
     latencies: list[float] = []
+    idle: list = []
 
     def send_grab(sock, agent) -> bool:
         idx = pick()
@@ -183,38 +185,41 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
         sock.send(command(p.Grab, "agent", agent, gid, grab_id=gid, inquiry=f"q{idx}"), _NOBLOCK)
         return True
 
-    def on_reply(sock, agent, data) -> bool:
-        """Returns True when the reply was a grab verdict (the agent is free again)."""
+    def on_reply(sock, data) -> None:
         nonlocal verdicts, wins
         reply = _head(data)  # only the fields the load needs: the broker's reply is complete
         if reply.type != "verdict":
-            return False
+            return
         t0 = sent_at.pop(reply.grab_id, None)
         if t0 is not None and mode == "paced":
             latencies.append((time.perf_counter() - t0) * 1000.0)
         verdicts += 1
+        agent = socks[sock]
         if reply.outcome == "won":
             wins += 1
             sock.send(command(p.Resolve, "agent", agent, f"r-{reply.grab_id}", inquiry=reply.inquiry),
                       _NOBLOCK)
-        return True
+        # saturated: the agent grabs again at once
+        if mode == "saturated" and not send_grab(sock, agent):
+            idle.append(sock)
 
     deadline = time.monotonic() + duration_s
     if mode == "saturated":
-        idle = []
         for sock, agent in socks.items():
-            if not send_grab(sock, agent):
+            if send_grab(sock, agent):
+                drain(sock, on_reply)
+            else:
                 idle.append(sock)
         while time.monotonic() < deadline:
-            for sock in list(idle):
-                if send_grab(sock, socks[sock]):
-                    idle.remove(sock)
-            for sock, _ in poller.poll(5):
-                # one message per ready socket and poll: anything more is still there next
-                # time, and checking EVENTS or catching Again per socket cost more than the
-                # broker's decision
-                if on_reply(sock, socks[sock], sock.recv(_NOBLOCK)) and not send_grab(sock, socks[sock]):
-                    idle.append(sock)
+            if idle:
+                waiting, idle[:] = list(idle), []
+                for sock in waiting:
+                    if send_grab(sock, socks[sock]):
+                        drain(sock, on_reply)
+                    else:
+                        idle.append(sock)
+            for sock in ready.poll(5):
+                drain(sock, on_reply)
     else:
         interval = len(agent_ids) / rate_per_s if rate_per_s > 0 else 1.0
         order = list(socks.items())
@@ -226,15 +231,16 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
                 sock, agent = order[i % len(order)]
                 i += 1
                 send_grab(sock, agent)
+                drain(sock, on_reply)
                 next_send += interval / len(order)
-            timeout_ms = max(1, int((next_send - time.perf_counter()) * 1000))
-            for sock, _ in poller.poll(timeout_ms):
-                on_reply(sock, socks[sock], sock.recv(_NOBLOCK))
+            for sock in ready.poll(max(1, int((next_send - time.perf_counter()) * 1000))):
+                drain(sock, on_reply)
         # collect stragglers so every sent grab is accounted for
         drain_until = time.monotonic() + 2.0
         while sent_at and time.monotonic() < drain_until:
-            for sock, _ in poller.poll(50):
-                on_reply(sock, socks[sock], sock.recv(_NOBLOCK))
+            for sock in ready.poll(50):
+                drain(sock, on_reply)
+    ready.close()
     for sock in socks:
         sock.close(0)
     ctx.term()
