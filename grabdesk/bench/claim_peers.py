@@ -11,12 +11,15 @@ always`` for the run.
 
 A grabdesk claim is a grab of the next inquiry in the agent's own slice of a
 pre-submitted pool, so no two agents aim at the same one (as SKIP LOCKED and
-a Lua pop never hand out the same row); the agent then resolves the inquiry it
-won without waiting, so its quota never stalls. That resolve is work only
-grabdesk does, which keeps the comparison conservative.
+a Lua pop never hand out the same row). Like the other contenders' claims it
+is one round trip and nothing else: the agents' concurrent cap is set to its
+maximum (1,000) and no agent is given more than that to claim, so the quota
+never stalls a run. (Until 2026-11-25 each agent also resolved what it won,
+which doubled grabdesk's messages and no other contender had an equivalent.)
 """
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -28,8 +31,11 @@ from broker import protocol as p
 from grabdesk.bench import peers
 from grabdesk.bench.harness import RawClient, define_floor, running_broker
 
-#: pre-submitted inquiries per agent (a claim beyond them counts as a miss)
-DEFAULT_PER_AGENT = 1_500
+#: the highest concurrent cap an agent may have (core._validate_quotas)
+MAX_CONCURRENT_CAP = 1_000
+#: pre-submitted inquiries per agent (a claim beyond them counts as a miss); at most
+#: the cap, since nothing is resolved during the race
+DEFAULT_PER_AGENT = MAX_CONCURRENT_CAP
 SUBMIT_BATCH = 1_000
 
 
@@ -37,12 +43,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--duration-s", type=float, default=5.0)
-    parser.add_argument("--per-agent", type=int, default=DEFAULT_PER_AGENT,
-                        help="inquiries pre-submitted per grabdesk agent")
+    parser.add_argument("--per-agent", type=_per_agent, default=DEFAULT_PER_AGENT,
+                        help=f"inquiries pre-submitted per grabdesk agent (at most {MAX_CONCURRENT_CAP}, "
+                             "the highest concurrent cap; default that)")
     parser.add_argument("--rate-per-s", type=float, default=2000.0,
                         help="paced rate for the latency comparison (0: skip)")
     parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+
+
+def _per_agent(text: str) -> int:
+    value = int(text)
+    if not 0 < value <= MAX_CONCURRENT_CAP:
+        # nothing is resolved during the race, so an agent can hold no more than its cap
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_CONCURRENT_CAP}, got {text}")
+    return value
 
 
 class GrabdeskClaimers:
@@ -86,10 +101,7 @@ class GrabdeskClaimers:
                 reply = p.decode_reply(await sock.recv())
                 if isinstance(reply, p.Verdict) and reply.re == gid:
                     break
-            if reply.outcome != "won":
-                return None
-            await sock.send(p.encode(p.Resolve(v=1, id=f"r{gid}", role="agent", who=agent, inquiry=inquiry)))
-            return inquiry
+            return inquiry if reply.outcome == "won" else None
 
         claim.aclose = lambda: _close(sock)  # type: ignore[attr-defined]
         return claim
@@ -114,7 +126,7 @@ def run_grabdesk(agents: int, duration_s: float, processes: int, per_agent: int,
         ctx = zmq.Context()
         admin = RawClient(ctx, broker.command_endpoint, "admin", "bench")
         agent_ids = define_floor(admin, agents, quotas=p.Quotas(
-            concurrent_cap=1000, daily_grabs=100_000, continuous_hours=24.0, break_minutes=15.0))
+            concurrent_cap=MAX_CONCURRENT_CAP, daily_grabs=100_000, continuous_hours=24.0, break_minutes=15.0))
         prefix = f"k{int(time.time())}-"
         intake = RawClient(ctx, broker.command_endpoint, "intake", "bench-intake")
         batch = []
@@ -133,7 +145,7 @@ def run_grabdesk(agents: int, duration_s: float, processes: int, per_agent: int,
         outcome = peers.run_claim_race(factory, agents=agents, duration_s=duration_s, processes=processes,
                                        rate_per_s=rate_per_s)
     settings = {"synchronous": "FULL", "pre_submitted": agents * per_agent,
-                "claim": "grab next in own slice, then resolve (not awaited)"}
+                "claim": "grab the next inquiry of the agent's own slice; one round trip"}
     return peers.result_from_race("grabdesk", outcome, durability=durability, settings=settings)
 
 
