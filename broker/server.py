@@ -28,6 +28,7 @@ from typing import Callable
 
 import msgspec
 import zmq
+import zmq.backend
 
 from broker import protocol as p
 from broker.config import FileConfig
@@ -54,6 +55,9 @@ ROUTER_HWM = 2_000
 # pyzmq's flag enums cost microseconds per call on the hot path; use plain ints
 _NOBLOCK = int(zmq.NOBLOCK)
 _SNDMORE = int(zmq.SNDMORE)
+#: the Cython send under pyzmq's Python wrapper, which checks for DRAFT options
+#: on every call: half the cost of a reply's two frames (0.56 against 1.10 µs)
+_raw_send = zmq.backend.Socket.send
 _RCVMORE = int(zmq.RCVMORE)
 
 
@@ -250,16 +254,21 @@ class BrokerServer:
                 self._read_batch(router, handle, replies, max_batch)
             self.core.tick()
             self.loop_turns += 1
+            # answer first: periodic jobs (metrics take milliseconds) must not delay verdicts
+            self._commit_and_publish(replies)
             now_m = mono()
+            ran_job = False
             for job in self.periodic:
                 interval, fn, last = job
                 if now_m - last >= interval:
                     job[2] = now_m
+                    ran_job = True
                     try:
                         fn(self.clock())
                     except Exception:
                         log.exception("periodic job %s failed", getattr(fn, "__name__", fn))
-            self._commit_and_publish(replies)
+            if ran_job:
+                self._commit_and_publish([])  # what the jobs produced (metrics, alerts)
             if self._pending_count and (now_m - self._last_flush >= publish_interval
                                         or self._pending_count >= MAX_EVENTS_PER_FRAME):
                 self._flush_events()
@@ -370,13 +379,13 @@ class BrokerServer:
             self._pending_count += len(changes.events)
 
     def _send_replies(self, replies: list[tuple[bytes, bytes]]) -> None:
-        send = self.router.send
+        router = self.router
         more = _SNDMORE | _NOBLOCK
         for ident, body in replies:
             try:
                 # With ROUTER_MANDATORY an unroutable or full peer fails on the first frame.
-                send(ident, more)
-                send(body, _NOBLOCK)
+                _raw_send(router, ident, more)
+                _raw_send(router, body, _NOBLOCK)
             except zmq.Again:
                 self.service.counters["replies_dropped_hwm"] += 1
                 self._send_log.warning("hwm", "reply dropped: a client's queue is full")
