@@ -47,6 +47,8 @@ INTAKE_IN_FLIGHT = 8
 #: which measured a win share of 0.497; 0.45 gives about 0.55
 CONTENDED_SHARE = 0.45
 BENCH_GRAB_RATE_PER_S = 1_000_000.0
+#: how long the agents of a phase may take to connect and answer once
+WARM_UP_TIMEOUT_S = 60.0
 _NOBLOCK = int(zmq.NOBLOCK)
 
 
@@ -155,9 +157,13 @@ def _agents(*args) -> None:
 
 
 def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, duration_s: float,
-           submitted, taken, results, curve, seed: int) -> None:
-    """Drive ``agent_ids`` from one process; put (verdicts, wins, latencies_ms, cpu_s) on ``results``.
+           submitted, taken, results, curve, seed: int, start) -> None:
+    """Drive ``agent_ids`` from one process; put (verdicts, wins, latencies_ms, cpu_s, window_s)
+    on ``results``.
 
+    Every agent is connected and has had one request answered before the process
+    waits on the ``start`` barrier: connecting 100 sockets is not part of any
+    grab's latency, nor of the window the throughput is divided by.
     ``curve`` is None (plain TCP) or a dict agent id -> (server_public, public, secret).
     """
     rng = random.Random(seed)
@@ -174,6 +180,10 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
         socks[s] = agent
     ready = SocketSet(socks)
     drain = ready.drain
+    _warm_up(socks, ready)
+    start.wait(WARM_UP_TIMEOUT_S)
+    cpu0 = time.process_time()
+    t_start = time.perf_counter()
     counter = [0]
     pick = TargetPicker(submitted, taken, rng)
 
@@ -227,6 +237,7 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
                         idle.append(sock)
             for sock in ready.poll(5):
                 drain(sock, on_reply)
+        window = time.perf_counter() - t_start
     else:
         interval = len(agent_ids) / rate_per_s if rate_per_s > 0 else 1.0
         order = list(socks.items())
@@ -242,6 +253,7 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
                 next_send += interval / len(order)
             for sock in ready.poll(max(1, int((next_send - time.perf_counter()) * 1000))):
                 drain(sock, on_reply)
+        window = time.perf_counter() - t_start
         # collect stragglers so every sent grab is accounted for
         drain_until = time.monotonic() + 2.0
         while sent_at and time.monotonic() < drain_until:
@@ -251,25 +263,44 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
     for sock in socks:
         sock.close(0)
     ctx.term()
-    results.put((verdicts, wins, latencies, time.process_time()))
+    results.put((verdicts, wins, latencies, time.process_time() - cpu0, window))
+
+
+def _warm_up(socks: dict, ready: SocketSet) -> None:
+    """Connect every agent: one heartbeat each, answered."""
+    waiting = set(socks)
+
+    def answered(sock, _data) -> None:
+        waiting.discard(sock)
+
+    for sock, agent in socks.items():
+        sock.send(command(p.Heartbeat, "agent", agent, "warm-up"))
+        ready.drain(sock, answered)
+    deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+    while waiting and time.monotonic() < deadline:
+        for sock in ready.poll(50):
+            ready.drain(sock, answered)
+    if waiting:
+        raise RuntimeError(f"{len(waiting)} agents got no answer to a heartbeat within {WARM_UP_TIMEOUT_S} s")
 
 
 def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, taken, curve) -> dict:
     ctx = mp.get_context("fork")
     results = ctx.Queue()
+    start = ctx.Barrier(processes + 1)
     chunks = [agent_ids[i::processes] for i in range(processes)]
     # ``curve``: None, or agent id -> (server_public, public, secret); each worker gets its agents' keys
     workers = [ctx.Process(target=_agents, args=(broker.command_endpoint, chunk, mode, rate / processes,
                                                   duration_s, submitted, taken, results,
-                                                  None if curve is None else {a: curve[a] for a in chunk}, i))
+                                                  None if curve is None else {a: curve[a] for a in chunk}, i,
+                                                  start))
                for i, chunk in enumerate(chunks)]
-    cpu0 = cpu_seconds(broker.pid)
-    threads0 = thread_cpu_seconds(broker.pid)
-    t0 = time.perf_counter()
     for w in workers:
         w.start()
-    collected = [results.get(timeout=duration_s + 60) for _ in workers]
-    elapsed = time.perf_counter() - t0
+    start.wait(WARM_UP_TIMEOUT_S)  # every agent connected: the phase starts now
+    cpu0 = cpu_seconds(broker.pid)
+    threads0 = thread_cpu_seconds(broker.pid)
+    collected = [results.get(timeout=duration_s + WARM_UP_TIMEOUT_S) for _ in workers]
     for w in workers:
         w.join(10)
     cpu = cpu_seconds(broker.pid) - cpu0
@@ -278,8 +309,9 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
     verdicts = sum(c[0] for c in collected)
     wins = sum(c[1] for c in collected)
     latencies = [x for c in collected for x in c[2]]
-    return {"verdicts": verdicts, "wins": wins, "elapsed_s": elapsed, "latencies": latencies,
-            "broker_cpu_s": cpu, "loadgen_cpu_s": sum(c[3] for c in collected), "by_thread": by_thread}
+    return {"verdicts": verdicts, "wins": wins, "elapsed_s": max(c[4] for c in collected),
+            "latencies": latencies, "broker_cpu_s": cpu, "loadgen_cpu_s": sum(c[3] for c in collected),
+            "by_thread": by_thread}
 
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
