@@ -17,6 +17,7 @@ import zmq
 
 from broker import protocol as p
 from broker.client import BrokerClient
+from broker.mirror import Mirror
 from broker.config import BrokerSection, FileConfig
 from broker.server import BrokerServer, serve_in_thread
 
@@ -85,6 +86,13 @@ class BrokerHandle:
             self.admin.call(p.DefineShop, shop=shop if isinstance(shop, p.ShopRecord) else p.ShopRecord(id=shop))
         if agents:
             self.admin.call(p.DefineAgents, agents=list(agents))
+
+    def follow(self, who: str, role: str = "supervisor", **kwargs) -> tuple[BrokerClient, Mirror]:
+        """A live client and its mirror of the floor (snapshot, then events)."""
+        mirror = Mirror()
+        client = self.client(role, who, follow=True, on_reset=mirror.reset, on_events=mirror.apply, **kwargs)
+        assert client.wait_live(10), f"{who} never got live"
+        return client, mirror
 
     def online(self, *agent_ids: str) -> None:
         for agent_id in agent_ids:

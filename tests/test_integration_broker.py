@@ -442,9 +442,7 @@ def test_a_decision_the_store_cannot_commit_is_never_announced(broker):
     broker.define(agents=[agent_spec("a1")])
     broker.online("a1")
     broker.submit(p.NewInquiry(id="q1", shop="s1", skill="pre_sales"))
-    mirror = Mirror()
-    follower = broker.client("supervisor", "watch", follow=True, on_reset=mirror.reset, on_events=mirror.apply)
-    assert follower.wait_live(10)
+    _, mirror = broker.follow("watch")
     wait_until(lambda: "q1" in mirror.inquiries, message="the follower never saw q1")
     agent = broker.client("agent", "a1")
 

@@ -1,6 +1,5 @@
 """The broker's basic promise over real sockets: one winner, losers told who."""
 from broker import protocol as p
-from broker.mirror import Mirror
 
 from conftest import agent_spec, wait_until
 
@@ -25,9 +24,7 @@ def test_late_joiner_sees_snapshot_then_follows(broker):
     broker.define(agents=[agent_spec("a1")])
     broker.online("a1")
     broker.submit(p.NewInquiry(id="q1", shop="s1", skill="pre_sales"))
-    mirror = Mirror()
-    sup = broker.client("supervisor", "boss", follow=True, on_reset=mirror.reset, on_events=mirror.apply)
-    assert sup.wait_live(5)
+    sup, mirror = broker.follow("boss")
     wait_until(lambda: "q1" in mirror.inquiries)
     broker.submit(p.NewInquiry(id="q2", shop="s1", skill="pre_sales"))
     broker.client("agent", "a1").call(p.Grab, grab_id="g", inquiry="q1")
