@@ -13,7 +13,6 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-import zmq
 
 from broker import protocol as p
 from broker.client import BrokerClient

@@ -25,7 +25,7 @@ import msgspec
 import pytest
 
 from broker import protocol as p
-from broker.client import BrokerClient, BrokerRefused
+from broker.client import BrokerClient
 from broker.mirror import Mirror
 
 from conftest import wait_until
