@@ -30,6 +30,7 @@ import msgspec
 import zmq
 
 from broker import protocol as p
+from grabdesk.cli import positive_int
 from grabdesk.bench.harness import (
     RawClient, SocketSet, command, cpu_seconds, define_floor, percentile, running_broker,
     thread_cpu_seconds,
@@ -64,15 +65,18 @@ _head = msgspec.msgpack.Decoder(_ReplyHead).decode
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--agents", type=int, default=200, help="racing agents (default 200)")
-    parser.add_argument("--processes", type=int, default=2, help="agent worker processes (default 2)")
+    parser.add_argument("--agents", type=positive_int, default=200, help="racing agents (default 200)")
+    parser.add_argument("--processes", type=positive_int, default=2, help="agent worker processes (default 2)")
     parser.add_argument("--duration-s", type=float, default=8.0, help="seconds per phase (default 8)")
     parser.add_argument("--offered-per-s", type=float, default=5000.0,
                         help="grab rate of the paced latency phase (default 5000)")
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     parser.add_argument("--curve", action="store_true",
                         help="run with CurveZMQ on and also without, and report its cost")
-    parser.add_argument("--pairs", type=int, default=1,
+    parser.add_argument("--repeat", type=positive_int, default=1,
+                        help="run this many times and report the run with the median throughput, listing "
+                             "all of them under \"runs\" (a shared machine's noise swamps one run; default 1)")
+    parser.add_argument("--pairs", type=positive_int, default=1,
                         help="with --curve: alternate this many plain/curve runs and compare the medians "
                              "(a shared machine's noise swamps one pair; default 1)")
 
@@ -391,28 +395,45 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
     }
 
 
-def run(args) -> dict:
-    if not args.curve:
-        result = measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous)
-    else:
-        from grabdesk.bench.curve_setup import curve_fixture
+#: what ``--repeat`` lists of each run beside the median one
+RUN_SUMMARY_KEYS = ("grabs_per_s", "wins_per_s", "p50_ms", "p99_ms", "broker_cpu_us_per_grab")
 
-        plains, curves = [], []
-        with curve_fixture(args.agents) as setup:
-            for _ in range(max(1, getattr(args, "pairs", 1))):
-                plains.append(measure(args.agents, args.processes, args.duration_s, args.offered_per_s,
-                                      args.synchronous))
-                curves.append(measure(args.agents, args.processes, args.duration_s, args.offered_per_s,
-                                      args.synchronous, curve_setup=setup))
-        # the median run of each kind (the only run when --pairs is 1)
-        plain = sorted(plains, key=lambda r: r["grabs_per_s"])[len(plains) // 2]
-        result = sorted(curves, key=lambda r: r["grabs_per_s"])[len(curves) // 2]
-        result["curve"] = True
-        result["plain_grabs_per_s"] = plain["grabs_per_s"]
-        result["curve_cost_pct"] = round(100.0 * (1 - result["grabs_per_s"] / plain["grabs_per_s"]), 1)
-        if len(plains) > 1:
-            result["pairs"] = [[pl["grabs_per_s"], cu["grabs_per_s"]] for pl, cu in zip(plains, curves)]
-            result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
-            result["ok_runs"] = all(r["double_owners"] == 0 and r["lost_inquiries"] == 0 for r in plains + curves)
-    result["ok"] = result["double_owners"] == 0 and result["lost_inquiries"] == 0 and result.pop("ok_runs", True)
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median throughput (the only run when there is one)."""
+    return sorted(runs, key=lambda r: r["grabs_per_s"])[len(runs) // 2]
+
+
+def _all_correct(runs: list[dict]) -> bool:
+    return all(r["double_owners"] == 0 and r["lost_inquiries"] == 0 for r in runs)
+
+
+def run(args) -> dict:
+    def once(curve_setup=None) -> dict:
+        return measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous,
+                       curve_setup=curve_setup)
+
+    if not args.curve:
+        runs = [once() for _ in range(max(1, getattr(args, "repeat", 1)))]
+        result = dict(_median_run(runs))
+        if len(runs) > 1:
+            result["runs"] = [{k: r[k] for k in RUN_SUMMARY_KEYS} for r in runs]
+        result["ok"] = _all_correct(runs)
+        return result
+    from grabdesk.bench.curve_setup import curve_fixture
+
+    plains, curves = [], []
+    with curve_fixture(args.agents) as setup:
+        for _ in range(max(1, getattr(args, "pairs", 1))):
+            plains.append(once())
+            curves.append(once(curve_setup=setup))
+    plain = _median_run(plains)
+    result = dict(_median_run(curves))
+    result["curve"] = True
+    result["plain_grabs_per_s"] = plain["grabs_per_s"]
+    result["curve_cost_pct"] = round(100.0 * (1 - result["grabs_per_s"] / plain["grabs_per_s"]), 1)
+    if len(plains) > 1:
+        result["pairs"] = [[pl["grabs_per_s"], cu["grabs_per_s"]] for pl, cu in zip(plains, curves)]
+        result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
+    result["ok"] = _all_correct(plains + curves)
     return result
