@@ -376,7 +376,7 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         "win_share": round(saturated["wins"] / max(1, saturated["verdicts"]), 3),
         "broker_cpu_us_per_grab": round(1e6 * saturated["broker_cpu_s"] / max(1, saturated["verdicts"]), 1),
         "broker_cores_busy": round(saturated["broker_cpu_s"] / sat_s, 2),
-        # where the broker's CPU goes per verdict: the loop, libzmq's I/O thread, the committer ...
+        # where the broker's CPU goes per verdict: the loop, libzmq's I/O thread, side threads
         "broker_us_per_grab_by_thread": {
             name: round(1e6 * secs / max(1, saturated["verdicts"]), 1)
             for name, secs in sorted(saturated["by_thread"].items(), key=lambda kv: -kv[1]) if secs > 0},
