@@ -23,6 +23,7 @@ import multiprocessing as mp
 import random
 import sqlite3
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -301,7 +302,13 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
                for i, chunk in enumerate(chunks)]
     for w in workers:
         w.start()
-    start.wait(WARM_UP_TIMEOUT_S)  # every agent connected: the phase starts now
+    try:
+        start.wait(WARM_UP_TIMEOUT_S)  # every agent connected: the phase starts now
+    except threading.BrokenBarrierError:
+        for w in workers:
+            w.kill()
+        raise RuntimeError(f"the {mode} phase's load workers did not all connect and get an answer within "
+                           f"{WARM_UP_TIMEOUT_S:g} s; their errors, if any, are above") from None
     cpu0 = cpu_seconds(broker.pid)
     threads0 = thread_cpu_seconds(broker.pid)
     collected = [results.get(timeout=duration_s + WARM_UP_TIMEOUT_S) for _ in workers]
