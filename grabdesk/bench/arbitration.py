@@ -439,8 +439,12 @@ def run(args) -> dict:
     result["curve"] = True
     result["plain_grabs_per_s"] = plain["grabs_per_s"]
     result["curve_cost_pct"] = round(100.0 * (1 - result["grabs_per_s"] / plain["grabs_per_s"]), 1)
+    # What Curve costs the broker's own machine: on a floor the agents' half of the
+    # encryption runs on their machines, while here both halves share two cores
+    result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
+    result["curve_broker_cpu_cost_pct"] = round(
+        100.0 * (result["broker_cpu_us_per_grab"] / plain["broker_cpu_us_per_grab"] - 1), 1)
     if len(plains) > 1:
         result["pairs"] = [[pl["grabs_per_s"], cu["grabs_per_s"]] for pl, cu in zip(plains, curves)]
-        result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
     result["ok"] = _all_correct(plains + curves)
     return result
