@@ -29,3 +29,16 @@ def test_a_repeated_run_prints_the_median_run_and_lists_every_run():
     runs = result["runs"]
     assert len(runs) == 3
     assert sorted(r["grabs_per_s"] for r in runs)[1] == result["grabs_per_s"]
+
+
+def test_the_curve_run_reports_what_curve_costs():
+    out = subprocess.run(
+        [sys.executable, "-m", "grabdesk", "bench", "arbitration", "--json", "--curve", "--agents", "10",
+         "--duration-s", "0.5"],
+        capture_output=True, text=True, timeout=180, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["curve"] is True and result["ok"] is True
+    assert result["plain_grabs_per_s"] > 0 and result["grabs_per_s"] > 0
+    expected = round(100.0 * (1 - result["grabs_per_s"] / result["plain_grabs_per_s"]), 1)
+    assert result["curve_cost_pct"] == expected
+    assert "curve_broker_cpu_cost_pct" in result
