@@ -691,7 +691,8 @@ class AgentWindow(QMainWindow):
             self.transfer_menu.addAction(self.tr("No online colleague can take it")).setEnabled(False)
             return
         for agent in colleagues:
-            label = f"{agent.name or agent.id}  ({agent.held}/{agent.effective.concurrent_cap or '∞'})"
+            cap = agent.effective.concurrent_cap
+            label = f"{agent.name or agent.id}  ({agent.held}/{'∞' if cap is None else cap})"
             action = self.transfer_menu.addAction(label)
             action.triggered.connect(lambda _checked=False, a=agent.id: self.transfer_selected(a))
 
