@@ -8,23 +8,29 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import subprocess
 import sys
 import threading
 from collections import Counter
+from concurrent.futures import Future
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from broker import protocol as p
 from broker.app import DEMO_FLOOR
+from broker.client import BrokerRefused
 from broker.config import load_config
 from broker.forecast import load_profile, parse_profile
+from broker.mirror import Mirror
 from broker.roster import load_roster
+from grabdesk.simulate.agents import Job, SimAgent
 from grabdesk.simulate.personas import make_personas
 from grabdesk.simulate.plan import DEFAULT_MIX, ArrivalPlan, SimClock, rostered
-from grabdesk.simulate.runner import DEFAULT_PROFILE, DEFAULT_ROSTER, SimOptions, Simulation
+from grabdesk.simulate.runner import DEFAULT_PROFILE, DEFAULT_ROSTER, SimOptions, SimStats, Simulation
 
 from conftest import loopback_config, wait_until
 
@@ -168,6 +174,68 @@ def test_a_berlin_evening_shift_covers_the_shanghai_night(roster):
     tuesday = MONDAY + timedelta(days=1)
     assert rostered(roster, "a036", tuesday.replace(hour=2))
     assert not rostered(roster, "a036", tuesday.replace(hour=12))
+
+
+# --------------------------------------------------------------------------
+# one agent's replies, without a broker
+# --------------------------------------------------------------------------
+
+class _FakeSim:
+    """Just enough of a Simulation for one SimAgent: commands are recorded, never sent."""
+
+    def __init__(self):
+        self.stats = SimStats()
+        self.mirror = Mirror()
+        self.sent: list[tuple[type, dict]] = []
+
+    def send(self, client, on_done, cls, **fields):
+        self.sent.append((cls, fields))
+
+    def after(self, delay_s, fn):
+        pass
+
+
+def _leaving_agent_holding(inquiry: str, ending: str):
+    sim = _FakeSim()
+    persona = make_personas({"a001": ["logistics"]}, 1)["a001"]
+    agent = SimAgent(sim, persona, random.Random(1))
+    agent.client = object()  # connected, as far as the agent can tell
+    agent.state = "leaving"
+    job = Job(inquiry, "logistics", ending, responded=True)
+    agent.jobs[inquiry] = job
+    return sim, agent, job
+
+
+def _failed(exc: BaseException) -> Future:
+    future: Future = Future()
+    future.set_exception(exc)
+    return future
+
+
+def _refused(code: p.ErrorCode) -> BrokerRefused:
+    return BrokerRefused(p.Error(re="c1", code=code, reason=code.value))
+
+
+@pytest.mark.parametrize("exc", [TimeoutError("no reply"), ConnectionError("gone")])
+def test_a_transfer_without_an_answer_drops_the_job_so_a_leaving_agent_signs_off(exc):
+    sim, agent, job = _leaving_agent_holding("q1", "transfer")
+    agent._transferred(job, _failed(exc))
+    assert agent.jobs == {} and job.cancelled
+    assert sim.stats.errors == 1 and sim.stats.transferred == 0
+    assert agent.state == "off"
+    assert sim.sent == [(p.SetStatus, {"status": "offline"})]
+
+
+def test_a_refused_transfer_is_resolved_instead_unless_the_inquiry_is_gone():
+    sim, agent, job = _leaving_agent_holding("q1", "transfer")
+    agent._transferred(job, _failed(_refused(p.ErrorCode.QUOTA_CONCURRENT)))
+    assert job.ending == "resolve" and agent.jobs == {"q1": job}
+    assert [cls for cls, _ in sim.sent] == [p.Resolve]
+
+    sim, agent, job = _leaving_agent_holding("q2", "transfer")
+    agent._transferred(job, _failed(_refused(p.ErrorCode.NOT_FOUND)))
+    assert agent.jobs == {} and sim.stats.errors == 0
+    assert sim.sent == [(p.SetStatus, {"status": "offline"})]
 
 
 # --------------------------------------------------------------------------

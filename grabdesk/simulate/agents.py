@@ -317,14 +317,14 @@ class SimAgent:
                       inquiry=job.inquiry, satisfaction=self.persona.satisfaction(self.rng))
 
     def _transferred(self, job: Job, future: Future) -> None:
-        try:
-            future.result()
-        except BrokerRefused as refusal:
-            if refusal.code not in _GONE:
-                # the colleague filled up or went away meanwhile: resolve it after all
-                job.ending = "resolve"
-                self._finish(job)
-                return
+        refusal = future.exception()
+        if isinstance(refusal, BrokerRefused) and refusal.code not in _GONE:
+            # the colleague filled up or went away meanwhile: resolve it after all
+            job.ending = "resolve"
+            self._finish(job)
+            return
+        # Any other failure (no answer, lost connection) must still drop the job,
+        # or a leaving agent would wait for it forever and never sign off.
         self._closed(job, future, "transferred")
 
     def _closed(self, job: Job, future: Future, counter: str) -> None:
