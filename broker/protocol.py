@@ -377,7 +377,7 @@ class SetMode(Command, tag="set_mode", kw_only=True):
 
 
 class SetQuality(Command, tag="set_quality", kw_only=True):
-    agent: str
+    agent: Id
     quality: float
     reason: Text = ""
 

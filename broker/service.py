@@ -333,12 +333,14 @@ def _type_of(cmd: p.Command) -> str:
 
 
 def _subject_of(cmd: p.Command) -> str:
+    """What an audit entry is about. Bounded like every identifier: a refused command is
+    audited before anything checks its fields, and a record's id has no length limit."""
     for name in ("inquiry", "agent", "group", "shop"):
         value = getattr(cmd, name, None)
+        if value is not None and not isinstance(value, str):
+            value = getattr(value, "id", None)
         if isinstance(value, str):
-            return value
-        if value is not None and hasattr(value, "id"):
-            return value.id
+            return value[:p.MAX_ID_CHARS]
     return ""
 
 

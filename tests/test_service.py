@@ -166,6 +166,14 @@ def test_agent_cannot_send_other_roles_commands_and_the_attempt_is_audited(h, cl
     assert h.service.counters["refused.forbidden"] == 1
 
 
+def test_a_refused_command_cannot_grow_the_audit_journal_by_its_record_size(h):
+    # record ids have no length limit of their own; the audit entry's subject has
+    reply = h.send(p.DefineShop, "agent", "a1", shop=p.ShopRecord(id="x" * 100_000))
+    _error(reply, ErrorCode.FORBIDDEN)
+    [entry] = [e for e in h.audit(actor="a1") if e.kind == "define_shop"]
+    assert entry.subject == "x" * p.MAX_ID_CHARS
+
+
 def test_intake_cannot_grab_and_supervisor_cannot_grab_or_define(h):
     _submit(h, "q1")
     _error(h.send(p.Grab, "intake", "gw", grab_id="g", inquiry="q1"), ErrorCode.FORBIDDEN)
