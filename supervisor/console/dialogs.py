@@ -18,7 +18,7 @@ from supervisor.console.actions import ConsoleActions
 from supervisor.console.delegates import EDITOR_MAX
 from supervisor.console.text import fmt_duration, fmt_limit, words
 from supervisor.console.settings import ConsoleSettings
-from supervisor.console.state import ConsoleState, fraction, target_hint
+from supervisor.console.state import ConsoleState, fraction
 
 OK_STYLE = "color: #188038;"
 REFUSED_STYLE = "color: #c5221f; font-weight: bold;"
@@ -263,14 +263,9 @@ class ReassignDialog(QDialog):
         pool = QTreeWidgetItem([self.tr("Back to the pool"), "", "", self.tr("anyone eligible may grab it")])
         pool.setData(0, Qt.ItemDataRole.UserRole, None)
         self.targets.addTopLevelItem(pool)
-        inquiries = [i for i in (self.state.mirror.inquiries.get(k) for k in self.inquiry_ids) if i]
         likely, unlikely = [], []
         for agent in self.state.mirror.agents.values():
-            notes = []
-            for inq in inquiries:
-                hint = target_hint(agent, inq)
-                if hint is not None:
-                    notes.append(words().hint(hint[0], hint[1], agent, inq))
+            notes = [words().hint(*hint) for hint in self.state.refusal_hints(agent, self.inquiry_ids)]
             share = fraction(agent.held, agent.effective.concurrent_cap)
             (unlikely if notes else likely).append((share if share is not None else 0.0, agent, "; ".join(notes)))
         likely.sort(key=lambda t: (t[0], t[1].id))

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from supervisor.console.delegates import LimitBarDelegate
 from supervisor.console.models import AgentModel, AlertModel, AuditModel, InquiryModel
 from supervisor.console.text import words
-from supervisor.console.state import AuditFilter, ConsoleState, agent_matcher, inquiry_matcher, target_hint
+from supervisor.console.state import AuditFilter, ConsoleState, agent_matcher, inquiry_matcher
 from supervisor.console.tables import AgentTableView, InquiryTableView, log_table
 
 #: typing pauses this long before a filter is applied
@@ -122,12 +122,7 @@ class AgentPanel(QWidget):
         agent = self.state.mirror.agents.get(agent_id)
         if agent is None:
             return None
-        reasons = []
-        for inquiry_id in inquiry_ids:
-            inquiry = self.state.mirror.inquiries.get(inquiry_id)
-            hint = target_hint(agent, inquiry) if inquiry is not None else None
-            if hint is not None:
-                reasons.append(words().hint(hint[0], hint[1], agent, inquiry))
+        reasons = [words().hint(*hint) for hint in self.state.refusal_hints(agent, inquiry_ids)]
         if not reasons:
             return None
         return self.tr("Likely refused: %1").replace("%1", "; ".join(reasons))

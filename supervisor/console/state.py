@@ -21,7 +21,7 @@ import heapq
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from broker import protocol as p
 from broker import rules
@@ -90,6 +90,15 @@ def target_hint(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> tuple[str, st
         return "cap", (f"agent {agent.id} holds {agent.held} of a concurrent cap of "
                        f"{agent.effective.concurrent_cap}")
     return None
+
+
+class RefusalHint(NamedTuple):
+    """One ``target_hint``, with the records a translation needs (``Words.hint`` takes these fields)."""
+
+    rule: str
+    sentence: str
+    agent: p.AgentRecord
+    inquiry: p.InquiryRecord
 
 
 # ---------------------------------------------------------------------- queue depth
@@ -464,6 +473,16 @@ class ConsoleState:
             policies = [p.SlaPolicy()]
         strictest = min(policies, key=lambda s: s.first_response_s)
         return strictest.first_response_s * strictest.warn_pct / 100.0, strictest.first_response_s
+
+    def refusal_hints(self, agent: p.AgentRecord, inquiry_ids: Iterable[str]) -> list[RefusalHint]:
+        """Why the broker will probably refuse ``agent`` for these inquiries; ids no longer open are skipped."""
+        hints = []
+        for inquiry_id in inquiry_ids:
+            inquiry = self.mirror.inquiries.get(inquiry_id)
+            hint = target_hint(agent, inquiry) if inquiry is not None else None
+            if hint is not None:
+                hints.append(RefusalHint(hint[0], hint[1], agent, inquiry))
+        return hints
 
     # ------------------------------------------------------------------ edits in flight
 

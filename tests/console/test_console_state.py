@@ -53,6 +53,13 @@ def test_target_hint_explains_with_the_broker_rules():
                                          state="held"))[0] == "owner"
 
 
+def test_refusal_hints_skip_inquiries_no_longer_open():
+    a1 = agent("a1")
+    _mirror, state = make_state(a1, inquiry("q1", skill="complaint", language="en"), inquiry("q2"))
+    hints = state.refusal_hints(a1, ["q1", "q2", "gone"])
+    assert [(h.rule, h.inquiry.id, h.agent.id) for h in hints] == [("skill", "q1", "a1")]
+
+
 # ---------------------------------------------------------------------- queue and history
 
 def test_queue_tracker_counts_and_longest_waiter():
