@@ -29,9 +29,6 @@ import multiprocessing
 import os
 import queue
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +38,7 @@ from pathlib import Path
 import zmq
 
 from broker import protocol as p
+from grabdesk.bench.harness import RawClient, command, cpu_seconds, percentile, start_broker
 
 TARGET_P99_MS = 50.0
 DEFAULT_PRESSES = 200
@@ -91,108 +89,10 @@ def add_arguments(parser) -> None:
 
 
 # --------------------------------------------------------------------------
-# The broker process and a blocking set-up client
+# The floor
 # --------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100.0 * (len(ordered) - 1))))]
-
-
-def _cpu_s(pid: int | str = "self") -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _encode(cls, role: str, who: str, msg_id: str, **fields) -> bytes:
-    return p.encode(cls(v=p.PROTOCOL_VERSION, id=msg_id, role=role, who=who, **fields))
-
-
-class _SetupClient:
-    """Blocking DEALER for defining the floor and submitting the desk's inquiries."""
-
-    def __init__(self, ctx: zmq.Context, endpoint: str, role: str, who: str):
-        self.sock = ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(endpoint)
-        self.role, self.who = role, who
-        self._ids = itertools.count(1)
-
-    def call(self, cls, timeout_s: float = STEP_TIMEOUT_S, **fields):
-        msg_id = f"{self.who}-{next(self._ids)}"
-        self.sock.send(_encode(cls, self.role, self.who, msg_id, **fields))
-        deadline = time.monotonic() + timeout_s
-        while True:
-            remaining_ms = int((deadline - time.monotonic()) * 1000)
-            if remaining_ms <= 0 or not self.sock.poll(max(1, remaining_ms)):
-                raise TimeoutError(f"no reply to {cls.__name__} within {timeout_s} s")
-            reply = p.decode_reply(self.sock.recv())
-            if reply.re != msg_id:
-                continue
-            if isinstance(reply, p.Error):
-                raise RuntimeError(f"{cls.__name__} refused: {reply.code.value}: {reply.reason}")
-            return reply
-
-    def close(self) -> None:
-        self.sock.close(linger=0)
-
-
-class _Broker:
-    """``grabdesk broker`` as its own process on free loopback ports."""
-
-    def __init__(self, workdir: Path, synchronous: str):
-        self.command_endpoint = f"tcp://127.0.0.1:{_free_port()}"
-        self.events_endpoint = f"tcp://127.0.0.1:{_free_port()}"
-        config = workdir / "broker.toml"
-        config.write_text(
-            "[broker]\n"
-            f'command_endpoint = "{self.command_endpoint}"\n'
-            f'events_endpoint = "{self.events_endpoint}"\n'
-            f'db = "{workdir / "broker.db"}"\n'
-            f'synchronous = "{synchronous}"\n'
-            # the simulated agents never send heartbeats between grabs; keep them on the floor
-            "agent_timeout_s = 3600.0\noffline_grace_s = 3600.0\n")
-        self.log_path = workdir / "broker.log"
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "grabdesk", "broker", "--config", str(config)],
-                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def wait_ready(self, ctx: zmq.Context) -> None:
-        deadline = time.monotonic() + BROKER_START_TIMEOUT_S
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"broker exited with {self.proc.returncode}:\n"
-                                   + self.log_path.read_text()[-2000:])
-            probe = _SetupClient(ctx, self.command_endpoint, "admin", "bench-probe")
-            try:
-                probe.call(p.Hello, timeout_s=0.5)
-                return
-            except TimeoutError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"broker did not answer within {BROKER_START_TIMEOUT_S} s") from None
-            finally:
-                probe.close()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-def _define_floor(admin: _SetupClient, load_agents: int) -> list[str]:
+def _define_floor(admin: RawClient, load_agents: int) -> list[str]:
     admin.call(p.DefineShop, shop=p.ShopRecord(id=SHOP, mode="grab"))
     generous = p.Quotas(concurrent_cap=1_000, daily_grabs=100_000, continuous_hours=24.0, break_minutes=15.0)
     admin.call(p.DefineGroup, group=p.GroupRecord(id="bench", quotas=generous))
@@ -245,7 +145,7 @@ def _load_worker(endpoint: str, worker: int, agent_ids: list[str], grabs_per_s: 
         ids = itertools.count(1)
         # every simulated agent signs in itself and waits for the answer
         for agent, s in by_agent.items():
-            s.send(_encode(p.SetStatus, "agent", agent, f"{agent}-0", status="online"))
+            s.send(command(p.SetStatus, "agent", agent, f"{agent}-0", status="online"))
         waiting = set(by_agent)
         deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
         while waiting and time.monotonic() < deadline:
@@ -277,7 +177,7 @@ def _load_worker(endpoint: str, worker: int, agent_ids: list[str], grabs_per_s: 
             if due > 0 and len(submits) < SUBMITS_IN_FLIGHT and len(tasks) < BACKLOG_MAX:
                 batch = [f"w{worker}-{submitted + i}" for i in range(min(due, SUBMIT_BATCH_MAX))]
                 msg_id = f"{intake_who}-{next(ids)}"
-                intake.send(_encode(p.Submit, "intake", intake_who, msg_id, inquiries=[
+                intake.send(command(p.Submit, "intake", intake_who, msg_id, inquiries=[
                     p.NewInquiry(id=i, shop=SHOP, skill=LOAD_SKILL) for i in batch]))
                 submits[msg_id] = batch
                 submitted += len(batch)
@@ -300,7 +200,7 @@ def _load_worker(endpoint: str, worker: int, agent_ids: list[str], grabs_per_s: 
                         per_second[int(time.time())] += 1
                         outcomes[reply.outcome] += 1
                         if reply.outcome == "won":
-                            s.send(_encode(p.Resolve, "agent", agent, f"{agent}-{next(ids)}",
+                            s.send(command(p.Resolve, "agent", agent, f"{agent}-{next(ids)}",
                                            inquiry=reply.inquiry))
                             continue
                     elif isinstance(reply, p.Error):
@@ -310,7 +210,7 @@ def _load_worker(endpoint: str, worker: int, agent_ids: list[str], grabs_per_s: 
                 agent = idle.popleft()
                 inquiry = tasks.popleft()
                 n = next(ids)
-                by_agent[agent].send(_encode(p.Grab, "agent", agent, f"{agent}-{n}",
+                by_agent[agent].send(command(p.Grab, "agent", agent, f"{agent}-{n}",
                                              grab_id=f"{agent}-g{n}", inquiry=inquiry))
         results.put({"worker": worker, "per_second": dict(per_second), "outcomes": dict(outcomes),
                      "errors": dict(errors), "submitted": submitted, "backlog": len(tasks),
@@ -403,7 +303,7 @@ def _wait(predicate, signals, timeout_s: float = STEP_TIMEOUT_S) -> bool:
     return predicate()
 
 
-def _press_until_verdict(window, desk_admin: _SetupClient, inquiry_id: str) -> tuple[float, float, str]:
+def _press_until_verdict(window, desk_admin: RawClient, inquiry_id: str) -> tuple[float, float, str]:
     """One press: (arrival-to-pool ms, press-to-verdict ms, outcome)."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
@@ -429,7 +329,7 @@ def _press_until_verdict(window, desk_admin: _SetupClient, inquiry_id: str) -> t
     return (in_pool - submitted) * 1000.0, verdict_ms, shown[0].outcome
 
 
-def _probe_grab_ms(desk_admin: _SetupClient, probe: _SetupClient, inquiry_id: str) -> float:
+def _probe_grab_ms(desk_admin: RawClient, probe: RawClient, inquiry_id: str) -> float:
     """One grab round trip from a bare DEALER in this process (no Qt), in ms."""
     desk_admin.call(p.Submit, inquiries=[p.NewInquiry(id=inquiry_id, shop=SHOP, skill=PROBE_SKILL)])
     start = time.perf_counter()
@@ -458,17 +358,17 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
     # the window remembers its place: in the scratch directory, never in the user's settings
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(workdir / "settings"))
+    # start_broker's long agent time-outs keep the simulated agents, who send no heartbeats, on the floor
+    broker = start_broker(workdir, synchronous=synchronous)
     ctx = zmq.Context()
-    broker = _Broker(workdir, synchronous)
     load = None
     link = window = None
     admin = desk_admin = probe = None
     try:
-        broker.wait_ready(ctx)
-        admin = _SetupClient(ctx, broker.command_endpoint, "admin", "bench-admin")
+        admin = RawClient(ctx, broker.command_endpoint, "admin", "bench-admin")
         load_ids = _define_floor(admin, load_agents)
-        desk_admin = _SetupClient(ctx, broker.command_endpoint, "intake", "bench-desk-intake")
-        probe = _SetupClient(ctx, broker.command_endpoint, "agent", PROBE_AGENT)
+        desk_admin = RawClient(ctx, broker.command_endpoint, "intake", "bench-desk-intake")
+        probe = RawClient(ctx, broker.command_endpoint, "agent", PROBE_AGENT)
         if grabs_per_s > 0:
             load = _Load(broker.command_endpoint, load_ids, max(1, load_processes), grabs_per_s, max(1, racers))
             load.start()
@@ -487,7 +387,7 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
 
         for i in range(WARMUP_PRESSES):
             _press_until_verdict(window, desk_admin, f"warm-{i}")
-        cpu_gui0, cpu_broker0 = _cpu_s(), _cpu_s(broker.proc.pid)
+        cpu_gui0, cpu_broker0 = cpu_seconds(os.getpid()), cpu_seconds(broker.pid)
         wall0, t0 = time.time(), time.monotonic()
         to_pool, verdicts, outcomes, probes = [], [], Counter(), []
         for i in range(presses):
@@ -498,7 +398,7 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
             probes.append(_probe_grab_ms(desk_admin, probe, f"probe-{i}"))
         elapsed = time.monotonic() - t0
         wall1 = time.time()
-        cpu_gui, cpu_broker = _cpu_s() - cpu_gui0, _cpu_s(broker.proc.pid) - cpu_broker0
+        cpu_gui, cpu_broker = cpu_seconds(os.getpid()) - cpu_gui0, cpu_seconds(broker.pid) - cpu_broker0
         reports = load.stop() if load is not None else []
         load = None
     finally:
@@ -526,17 +426,17 @@ def measure(presses: int, grabs_per_s: float, load_agents: int, load_processes: 
     for r in reports:
         load_outcomes.update(r.get("outcomes", {}))
         load_errors.update(r.get("errors", {}))
-    p99 = _percentile(verdicts, 99)
+    p99 = percentile(verdicts, 99)
     return {
-        "verdict_p50_ms": round(_percentile(verdicts, 50), 2),
+        "verdict_p50_ms": round(percentile(verdicts, 50), 2),
         "verdict_p99_ms": round(p99, 2),
         "verdict_max_ms": round(max(verdicts), 2) if verdicts else None,
         "presses": len(verdicts),
         "outcomes": dict(outcomes),
-        "bare_grab_p50_ms": round(_percentile(probes, 50), 2),
-        "bare_grab_p99_ms": round(_percentile(probes, 99), 2),
-        "arrival_to_pool_p50_ms": round(_percentile(to_pool, 50), 2),
-        "arrival_to_pool_p99_ms": round(_percentile(to_pool, 99), 2),
+        "bare_grab_p50_ms": round(percentile(probes, 50), 2),
+        "bare_grab_p99_ms": round(percentile(probes, 99), 2),
+        "arrival_to_pool_p50_ms": round(percentile(to_pool, 50), 2),
+        "arrival_to_pool_p99_ms": round(percentile(to_pool, 99), 2),
         "background_grabs_per_s": round(grabs_in_window / seconds, 1) if last_s >= first_s else None,
         "background_target_per_s": grabs_per_s,
         "background_outcomes": dict(load_outcomes),
