@@ -562,6 +562,7 @@ class QueueNowModel(QAbstractTableModel):
         self.state = state
         self._skills: list[str] = []
         self._waits: dict[str, tuple[str, float]] = {}
+        self._warn_s, self._breach_s = state.sla_thresholds_s()
         self.stale = False
         self._titles = self.titles()
 
@@ -586,6 +587,8 @@ class QueueNowModel(QAbstractTableModel):
     def refresh(self, now: float, stale: bool) -> None:
         self.stale = stale
         self._waits = self.state.longest_waits(now)
+        # once a tick rather than per painted cell; shop policies may have changed since the last one
+        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
         skills = list(self.state.skills)
         if len(skills) > len(self._skills):  # skills are only ever added
             self.beginInsertRows(QModelIndex(), len(self._skills), len(skills) - 1)
@@ -616,6 +619,5 @@ class QueueNowModel(QAbstractTableModel):
         if role == _ALIGN and column in ("queued", "longest"):
             return _RIGHT
         if role == _BACKGROUND and column == "longest" and wait:
-            warn_s, breach_s = self.state.sla_thresholds_s()
-            return BREACH_BG if wait[1] >= breach_s else WARN_BG if wait[1] >= warn_s else None
+            return BREACH_BG if wait[1] >= self._breach_s else WARN_BG if wait[1] >= self._warn_s else None
         return None

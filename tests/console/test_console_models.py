@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from broker import protocol as p
 from broker.mirror import Mirror
 from supervisor.console.coverage_models import CoverageModel, NowCoverageModel
-from supervisor.console.models import (INQUIRY_MIME, AgentModel, AlertModel, AuditModel, FractionRole,
+from supervisor.console.models import (BREACH_BG, INQUIRY_MIME, AgentModel, AlertModel, AuditModel, FractionRole,
                                        InquiryModel, KeyRole, PendingRole, QueueNowModel, inquiry_ids)
 from supervisor.console.state import ConsoleState, agent_matcher, inquiry_matcher
 
@@ -183,6 +183,11 @@ def test_coverage_models(qtmodeltester):
     queue_now.refresh(NOW, stale=False)
     qtmodeltester.check(queue_now)
     assert [queue_now.index(0, c).data() for c in range(4)] == ["pre_sales", 1, "0:42", "q1"]
+    assert queue_now.index(0, 2).data(Qt.ItemDataRole.BackgroundRole) is None
+    _warn_s, breach_s = state.sla_thresholds_s()
+    apply(mirror, state, event(inquiry("q0", arrived_at=NOW - breach_s - 1)))
+    queue_now.refresh(NOW, stale=False)
+    assert queue_now.index(0, 2).data(Qt.ItemDataRole.BackgroundRole) == BREACH_BG
 
 
 def test_header_titles_come_from_tr():
