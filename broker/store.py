@@ -406,24 +406,16 @@ class SqliteStore:
 
     def write(self, changes: Changes) -> None:
         """Make one batch durable: one journal row, one commit."""
-        self.write_many([changes])
-
-    def write_many(self, batches: list[Changes]) -> None:
-        """Make several batches durable in one transaction (one fsync)."""
-        rows = []
-        for changes in batches:
-            events = [msgspec.Raw(raw) for (stream, _seq, raw, *_rest) in changes.events
-                      if stream in JOURNALED_STREAMS]
-            if not events and not changes.grabs:
-                continue  # only periodic views (metrics) changed: nothing to keep
-            at = changes.events[-1][4] if changes.events else changes.grabs[-1][3]
-            rows.append((changes.seq, at, encode(events), encode(changes.grabs)))
-        if not rows:
-            return
+        events = [msgspec.Raw(raw) for (stream, _seq, raw, *_rest) in changes.events
+                  if stream in JOURNALED_STREAMS]
+        if not events and not changes.grabs:
+            return  # only periodic views (metrics) changed: nothing to keep
+        at = changes.events[-1][4] if changes.events else changes.grabs[-1][3]
         db = self._db
         db.execute("BEGIN")
         try:
-            db.executemany("INSERT INTO journal (last_seq, at, events, grabs) VALUES (?, ?, ?, ?)", rows)
+            db.execute("INSERT INTO journal (last_seq, at, events, grabs) VALUES (?, ?, ?, ?)",
+                       (changes.seq, at, encode(events), encode(changes.grabs)))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -431,9 +423,7 @@ class SqliteStore:
 
     def save_roster(self, fmt: str, text: str) -> None:
         """Rosters are configuration: kept so a restart keeps the last accepted one."""
-        # the broker loop owns _db's transactions; settings use the side connection
-        with self._materialize_lock:
-            self._materializer.journal.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('roster', ?)",
+        self._db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('roster', ?)",
                          (json.dumps([fmt, text]),))
 
     # -------------------------------------------------------------- materializing
@@ -476,7 +466,7 @@ class SqliteStore:
         last = self._db.execute("SELECT MAX(last_seq) FROM journal").fetchone()[0] or 0
         out.seq = max(seq, last)
         out.stream_last = {s: 0 for s in STREAMS} | json.loads(stream_last)
-        roster = self._materializer.journal.execute("SELECT value FROM settings WHERE key = 'roster'").fetchone()
+        roster = self._db.execute("SELECT value FROM settings WHERE key = 'roster'").fetchone()
         if roster:
             fmt, text = json.loads(roster[0])
             out.roster = (fmt, text)

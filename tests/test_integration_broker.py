@@ -456,3 +456,17 @@ def test_a_decision_the_store_cannot_commit_is_never_announced(broker):
     answered = pending.done() and pending.exception() is None and isinstance(pending.result(), p.Verdict)
     assert not answered, "a verdict left before its commit"
     assert mirror.inquiries["q1"].state == "queued", "an uncommitted grab was published"
+
+
+def test_a_roster_sent_by_a_supervisor_survives_a_restart(start_broker, tmp_path):
+    config = loopback_config(tmp_path)
+    first = start_broker(config=config)
+    first.define(agents=[agent_spec("a1")])
+    csv = "agent_id,days,start,end,tz,skills\na1,mon-sun,22:00,06:00,Asia/Shanghai,\n"
+    reply = first.client("supervisor", "boss").call(p.ReplaceRoster, fmt="csv", text=csv, reason="night cover")
+    assert "1 shifts for 1 agents" in reply.text
+    first.stop()
+
+    second = start_broker(config=config)
+    roster = second.server.floor.roster
+    assert roster is not None and [s.agent_id for s in roster.shifts] == ["a1"]

@@ -297,9 +297,9 @@ def test_a_failed_write_leaves_nothing_half_done(open_store, clock):
     good = floor.core.drain()
     floor.core.submit(NewInquiry(id="second", shop="s1", skill="pre_sales"))
     broken = floor.core.drain()
-    broken.seq = None  # the second row of the transaction violates a constraint
+    broken.seq = None  # the journal row violates a constraint
     with pytest.raises(sqlite3.IntegrityError):
-        store.write_many([good, broken])
+        store.write(broken)
 
     loaded = open_store().load(clock())
     assert loaded.inquiries == [] and loaded.seq == seq_before, "part of a failed batch became durable"
