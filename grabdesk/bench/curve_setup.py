@@ -4,9 +4,9 @@
 operator builds with ``grabdesk keys``: the broker's key pair, then one client
 key pair per identity, each enrolled with its role and identity: the admin
 ``bench`` (``harness.start_broker`` and ``define_floor`` speak as it), the
-intake ``bench-intake``, and the agents ``a0000`` .. as ``harness.define_floor``
-names them. Each agent has its own key, because the broker refuses a command
-whose identity is not the one its key is enrolled as.
+intake ``bench-intake``, and the agents ``a0000`` .. as ``harness.agent_ids``
+names them for ``harness.define_floor``. Each agent has its own key, because
+the broker refuses a command whose identity is not the one its key is enrolled as.
 
 It yields the dict ``arbitration.measure(curve_setup=...)`` takes::
 
@@ -30,14 +30,10 @@ from pathlib import Path
 import zmq
 
 from broker.keys import BROKER_CERT, ENROLLED_FILE, Enrolled, create_pair, read_pair, write_enrolled
+from grabdesk.bench.harness import agent_ids
 
 ADMIN_WHO = "bench"
 INTAKE_WHO = "bench-intake"
-
-
-def agent_ids(agents: int, prefix: str = "a") -> list[str]:
-    """The ids ``harness.define_floor`` gives ``agents`` agents."""
-    return [f"{prefix}{i:04d}" for i in range(agents)]
 
 
 def make_keys(keys_dir: Path, agents: int, prefix: str = "a", extra: dict[str, tuple[str, str]] | None = None

@@ -243,13 +243,18 @@ def start_broker(workdir: Path | None = None, ctx: zmq.Context | None = None, cu
     return broker
 
 
+def agent_ids(n: int, prefix: str = "a") -> list[str]:
+    """The ids ``define_floor`` gives ``n`` agents; curve_setup enrols keys for the same ids."""
+    return [f"{prefix}{i:04d}" for i in range(n)]
+
+
 def define_floor(client: RawClient, agents: int, skill: str = "pre_sales", shop: str = "s1",
                  prefix: str = "a", quotas: p.Quotas | None = None) -> list[str]:
     """One shop, one group, ``agents`` online gold-tier agents with generous quotas."""
     client.call(p.DefineShop, shop=p.ShopRecord(id=shop))
     client.call(p.DefineGroup, group=p.GroupRecord(id=skill, quotas=quotas or p.Quotas(
         concurrent_cap=20, daily_grabs=100_000, continuous_hours=24.0, break_minutes=15.0)))
-    ids = [f"{prefix}{i:04d}" for i in range(agents)]
+    ids = agent_ids(agents, prefix)
     for start in range(0, agents, 200):
         client.call(p.DefineAgents, agents=[p.AgentSpec(id=a, group=skill, skills={skill: 3}, quality=95.0)
                                             for a in ids[start:start + 200]])
