@@ -184,15 +184,15 @@ class FloorViews:
 
     # ------------------------------------------------------------------ start
 
-    def loaded(self, server) -> None:
-        """After the store is loaded: roster and profile, then the coverage worker."""
+    def loaded(self, server, saved) -> None:
+        """After the store is loaded: roster (the last one accepted, else the configured
+        one) and profile, then the coverage worker."""
         from broker.forecast import ProfileError, load_profile
         from broker.roster import RosterError, load_roster, parse_roster
 
         b = self.config.broker
-        saved = getattr(server, "loaded", None)
         try:
-            if saved is not None and saved.roster is not None:
+            if saved.roster is not None:
                 fmt, text = saved.roster
                 self.roster = parse_roster(text, fmt, "last accepted roster")
             elif b.roster:

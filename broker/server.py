@@ -34,7 +34,7 @@ from broker import protocol as p
 from broker.config import FileConfig
 from broker.core import Arbiter, CoreConfig
 from broker.service import Peer, Service, ThrottledLog
-from broker.store import SqliteStore, default_db_path
+from broker.store import Loaded, SqliteStore, default_db_path
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,8 @@ class BrokerServer:
         self._pending: dict[str, list] = {}
         self._pending_count = 0
         self._last_flush = 0.0
-        self.on_loaded: list[Callable[["BrokerServer"], None]] = []
+        #: called once the store is loaded, with what it loaded (the saved roster, ...)
+        self.on_loaded: list[Callable[["BrokerServer", Loaded], None]] = []
         #: called once the loop has stopped, before the store closes
         self.on_stop: list[Callable[[], None]] = []
         self.floor = None
@@ -137,7 +138,6 @@ class BrokerServer:
         self.core.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
                        loaded.stream_last, loaded.recent_grabs, loaded.closed)
         self._published_last = dict(self.core.stream_last)
-        self.loaded = loaded
         # Seed definitions the store does not know yet (first start, or new entries).
         for shop in self.config.shops:
             if shop.id not in self.core.shops:
@@ -150,8 +150,10 @@ class BrokerServer:
             self.core.define_agent(spec, "config")
         log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.db_path,
                  len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq)
+        # what was loaded goes to the hooks, not onto self: the closed inquiries in it
+        # are tens of MB the core has copied already
         for hook in self.on_loaded:
-            hook(self)
+            hook(self, loaded)
 
     def _bind(self) -> None:
         b = self.config.broker
@@ -202,7 +204,7 @@ class BrokerServer:
             if self._serving:
                 # stop reading; make what was decided durable, then answer and publish it
                 self._commit_and_publish([])
-                self._flush_events(force=True)
+                self._flush_events()
                 log.info("shutting down: %s (%d loop turns, %d commit transactions, %.1f s committing, "
                          "%d commands)", reason, self.loop_turns, self.commits, self.commit_s,
                          self.service.counters["commands"])
@@ -274,7 +276,7 @@ class BrokerServer:
                 self._flush_events()
             if now_m >= next_heartbeat:
                 next_heartbeat = now_m + heartbeat_s
-                self._flush_events(force=True)
+                self._flush_events()
                 self.pub.send_multipart([p.HEARTBEAT_TOPIC, p.encode(p.BrokerHeartbeat(
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
                     seq=self.core.seq, streams=dict(self._published_last)))])
@@ -395,7 +397,7 @@ class BrokerServer:
                 else:
                     raise
 
-    def _flush_events(self, force: bool = False) -> None:
+    def _flush_events(self) -> None:
         if not self._pending_count:
             return
         send = self.pub.send_multipart
