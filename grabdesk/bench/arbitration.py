@@ -336,13 +336,12 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
     # 200 saturating agents grab ~100/s each: far above a human's, so the per-agent
     # rate limit (a policy knob, default 50/s) is lifted for the measurement
     broker_fields = dict(synchronous=synchronous, grab_rate_per_s=BENCH_GRAB_RATE_PER_S)
-    extra: tuple[str, ...] = ()
     admin_curve = intake_curve = agent_curve = None
     if curve_setup is not None:
         broker_fields.update(curve_setup["broker_fields"])
         admin_curve, intake_curve, agent_curve = (curve_setup["admin"], curve_setup["intake"],
                                                   curve_setup["agent"])
-    with running_broker(workdir=workdir, curve_client=admin_curve, extra_args=extra, **broker_fields) as broker:
+    with running_broker(workdir=workdir, curve_client=admin_curve, **broker_fields) as broker:
         zctx = zmq.Context()
         admin = RawClient(zctx, broker.command_endpoint, "admin", "bench", curve=admin_curve)
         agent_ids = define_floor(admin, agents)

@@ -202,7 +202,7 @@ def write_config(path: Path, **broker_fields) -> Path:
 
 
 def start_broker(workdir: Path | None = None, ctx: zmq.Context | None = None, curve_client=None,
-                 extra_args: tuple[str, ...] = (), **broker_fields) -> BrokerProcess:
+                 **broker_fields) -> BrokerProcess:
     """Start ``grabdesk broker`` as a process on free loopback ports; wait until it answers."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="grabdesk-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +215,7 @@ def start_broker(workdir: Path | None = None, ctx: zmq.Context | None = None, cu
     config = write_config(workdir / "broker.toml", **fields)
     log_path = workdir / "broker.log"
     log = open(log_path, "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "grabdesk", "broker", "--config", str(config), *extra_args],
+    proc = subprocess.Popen([sys.executable, "-m", "grabdesk", "broker", "--config", str(config)],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     log.close()
     broker = BrokerProcess(proc, cmd_ep, ev_ep, workdir, log_path)
