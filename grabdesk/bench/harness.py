@@ -94,7 +94,9 @@ class SocketSet:
     fires only for a socket whose reader has found it empty since the last
     signal, and any send may consume a signal. So ``drain`` reads a socket until
     ZMQ_EVENTS says it is empty, and a socket sent on outside ``drain`` is
-    drained right after the send; ``register`` drains once to arm the signal.
+    drained right after the send. ``register`` reads ZMQ_EVENTS once, which
+    arms the signal, and refuses a socket that already has a message waiting,
+    since nothing would ever signal that message.
     """
 
     def __init__(self, sockets=()):
