@@ -18,7 +18,7 @@ from supervisor.console.actions import ConsoleActions
 from supervisor.console.delegates import EDITOR_MAX
 from supervisor.console.text import fmt_duration, fmt_limit, words
 from supervisor.console.settings import ConsoleSettings
-from supervisor.console.state import ConsoleState, fraction
+from supervisor.console.state import QUOTA_FIELDS, ConsoleState, fraction
 
 OK_STYLE = "color: #188038;"
 REFUSED_STYLE = "color: #c5221f; font-weight: bold;"
@@ -34,8 +34,6 @@ def _alive(widget: QWidget) -> bool:
 class QuotaDialog(QDialog):
     """Change an agent's or a group's concurrent cap, daily quota, service-hours limit, break."""
 
-    FIELDS = ("concurrent_cap", "daily_grabs", "continuous_hours", "break_minutes")
-
     def __init__(self, state: ConsoleState, actions: ConsoleActions, agent_id: str = "",
                  parent: QWidget | None = None):
         super().__init__(parent)
@@ -50,7 +48,7 @@ class QuotaDialog(QDialog):
         self.spins: dict[str, QSpinBox | QDoubleSpinBox] = {}
         self.current: dict[str, QLabel] = {}
         grid = QGridLayout()
-        for row, name in enumerate(self.FIELDS):
+        for row, name in enumerate(QUOTA_FIELDS):
             check = QCheckBox()
             if name == "continuous_hours":
                 spin = QDoubleSpinBox()
@@ -139,7 +137,7 @@ class QuotaDialog(QDialog):
 
     def _load_values(self) -> None:
         values = self._values()
-        for name in self.FIELDS:
+        for name in QUOTA_FIELDS:
             value = getattr(values, name)
             spin = self.spins[name]
             spin.blockSignals(True)
@@ -151,7 +149,7 @@ class QuotaDialog(QDialog):
     def requested(self) -> p.Quotas:
         """Only the ticked limits; the broker keeps the others as they are."""
         chosen = {}
-        for name in self.FIELDS:
+        for name in QUOTA_FIELDS:
             if self.checks[name].isChecked():
                 value = self.spins[name].value()
                 chosen[name] = int(value) if isinstance(self.spins[name], QSpinBox) else float(value)

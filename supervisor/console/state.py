@@ -34,6 +34,7 @@ ALERTS_KEPT = 500
 AUDIT_KEPT = 5_000
 #: status order when sorting agents: who can take work first
 STATUS_ORDER = {"online": 0, "break": 1, "away": 2, "offline": 3}
+#: the quota dialog's rows, in its order
 QUOTA_FIELDS = ("concurrent_cap", "daily_grabs", "continuous_hours", "break_minutes")
 _SORT_LAST = math.inf
 

@@ -9,7 +9,7 @@ import pytest
 from broker import protocol as p
 from broker.mirror import Mirror
 from supervisor.console.history import QueueHistory
-from supervisor.console.state import (AuditFilter, ConsoleState, LatencyProbe, QueueTracker,
+from supervisor.console.state import (QUOTA_FIELDS, AuditFilter, ConsoleState, LatencyProbe, QueueTracker,
                                       agent_matcher, at_cap, continuous_service_s, fraction,
                                       inquiry_matcher, on_break, target_hint)
 
@@ -39,6 +39,10 @@ def test_agent_derivations():
     assert continuous_service_s(agent("a2", status="away"), NOW) is None
     assert on_break(agent("a3", status="break"))
     assert not on_break(a)
+
+
+def test_quota_fields_cover_every_quota_the_broker_knows():
+    assert sorted(QUOTA_FIELDS) == sorted(p.Quotas.__struct_fields__)
 
 
 def test_target_hint_explains_with_the_broker_rules():
