@@ -96,10 +96,6 @@ class Attention(QObject):
         self._sound = _sound_effect(self)
         self._last_mono = -math.inf
 
-    @property
-    def has_tray(self) -> bool:
-        return self.tray is not None
-
     def notify(self, title: str, text: str) -> bool:
         """Notify unless one was given moments ago; True if this one was shown."""
         now = time.monotonic()
