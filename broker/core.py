@@ -16,7 +16,6 @@ Invariants the property tests hold this module to:
 from __future__ import annotations
 
 import heapq
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,8 +29,6 @@ from broker.protocol import (
     STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
     InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode,
 )
-
-log = logging.getLogger(__name__)
 
 #: how many grab verdicts are remembered for idempotent retries
 VERDICT_MEMORY = 200_000
@@ -68,8 +65,9 @@ class CoreConfig:
 
 
 class VerdictFacts(NamedTuple):
-    """A decided grab. Plain values only: a tuple of those is not tracked by the
-    cyclic GC, which matters with half a million of them remembered."""
+    """A decided grab. Plain values only: remembered as a plain tuple of them
+    (``_remember_verdict``), which the cyclic GC does not track, which matters
+    with VERDICT_MEMORY of them remembered."""
 
     inquiry: str
     outcome: str  # won / lost / refused
@@ -83,7 +81,7 @@ class VerdictFacts(NamedTuple):
 class Changes:
     """Everything one batch of commands produced, for the store and the publisher."""
 
-    #: (stream, seq, encoded Event, kind, at, actor, subject, reason)
+    #: (stream, seq, encoded Event, kind, at): the rest of an event is in its encoding
     events: list[tuple] = field(default_factory=list)
     #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason, winner, won_at)
     grabs: list[tuple] = field(default_factory=list)
@@ -152,8 +150,7 @@ class Arbiter:
         # Encoded now, so the event carries the record as it is at this seq.
         raw = encode(Event(seq=seq, kind=kind, at=now, actor=actor, reason=reason,
                            record=record, removed=removed))
-        self._out.events.append((stream, seq, raw, kind, now, actor,
-                                 getattr(record, "id", ""), reason))
+        self._out.events.append((stream, seq, raw, kind, now))
         return seq
 
     def audit(self, actor: str, role: str, kind: str, subject: str, reason: str, ok: bool) -> None:
@@ -453,8 +450,7 @@ class Arbiter:
         inq.taken_at = now
         agent.held += 1
         self._assign_wanted.pop(inq.id, None)
-        sla = self._sla(inq)
-        self._push_timer(now + sla.silent_reclaim_s, _T_SILENT, inq.id, now)
+        self._push_timer(now + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
         for observer in self.on_taken:
             observer(inq, now)
 

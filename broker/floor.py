@@ -83,7 +83,7 @@ class FloorStats:
             for key in self.today:
                 self.today[key] = 0
 
-    def taken(self, inq: p.InquiryRecord, now: float, sla: p.SlaPolicy) -> None:
+    def taken(self, inq: p.InquiryRecord, now: float) -> None:
         if inq.taken_by in ("grab", "assign"):
             self.time_to_grab.append((now, now - inq.queued_at))
 
@@ -176,7 +176,7 @@ class FloorViews:
         self._alerted: dict[str, float] = {}
         self._worker: threading.Thread | None = None
         core = self.core
-        core.on_taken.append(lambda inq, now: self.stats.taken(inq, now, core._sla(inq)))
+        core.on_taken.append(self.stats.taken)
         core.on_closed.append(lambda inq, now: self.stats.closed(inq, now, core._sla(inq)))
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
         server.service.after_success.append(self._after_command)
