@@ -14,9 +14,10 @@ import math
 
 import numpy as np
 
+#: history samples, chart redraws and clock-driven columns this often; here, as the capacity counts in it
+SAMPLE_INTERVAL_S = 1.0
 #: four hours at one sample a second
 DEFAULT_CAPACITY = 4 * 3600
-SAMPLE_INTERVAL_S = 1.0
 
 
 class _Ring:

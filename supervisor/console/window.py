@@ -28,6 +28,7 @@ from supervisor.console.actions import ConsoleActions
 from supervisor.console.chart import QueueChart
 from supervisor.console.coverage_view import CoverageView
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
+from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
@@ -37,8 +38,6 @@ log = logging.getLogger(__name__)
 
 #: the refresh tick: models replay changes this often
 REFRESH_MS = 100
-#: history samples, chart redraws and clock-driven columns this often
-SAMPLE_INTERVAL_S = 1.0
 #: bump when the docks change, so an old saved layout is not forced onto new docks
 LAYOUT_VERSION = 1
 SETTINGS_GEOMETRY = "console/geometry"
