@@ -136,10 +136,6 @@ class Enrolment:
         with self._lock:
             return self._by_key.get(z85_key)
 
-    def callback(self, domain: str, key: bytes) -> bool:
-        """pyzmq's credentials-provider hook (runs on the ZAP thread)."""
-        return self.lookup(key.decode("ascii")) is not None
-
 
 def read_enrolled(path: Path) -> dict[str, Enrolled]:
     if not path.exists():
@@ -196,27 +192,18 @@ def revoke(keys_dir: Path, who: str | None = None, public_key_file: Path | None 
     return removed
 
 
-class _Authenticator(ThreadAuthenticator):
-    """pyzmq's ZAP thread; the User-Id it hands out is the client's public key."""
-
-    def __init__(self, context, enrolment: Enrolment, refused: queue.SimpleQueue):
-        super().__init__(context)
-        self._enrolment = enrolment
-        self._refused = refused
-
-    def curve_user_id(self, client_public_key: bytes) -> str:
-        return zmq.utils.z85.encode(client_public_key).decode("ascii")
-
-
 class _Provider:
+    """pyzmq's credentials-provider hook (runs on the ZAP thread): enrolled keys only."""
+
     def __init__(self, enrolment: Enrolment, refused: queue.SimpleQueue):
         self.enrolment = enrolment
         self.refused = refused
 
     def callback(self, domain: str, key: bytes) -> bool:
-        ok = self.enrolment.callback(domain, key)
+        z85_key = key.decode("ascii")
+        ok = self.enrolment.lookup(z85_key) is not None
         if not ok:
-            self.refused.put(key.decode("ascii"))
+            self.refused.put(z85_key)
         return ok
 
 
@@ -233,10 +220,11 @@ class CurveAuthenticator:
         self.enrolment = Enrolment(self.keys_dir)
         #: public keys ZAP refused, for the loop to audit
         self.refused: queue.SimpleQueue = queue.SimpleQueue()
-        self._zap: _Authenticator | None = None
+        self._zap: ThreadAuthenticator | None = None
 
     def start(self, ctx: zmq.Context) -> None:
-        self._zap = _Authenticator(ctx, self.enrolment, self.refused)
+        # pyzmq's documented default User-Id is the client key in z85, which identity_of reads
+        self._zap = ThreadAuthenticator(ctx)
         self._zap.start()
         self._zap.configure_curve_callback(domain="*", credentials_provider=_Provider(self.enrolment, self.refused))
 
