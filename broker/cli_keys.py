@@ -15,6 +15,9 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import get_args
+
+from broker.protocol import Role
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -28,7 +31,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     new.add_argument("--out", metavar="DIR", help="where to write it (default: the keys folder's clients/)")
     enrol = actions.add_parser("enrol", help="allow a client key, bound to one role and identity")
     enrol.add_argument("public_key", metavar="FILE.key")
-    enrol.add_argument("--role", required=True, choices=["agent", "supervisor", "intake", "admin"])
+    enrol.add_argument("--role", required=True, choices=get_args(Role))
     enrol.add_argument("--who", required=True, help="agent id, supervisor name, gateway name ...")
     revoke = actions.add_parser("revoke", help="withdraw a client's key")
     group = revoke.add_mutually_exclusive_group(required=True)

@@ -22,16 +22,19 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 import zmq
 import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
+from broker.protocol import Role
+
 log = logging.getLogger(__name__)
 
 BROKER_CERT = "broker"
 ENROLLED_FILE = "enrolled.json"
-ROLES = ("agent", "supervisor", "intake", "admin")
+ROLES: tuple[str, ...] = get_args(Role)
 #: the enrolment file is re-read at most this often (revocations apply within it)
 RELOAD_EVERY_S = 0.5
 
