@@ -29,7 +29,7 @@ import zmq.asyncio
 
 from broker import protocol as p
 from grabdesk.bench import peers
-from grabdesk.bench.harness import RawClient, define_floor, running_broker
+from grabdesk.bench.harness import RawClient, command, define_floor, running_broker
 
 #: the highest concurrent cap an agent may have (core._validate_quotas)
 MAX_CONCURRENT_CAP = 1_000
@@ -95,8 +95,7 @@ class GrabdeskClaimers:
             counter[0] += 1
             gid = f"c{counter[0]}"
             inquiry = f"{prefix}{n}"
-            await sock.send(p.encode(p.Grab(v=1, id=gid, role="agent", who=agent, grab_id=gid,
-                                            inquiry=inquiry)))
+            await sock.send(command(p.Grab, "agent", agent, gid, grab_id=gid, inquiry=inquiry))
             while True:
                 reply = p.decode_reply(await sock.recv())
                 if isinstance(reply, p.Verdict) and reply.re == gid:

@@ -46,7 +46,7 @@ import msgspec
 import zmq
 
 from broker import protocol as p
-from grabdesk.bench.harness import RawClient, define_floor, percentile, rss_mb, start_broker
+from grabdesk.bench.harness import RawClient, command, define_floor, percentile, rss_mb, start_broker
 
 #: the memory bound ``ok`` checks (MB of broker RSS growth after warm-up)
 RSS_BOUND_MB = 30.0
@@ -265,33 +265,30 @@ class Hostile:
         mid = self._id()
         kind = r.randrange(12)
         if kind == 0:
-            cmd = p.Shutdown(v=1, id=mid, role=role, who=who, reason="fuzz")
+            cls, fields = p.Shutdown, dict(reason="fuzz")
         elif kind == 1:
-            cmd = p.SetQuotas(v=1, id=mid, role=role, who=who, agent=r.choice(self.real),
-                              quotas=p.Quotas(concurrent_cap=0))
+            cls, fields = p.SetQuotas, dict(agent=r.choice(self.real), quotas=p.Quotas(concurrent_cap=0))
         elif kind == 2:
-            cmd = p.Reassign(v=1, id=mid, role=role, who=who, inquiry=f"q{r.randrange(2000)}", to_agent=self.me)
+            cls, fields = p.Reassign, dict(inquiry=f"q{r.randrange(2000)}", to_agent=self.me)
         elif kind == 3:
-            cmd = p.SetMode(v=1, id=mid, role=role, who=who, shop="s1", mode="assign")
+            cls, fields = p.SetMode, dict(shop="s1", mode="assign")
         elif kind == 4:
-            cmd = p.SetQuality(v=1, id=mid, role=role, who=who, agent=r.choice(self.real), quality=0.0)
+            cls, fields = p.SetQuality, dict(agent=r.choice(self.real), quality=0.0)
         elif kind == 5:
-            cmd = p.DefineAgents(v=1, id=mid, role=role, who=who,
-                                 agents=[p.AgentSpec(id="evil", skills={"pre_sales": 3})])
+            cls, fields = p.DefineAgents, dict(agents=[p.AgentSpec(id="evil", skills={"pre_sales": 3})])
         elif kind == 6:
-            cmd = p.DefineShop(v=1, id=mid, role=role, who=who, shop=p.ShopRecord(id="evil-shop"))
+            cls, fields = p.DefineShop, dict(shop=p.ShopRecord(id="evil-shop"))
         elif kind == 7:
-            cmd = p.Submit(v=1, id=mid, role=role, who=who,
-                           inquiries=[p.NewInquiry(id=f"evil-{mid}", shop="s1", skill="pre_sales")])
+            cls, fields = p.Submit, dict(inquiries=[p.NewInquiry(id=f"evil-{mid}", shop="s1", skill="pre_sales")])
         elif kind == 8:
-            cmd = p.Abandon(v=1, id=mid, role=role, who=who, inquiry=f"q{r.randrange(2000)}")
+            cls, fields = p.Abandon, dict(inquiry=f"q{r.randrange(2000)}")
         elif kind == 9:
-            cmd = p.QueryAudit(v=1, id=mid, role=role, who=who)
+            cls, fields = p.QueryAudit, {}
         elif kind == 10:
-            cmd = p.ReplaceRoster(v=1, id=mid, role=role, who=who, text="agent,day\n")
+            cls, fields = p.ReplaceRoster, dict(text="agent,day\n")
         else:
-            cmd = p.DefineGroup(v=1, id=mid, role=role, who=who, group=p.GroupRecord(id="evil-group"))
-        return p.encode(cmd)
+            cls, fields = p.DefineGroup, dict(group=p.GroupRecord(id="evil-group"))
+        return command(cls, role, who, mid, **fields)
 
     def c_outside_role(self):
         return [self._foreign("agent", self.me)]
@@ -633,8 +630,7 @@ def _floor(endpoint: str, agent_ids: list[str], keys, intake_key, rate: float, s
             with ok_count.get_lock():
                 ok_count.value += 1
             if reply.outcome == "won":
-                by_agent[agent].send(p.encode(p.Resolve(v=1, id=f"r{reply.re}", role="agent", who=agent,
-                                                        inquiry=reply.inquiry)))
+                by_agent[agent].send(command(p.Resolve, "agent", agent, f"r{reply.re}", inquiry=reply.inquiry))
         elif isinstance(reply, p.Verdict):
             failed[f"verdict.{reply.code.value if reply.code else reply.outcome}"] += 1
         else:
@@ -652,8 +648,7 @@ def _floor(endpoint: str, agent_ids: list[str], keys, intake_key, rate: float, s
             msg += 1
             batch = [p.NewInquiry(id=f"q{i}", shop="s1", skill="pre_sales") for i in range(next_id, next_id + 50)]
             next_id += 50
-            intake.send(p.encode(p.Submit(v=1, id=f"in-{msg}", role="intake", who="bench-intake",
-                                          inquiries=batch)))
+            intake.send(command(p.Submit, "intake", "bench-intake", f"in-{msg}", inquiries=batch))
             intake_in_flight += 1
         now = time.monotonic()
         soonest = now + 0.05
@@ -669,8 +664,7 @@ def _floor(endpoint: str, agent_ids: list[str], keys, intake_key, rate: float, s
                 gid = f"g{agent}-{grabs}"
                 in_flight[gid] = (agent, now)
                 busy.add(agent)
-                by_agent[agent].send(p.encode(p.Grab(v=1, id=gid, role="agent", who=agent, grab_id=gid,
-                                                     inquiry=f"q{idx}")))
+                by_agent[agent].send(command(p.Grab, "agent", agent, gid, grab_id=gid, inquiry=f"q{idx}"))
                 next_at[agent] = max(next_at[agent] + interval, now)
             else:
                 soonest = min(soonest, next_at[agent])
