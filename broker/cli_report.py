@@ -14,6 +14,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from broker.protocol import SlaPolicy
+
 DEFAULT_DAYS = 1
 
 
@@ -28,8 +30,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--until", metavar="WHEN", help="end, ISO date/time in local time (default: now)")
     parser.add_argument("--out", metavar="DIR", default=".",
                         help="folder for hourly.csv and agents.csv (default: current folder)")
-    parser.add_argument("--sla-first-response-s", type=float, default=600.0)
-    parser.add_argument("--sla-resolution-s", type=float, default=1200.0)
+    parser.add_argument("--sla-first-response-s", type=float, default=SlaPolicy().first_response_s)
+    parser.add_argument("--sla-resolution-s", type=float, default=SlaPolicy().resolution_s)
     parser.set_defaults(func=run)
     return parser
 

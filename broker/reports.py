@@ -1,8 +1,10 @@
 """Figures computed from the store's materialized state.
 
 Shared by the live broker (``query_stats``, coverage forecasts) and the
-offline ``grabdesk report`` command, so a report and the console never
-disagree about how a median or an attainment is computed.
+offline ``grabdesk report`` command, so both compute per-agent statistics and
+quantiles one way. SLA attainment is not shared: the live floor metrics count
+what closed, per shop's own policy; ``hourly_summary`` groups by arrival hour
+against the one policy the report is given.
 """
 from __future__ import annotations
 
@@ -62,8 +64,8 @@ def agent_skill_stats(store, since: float, until: float) -> list[p.AgentSkillSta
     return out
 
 
-def hourly_summary(store, since: float, until: float, sla_first_response_s: float = 600.0,
-                   sla_resolution_s: float = 1200.0) -> list[dict]:
+def hourly_summary(store, since: float, until: float, sla_first_response_s: float,
+                   sla_resolution_s: float) -> list[dict]:
     """Per UTC hour and skill: arrivals, resolved, abandoned, SLA attainment, medians."""
     rows = store.query_state(
         "SELECT skill, state, arrived_at, taken_at, first_response_at, closed_at FROM inquiries "
