@@ -12,14 +12,15 @@ client has seen survives a crash. ``load()`` rebuilds the arbiter's state.
   on the decision path, so a commit is one small insert.
 * the **state** (``broker.state.db``): tables of shops, groups, agents,
   inquiries, grab attempts and audit entries, materialized from the journal
-  by a side thread, with the journal position they reflect. Reports and
+  by a materializer (a low-priority child process, or a thread in tests),
+  with the journal position they reflect. Reports and
   queries read these; they lag the journal by well under a second, and
   ``catch_up()`` closes the gap before a query that must see the latest.
 
 Two files, so the materializer never holds the write lock the decision loop
 needs. A restart loads the state and replays the journal past its position.
-A PostgreSQL store for several brokers implements the same ``Store``
-protocol; nothing in the core knows which one it talks to.
+A PostgreSQL store for several brokers would implement the same ``Store``
+protocol (none exists yet); nothing in the core knows which one it talks to.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ JOURNALED_STREAMS = frozenset({"inquiry", "agent", "config", "audit", "alert"})
 VERDICT_RELOAD_S = 600.0
 #: closed inquiries remembered across a restart
 CLOSED_RELOAD = 200_000
-#: how often the side thread materializes the journal and checkpoints the WALs
+#: how often the materializer folds the journal into the state file and checkpoints the WALs
 MAINTENANCE_INTERVAL_S = float(os.environ.get("GRABDESK_MATERIALIZE_S", "1.0"))
 #: the journal's WAL is written out to this size at start (see _presize_wal); with a
 #: checkpoint every maintenance pass, commits stay inside it
@@ -154,7 +155,7 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={synchronous}")
     # The automatic checkpoint runs on the committing thread and stalls verdicts
-    # (PERF-NOTES trap 4); the maintenance thread checkpoints instead.
+    # (PERF-NOTES trap 4); the materializer checkpoints instead.
     db.execute("PRAGMA wal_autocheckpoint=0")
     db.execute("PRAGMA busy_timeout=5000")
     return db
@@ -478,7 +479,7 @@ class SqliteStore:
     # -------------------------------------------------------------- queries
 
     def _query(self, sql: str, args=()) -> list[tuple]:
-        """Read the state, current to the last commit (the side thread shares the connection)."""
+        """Read the state, current to the last commit (a materializer thread shares the connection)."""
         self.catch_up()
         with self._materialize_lock:
             return self._state.execute(sql, args).fetchall()
