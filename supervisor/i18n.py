@@ -91,3 +91,9 @@ def install(lang: str | None = None) -> str:
 
 def remember(lang: str) -> None:
     QSettings().setValue(SETTINGS_KEY, lang)
+
+
+def switch(lang: str) -> None:
+    """Change the UI language now (the translators send LanguageChange) and for the next start."""
+    install(lang)
+    remember(lang)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QLabel, QMenu, QWidget
 
 from broker.client import ConnectionStatus
+from supervisor import i18n
 
 #: state -> (colour, sentence); sentences go through tr() in ConnectionBadge
 _LOOK = {
@@ -65,3 +68,18 @@ class ConnectionBadge(QLabel):
                         .replace("%2", str(st.resyncs)))
         self.setStyleSheet(f"QLabel#connectionBadge {{ color: {_LOOK.get(st.state, '#5f6368')}; "
                            "font-weight: bold; padding: 2px 6px; }")
+
+
+def fill_language_menu(menu: QMenu, current: str, choose: Callable[[str], None]) -> dict[str, QAction]:
+    """One checkable entry per language, only one checked; returns them by language code."""
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    actions = {}
+    for code, name in i18n.LANGUAGES.items():
+        action = menu.addAction(name)  # each language named in itself
+        action.setCheckable(True)
+        action.setChecked(code == current)
+        action.triggered.connect(lambda _checked=False, c=code: choose(c))
+        group.addAction(action)
+        actions[code] = action
+    return actions

@@ -19,7 +19,7 @@ import sys
 import time
 
 from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QColor, QKeyEvent, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QColor, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
     QMainWindow, QMenu, QMessageBox, QPushButton, QSplitter, QTableView, QToolButton, QVBoxLayout,
@@ -35,7 +35,7 @@ from supervisor.agentwin.state import (
     GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, GrabInFlight, VerdictView, format_duration,
 )
 from supervisor.link import BrokerLink
-from supervisor.widgets import ConnectionBadge
+from supervisor.widgets import ConnectionBadge, fill_language_menu
 
 log = logging.getLogger(__name__)
 
@@ -305,17 +305,7 @@ class AgentWindow(QMainWindow):
         self.view_menu.addAction(self.mute_action)
 
         self.language_menu = bar.addMenu("")
-        group = QActionGroup(self)
-        group.setExclusive(True)
-        current = self._language
-        self.language_actions: dict[str, QAction] = {}
-        for code, name in i18n.LANGUAGES.items():
-            action = QAction(name, self, checkable=True)
-            action.setChecked(code == current)
-            action.triggered.connect(lambda _checked=False, c=code: self.set_language(c))
-            group.addAction(action)
-            self.language_menu.addAction(action)
-            self.language_actions[code] = action
+        self.language_actions = fill_language_menu(self.language_menu, self._language, self.set_language)
 
     def retranslate(self) -> None:
         """Every visible string, again: called at start and on a language change."""
@@ -398,8 +388,7 @@ class AgentWindow(QMainWindow):
 
     def set_language(self, lang: str) -> None:
         """Switch the UI language now and remember it (the translators send LanguageChange)."""
-        i18n.install(lang)
-        i18n.remember(lang)
+        i18n.switch(lang)
         for code, action in self.language_actions.items():
             action.setChecked(code == lang)
 

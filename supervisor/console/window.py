@@ -18,7 +18,7 @@ from typing import Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from broker.client import ConnectionStatus
@@ -32,7 +32,7 @@ from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
-from supervisor.widgets import ConnectionBadge
+from supervisor.widgets import ConnectionBadge, fill_language_menu
 
 log = logging.getLogger(__name__)
 
@@ -195,17 +195,8 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(dock.toggleViewAction())
 
         self.language_menu = bar.addMenu("")
-        self.language_group = QActionGroup(self)
-        self.language_group.setExclusive(True)
-        self.language_actions: dict[str, QAction] = {}
-        current = i18n.chosen_language()
-        for code, name in i18n.LANGUAGES.items():
-            action = self.language_menu.addAction(name)  # each language named in itself
-            action.setCheckable(True)
-            action.setChecked(code == (self.settings.lang or current))
-            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
-            self.language_group.addAction(action)
-            self.language_actions[code] = action
+        self.language_actions = fill_language_menu(
+            self.language_menu, self.settings.lang or i18n.chosen_language(), self.set_language)
 
     def retranslateUi(self) -> None:
         self._update_title()
@@ -242,8 +233,7 @@ class MainWindow(QMainWindow):
 
     def set_language(self, lang: str) -> None:
         """Switch the UI language now and remember the choice."""
-        i18n.install(lang)
-        i18n.remember(lang)
+        i18n.switch(lang)
         self.settings.lang = lang
         if lang in self.language_actions:
             self.language_actions[lang].setChecked(True)
