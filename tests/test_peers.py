@@ -100,6 +100,18 @@ def test_percentile_and_double_claims() -> None:
     assert peers.count_double_claims([1, 2, 2, 3, 3, 3]) == 2
 
 
+def test_verification_rules_shared_by_both_stores() -> None:
+    outcome = peers.RaceOutcome(
+        agents=3, processes=1, duration_s=1.0, elapsed_s=1.0, claims=3, latencies_ms=[1.0] * 3,
+        claimed_ids=[1, 2, 3], claimed_by=[0, 1, 0], misses=0, errors=0, error_samples=[], mode="asyncio")
+    # id 2 stored under the wrong agent, id 3 not stored at all, id 4 stored but never told
+    assert peers._told_vs_owned(outcome, {1: 0, 2: 2, 4: 1}) == (2, 1)
+    assert peers._pool_size(123, None, 1_000, 60.0) == 123
+    assert peers._pool_size(None, None, 1_000, 60.0) == 60_000
+    assert peers._pool_size(None, 500.0, 1_000, 60.0) == 60_000  # twice a paced rate
+    assert peers._pool_size(None, None, 1_000, 0.5) == peers.MIN_POOL_SIZE
+
+
 # --- PostgreSQL -----------------------------------------------------------------
 
 

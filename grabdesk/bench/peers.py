@@ -851,10 +851,7 @@ class PgClaimerFactory:
 
     async def aclose(self) -> None:
         for conn in self._all:
-            try:
-                await conn.close()
-            except Exception:
-                pass
+            await _close_async(conn)
         self._all.clear()
 
 
@@ -963,6 +960,24 @@ def _race_failed(name: str, address: str, exc: BaseException, **settings: Any) -
     return unavailable(name, f"the race against {address} failed: {gist}", error_detail=text, **settings)
 
 
+def _pool_size(pool_size: int | None, rate_per_s: float | None, ceiling_per_s: float, duration_s: float) -> int:
+    """``pool_size``, or enough inquiries that the race never runs dry: twice a paced rate,
+    else a rate the store does not reach (see PG_CLAIM_CEILING_PER_S)."""
+    if pool_size is not None:
+        return pool_size
+    ceiling = rate_per_s * 2 if rate_per_s else ceiling_per_s
+    return max(MIN_POOL_SIZE, math.ceil(ceiling * duration_s))
+
+
+def _told_vs_owned(outcome: RaceOutcome, owned: dict[int, int]) -> tuple[int, int]:
+    """(wins whose stored owner is not the agent told it won, owned ids no agent was told of).
+
+    Both stores are checked by this one rule, so their verification figures compare."""
+    told = dict(zip(outcome.claimed_ids, outcome.claimed_by))
+    wrong_owner = sum(1 for i, a in told.items() if owned.get(i) != a)
+    return wrong_owner, len(set(owned) - set(told))
+
+
 def _race_postgres(
     admin: Any, dsn: str, address: str, table: str, agents: int, duration_s: float, processes: int,
     pool_size: int | None, connections: int | None, rate_per_s: float | None,
@@ -991,9 +1006,7 @@ def _race_postgres(
             dsn_address=address)
     total_connections = per_process * processes
 
-    if pool_size is None:
-        ceiling = rate_per_s * 2 if rate_per_s else PG_CLAIM_CEILING_PER_S
-        pool_size = max(MIN_POOL_SIZE, math.ceil(ceiling * duration_s))
+    pool_size = _pool_size(pool_size, rate_per_s, PG_CLAIM_CEILING_PER_S, duration_s)
     history = math.ceil(pool_size * PG_HISTORY_FRACTION)
     admin.execute(sql.SQL("CREATE TABLE {} (id bigint PRIMARY KEY, owner integer)").format(ident))
     # A live pool table also holds inquiries handled earlier (ids <= 0 here,
@@ -1022,9 +1035,7 @@ def _race_postgres(
     # agent as owner, and nothing owned that no agent heard of.
     owned = dict(admin.execute(
         sql.SQL("SELECT id, owner FROM {} WHERE id > 0 AND owner IS NOT NULL").format(ident)).fetchall())
-    told = dict(zip(outcome.claimed_ids, outcome.claimed_by))
-    wrong_owner = sum(1 for i, a in told.items() if owned.get(i) != a)
-    unreported = len(set(owned) - set(told))
+    wrong_owner, unreported = _told_vs_owned(outcome, owned)
     settings = {
         "dsn_address": address,
         "server_version": server["server_version"],
@@ -1144,10 +1155,7 @@ class RedisClaimerFactory:
 
     async def aclose(self) -> None:
         for client in self._clients:
-            try:
-                await client.aclose()
-            except Exception:
-                pass
+            await _close_async(client)
         self._clients.clear()
 
 
@@ -1312,9 +1320,7 @@ def _race_redis(
     """``run_redis`` once connected and configured: load, race, verify (keys deleted by the caller)."""
     name = "redis"
     pending_key, owners_key = keys
-    if pool_size is None:
-        ceiling = rate_per_s * 2 if rate_per_s else REDIS_CLAIM_CEILING_PER_S
-        pool_size = max(MIN_POOL_SIZE, math.ceil(ceiling * duration_s))
+    pool_size = _pool_size(pool_size, rate_per_s, REDIS_CLAIM_CEILING_PER_S, duration_s)
     pipe = admin.pipeline(transaction=False)
     for first in range(1, pool_size + 1, REDIS_LOAD_CHUNK):
         pipe.rpush(pending_key, *range(first, min(first + REDIS_LOAD_CHUNK, pool_size + 1)))
@@ -1331,9 +1337,7 @@ def _race_redis(
 
     # The store against what agents were told (as for PostgreSQL).
     owned = {int(k): int(v) for k, v in admin.hgetall(owners_key).items()}
-    told = dict(zip(outcome.claimed_ids, outcome.claimed_by))
-    wrong_owner = sum(1 for i, a in told.items() if owned.get(i) != a)
-    unreported = len(set(owned) - set(told))
+    wrong_owner, unreported = _told_vs_owned(outcome, owned)
     durability = _redis_durability(during)
     if after != during:
         durability += f" (WARNING: the persistence settings changed during the run, to {after})"
