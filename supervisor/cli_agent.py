@@ -51,9 +51,7 @@ class AgentOptions:
     def link_settings(self):
         from supervisor.link import LinkSettings
 
-        return LinkSettings(command_endpoint=self.command_endpoint, events_endpoint=self.events_endpoint,
-                            server_key=self.server_key, public_key=self.public_key,
-                            secret_key=self.secret_key)
+        return LinkSettings.of(self)
 
 
 OPTION_NAMES = tuple(f.name for f in fields(AgentOptions))

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -41,6 +41,11 @@ class LinkSettings:
             return None
         from broker.keys import load_client_keys  # only needed with Curve
         return load_client_keys(Path(self.server_key), Path(self.public_key), Path(self.secret_key))
+
+    @classmethod
+    def of(cls, options) -> LinkSettings:
+        """The link's part of any options object that names its fields alike (console settings, agent options)."""
+        return cls(**{f.name: getattr(options, f.name) for f in fields(cls)})
 
 
 class BrokerLink(QObject):

@@ -48,9 +48,7 @@ class ConsoleSettings:
     lang: str = ""
 
     def link_settings(self) -> LinkSettings:
-        return LinkSettings(command_endpoint=self.command_endpoint, events_endpoint=self.events_endpoint,
-                            server_key=self.server_key, public_key=self.public_key,
-                            secret_key=self.secret_key)
+        return LinkSettings.of(self)
 
 
 KEYS = tuple(f.name for f in fields(ConsoleSettings))

@@ -8,6 +8,7 @@ import pytest
 from grabdesk.cli import build_parser
 from supervisor import cli_agent
 from supervisor.cli_agent import AgentSection, OptionError, load_agent_table, resolve_options
+from supervisor.link import LinkSettings
 
 from conftest import agent_spec
 from agentfix import DEADLINE_MS, isolated_settings  # noqa: F401 - fixture
@@ -32,6 +33,8 @@ def test_command_line_beats_file_beats_remembered(tmp_path):
     assert options.agent == "cli"
     assert options.events_endpoint == "tcp://10.0.0.1:5571"
     assert options.command_endpoint == "tcp://10.0.0.9:5570"
+    assert options.link_settings() == LinkSettings(command_endpoint="tcp://10.0.0.9:5570",
+                                                   events_endpoint="tcp://10.0.0.1:5571")
     plain = resolve_options(parse(), AgentSection(), {})
     assert plain.command_endpoint == "tcp://127.0.0.1:5570" and plain.agent == ""
 
