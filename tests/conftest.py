@@ -44,6 +44,17 @@ def wait_until(condition, timeout_s: float = 5.0, interval_s: float = 0.005, mes
     pytest.fail(message or f"condition not met within {timeout_s} s")
 
 
+def stable(read):
+    """Read state another thread is changing (the broker's loop, a client's I/O thread):
+    a dict that changes size under the copy is simply read again."""
+    for _ in range(100):
+        try:
+            return read()
+        except RuntimeError:
+            time.sleep(0.001)
+    return read()
+
+
 def loopback_config(tmp_path, **broker_fields) -> FileConfig:
     fields = dict(command_endpoint="tcp://127.0.0.1:*", events_endpoint="tcp://127.0.0.1:*",
                   db=str(tmp_path / "broker.db"), synchronous="NORMAL", heartbeat_s=0.2,

@@ -28,7 +28,7 @@ from broker import protocol as p
 from broker.client import BrokerClient
 from broker.mirror import Mirror
 
-from conftest import wait_until
+from conftest import stable, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENTS = [f"a{i}" for i in range(8)]
@@ -232,13 +232,9 @@ def test_kill_9_under_load_loses_nothing_acknowledged(broker_process):
 
 
 def _view(mirror: Mirror) -> tuple:
-    for _ in range(100):  # the client's I/O thread may be applying events right now
-        try:
-            return (msgspec.to_builtins(mirror.inquiries),
-                    {a: {**msgspec.to_builtins(r), "last_seen": 0} for a, r in mirror.agents.items()})
-        except RuntimeError:
-            time.sleep(0.001)
-    raise AssertionError("the view never held still")
+    # the client's I/O thread may be applying events right now
+    return stable(lambda: (msgspec.to_builtins(mirror.inquiries),
+                           {a: {**msgspec.to_builtins(r), "last_seen": 0} for a, r in mirror.agents.items()}))
 
 
 def _load_kill_restart_check(bp: BrokerProcess, proc: subprocess.Popen) -> None:

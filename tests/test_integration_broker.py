@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import sqlite3
 import threading
-import time
 
 import msgspec
 import pytest
@@ -19,29 +18,18 @@ from broker import protocol as p
 from broker.client import BrokerClient
 from broker.mirror import Mirror
 
-from conftest import agent_spec, loopback_config, wait_until
+from conftest import agent_spec, loopback_config, stable, wait_until
 
 UNLIMITED = p.Quotas(concurrent_cap=1000, daily_grabs=10_000)
 
 
-def _stable(read):
-    """Read state another thread is changing (the broker's loop, a client's I/O thread):
-    a dict that changes size under the copy is simply read again."""
-    for _ in range(100):
-        try:
-            return read()
-        except RuntimeError:
-            time.sleep(0.001)
-    return read()
-
-
 def _floor_state(core) -> dict:
     """The broker's live state as plain data (agents' last_seen moves without events)."""
-    return _stable(lambda: _read_floor(core))
+    return stable(lambda: _read_floor(core))
 
 
 def _mirror_state(mirror: Mirror) -> dict:
-    return _stable(lambda: _read_mirror(mirror))
+    return stable(lambda: _read_mirror(mirror))
 
 
 def _read_floor(core) -> dict:
@@ -238,7 +226,7 @@ def test_a_client_following_some_streams_only(broker):
         broker.submit(p.NewInquiry(id=f"q{i}", shop="s1", skill="pre_sales"))
         if i % 2:
             a1.call(p.Grab, grab_id=f"g{i}", inquiry=f"q{i}")
-    wait_until(lambda: msgspec.to_builtins(mirror.inquiries) == _floor_state(broker.core)["inquiries"])
+    wait_until(lambda: stable(lambda: msgspec.to_builtins(mirror.inquiries)) == _floor_state(broker.core)["inquiries"])
     assert mirror.agents == {} and mirror.shops == {}
     assert only.status.gaps == 0  # the other streams' events are not a gap
 

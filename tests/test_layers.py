@@ -40,6 +40,7 @@ def test_broker_never_imports_gui_or_supervisor():
 @pytest.mark.parametrize("pattern", ["supervisor/**/state.py", "supervisor/**/history.py"])
 def test_plain_state_modules_never_import_qt(pattern):
     paths = sorted(ROOT.glob(pattern))
+    assert paths, f"nothing matches {pattern}: the check would pass on no files"
     assert offenders(paths, GUI) == []
 
 

@@ -26,7 +26,6 @@ from broker.roster import (
 
 UTC = timezone.utc
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def utc(*args: int) -> datetime:
