@@ -17,6 +17,7 @@ from pathlib import Path
 import msgspec
 
 from broker.config import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
+from supervisor.cli_options import add_link_arguments
 
 #: QSettings group for the last values used
 REMEMBER_GROUP = "agent/last"
@@ -68,13 +69,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "your inquiries with SLA countdowns, your quota use. Options not given here come "
                     "from --config's [agent] table, then from the values you last started with.")
     parser.add_argument("--agent", metavar="ID", help="your agent id, as enrolled at the broker")
-    parser.add_argument("--command-endpoint", metavar="ENDPOINT",
-                        help=f"broker command endpoint (default {DEFAULT_COMMAND_ENDPOINT})")
-    parser.add_argument("--events-endpoint", metavar="ENDPOINT",
-                        help=f"broker events endpoint (default {DEFAULT_EVENTS_ENDPOINT})")
-    parser.add_argument("--server-key", metavar="FILE", help="the broker's public CurveZMQ key")
-    parser.add_argument("--public-key", metavar="FILE", help="your public CurveZMQ key")
-    parser.add_argument("--secret-key", metavar="FILE", help="your secret CurveZMQ key")
+    add_link_arguments(parser)
     parser.add_argument("--config", metavar="FILE", help="TOML file with an [agent] table of these options")
     parser.add_argument("--lang", choices=["en", "zh_CN"], help="UI language (default: last chosen, or the system's)")
     parser.set_defaults(func=run)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from supervisor.cli_options import add_link_arguments
+
 ORGANIZATION = "grabdesk"
 APPLICATION = "grabdesk-console"
 
@@ -17,14 +19,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser("console", help="the supervisor console (desktop)",
                             description="Watch the floor live and steer it: queue, coverage, agents' "
                                         "load, quotas, reassignment, alerts, audit.")
-    parser.add_argument("--command-endpoint", metavar="ENDPOINT",
-                        help="broker command endpoint (default tcp://127.0.0.1:5570)")
-    parser.add_argument("--events-endpoint", metavar="ENDPOINT",
-                        help="broker events endpoint (default tcp://127.0.0.1:5571)")
     parser.add_argument("--who", metavar="ID", help="supervisor id (default: your login name)")
-    parser.add_argument("--server-key", metavar="FILE", help="broker's CurveZMQ public key file")
-    parser.add_argument("--public-key", metavar="FILE", help="your CurveZMQ public key file")
-    parser.add_argument("--secret-key", metavar="FILE", help="your CurveZMQ secret key file")
+    add_link_arguments(parser)
     parser.add_argument("--config", metavar="FILE", help="TOML file with a [console] table of the same keys")
     parser.add_argument("--lang", choices=["en", "zh_CN"],
                         help="interface language (default: the Language menu's choice, else the system's)")
