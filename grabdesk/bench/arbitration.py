@@ -43,6 +43,8 @@ INTAKE_LEAD = 20_000
 #: one command held the loop about 5 ms, which every grab behind it waited out
 INTAKE_BATCH = 50
 INTAKE_IN_FLIGHT = 8
+#: how long the intake may take to get its first half lead accepted before the phases start
+INTAKE_READY_TIMEOUT_S = 30.0
 #: share of grabs aimed at an inquiry another agent has just gone for. The issue
 #: asks that at least half the grabs can win; at 0.5 a few contended grabs still
 #: win (their target was lost by the other agent first) and a few fresh ones lose,
@@ -359,8 +361,14 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         intake = mctx.Process(target=_intake, args=(broker.command_endpoint, submitted, taken, stop,
                                                     intake_curve))
         intake.start()
-        deadline = time.monotonic() + 30
-        while submitted.value < INTAKE_LEAD // 2 and time.monotonic() < deadline:
+        # Without the lead the saturated phase would measure grabs of an empty pool, not arbitration
+        deadline = time.monotonic() + INTAKE_READY_TIMEOUT_S
+        while submitted.value < INTAKE_LEAD // 2:
+            if time.monotonic() > deadline:
+                stop.set()  # the intake is not a daemon: the run would hang on it at exit
+                intake.join(10)
+                raise RuntimeError(f"the intake got only {submitted.value} of {INTAKE_LEAD // 2} inquiries "
+                                   f"accepted within {INTAKE_READY_TIMEOUT_S:g} s; broker log: {broker.log_path}")
             time.sleep(0.05)
         saturated = _phase(broker, agent_ids, processes, "saturated", 0, duration_s, submitted, taken,
                            agent_curve)
