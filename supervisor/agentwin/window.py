@@ -615,8 +615,12 @@ class AgentWindow(QMainWindow):
         palette.setColor(QPalette.ColorRole.WindowText, QColor(fore))
         self.banner.setPalette(palette)
 
+    def _can_act(self) -> bool:
+        """Connected and accepted as this agent: what the window sends can be acted on."""
+        return self.link.live and self.refusal is None
+
     def _can_grab(self) -> bool:
-        return self.link.live and self.refusal is None and self.desk.grab is None
+        return self._can_act() and self.desk.grab is None
 
     # ------------------------------------------------------------------ my inquiries
 
@@ -737,8 +741,8 @@ class AgentWindow(QMainWindow):
             "%1", view.name).replace("%2", str(len(self.desk.pool))))
 
     def _update_controls(self, *_args) -> None:
-        live = self.link.live and self.refusal is None
-        can_grab = live and self.desk.grab is None and len(self.desk.pool) > 0
+        live = self._can_act()
+        can_grab = self._can_grab() and len(self.desk.pool) > 0
         self.grab_button.setEnabled(can_grab)
         self.grab_oldest_button.setEnabled(can_grab)
         self.grab_action.setEnabled(can_grab)
