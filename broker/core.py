@@ -27,7 +27,7 @@ import msgspec
 from broker import rules
 from broker.protocol import (
     STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
-    InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode,
+    InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
 )
 
 #: how many grab verdicts are remembered for idempotent retries
@@ -144,7 +144,7 @@ class Arbiter:
               removed: bool = False) -> int:
         self.seq += 1
         seq = self.seq
-        stream = kind.split(".", 1)[0]
+        stream = stream_of(kind)
         self.stream_last[stream] = seq
         now = self.clock()
         # Encoded now, so the event carries the record as it is at this seq.

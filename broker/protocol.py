@@ -710,11 +710,8 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
     raise DecodeFailure(ErrorCode.BAD_REQUEST, f"invalid {kind}: {failure}", msg_id)
 
 
-def error_reply(re: str, code: ErrorCode, reason: str, **detail) -> Error:
-    return Error(re=re, code=code, reason=reason, detail=detail)
-
-
 def stream_of(kind: str) -> str:
+    """The stream an event kind belongs to: "inquiry.grabbed" -> "inquiry"."""
     return kind.split(".", 1)[0]
 
 

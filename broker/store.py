@@ -40,6 +40,7 @@ import msgspec
 from broker.core import Changes
 from broker.protocol import (
     STREAMS, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, ShopRecord, encode,
+    stream_of,
 )
 
 log = logging.getLogger(__name__)
@@ -275,7 +276,7 @@ class Materializer:
             seq = max(seq, last_seq)
             for raw in _raw_list_dec.decode(events_blob):
                 head = _head_dec.decode(raw)
-                stream_last[head.kind.split(".", 1)[0]] = head.seq
+                stream_last[stream_of(head.kind)] = head.seq
                 record = head.record
                 if record is None:
                     continue
