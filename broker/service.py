@@ -8,6 +8,7 @@ error reply; the loop never dies of one command.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -160,42 +161,39 @@ class Service:
         return self.run(cmd, peer)
 
     def run(self, cmd: p.Command, peer: Peer | None = None) -> Replies:
-        refusal = self._authorize(cmd, peer)
+        kind = _type_of(cmd)
+        refusal = self._authorize(cmd, kind, peer)
         if refusal is not None:
-            self.counters[f"refused.{refusal.code.value}"] += 1
             self._bad_log.warning(f"auth.{refusal.code.value}", "refused %s from %s/%s: %s",
-                                  _type_of(cmd), cmd.role, cmd.who, refusal.reason)
-            if _type_of(cmd) not in _NOT_AUDITED_WHEN_REFUSED:
-                self.core.audit(cmd.who, cmd.role, _type_of(cmd), _subject_of(cmd), refusal.reason, False)
-            return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=refusal.detail)]
+                                  kind, cmd.role, cmd.who, refusal.reason)
+            return self._refused(cmd, kind, refusal, audit=kind not in _NOT_AUDITED_WHEN_REFUSED)
         if cmd.role == "agent":
             self.core.seen(cmd.who)
-        kind = _type_of(cmd)
         # supervisors' actions, and an admin acting on an agent's behalf, are audited
         audited = (cmd.role in ("supervisor", "admin") and kind in _AUDITED) or \
             (cmd.role == "admin" and kind in p.AGENT_COMMANDS)
         try:
             replies = self._handlers[type(cmd)](cmd)
         except Refusal as refusal:
-            self.counters[f"refused.{refusal.code.value}"] += 1
-            if audited:
-                self.core.audit(cmd.who, cmd.role, _type_of(cmd), _subject_of(cmd), refusal.reason, False)
-            return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason,
-                            detail=_plain(refusal.detail))]
+            return self._refused(cmd, kind, refusal, audit=audited)
         except Exception:  # a bug in one handler must not take the broker down
-            log.exception("internal error handling %s from %s", _type_of(cmd), cmd.who)
+            log.exception("internal error handling %s from %s", kind, cmd.who)
             self.counters["internal_errors"] += 1
             return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL,
                             reason="the broker failed on this command; it is logged")]
         if audited:
-            self.core.audit(cmd.who, cmd.role, _type_of(cmd), _subject_of(cmd),
-                            getattr(cmd, "reason", "") or "", True)
+            self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), getattr(cmd, "reason", "") or "", True)
         for hook in self.after_success:
             hook(cmd)
         return replies
 
-    def _authorize(self, cmd: p.Command, peer: Peer | None) -> Refusal | None:
-        kind = _type_of(cmd)
+    def _refused(self, cmd: p.Command, kind: str, refusal: Refusal, audit: bool) -> Replies:
+        self.counters[f"refused.{refusal.code.value}"] += 1
+        if audit:
+            self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), refusal.reason, False)
+        return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail))]
+
+    def _authorize(self, cmd: p.Command, kind: str, peer: Peer | None) -> Refusal | None:
         if peer is not None and peer.authenticated is not None:
             role, who = peer.authenticated
             if role == "revoked":
@@ -265,13 +263,9 @@ class Service:
 
     def _snapshot(self, cmd: p.Snapshot) -> Replies:
         wanted = set(cmd.streams) if cmd.streams else None
-        records = []
-        for record in self.core.snapshot_records():
-            if wanted is None or _stream_of_record(record) in wanted:
-                records.append(msgspec.Raw(p.encode(record)))
-        for record in self.extra_snapshot_records():
-            if wanted is None or _stream_of_record(record) in wanted:
-                records.append(msgspec.Raw(p.encode(record)))
+        records = [msgspec.Raw(p.encode(record))
+                   for record in itertools.chain(self.core.snapshot_records(), self.extra_snapshot_records())
+                   if wanted is None or _stream_of_record(record) in wanted]
         replies: Replies = []
         step = p.SNAPSHOT_PART_RECORDS
         for start in range(0, len(records), step):
@@ -299,8 +293,8 @@ class Service:
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
         if self.store is None:
             return [p.AuditPage(re=cmd.id, entries=[])]
-        limit = max(1, min(cmd.limit, 5000))
-        return [p.AuditPage(re=cmd.id, entries=self.store.audit(limit, cmd.actor, cmd.kind_prefix,
+        # the store bounds the limit
+        return [p.AuditPage(re=cmd.id, entries=self.store.audit(cmd.limit, cmd.actor, cmd.kind_prefix,
                                                                 cmd.only_refusals))]
 
     def _replace_roster(self, cmd: p.ReplaceRoster) -> Replies:
