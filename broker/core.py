@@ -26,7 +26,7 @@ import msgspec
 
 from broker import rules
 from broker.protocol import (
-    STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
+    QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
     InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
 )
 
@@ -949,7 +949,7 @@ def _validate_shop(shop: ShopRecord) -> None:
 def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:
     """A change names only the limits it changes; the others stay as they were."""
     merged = msgspec.structs.replace(old)
-    for name in ("concurrent_cap", "daily_grabs", "continuous_hours", "break_minutes"):
+    for name in QUOTA_FIELDS:
         value = getattr(new, name)
         if value is not None:
             setattr(merged, name, None if value == CLEAR_OVERRIDE else value)

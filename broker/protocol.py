@@ -87,6 +87,10 @@ class Quotas(Struct, omit_defaults=True):
     break_minutes: float | None = None
 
 
+#: the four limits, in the order a supervisor reads them
+QUOTA_FIELDS: tuple[str, ...] = Quotas.__struct_fields__
+
+
 class SlaPolicy(Struct, omit_defaults=True):
     first_response_s: float = 600.0
     resolution_s: float = 1200.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol, Sequence
 
-from broker.protocol import Quotas, TierRule
+from broker.protocol import QUOTA_FIELDS, Quotas, TierRule
 
 
 class _AgentLike(Protocol):
@@ -70,7 +70,7 @@ def explain_rule(rule: str, agent_id: str, inquiry: _InquiryLike) -> str:
 def resolve_quotas(*layers: Quotas) -> Quotas:
     """Merge quota layers, first non-None wins (agent, group, default)."""
     out = Quotas()
-    for name in ("concurrent_cap", "daily_grabs", "continuous_hours", "break_minutes"):
+    for name in QUOTA_FIELDS:
         for layer in layers:
             value = getattr(layer, name)
             if value is not None:
