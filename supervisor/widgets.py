@@ -66,8 +66,10 @@ class ConnectionBadge(QLabel):
         self.setText(text)
         self.setToolTip(self.tr("gaps detected: %1, re-syncs: %2").replace("%1", str(st.gaps))
                         .replace("%2", str(st.resyncs)))
-        self.setStyleSheet(f"QLabel#connectionBadge {{ color: {_LOOK.get(st.state, '#5f6368')}; "
-                           "font-weight: bold; padding: 2px 6px; }")
+        style = (f"QLabel#connectionBadge {{ color: {_LOOK.get(st.state, '#5f6368')}; "
+                 "font-weight: bold; padding: 2px 6px; }")
+        if style != self.styleSheet():  # setting it re-polishes the label, even when it is the same
+            self.setStyleSheet(style)
 
 
 def fill_language_menu(menu: QMenu, current: str, choose: Callable[[str], None]) -> dict[str, QAction]:

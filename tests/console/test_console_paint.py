@@ -13,12 +13,14 @@ import numpy as np
 from PySide6.QtGui import QColor, QImage
 
 from broker import protocol as p
+from broker.client import ConnectionStatus
 from supervisor.console.chart import PALETTE, QueueChart, fill_colour
 from supervisor.console.coverage_view import CoverageView
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.state import ConsoleState
 from supervisor.console.window import MainWindow
 from supervisor.link import BrokerLink, LinkSettings
+from supervisor.widgets import ConnectionBadge
 
 from console_fixtures import agent, event, inquiry, isolated_settings, snapshot  # noqa: F401 (fixture)
 
@@ -111,3 +113,16 @@ def test_whole_window_paints_with_data_and_while_stale(qtbot, isolated_settings)
     assert window.agents.model.rowCount() == 2 and window.inquiries.model.rowCount() == 30
     assert window.stale, "a link that never connected is not live"
     window.close()
+
+
+def test_connection_badge_restyles_only_when_its_state_changes(qtbot, monkeypatch):
+    badge = ConnectionBadge()
+    qtbot.addWidget(badge)
+    connecting = badge.styleSheet()
+    styled = []
+    real = badge.setStyleSheet
+    monkeypatch.setattr(badge, "setStyleSheet", lambda s: (styled.append(s), real(s)))
+    badge._render()  # the one-second tick
+    assert styled == []
+    badge.set_status(ConnectionStatus("live", time.time()))
+    assert len(styled) == 1 and badge.styleSheet() != connecting
