@@ -391,7 +391,7 @@ class Arbiter:
                         f"service, until {_clock_text(agent.break_until, self._tz)}")
             return ErrorCode.NOT_ELIGIBLE, f"agent {agent.id} is {agent.status}, not online"
         eff = agent.effective
-        if eff.concurrent_cap is not None and agent.held >= eff.concurrent_cap:
+        if rules.at_cap(agent):
             return (ErrorCode.QUOTA_CONCURRENT,
                     f"holds {agent.held} of a concurrent cap of {eff.concurrent_cap}")
         if count_daily:

@@ -32,7 +32,7 @@ from broker import protocol as p
 from broker import reports
 from broker.core import Arbiter, Refusal
 from broker.protocol import ErrorCode
-from broker.rules import gini
+from broker.rules import at_cap, gini
 
 log = logging.getLogger(__name__)
 
@@ -222,23 +222,22 @@ class FloorViews:
             inq = core.longest_waiting(skill)
             if inq is not None:
                 longest[skill] = (inq.id, round(now - inq.arrived_at, 1))
-        online = at_cap = held = 0
+        online = at_cap_n = held = 0
         by_group: dict[str, list[int]] = {}
         for agent in core.agents.values():
             held += agent.held
             if agent.status != "online":
                 continue
             online += 1
-            cap = agent.effective.concurrent_cap
-            if cap is not None and agent.held >= cap:
-                at_cap += 1
+            if at_cap(agent):
+                at_cap_n += 1
             by_group.setdefault(agent.group or "-", []).append(agent.grabs_today)
         ginis = {g: round(gini(v), 3) for g, v in by_group.items()}
         self._check_gini(ginis, by_group, now)
         counters = self.server.service.counters
         metrics = p.FloorMetrics(
             at=now, queue_by_skill=queue_by_skill, longest_wait=longest, held_total=held,
-            agents_online=online, agents_at_cap=at_cap, gini_by_group=ginis,
+            agents_online=online, agents_at_cap=at_cap_n, gini_by_group=ginis,
             sla_attainment=self.stats.attainment(now), times_s=self.stats.times(now),
             abandoned_today=self.stats.today["abandoned"], resolved_today=self.stats.today["resolved"],
             arrivals_last_hour=self.stats.arrivals_last_hour(now),
@@ -344,9 +343,9 @@ class FloorViews:
         agents = self.core.agents.values()
         agent_skills = {a.id: set(a.skills) for a in agents}
         online = {a.id for a in agents if a.status == "online"}
-        at_cap = {a.id for a in agents if a.status == "online" and a.effective.concurrent_cap is not None
-                  and a.held >= a.effective.concurrent_cap}
-        cells = coverage_now(self.roster, agent_skills, online, at_cap, datetime.fromtimestamp(now, timezone.utc))
+        at_cap_ids = {a.id for a in agents if a.status == "online" and at_cap(a)}
+        cells = coverage_now(self.roster, agent_skills, online, at_cap_ids,
+                             datetime.fromtimestamp(now, timezone.utc))
         return [p.NowCoverage(skill, c.rostered, c.online, c.at_cap) for skill, c in sorted(cells.items())]
 
     # ------------------------------------------------------------------ commands

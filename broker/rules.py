@@ -67,6 +67,12 @@ def explain_rule(rule: str, agent_id: str, inquiry: _InquiryLike) -> str:
     return f"agent {agent_id} {what}"
 
 
+def at_cap(agent) -> bool:
+    """Whether an agent holds as many inquiries as its effective concurrent cap allows."""
+    cap = agent.effective.concurrent_cap
+    return cap is not None and agent.held >= cap
+
+
 def resolve_quotas(*layers: Quotas) -> Quotas:
     """Merge quota layers, first non-None wins (agent, group, default)."""
     out = Quotas()
