@@ -22,11 +22,6 @@ NOW = 1_795_000_000.0
 _seq = itertools.count(1)
 
 
-def agent_spec(agent_id: str, skills=("pre_sales",), languages=("zh",), **kw) -> p.AgentSpec:
-    return p.AgentSpec(id=agent_id, skills={s: 3 for s in skills}, languages=list(languages),
-                       quality=kw.pop("quality", 95.0), **kw)
-
-
 def agent(agent_id: str, **kw) -> p.AgentRecord:
     fields = dict(name=agent_id.upper(), group="g1", skills={"pre_sales": 3}, languages=["zh"],
                   status="online", tier="gold",

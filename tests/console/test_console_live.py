@@ -14,7 +14,8 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
 from supervisor.link import BrokerLink
 
-from console_fixtures import DEADLINE_MS, agent_spec, isolated_settings  # noqa: F401 (fixture)
+from conftest import agent_spec
+from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
 
 
 @pytest.fixture

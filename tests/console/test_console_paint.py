@@ -78,6 +78,7 @@ def test_queue_chart_paints_overlaid_and_stacked(qtbot):
     chart.set_window(4 * 3600)
     assert chart.window_s == 4 * 3600
     chart.set_stale(True)
+    assert chart.stale_label.isVisible(), "a chart that is not live says so"
     assert not chart.view.grab().toImage().isNull()
     assert chart.now_model.rowCount() == 3
 
