@@ -85,6 +85,21 @@ class _InquiryModel(QAbstractTableModel):
             return QBrush(QColor(back))
         return QBrush(QColor(fore))
 
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        inq = self.inquiry_at(index.row())
+        if inq is None:
+            return None
+        col = index.column()
+        if role == INQUIRY_ID_ROLE:
+            return inq.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(inq)
+        return self._cell(inq, col, role)
+
+    def _cell(self, inq: p.InquiryRecord, col: int, role: int):
+        """One cell's ``role`` of a row that exists (the id and tooltip roles are answered already)."""
+        raise NotImplementedError
+
     def _tooltip(self, inq: p.InquiryRecord) -> str:
         shop = self.desk.mirror.shops.get(inq.shop)
         lines = [self.tr("Inquiry %1").replace("%1", inq.id),
@@ -109,15 +124,7 @@ class PoolModel(_InquiryModel):
         return (self.tr("Skill"), self.tr("Channel"), self.tr("Lang"), self.tr("Prio"),
                 self.tr("Waiting"), self.tr("SLA"))[section]
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        inq = self.inquiry_at(index.row())
-        if inq is None:
-            return None
-        col = index.column()
-        if role == INQUIRY_ID_ROLE:
-            return inq.id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(inq)
+    def _cell(self, inq: p.InquiryRecord, col: int, role: int):
         if role == Qt.ItemDataRole.DisplayRole:
             if col == self.SKILL:
                 return inq.skill
@@ -153,15 +160,7 @@ class MineModel(_InquiryModel):
             return None
         return (self.tr("Inquiry"), self.tr("Skill"), self.tr("1st reply"), self.tr("Resolve"))[section]
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        inq = self.inquiry_at(index.row())
-        if inq is None:
-            return None
-        col = index.column()
-        if role == INQUIRY_ID_ROLE:
-            return inq.id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(inq)
+    def _cell(self, inq: p.InquiryRecord, col: int, role: int):
         if col in (self.FIRST_RESPONSE, self.RESOLUTION):
             first, resolution = self.desk.countdowns(inq)
             countdown = first if col == self.FIRST_RESPONSE else resolution
