@@ -4,7 +4,10 @@ A real broker process (SQLite, synchronous=FULL, every rule on) serves N
 agents spread over worker processes, each agent a DEALER socket. An intake
 process keeps inquiries arriving ahead of the agents. Two phases:
 
-* saturated: every agent always has one grab in flight. Agents go for the
+* saturated: every agent always has grabs in flight (two by default: with
+  one, the whole floor's grabs reached the broker in convoys and its loop sat
+  idle about 15 % of the phase waiting for the load processes to answer
+  the previous convoy, so it was not saturated). Agents go for the
   newest inquiries, and a little under half the time for one another agent
   has just gone for, so a little over half the grabs win (the issue's "at
   least half") and the rest lose, as on a real floor. A won
@@ -53,6 +56,8 @@ CONTENDED_SHARE = 0.45
 BENCH_GRAB_RATE_PER_S = 1_000_000.0
 #: how long the agents of a phase may take to connect and answer once
 WARM_UP_TIMEOUT_S = 60.0
+#: grabs each agent keeps in flight in the saturated phase (see the module docstring)
+IN_FLIGHT_PER_AGENT = 2
 _NOBLOCK = int(zmq.NOBLOCK)
 
 
@@ -73,6 +78,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--duration-s", type=float, default=8.0, help="seconds per phase (default 8)")
     parser.add_argument("--offered-per-s", type=float, default=5000.0,
                         help="grab rate of the paced latency phase (default 5000)")
+    parser.add_argument("--in-flight", type=positive_int, default=IN_FLIGHT_PER_AGENT,
+                        help=f"grabs each agent keeps in flight in the saturated phase (default "
+                             f"{IN_FLIGHT_PER_AGENT})")
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     parser.add_argument("--curve", action="store_true",
                         help="run with CurveZMQ on and also without, and report its cost")
@@ -164,7 +172,7 @@ def _agents(*args) -> None:
 
 
 def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, duration_s: float,
-           submitted, taken, results, curve, seed: int, start) -> None:
+           submitted, taken, results, curve, seed: int, start, in_flight: int) -> None:
     """Drive ``agent_ids`` from one process; put (verdicts, wins, latencies_ms, cpu_s, window_s)
     on ``results``.
 
@@ -229,11 +237,12 @@ def _drive(endpoint: str, agent_ids: list[str], mode: str, rate_per_s: float, du
 
     deadline = time.monotonic() + duration_s
     if mode == "saturated":
-        for sock, agent in socks.items():
-            if send_grab(sock, agent):
-                drain(sock, on_reply)
-            else:
-                idle.append(sock)
+        for _ in range(in_flight):
+            for sock, agent in socks.items():
+                if send_grab(sock, agent):
+                    drain(sock, on_reply)
+                else:
+                    idle.append(sock)
         while time.monotonic() < deadline:
             if idle:
                 waiting, idle[:] = list(idle), []
@@ -291,7 +300,8 @@ def _warm_up(socks: dict, ready: SocketSet) -> None:
         raise RuntimeError(f"{len(waiting)} agents got no answer to a heartbeat within {WARM_UP_TIMEOUT_S} s")
 
 
-def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, taken, curve) -> dict:
+def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, taken, curve,
+           in_flight: int = 1) -> dict:
     ctx = mp.get_context("fork")
     results = ctx.Queue()
     start = ctx.Barrier(processes + 1)
@@ -300,7 +310,7 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
     workers = [ctx.Process(target=_agents, args=(broker.command_endpoint, chunk, mode, rate / processes,
                                                   duration_s, submitted, taken, results,
                                                   None if curve is None else {a: curve[a] for a in chunk}, i,
-                                                  start))
+                                                  start, in_flight))
                for i, chunk in enumerate(chunks)]
     for w in workers:
         w.start()
@@ -328,7 +338,7 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
 
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
-            curve_setup=None) -> dict:
+            curve_setup=None, in_flight: int = IN_FLIGHT_PER_AGENT) -> dict:
     """One full run (both phases) against a fresh broker; returns the figures.
 
     ``curve_setup`` (see ``curve_setup.curve_fixture``): "broker_fields" for the
@@ -371,7 +381,7 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
                                    f"accepted within {INTAKE_READY_TIMEOUT_S:g} s; broker log: {broker.log_path}")
             time.sleep(0.05)
         saturated = _phase(broker, agent_ids, processes, "saturated", 0, duration_s, submitted, taken,
-                           agent_curve)
+                           agent_curve, in_flight)
         paced = _phase(broker, agent_ids, processes, "paced", offered, duration_s, submitted, taken,
                        agent_curve)
         stop.set()
@@ -396,6 +406,7 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
             name: round(1e6 * secs / max(1, saturated["verdicts"]), 1)
             for name, secs in sorted(saturated["by_thread"].items(), key=lambda kv: -kv[1]) if secs > 0},
         "loadgen_cores_busy": round(saturated["loadgen_cpu_s"] / sat_s, 2),
+        "in_flight_per_agent": in_flight,
         "offered_per_s": offered,
         # grabs sent on schedule during the paced window (start-up and the final drain excluded)
         "achieved_paced_per_s": round(paced["verdicts"] / duration_s),
@@ -426,7 +437,7 @@ def _all_correct(runs: list[dict]) -> bool:
 def run(args) -> dict:
     def once(curve_setup=None) -> dict:
         return measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous,
-                       curve_setup=curve_setup)
+                       curve_setup=curve_setup, in_flight=getattr(args, "in_flight", IN_FLIGHT_PER_AGENT))
 
     if not args.curve:
         runs = [once() for _ in range(max(1, getattr(args, "repeat", 1)))]
