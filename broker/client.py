@@ -245,10 +245,11 @@ class BrokerClient:
                     backoff = BACKOFF_START_S  # a good session ends the back-off
                 self._fail_in_flight(ConnectionError(f"connection to {self.command_endpoint} lost"))
                 self._set_status("lost", outcome)
-                if self._stopping.wait(backoff):
+                waited = backoff
+                if self._stopping.wait(waited):
                     break
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
-                self._set_status("connecting", f"retrying after {backoff / 2:g} s")
+                self._set_status("connecting", f"retrying after {waited:g} s")
         except Exception:
             log.exception("client %s I/O thread failed", self.name)
             self._set_status("lost", "client error; see the log")

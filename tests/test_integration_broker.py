@@ -458,3 +458,30 @@ def test_a_roster_sent_by_a_supervisor_survives_a_restart(start_broker, tmp_path
     second = start_broker(config=config)
     roster = second.server.floor.roster
     assert roster is not None and [s.agent_id for s in roster.shifts] == ["a1"]
+
+
+def test_reconnecting_says_how_long_it_waited_including_at_the_ceiling(monkeypatch):
+    """The status a window shows while the broker is away names the back-off it just
+    waited: doubling from the start, then holding at the ceiling."""
+    import broker.client as client_module
+    from grabdesk.bench.harness import free_port
+
+    monkeypatch.setattr(client_module, "BACKOFF_START_S", 0.02)
+    monkeypatch.setattr(client_module, "BACKOFF_MAX_S", 0.04)
+    details: list[str] = []
+    three = threading.Event()
+
+    def on_status(status) -> None:
+        if status.state == "connecting" and status.detail.startswith("retrying"):
+            details.append(status.detail)
+            if len(details) >= 3:
+                three.set()
+
+    # nothing listens on these ports: every session ends at the liveness limit
+    client = BrokerClient(f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}", "agent", "a1",
+                          on_status=on_status, liveness_s=0.05, heartbeat_s=0.02).start()
+    try:
+        assert three.wait(10), f"only {details} within 10 s"
+    finally:
+        client.stop()
+    assert details[:3] == ["retrying after 0.02 s", "retrying after 0.04 s", "retrying after 0.04 s"]
