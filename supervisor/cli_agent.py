@@ -9,7 +9,6 @@ window says so (and so does stderr) instead of sitting there disconnected.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -21,8 +20,6 @@ from supervisor.cli_options import add_link_arguments
 
 #: QSettings group for the last values used
 REMEMBER_GROUP = "agent/last"
-#: the Python interpreter only runs signal handlers between Qt events: wake it this often
-SIGNAL_POLL_MS = 250
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
 
@@ -156,9 +153,8 @@ def _ensure_app():
 
 def run(args) -> int:
     app = _ensure_app()
-    from PySide6.QtCore import QTimer
-
     from supervisor import i18n
+    from supervisor.widgets import close_on_termination
 
     try:
         options = resolve_options(args, load_agent_table(getattr(args, "config", None)), remembered_options())
@@ -182,16 +178,11 @@ def run(args) -> int:
     window.identity_refused.connect(lambda reason: print(
         f"grabdesk agent: the broker at {options.command_endpoint} does not accept agent "
         f"{options.agent}: {reason}", file=sys.stderr))
-    signal.signal(signal.SIGINT, lambda *_: window.close())
-    signal.signal(signal.SIGTERM, lambda *_: window.close())
-    wake = QTimer()
-    wake.start(SIGNAL_POLL_MS)
-    wake.timeout.connect(lambda: None)
+    close_on_termination(window)
     link.start()
     window.show()
     try:
         app.exec()
     finally:
-        wake.stop()
         link.stop()
     return EXIT_REFUSED if window.refusal is not None else 0

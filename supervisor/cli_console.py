@@ -43,6 +43,7 @@ def run(args) -> int:
     from supervisor import i18n
     from supervisor.console.settings import ConsoleConfigError, merge, read_config, remember, saved
     from supervisor.link import BrokerLink
+    from supervisor.widgets import close_on_termination
 
     try:
         from_file = read_config(args.config) if args.config else {}
@@ -67,6 +68,7 @@ def run(args) -> int:
         return 2
     remember(settings)
     window = MainWindow(link, settings, link_factory=make_link)
+    close_on_termination(window)
     link.start()
     window.show()
     if getattr(args, "chart_minutes", None):

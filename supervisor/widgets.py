@@ -85,3 +85,21 @@ def fill_language_menu(menu: QMenu, current: str, choose: Callable[[str], None])
         group.addAction(action)
         actions[code] = action
     return actions
+
+
+#: Python runs signal handlers only between bytecodes, never while Qt's event loop
+#: waits in C: a timer wakes the interpreter this often so a SIGTERM is noticed
+SIGNAL_POLL_MS = 250
+
+
+def close_on_termination(window: QWidget) -> QTimer:
+    """SIGINT and SIGTERM close ``window`` as its close button would: layout saved,
+    link stopped, exit status 0 (a service manager reads -15 as a crash)."""
+    import signal
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGTERM, lambda *_: window.close())
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(SIGNAL_POLL_MS)
+    return wake

@@ -62,3 +62,27 @@ def test_last_used_values_are_remembered(isolated_settings):  # noqa: F811
     assert "lang" not in again, "the language is remembered by the Language menu"
     link = merge({}, {}, again).link_settings()
     assert link.command_endpoint == "tcp://10.1.1.1:5570" and link.curve() is None
+
+
+def test_sigterm_closes_the_window_the_way_its_close_button_does(qtbot):
+    """A service manager's or the demo's SIGTERM closes the console and the agent window
+    through ``close()`` (layout saved, link stopped, exit status 0) instead of killing the
+    process where it stands."""
+    import os
+    import signal
+
+    from PySide6.QtWidgets import QWidget
+
+    from supervisor.widgets import close_on_termination
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.show()
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        close_on_termination(window)
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
