@@ -39,6 +39,7 @@ import zmq
 
 from broker import protocol as p
 from grabdesk.bench.harness import RawClient, command, cpu_seconds, percentile, start_broker
+from grabdesk.cli import positive_int
 
 TARGET_P99_MS = 50.0
 DEFAULT_PRESSES = 200
@@ -75,11 +76,11 @@ PROBE_SKILL = "bench_probe"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--presses", type=int, default=DEFAULT_PRESSES, help="measured key presses")
+    parser.add_argument("--presses", type=positive_int, default=DEFAULT_PRESSES, help="measured key presses")
     parser.add_argument("--grabs-per-s", type=float, default=DEFAULT_GRABS_PER_S,
                         help="background grabs per second from simulated agents (0: no load)")
     parser.add_argument("--load-agents", type=int, default=DEFAULT_LOAD_AGENTS, help="simulated agents")
-    parser.add_argument("--load-processes", type=int, default=DEFAULT_LOAD_PROCESSES,
+    parser.add_argument("--load-processes", type=positive_int, default=DEFAULT_LOAD_PROCESSES,
                         help="worker processes the simulated agents run in")
     parser.add_argument("--racers", type=int, default=DEFAULT_RACERS,
                         help="simulated agents racing for each background inquiry")

@@ -30,6 +30,7 @@ import zmq.asyncio
 from broker import protocol as p
 from grabdesk.bench import peers
 from grabdesk.bench.harness import RawClient, command, define_floor, running_broker
+from grabdesk.cli import positive_int
 
 #: the highest concurrent cap an agent may have (core._validate_quotas)
 MAX_CONCURRENT_CAP = 1_000
@@ -40,8 +41,8 @@ SUBMIT_BATCH = 1_000
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--agents", type=int, default=200)
-    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--agents", type=positive_int, default=200)
+    parser.add_argument("--processes", type=positive_int, default=2)
     parser.add_argument("--duration-s", type=float, default=5.0)
     parser.add_argument("--per-agent", type=_per_agent, default=DEFAULT_PER_AGENT,
                         help=f"inquiries pre-submitted per grabdesk agent (at most {MAX_CONCURRENT_CAP}, "

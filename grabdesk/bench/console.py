@@ -34,6 +34,7 @@ import zmq
 
 from broker import protocol as p
 from grabdesk.bench.harness import RawClient, command, percentile, rss_mb, start_broker
+from grabdesk.cli import positive_int
 
 TARGET_FRAME_P95_MS = 33.0
 TARGET_LATENCY_P95_MS = 250.0
@@ -56,7 +57,7 @@ LIVE_TIMEOUT_S = 120.0
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--agents", type=int, default=1_000, help="online agents on the floor")
+    parser.add_argument("--agents", type=positive_int, default=1_000, help="online agents on the floor")
     parser.add_argument("--queued", type=int, default=20_000, help="queued inquiries at the start")
     parser.add_argument("--events-per-s", type=float, default=2_000.0, help="target events per second")
     parser.add_argument("--duration-s", type=float, default=20.0, help="measured seconds")

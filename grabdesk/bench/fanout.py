@@ -29,6 +29,7 @@ import zmq
 
 from broker import protocol as p
 from grabdesk.bench.harness import RawClient, command, define_floor, running_broker
+from grabdesk.cli import positive_int
 
 EVENTS_PER_INQUIRY = 5  # queued, grabbed, agent.updated, resolved, agent.updated
 AGENT_STREAMS = ("inquiry", "agent")
@@ -44,7 +45,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--consoles", type=int, default=10, help="subscribing consoles (default 10)")
     parser.add_argument("--events-per-s", type=float, default=5000.0, help="offered event rate")
     parser.add_argument("--duration-s", type=float, default=10.0)
-    parser.add_argument("--processes", type=int, default=2, help="subscriber processes")
+    parser.add_argument("--processes", type=positive_int, default=2, help="subscriber processes")
 
 
 def _subscribe(endpoint: str, specs: list[tuple[str, tuple[str, ...]]], ready, stop, results,

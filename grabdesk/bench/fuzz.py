@@ -47,6 +47,7 @@ import zmq
 
 from broker import protocol as p
 from grabdesk.bench.harness import RawClient, command, define_floor, percentile, rss_mb, start_broker
+from grabdesk.cli import positive_int
 
 #: the memory bound ``ok`` checks (MB of broker RSS growth after warm-up)
 RSS_BOUND_MB = 30.0
@@ -84,11 +85,11 @@ _POLLIN, _NOBLOCK = int(zmq.POLLIN), int(zmq.NOBLOCK)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--frames", type=int, default=100_000, help="hostile frames to send (default 100000)")
+    parser.add_argument("--frames", type=positive_int, default=100_000, help="hostile frames to send (default 100000)")
     parser.add_argument("--agents", type=int, default=20, help="real agents grabbing meanwhile (default 20)")
     parser.add_argument("--agent-rate", type=float, default=10.0,
                         help="grabs per second per real agent (default 10; the broker's limit is 50)")
-    parser.add_argument("--fuzzers", type=int, default=2, help="fuzzing processes (default 2)")
+    parser.add_argument("--fuzzers", type=positive_int, default=2, help="fuzzing processes (default 2)")
     parser.add_argument("--max-command-bytes", type=int, default=64 * 1024,
                         help="the broker's command limit for the run (default 65536; the hard cap is 4x)")
     parser.add_argument("--plain", action="store_true",
