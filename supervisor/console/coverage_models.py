@@ -42,16 +42,43 @@ def coverage_skills(coverage: p.CoverageRecord | None) -> list[str]:
     return sorted({c.skill for c in coverage.cells} | {n.skill for n in coverage.now})
 
 
-class CoverageModel(QAbstractTableModel):
-    """Heat map source: a row per hour (next 24), a column per skill; the cell is the gap."""
+class _SkillColumns(QAbstractTableModel):
+    """A column per skill of the latest coverage; subclasses say what the rows are."""
 
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         super().__init__(parent)
         self.state = state
         self.skills: list[str] = []
+        self._seen: p.CoverageRecord | None = None
+
+    def row_title(self, row: int) -> str | None:
+        raise NotImplementedError
+
+    def _all_changed(self) -> None:
+        rows = self.rowCount()
+        if rows and self.skills:
+            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, len(self.skills) - 1))
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.skills)
+
+    def headerData(self, section, orientation, role=_DISPLAY):
+        if role != _DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.skills):
+            return self.skills[section]
+        if orientation == Qt.Orientation.Vertical and 0 <= section < self.rowCount():
+            return self.row_title(section)
+        return None
+
+
+class CoverageModel(_SkillColumns):
+    """Heat map source: a row per hour (next 24), a column per skill; the cell is the gap."""
+
+    def __init__(self, state: ConsoleState, parent: QObject | None = None):
+        super().__init__(state, parent)
         self.hours: list[float] = []
         self._cells: dict[tuple[float, str], p.CoverageCellRecord] = {}
-        self._seen: p.CoverageRecord | None = None
         self.stale = False
 
     def refresh(self, stale: bool = False) -> None:
@@ -74,24 +101,11 @@ class CoverageModel(QAbstractTableModel):
             self._cells = cells
             self._all_changed()
 
-    def _all_changed(self) -> None:
-        if self.hours and self.skills:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.hours) - 1, len(self.skills) - 1))
-
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.hours)
 
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.skills)
-
-    def headerData(self, section, orientation, role=_DISPLAY):
-        if role != _DISPLAY:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.skills):
-            return self.skills[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self.hours):
-            return time.strftime("%H:00", time.localtime(self.hours[section]))
-        return None
+    def row_title(self, row: int) -> str:
+        return time.strftime("%H:00", time.localtime(self.hours[row]))
 
     def cell_at(self, row: int, column: int) -> p.CoverageCellRecord | None:
         if 0 <= row < len(self.hours) and 0 <= column < len(self.skills):
@@ -120,17 +134,14 @@ class CoverageModel(QAbstractTableModel):
         return None
 
 
-class NowCoverageModel(QAbstractTableModel):
+class NowCoverageModel(_SkillColumns):
     """Coverage right now: rows rostered / online / at cap, a column per skill."""
 
     ROWS = ("rostered", "online", "at_cap")
 
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
-        super().__init__(parent)
-        self.state = state
-        self.skills: list[str] = []
+        super().__init__(state, parent)
         self._now: dict[str, p.NowCoverage] = {}
-        self._seen: p.CoverageRecord | None = None
         self._titles = self.titles()
 
     def titles(self) -> list[str]:
@@ -153,23 +164,13 @@ class NowCoverageModel(QAbstractTableModel):
             self.endResetModel()
         else:
             self._now = now
-            if skills:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(self.ROWS) - 1, len(skills) - 1))
+            self._all_changed()
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() or not self.skills else len(self.ROWS)
 
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.skills)
-
-    def headerData(self, section, orientation, role=_DISPLAY):
-        if role != _DISPLAY:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.skills):
-            return self.skills[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._titles):
-            return self._titles[section]
-        return None
+    def row_title(self, row: int) -> str:
+        return self._titles[row]
 
     def data(self, index: QModelIndex, role: int = _DISPLAY):
         if not index.isValid() or index.column() >= len(self.skills):
