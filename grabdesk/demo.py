@@ -171,7 +171,7 @@ def wait_for_broker(command_endpoint: str, broker: Child, timeout_s: float = BRO
     """Return once the broker answers a Hello; raise DemoError if it dies or stays silent."""
     import zmq
 
-    from broker import protocol as p
+    from broker.wire import protocol as p
 
     ctx = zmq.Context()  # own context, terminated here: no zmq threads while forking children
     sock = ctx.socket(zmq.DEALER)
@@ -247,18 +247,18 @@ class Demo:
         # demo's are throw-away ports, so they must not become the user's
         # defaults. On Linux, QSettings lives under XDG_CONFIG_HOME.
         gui_env = {"XDG_CONFIG_HOME": str(self.dir / "settings")}
-        if gui_available("supervisor.cli_console"):
+        if gui_available("supervisor.console.cli"):
             self._child("console", "console", *endpoints, "--who", "demo-supervisor", env=gui_env)
         else:
             print("grabdesk demo: the supervisor console is not part of this installation "
-                  "(supervisor/cli_console.py is missing); running without it.", file=sys.stderr)
+                  "(supervisor/console/cli.py is missing); running without it.", file=sys.stderr)
         if self.args.no_agent_window:
             pass
-        elif gui_available("supervisor.cli_agent"):
+        elif gui_available("supervisor.agentwin.cli"):
             self._child("agent", "agent", "--agent", HUMAN_AGENT, *endpoints, env=gui_env)
         else:
             print("grabdesk demo: the agent window is not part of this installation "
-                  "(supervisor/cli_agent.py is missing); running without it.", file=sys.stderr)
+                  "(supervisor/agentwin/cli.py is missing); running without it.", file=sys.stderr)
 
     def describe(self, temporary: bool) -> str:
         logs = ", ".join(str(c.log_path) for c in self.children)

@@ -14,11 +14,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from broker import protocol as p
-from broker.client import BrokerClient
-from broker.mirror import Mirror
-from broker.config import BrokerSection, FileConfig
-from broker.server import BrokerServer, serve_in_thread
+from broker.wire import protocol as p
+from broker.wire.client import BrokerClient
+from broker.wire.mirror import Mirror
+from broker.service.config import BrokerSection, FileConfig
+from broker.service.server import BrokerServer, serve_in_thread
 
 
 class FakeClock:

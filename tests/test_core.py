@@ -1,6 +1,6 @@
 """Unit tests of the arbiter core: pure calls, a FakeClock, no sockets, no sleeps.
 
-Each test drives one rule of issue 2 through ``broker.core.Arbiter`` and
+Each test drives one rule of issue 2 through ``broker.arbiter.core.Arbiter`` and
 checks both the decision and the events the transition emitted (the drained
 ``Changes``), since every client learns about the floor only from events.
 """
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from broker import rules
-from broker.core import CLEAR_OVERRIDE, Arbiter, CoreConfig, Refusal
-from broker.mirror import Mirror
-from broker.protocol import (
+from broker.arbiter import rules
+from broker.arbiter.core import CLEAR_OVERRIDE, Arbiter, CoreConfig, Refusal
+from broker.wire.mirror import Mirror
+from broker.wire.protocol import (
     Alert, AgentRecord, AgentSpec, ErrorCode, InquiryRecord, Event, FairShare, GroupRecord, NewInquiry, Quotas, ShopRecord,
     SlaPolicy, TierRule,
 )

@@ -23,9 +23,9 @@ import msgspec
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from broker.core import Arbiter, CoreConfig, Refusal
-from broker.mirror import Mirror
-from broker.protocol import (
+from broker.arbiter.core import Arbiter, CoreConfig, Refusal
+from broker.wire.mirror import Mirror
+from broker.wire.protocol import (
     AgentSpec, ErrorCode, Event, FairShare, GroupRecord, NewInquiry, Quotas, ShopRecord, SlaPolicy,
     TierRule,
 )

@@ -24,10 +24,10 @@ import msgspec.inspect as mi
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from broker import protocol as p
-from broker.core import Arbiter, CoreConfig
-from broker.protocol import ErrorCode
-from broker.service import Service
+from broker.wire import protocol as p
+from broker.arbiter.core import Arbiter, CoreConfig
+from broker.wire.protocol import ErrorCode
+from broker.service.dispatch import Service
 
 from conftest import FakeClock
 

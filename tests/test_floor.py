@@ -4,9 +4,9 @@ import csv
 import msgspec
 import pytest
 
-from broker import protocol as p
-from broker.server import BrokerServer
-from broker.store import SqliteStore
+from broker.wire import protocol as p
+from broker.service.server import BrokerServer
+from broker.service.store import SqliteStore
 
 from conftest import FakeClock, agent_spec, loopback_config
 

@@ -14,9 +14,9 @@ import msgspec
 import pytest
 import zmq
 
-from broker import protocol as p
-from broker.client import BrokerClient
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.client import BrokerClient
+from broker.wire.mirror import Mirror
 
 from conftest import agent_spec, loopback_config, stable, wait_until
 
@@ -463,8 +463,8 @@ def test_a_roster_sent_by_a_supervisor_survives_a_restart(start_broker, tmp_path
 def test_reconnecting_says_how_long_it_waited_including_at_the_ceiling(monkeypatch):
     """The status a window shows while the broker is away names the back-off it just
     waited: doubling from the start, then holding at the ceiling."""
-    import broker.client as client_module
-    from grabdesk.bench.harness import free_port
+    import broker.wire.client as client_module
+    from tools.bench.harness import free_port
 
     monkeypatch.setattr(client_module, "BACKOFF_START_S", 0.02)
     monkeypatch.setattr(client_module, "BACKOFF_MAX_S", 0.04)

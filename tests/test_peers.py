@@ -16,7 +16,7 @@ import pytest
 psycopg = pytest.importorskip("psycopg", reason="the 'peers' extra is not installed")
 redis = pytest.importorskip("redis", reason="the 'peers' extra is not installed")
 
-from grabdesk.bench import peers  # noqa: E402  (after the importorskip guards)
+from tools.bench import peers  # noqa: E402  (after the importorskip guards)
 
 PG_DSN = "postgresql://127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -13,11 +13,11 @@ import sqlite3
 import msgspec
 import pytest
 
-from broker.core import Arbiter, Changes, CoreConfig, VerdictFacts
-from broker.protocol import (
+from broker.arbiter.core import Arbiter, Changes, CoreConfig, VerdictFacts
+from broker.wire.protocol import (
     AgentSpec, Event, FloorMetrics, GroupRecord, NewInquiry, Quotas, ShopRecord, encode,
 )
-from broker.store import (
+from broker.service.store import (
     JOURNAL_MIGRATIONS, STATE_MIGRATIONS, WAL_PRESIZE_BYTES, SqliteStore, StoreError, state_path_for,
 )
 

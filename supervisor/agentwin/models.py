@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from broker import protocol as p
+from broker.wire import protocol as p
 from supervisor.agentwin.state import (
     SLA_BREACH, SLA_OK, SLA_WARN, AgentDeskState, Countdown, RowList, format_duration,
 )

@@ -26,10 +26,10 @@ from typing import Callable, Iterable, Protocol
 
 import msgspec
 
-from broker import protocol as p
-from broker.client import BrokerRefused, new_grab_id
-from broker.mirror import Mirror
-from broker.rules import ineligible_rule
+from broker.wire import protocol as p
+from broker.wire.client import BrokerRefused, new_grab_id
+from broker.wire.mirror import Mirror
+from broker.arbiter.rules import ineligible_rule
 
 #: one grab attempt unanswered this long is sent again with the same grab_id
 GRAB_ATTEMPT_TIMEOUT_S = 2.0

@@ -26,16 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from broker import protocol as p
-from broker.client import BrokerRefused, ConnectionStatus
-from supervisor import i18n
+from broker.wire import protocol as p
+from broker.wire.client import BrokerRefused, ConnectionStatus
+from supervisor.common import i18n
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.models import INQUIRY_ID_ROLE, MineModel, PoolModel
 from supervisor.agentwin.state import (
     GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, GrabInFlight, VerdictView, format_duration,
 )
-from supervisor.link import BrokerLink
-from supervisor.widgets import ConnectionBadge, fill_language_menu
+from supervisor.common.link import BrokerLink
+from supervisor.common.widgets import ConnectionBadge, fill_language_menu
 
 log = logging.getLogger(__name__)
 

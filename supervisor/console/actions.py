@@ -13,8 +13,8 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from broker import protocol as p
-from broker.client import BrokerRefused
+from broker.wire import protocol as p
+from broker.wire.client import BrokerRefused
 from supervisor.console.state import ConsoleState
 
 log = logging.getLogger(__name__)

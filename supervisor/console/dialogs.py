@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from broker import protocol as p
+from broker.wire import protocol as p
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.delegates import EDITOR_MAX
 from supervisor.console.text import fmt_duration, fmt_limit, words

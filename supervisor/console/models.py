@@ -22,7 +22,7 @@ from PySide6.QtCore import (QAbstractTableModel, QByteArray, QMimeData, QModelIn
                             Qt, Signal)
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from broker import protocol as p
+from broker.wire import protocol as p
 from supervisor.console.rows import TableState, diff_rows
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
                                       on_break, sla_rank)

@@ -13,7 +13,7 @@ batch of events) and keeps what the views need and the mirror does not:
 
 The broker decides everything; nothing here predicts a verdict. The
 eligibility hint only explains, in the broker's own words
-(``broker.rules``), why a target is likely to be refused.
+(``broker.arbiter.rules``), why a target is likely to be refused.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple
 
-from broker import protocol as p
-from broker import rules
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+import broker.arbiter.rules as rules
+from broker.wire.mirror import Mirror
 from supervisor.console.history import QueueHistory
 from supervisor.console.rows import TableState
 

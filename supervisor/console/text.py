@@ -10,7 +10,7 @@ import time
 
 from PySide6.QtCore import QObject
 
-from broker import protocol as p
+from broker.wire import protocol as p
 
 
 def fmt_duration(seconds: float | None) -> str:

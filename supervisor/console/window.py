@@ -21,8 +21,8 @@ from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
-from broker.client import ConnectionStatus
-from supervisor import i18n
+from broker.wire.client import ConnectionStatus
+from supervisor.common import i18n
 from supervisor.console import export
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.chart import QueueChart
@@ -32,7 +32,7 @@ from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
-from supervisor.widgets import ConnectionBadge, fill_language_menu
+from supervisor.common.widgets import ConnectionBadge, fill_language_menu
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from broker import protocol as p
-from broker.client import BrokerRefused
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.client import BrokerRefused
+from broker.wire.mirror import Mirror
 from supervisor.agentwin.state import (
     SLA_BREACH, SLA_OK, SLA_WARN, AgentDeskState, BrokerClock, RowList, first_response_countdown,
     format_duration, me_view, resolution_countdown, sla_level,

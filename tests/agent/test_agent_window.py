@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
-from broker import protocol as p
+from broker.wire import protocol as p
 
 from conftest import FakeClock, agent_spec
 from agentfix import DEADLINE_MS, isolated_settings, open_window, submit  # noqa: F401 - fixtures

@@ -12,8 +12,8 @@ import itertools
 import pytest
 from PySide6.QtCore import QSettings
 
-from broker import protocol as p
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.mirror import Mirror
 
 #: every wait on the broker gives up after this (ms)
 DEADLINE_MS = 8_000

@@ -8,11 +8,11 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QSpinBox
 
-from broker import protocol as p
+from broker.wire import protocol as p
 from supervisor.console.models import INQUIRY_MIME, STALE_FG
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
-from supervisor.link import BrokerLink
+from supervisor.common.link import BrokerLink
 
 from conftest import agent_spec
 from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)

@@ -5,8 +5,8 @@ import json
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from broker import protocol as p
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.mirror import Mirror
 from supervisor.console.coverage_models import CoverageModel, NowCoverageModel
 from supervisor.console.models import (BREACH_BG, INQUIRY_MIME, AgentModel, AlertModel, AuditModel, FractionRole,
                                        InquiryModel, KeyRole, PendingRole, QueueNowModel, inquiry_ids)

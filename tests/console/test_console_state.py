@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from broker import protocol as p
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.mirror import Mirror
 from supervisor.console.history import QueueHistory
 from supervisor.console.state import (QUOTA_FIELDS, AuditFilter, ConsoleState, LatencyProbe, QueueTracker,
                                       agent_matcher, at_cap, continuous_service_s, fraction,

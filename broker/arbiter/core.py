@@ -1,0 +1,960 @@
+"""The arbiter: every grabdesk decision, pure and synchronous.
+
+No sockets, no files, no threads: the caller passes commands in and drains
+what happened (events to publish, records to persist) out. Time comes from an
+injected clock, so tests drive hours of floor time without sleeping.
+
+Invariants the property tests hold this module to:
+
+* an open inquiry has at most one owner, and is either ``queued`` (no
+  owner) or ``held`` (an owner that counts it in ``held``);
+* ``agent.held`` equals the number of inquiries it owns, and never exceeds
+  its concurrent cap through a grab;
+* grabs today never exceed the daily quota;
+* an inquiry leaves the open set only by being resolved or abandoned.
+"""
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, NamedTuple
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from broker.arbiter import rules
+from broker.wire.protocol import (
+    QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
+    InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
+)
+
+#: how many grab verdicts are remembered for idempotent retries
+VERDICT_MEMORY = 200_000
+#: how many closed inquiries are remembered to tell late grabbers who won
+CLOSED_MEMORY = 200_000
+#: how far in the past an intake may date an arrival, and in the future (clock skew)
+MAX_ARRIVAL_AGE_S = 30 * 86400.0
+MAX_CLOCK_SKEW_S = 300.0
+#: the most queued inquiries auto-assignment examines in one tick
+ASSIGN_SCAN_PER_TICK = 2_000
+
+
+class Refusal(Exception):
+    """A command the rules refuse. Raised before any state is changed."""
+
+    def __init__(self, code: ErrorCode, reason: str, **detail):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class CoreConfig:
+    default_quotas: Quotas = field(default_factory=lambda: msgspec.structs.replace(rules.DEFAULT_QUOTAS))
+    tiers: list[TierRule] = field(default_factory=lambda: list(rules.DEFAULT_TIERS))
+    default_sla: SlaPolicy = field(default_factory=SlaPolicy)
+    #: an agent silent this long (no command, no heartbeat) is marked offline
+    agent_timeout_s: float = 15.0
+    #: what an offline agent holds goes back to the pool after this grace
+    offline_grace_s: float = 120.0
+    #: time zone whose midnight starts a new quota day
+    day_tz: str = "Asia/Shanghai"
+
+
+class VerdictFacts(NamedTuple):
+    """A decided grab. Plain values only: remembered as a plain tuple of them
+    (``_remember_verdict``), which the cyclic GC does not track, which matters
+    with VERDICT_MEMORY of them remembered."""
+
+    inquiry: str
+    outcome: str  # won / lost / refused
+    code: str | None  # an ErrorCode value (ErrorCode is a str enum, so they compare equal)
+    reason: str
+    winner: str | None
+    won_at: float | None
+
+
+@dataclass
+class Changes:
+    """Everything one batch of commands produced, for the store and the publisher."""
+
+    #: (stream, seq, encoded Event, kind, at): the rest of an event is in its encoding
+    events: list[tuple] = field(default_factory=list)
+    #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason, winner, won_at)
+    grabs: list[tuple] = field(default_factory=list)
+    seq: int = 0
+    stream_last: dict[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.grabs)
+
+
+# kinds of timers in the deadline heap
+_T_HYBRID, _T_FRT_WARN, _T_FRT_BREACH, _T_RES_WARN, _T_RES_BREACH, _T_SILENT = range(6)
+
+
+class Arbiter:
+    def __init__(self, config: CoreConfig | None = None, *, clock: Callable[[], float]):
+        """``clock`` is the floor's time in epoch seconds: the broker passes its own
+        (wall or scaled), tests and the lab pass a virtual one."""
+        self.config = config or CoreConfig()
+        self.clock = clock
+        self.shops: dict[str, ShopRecord] = {}
+        self.groups: dict[str, GroupRecord] = {}
+        self.agents: dict[str, AgentRecord] = {}
+        #: open inquiries only (queued or held)
+        self.inquiries: dict[str, InquiryRecord] = {}
+        self.seq = 0
+        self.stream_last: dict[str, int] = {s: 0 for s in STREAMS}
+        self._out = Changes()
+        #: (agent, grab_id) -> the verdict's fields as a plain tuple (see VerdictFacts)
+        self._verdicts: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+        self._closed: OrderedDict[str, tuple[str, str | None, float | None]] = OrderedDict()
+        self._timers: list[tuple[float, int, str, float]] = []
+        self._agents_by_skill: dict[str, set[str]] = {}
+        self._assign_wanted: dict[str, None] = {}
+        self._tz = ZoneInfo(self.config.day_tz)
+        self._day = ""
+        self._day_ends = 0.0
+        self._last_agent_sweep = 0.0
+        #: group -> mean grabs today of its online agents, refreshed each sweep
+        self._group_mean_grabs: dict[str, float] = {}
+        #: skill -> inquiries in the pool, kept incrementally so metrics never scan
+        self.queue_count: dict[str, int] = {}
+        #: skill -> heap of (arrived_at, inquiry id); stale entries dropped when read
+        self._wait_heaps: dict[str, list[tuple[float, str]]] = {}
+        #: observers for the floor statistics: fn(inquiry, now)
+        self.on_taken: list[Callable[[InquiryRecord, float], None]] = []
+        self.on_closed: list[Callable[[InquiryRecord, float], None]] = []
+        self.on_arrival: list[Callable[[InquiryRecord, float], None]] = []
+
+    # ------------------------------------------------------------------ plumbing
+
+    def drain(self) -> Changes:
+        """Hand over what happened since the last drain."""
+        out, self._out = self._out, Changes()
+        out.seq = self.seq
+        out.stream_last = dict(self.stream_last)
+        return out
+
+    def _emit(self, kind: str, record: Record | None, actor: str = "", reason: str = "",
+              removed: bool = False) -> int:
+        self.seq += 1
+        seq = self.seq
+        stream = stream_of(kind)
+        self.stream_last[stream] = seq
+        now = self.clock()
+        # Encoded now, so the event carries the record as it is at this seq.
+        raw = encode(Event(seq=seq, kind=kind, at=now, actor=actor, reason=reason,
+                           record=record, removed=removed))
+        self._out.events.append((stream, seq, raw, kind, now))
+        return seq
+
+    def audit(self, actor: str, role: str, kind: str, subject: str, reason: str, ok: bool) -> None:
+        """Journal a supervisor/admin action or a refused command, and publish it."""
+        entry = AuditEntry(seq=self.seq + 1, at=self.clock(), actor=actor, role=role, kind=kind,
+                           subject=subject, reason=reason, ok=ok)
+        self._emit("audit.entry", entry, actor=actor, reason=reason)
+
+    def today(self, now: float) -> str:
+        if now >= self._day_ends or not self._day:
+            local = datetime.fromtimestamp(now, self._tz)
+            self._day = local.date().isoformat()
+            midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), self._tz)
+            self._day_ends = midnight.timestamp()
+        return self._day
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self, shops, groups, agents, inquiries, seq: int, stream_last: dict[str, int],
+             recent_grabs=(), closed=()) -> None:
+        """Install state rebuilt by the store after a restart. Emits nothing."""
+        self.shops = {s.id: s for s in shops}
+        self.groups = {g.id: g for g in groups}
+        self.agents = {a.id: a for a in agents}
+        self.inquiries = {i.id: i for i in inquiries if i.state in ("queued", "held")}
+        self.seq = seq
+        self.stream_last.update(stream_last)
+        self._agents_by_skill.clear()
+        now = self.clock()
+        for agent in self.agents.values():
+            self._index_agent(agent)
+            self._refresh_agent(agent)
+            if agent.last_seen:
+                # last_seen is stale in the store; give every client time to reconnect
+                # before the offline timeout and the grace period start counting
+                agent.last_seen = now
+        for inq in self.inquiries.values():
+            self._arm_timers(inq)
+            if inq.state == "queued":
+                self._enqueued(inq)
+            if inq.state == "queued" and self._mode(inq) == "assign":
+                self._assign_wanted[inq.id] = None
+        for inquiry_id, state, owner, taken_at in closed:
+            self._closed[inquiry_id] = (state, owner, taken_at)
+        for (inquiry, grab_id, agent, outcome, code, reason, winner, won_at) in recent_grabs:
+            self._verdicts[(agent, grab_id)] = (inquiry, outcome, code or None, reason, winner, won_at)
+
+    # ------------------------------------------------------------------ definitions
+
+    def define_shop(self, shop: ShopRecord, actor: str = "") -> ShopRecord:
+        _validate_shop(shop)
+        previous = self.shops.get(shop.id)
+        self.shops[shop.id] = shop
+        self._emit("config.shop", shop, actor)
+        if previous is not None and previous.mode != shop.mode:
+            self._replan_queue(shop)
+        return shop
+
+    def define_group(self, group: GroupRecord, actor: str = "") -> GroupRecord:
+        _validate_quotas(group.quotas, allow_clear=False)
+        self.groups[group.id] = group
+        self._emit("config.group", group, actor)
+        for agent in self.agents.values():
+            if agent.group == group.id:
+                self._refresh_agent(agent, publish=True)
+        return group
+
+    def define_agent(self, spec: AgentSpec, actor: str = "") -> AgentRecord:
+        """Create an agent, or update its definition keeping its live state."""
+        _validate_quotas(spec.quotas, allow_clear=False)
+        if not 0 <= spec.quality <= 100:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"quality of {spec.id} must be 0 to 100", field="quality")
+        agent = self.agents.get(spec.id)
+        if agent is None:
+            agent = AgentRecord(id=spec.id, idle_since=self.clock())
+            self.agents[spec.id] = agent
+        else:
+            self._unindex_agent(agent)
+        agent.name = spec.name or spec.id
+        agent.group = spec.group
+        agent.skills = dict(spec.skills)
+        agent.languages = list(spec.languages)
+        agent.channels = list(spec.channels)
+        agent.shops = list(spec.shops)
+        agent.quality = spec.quality
+        agent.quotas = spec.quotas
+        self._index_agent(agent)
+        self._refresh_agent(agent)
+        self._emit("agent.defined", agent, actor)
+        return agent
+
+    def _index_agent(self, agent: AgentRecord) -> None:
+        for skill in agent.skills:
+            self._agents_by_skill.setdefault(skill, set()).add(agent.id)
+
+    def _unindex_agent(self, agent: AgentRecord) -> None:
+        for skill in agent.skills:
+            self._agents_by_skill.get(skill, set()).discard(agent.id)
+
+    def _refresh_agent(self, agent: AgentRecord, publish: bool = False) -> None:
+        """Recompute tier and effective quotas after a definition/quality/quota change."""
+        tier = rules.tier_for(agent.quality, self.config.tiers)
+        group = self.groups.get(agent.group)
+        effective = rules.resolve_quotas(agent.quotas, group.quotas if group else Quotas(),
+                                         self.config.default_quotas)
+        if tier.cap is not None and (effective.concurrent_cap is None or tier.cap < effective.concurrent_cap):
+            effective.concurrent_cap = tier.cap
+        delay = tier.visibility_delay_s + self._fair_share_delay(agent)
+        changed = (agent.tier != tier.name or agent.effective != effective
+                   or agent.visibility_delay_s != delay)
+        agent.tier = tier.name
+        agent.effective = effective
+        agent.visibility_delay_s = delay
+        if changed and publish:
+            self._emit("agent.updated", agent)
+
+    def _fair_share_delay(self, agent: AgentRecord) -> float:
+        group = self.groups.get(agent.group)
+        if group is None or not group.fair_share.enabled:
+            return 0.0
+        rule = group.fair_share
+        mean = self._group_mean_grabs.get(agent.group, 0.0)
+        if mean >= rule.min_mean_grabs and agent.grabs_today > rule.factor * mean:
+            return rule.delay_s
+        return 0.0
+
+    # ------------------------------------------------------------------ intake
+
+    def submit(self, new: NewInquiry, actor: str = "") -> InquiryRecord:
+        if new.id in self.inquiries or new.id in self._closed:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"inquiry {new.id} already exists", field="id")
+        if new.shop not in self.shops:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {new.shop}", field="shop")
+        now = self.clock()
+        arrived = new.arrived_at if new.arrived_at is not None else now
+        # NaN compares false both ways, so this also refuses it; timers must never see one
+        if not now - MAX_ARRIVAL_AGE_S <= arrived <= now + MAX_CLOCK_SKEW_S:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"arrived_at {new.arrived_at} is not a time within the last "
+                          f"{MAX_ARRIVAL_AGE_S / 86400:g} days", field="arrived_at")
+        inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
+                            channel=new.channel, priority=new.priority, customer=new.customer,
+                            arrived_at=arrived, queued_at=now)
+        self.inquiries[inq.id] = inq
+        self._enqueued(inq)
+        self._emit("inquiry.queued", inq, actor)
+        for observer in self.on_arrival:
+            observer(inq, now)
+        self._arm_timers(inq)
+        mode = self._mode(inq)
+        if mode == "assign":
+            if not self._try_assign(inq, now):
+                self._assign_wanted[inq.id] = None
+        return inq
+
+    def abandon(self, inquiry_id: str, actor: str = "") -> InquiryRecord:
+        inq = self._open(inquiry_id)
+        self._close(inq, "abandoned", actor, "customer left")
+        return inq
+
+    # ------------------------------------------------------------------ grabbing
+
+    def grab(self, agent_id: str, inquiry_id: str, grab_id: str) -> VerdictFacts:
+        """Decide one grab. Idempotent per (agent, grab_id)."""
+        key = (agent_id, grab_id)
+        cached = self._verdicts.get(key)
+        if cached is not None:
+            cached = VerdictFacts(*cached)
+            if cached.inquiry != inquiry_id:
+                raise Refusal(ErrorCode.BAD_REQUEST,
+                              f"grab id {grab_id} was already used for inquiry {cached.inquiry}; "
+                              "use a new grab id for each attempt", field="grab_id")
+            return cached
+        now = self.clock()
+        inq = self.inquiries.get(inquiry_id)
+        latency = 0.0
+        if inq is None:
+            closed = self._closed.get(inquiry_id)
+            if closed is not None and closed[1] is not None:
+                facts = VerdictFacts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN.value,
+                                     f"taken by {closed[1]} and already {closed[0]}", closed[1], closed[2])
+            else:
+                facts = VerdictFacts(inquiry_id, "refused", ErrorCode.NOT_FOUND.value,
+                                     f"no open inquiry {inquiry_id}", None, None)
+        else:
+            latency = now - inq.queued_at
+            facts = self._judge_grab(agent_id, inq, now)
+            if facts.outcome == "won":
+                agent = self.agents[agent_id]
+                self._take(inq, agent, "grab", now)
+                agent.grabs_today += 1
+                self._emit("inquiry.grabbed", inq, agent_id)
+                self._emit("agent.updated", agent, agent_id)
+        self._remember_verdict(key, facts)
+        self._out.grabs.append((inquiry_id, grab_id, agent_id, now, latency, facts.outcome,
+                                facts.code or "", facts.reason, facts.winner,
+                                facts.won_at))
+        return facts
+
+    def _remember_verdict(self, key, facts: VerdictFacts) -> None:
+        # an exact tuple of plain values: CPython's GC untracks those, not NamedTuples
+        self._verdicts[key] = tuple(facts)
+        if len(self._verdicts) > VERDICT_MEMORY:
+            self._verdicts.popitem(last=False)
+
+    def _judge_grab(self, agent_id: str, inq: InquiryRecord, now: float) -> VerdictFacts:
+        def refused(code: ErrorCode, reason: str) -> VerdictFacts:
+            return VerdictFacts(inq.id, "refused", code.value, reason, None, None)
+
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return refused(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+        rule = rules.ineligible_rule(agent, inq)
+        if rule is not None:
+            return refused(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, agent_id, inq))
+        if inq.state != "queued":
+            return VerdictFacts(inq.id, "lost", ErrorCode.ALREADY_TAKEN.value,
+                                f"taken by {inq.owner}", inq.owner, inq.taken_at)
+        if self._mode(inq) == "assign":
+            return refused(ErrorCode.NOT_ELIGIBLE,
+                           f"shop {inq.shop} assigns its inquiries; grabbing is off")
+        quota_refusal = self._availability_refusal(agent, now)
+        if quota_refusal is not None:
+            return refused(*quota_refusal)
+        visible_at = inq.queued_at + agent.visibility_delay_s
+        if now < visible_at:
+            return refused(ErrorCode.NOT_ELIGIBLE,
+                           f"tier {agent.tier} sees new inquiries after {agent.visibility_delay_s:g} s; "
+                           f"visible in {visible_at - now:.1f} s")
+        return VerdictFacts(inq.id, "won", None, "", agent_id, now)
+
+    def _availability_refusal(self, agent: AgentRecord, now: float,
+                              count_daily: bool = True) -> tuple[ErrorCode, str] | None:
+        """Status and quota checks shared by grabs, transfers and assignment."""
+        if agent.status != "online":
+            if agent.forced_break and agent.break_until:
+                return (ErrorCode.QUOTA_HOURS,
+                        f"on a forced break after {agent.effective.continuous_hours:g} h of continuous "
+                        f"service, until {_clock_text(agent.break_until, self._tz)}")
+            return ErrorCode.NOT_ELIGIBLE, f"agent {agent.id} is {agent.status}, not online"
+        eff = agent.effective
+        if rules.at_cap(agent):
+            return (ErrorCode.QUOTA_CONCURRENT,
+                    f"holds {agent.held} of a concurrent cap of {eff.concurrent_cap}")
+        if count_daily:
+            self._roll_day(agent, now)
+            if eff.daily_grabs is not None and agent.grabs_today >= eff.daily_grabs:
+                return (ErrorCode.QUOTA_DAILY,
+                        f"took {agent.grabs_today} today, the daily quota is {eff.daily_grabs}")
+        if self._service_exceeded(agent, now):
+            return (ErrorCode.QUOTA_HOURS,
+                    f"{eff.continuous_hours:g} h of continuous service reached; a break is due")
+        return None
+
+    def _service_exceeded(self, agent: AgentRecord, now: float) -> bool:
+        hours = agent.effective.continuous_hours
+        return (hours is not None and agent.service_since is not None
+                and now - agent.service_since >= hours * 3600.0)
+
+    def _roll_day(self, agent: AgentRecord, now: float) -> None:
+        today = self.today(now)
+        if agent.day == today:
+            return
+        if not agent.day:  # the first stamp: what was counted so far was counted today
+            agent.day = today
+            return
+        agent.day = today
+        agent.grabs_today = 0
+        agent.reclaims_today = 0
+        # whoever notices the new day first (a grab, an assignment scan, the sweep),
+        # the clients showing quota use must hear of the reset
+        self._emit("agent.updated", agent)
+
+    def _enqueued(self, inq: InquiryRecord) -> None:
+        self.queue_count[inq.skill] = self.queue_count.get(inq.skill, 0) + 1
+        heapq.heappush(self._wait_heaps.setdefault(inq.skill, []), (inq.arrived_at, inq.id))
+
+    def _dequeued(self, inq: InquiryRecord) -> None:
+        self.queue_count[inq.skill] -= 1
+
+    def longest_waiting(self, skill: str) -> InquiryRecord | None:
+        """The queued inquiry of ``skill`` that has waited longest (amortized O(log n))."""
+        heap = self._wait_heaps.get(skill)
+        while heap:
+            arrived_at, inquiry_id = heap[0]
+            inq = self.inquiries.get(inquiry_id)
+            if inq is not None and inq.state == "queued" and inq.arrived_at == arrived_at:
+                return inq
+            heapq.heappop(heap)
+        return None
+
+    def _take(self, inq: InquiryRecord, agent: AgentRecord, how: str, now: float) -> None:
+        if inq.state == "queued":
+            self._dequeued(inq)
+        inq.state = "held"
+        inq.owner = agent.id
+        inq.taken_by = how
+        inq.taken_at = now
+        agent.held += 1
+        self._assign_wanted.pop(inq.id, None)
+        self._push_timer(now + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
+        for observer in self.on_taken:
+            observer(inq, now)
+
+    def _untake(self, inq: InquiryRecord, now: float) -> AgentRecord | None:
+        """Detach an inquiry from its owner (it is about to be re-queued or closed)."""
+        agent = self.agents.get(inq.owner) if inq.owner else None
+        if agent is not None:
+            agent.held -= 1
+            if agent.held == 0:
+                agent.idle_since = now
+        inq.owner = None
+        inq.taken_by = ""
+        inq.taken_at = None
+        return agent
+
+    def _requeue(self, inq: InquiryRecord, kind: str, actor: str, reason: str) -> None:
+        now = self.clock()
+        agent = self._untake(inq, now)
+        inq.state = "queued"
+        inq.queued_at = now  # arrived_at is kept: the customer's wait goes on
+        self._enqueued(inq)
+        self._emit(kind, inq, actor, reason)
+        if agent is not None:
+            self._emit("agent.updated", agent, actor)
+        shop_mode = self._mode(inq)
+        if shop_mode == "hybrid":
+            self._push_timer(now + self.shops[inq.shop].hybrid_after_s, _T_HYBRID, inq.id, now)
+        elif shop_mode == "assign":
+            self._assign_wanted[inq.id] = None
+
+    def _close(self, inq: InquiryRecord, state: str, actor: str, reason: str) -> None:
+        now = self.clock()
+        if inq.state == "queued":
+            self._dequeued(inq)
+        owner, taken_at, taken_by = inq.owner, inq.taken_at, inq.taken_by
+        agent = self._untake(inq, now) if owner else None
+        # closed records keep who had it, for reports and late grabbers
+        inq.owner, inq.taken_at, inq.taken_by = owner, taken_at, taken_by
+        inq.state = state  # type: ignore[assignment]
+        inq.closed_at = now
+        del self.inquiries[inq.id]
+        self._assign_wanted.pop(inq.id, None)
+        self._closed[inq.id] = (state, owner, inq.taken_at)
+        if len(self._closed) > CLOSED_MEMORY:
+            self._closed.popitem(last=False)
+        self._emit(f"inquiry.{state}", inq, actor, reason, removed=True)
+        if agent is not None:
+            self._emit("agent.updated", agent, actor)
+        for observer in self.on_closed:
+            observer(inq, now)
+
+    # ------------------------------------------------------------------ owner actions
+
+    def _owned(self, inquiry_id: str, agent_id: str) -> InquiryRecord:
+        inq = self._open(inquiry_id)
+        if inq.owner != agent_id:
+            raise Refusal(ErrorCode.FORBIDDEN, f"inquiry {inquiry_id} is not held by {agent_id}",
+                          owner=inq.owner)
+        return inq
+
+    def _open(self, inquiry_id: str) -> InquiryRecord:
+        inq = self.inquiries.get(inquiry_id)
+        if inq is None:
+            closed = self._closed.get(inquiry_id)
+            if closed is not None:
+                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already {closed[0]}")
+            raise Refusal(ErrorCode.NOT_FOUND, f"no open inquiry {inquiry_id}")
+        return inq
+
+    def respond(self, agent_id: str, inquiry_id: str) -> InquiryRecord:
+        inq = self._owned(inquiry_id, agent_id)
+        now = self.clock()
+        if inq.owner_responded_at is None or inq.owner_responded_at < (inq.taken_at or 0.0):
+            inq.owner_responded_at = now
+            if inq.first_response_at is None:  # the customer's first answer, whoever gave it
+                inq.first_response_at = now
+            self._emit("inquiry.responded", inq, agent_id)
+        return inq
+
+    def resolve(self, agent_id: str, inquiry_id: str, satisfaction: int | None) -> InquiryRecord:
+        if satisfaction is not None and not 1 <= satisfaction <= 5:
+            raise Refusal(ErrorCode.BAD_REQUEST, "satisfaction must be 1 to 5", field="satisfaction")
+        inq = self._owned(inquiry_id, agent_id)
+        if inq.first_response_at is None:
+            inq.first_response_at = self.clock()  # resolving answers the customer too
+        inq.owner_responded_at = inq.owner_responded_at or inq.first_response_at
+        inq.satisfaction = satisfaction
+        self._close(inq, "resolved", agent_id, "")
+        return inq
+
+    def release(self, agent_id: str, inquiry_id: str) -> InquiryRecord:
+        inq = self._owned(inquiry_id, agent_id)
+        self._requeue(inq, "inquiry.released", agent_id, "released by its owner")
+        return inq
+
+    def transfer(self, agent_id: str, inquiry_id: str, to_agent: str) -> InquiryRecord:
+        inq = self._owned(inquiry_id, agent_id)
+        target = self._target(to_agent, inq)
+        self._move(inq, target, "transfer", agent_id, f"transferred by {agent_id}")
+        return inq
+
+    def _target(self, to_agent: str, inq: InquiryRecord) -> AgentRecord:
+        target = self.agents.get(to_agent)
+        if target is None:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {to_agent}")
+        if target.id == inq.owner:
+            raise Refusal(ErrorCode.INVALID_STATE, f"{to_agent} already holds {inq.id}")
+        rule = rules.ineligible_rule(target, inq)
+        if rule is not None:
+            raise Refusal(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, to_agent, inq), rule=rule)
+        refusal = self._availability_refusal(target, self.clock(), count_daily=False)
+        if refusal is not None:
+            raise Refusal(refusal[0], refusal[1], agent=to_agent)
+        return target
+
+    def _move(self, inq: InquiryRecord, target: AgentRecord, how: str, actor: str, reason: str) -> None:
+        now = self.clock()
+        previous = self._untake(inq, now) if inq.owner else None
+        self._take(inq, target, how, now)
+        kind = "inquiry.transferred" if how == "transfer" else "inquiry.reassigned"
+        self._emit(kind, inq, actor, reason)
+        if previous is not None:
+            self._emit("agent.updated", previous, actor)
+        self._emit("agent.updated", target, actor)
+
+    # ------------------------------------------------------------------ supervisor
+
+    def reassign(self, inquiry_id: str, to_agent: str | None, actor: str, reason: str) -> InquiryRecord:
+        inq = self._open(inquiry_id)
+        why = reason or "reassigned by a supervisor"
+        if to_agent is None:
+            if inq.state == "queued":
+                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already in the pool")
+            self._requeue(inq, "inquiry.reassigned", actor, why)
+        else:
+            target = self._target(to_agent, inq)
+            self._move(inq, target, "reassign", actor, why)
+        return inq
+
+    def set_quotas(self, quotas: Quotas, actor: str, reason: str, agent_id: str | None = None,
+                   group_id: str | None = None) -> Record:
+        _validate_quotas(quotas)
+        if (agent_id is None) == (group_id is None):
+            raise Refusal(ErrorCode.BAD_REQUEST, "name exactly one of agent or group")
+        if agent_id is not None:
+            agent = self.agents.get(agent_id)
+            if agent is None:
+                raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            agent.quotas = _merge_quotas(agent.quotas, quotas)
+            self._refresh_agent(agent)
+            self._emit("agent.quotas", agent, actor, reason)
+            return agent
+        group = self.groups.get(group_id)  # type: ignore[arg-type]
+        if group is None:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown group {group_id}")
+        group.quotas = _merge_quotas(group.quotas, quotas)
+        self._emit("config.group", group, actor, reason)
+        for agent in self.agents.values():
+            if agent.group == group.id:
+                self._refresh_agent(agent, publish=True)
+        return group
+
+    def set_mode(self, shop_id: str, mode: str, hybrid_after_s: float | None, actor: str,
+                 reason: str) -> ShopRecord:
+        shop = self.shops.get(shop_id)
+        if shop is None:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {shop_id}")
+        if hybrid_after_s is not None and not 0 < hybrid_after_s <= MAX_SLA_S:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s must be within (0, {MAX_SLA_S:g}]")
+        shop.mode = mode  # type: ignore[assignment]
+        if hybrid_after_s is not None:
+            shop.hybrid_after_s = hybrid_after_s
+        self._emit("config.shop", shop, actor, reason)
+        self._replan_queue(shop)
+        return shop
+
+    def _replan_queue(self, shop: ShopRecord) -> None:
+        """After a mode change, queue the shop's waiting inquiries for the new mode."""
+        now = self.clock()
+        for inq in self.inquiries.values():
+            if inq.shop == shop.id and inq.state == "queued":
+                if shop.mode != "assign":
+                    # grab never auto-assigns; hybrid does, but only once its timer fires
+                    self._assign_wanted.pop(inq.id, None)
+                if shop.mode == "assign":
+                    self._assign_wanted[inq.id] = None
+                elif shop.mode == "hybrid":
+                    self._push_timer(max(now, inq.queued_at + shop.hybrid_after_s), _T_HYBRID, inq.id,
+                                     inq.queued_at)
+
+    def set_quality(self, agent_id: str, quality: float, actor: str, reason: str) -> AgentRecord:
+        if not 0 <= quality <= 100:
+            raise Refusal(ErrorCode.BAD_REQUEST, "quality must be 0 to 100", field="quality")
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+        agent.quality = quality
+        self._refresh_agent(agent)
+        self._emit("agent.quality", agent, actor, reason)
+        return agent
+
+    def set_status(self, agent_id: str, status: str, actor: str, reason: str = "") -> AgentRecord:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+        now = self.clock()
+        if status == agent.status:
+            return agent
+        if status == "online" and agent.forced_break and agent.break_until and now < agent.break_until:
+            raise Refusal(ErrorCode.QUOTA_HOURS,
+                          f"on a forced break until {_clock_text(agent.break_until, self._tz)}",
+                          break_until=agent.break_until)
+        self._set_status(agent, status, now)
+        self._emit("agent.status", agent, actor, reason)
+        return agent
+
+    def _set_status(self, agent: AgentRecord, status: str, now: float) -> None:
+        was_online = agent.status == "online"
+        agent.status = status  # type: ignore[assignment]
+        if status == "online":
+            rest_s = (agent.effective.break_minutes or 0.0) * 60.0
+            # A short absence does not reset continuous service; a real rest does.
+            if agent.service_since is None or agent.away_since is None or now - agent.away_since >= rest_s:
+                agent.service_since = now
+            agent.away_since = None
+            agent.forced_break = False
+            agent.break_until = None
+            if agent.held == 0:
+                agent.idle_since = now
+        elif was_online:
+            agent.away_since = now
+
+    def seen(self, agent_id: str) -> None:
+        """Any message from an agent proves it is alive."""
+        agent = self.agents.get(agent_id)
+        if agent is not None:
+            agent.last_seen = self.clock()
+
+    # ------------------------------------------------------------------ assignment
+
+    def _mode(self, inq: InquiryRecord) -> str:
+        shop = self.shops.get(inq.shop)
+        return shop.mode if shop else "grab"
+
+    def _try_assign(self, inq: InquiryRecord, now: float) -> bool:
+        best: AgentRecord | None = None
+        best_key = None
+        for agent_id in self._agents_by_skill.get(inq.skill, ()):
+            agent = self.agents[agent_id]
+            if agent.status != "online" or rules.ineligible_rule(agent, inq) is not None:
+                continue
+            if self._availability_refusal(agent, now) is not None:
+                continue
+            key = (-agent.skills.get(inq.skill, 0), agent.held, agent.idle_since, agent.id)
+            if best_key is None or key < best_key:
+                best, best_key = agent, key
+        if best is None:
+            return False
+        self._take(inq, best, "assign", now)
+        best.grabs_today += 1  # an assignment uses the daily quota like a grab
+        self._emit("inquiry.assigned", inq, "", f"auto-assigned to {best.id}")
+        self._emit("agent.updated", best)
+        return True
+
+    # ------------------------------------------------------------------ timers
+
+    def _sla(self, inq: InquiryRecord) -> SlaPolicy:
+        shop = self.shops.get(inq.shop)
+        if shop is None:
+            return self.config.default_sla
+        return shop.sla_by_skill.get(inq.skill, shop.sla)
+
+    def _push_timer(self, due: float, kind: int, inquiry_id: str, stamp: float) -> None:
+        heapq.heappush(self._timers, (due, kind, inquiry_id, stamp))
+
+    def _arm_timers(self, inq: InquiryRecord) -> None:
+        """Arm the inquiry's next SLA check (each check arms the one after it),
+        plus the hybrid and silent-grab timers that apply to its state."""
+        self._arm_next_sla(inq)
+        if inq.state == "queued" and self._mode(inq) == "hybrid":
+            self._push_timer(inq.queued_at + self.shops[inq.shop].hybrid_after_s, _T_HYBRID, inq.id,
+                             inq.queued_at)
+        if inq.state == "held" and inq.taken_at is not None and (
+                inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
+            self._push_timer(inq.taken_at + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
+
+    def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
+        sla = self._sla(inq)
+        warn = sla.warn_pct / 100.0
+        t0 = inq.arrived_at
+        # one timer per inquiry at a time: arrivals are the hot path
+        for kind, due in ((_T_FRT_WARN, t0 + warn * sla.first_response_s),
+                          (_T_FRT_BREACH, t0 + sla.first_response_s),
+                          (_T_RES_WARN, t0 + warn * sla.resolution_s),
+                          (_T_RES_BREACH, t0 + sla.resolution_s)):
+            if kind > after_kind:
+                self._push_timer(due, kind, inq.id, t0)
+                return
+
+    def next_timer_due(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    def tick(self) -> None:
+        """Run every timer that is due: SLA, reclaims, assignment, agents' clocks."""
+        now = self.clock()
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, kind, inquiry_id, stamp = heapq.heappop(timers)
+            inq = self.inquiries.get(inquiry_id)
+            if inq is not None:
+                self._fire(kind, inq, stamp, now)
+        if now - self._last_agent_sweep >= 1.0:
+            self._last_agent_sweep = now
+            self._sweep_agents(now)
+        if self._assign_wanted:
+            self._assign_pending(now)
+
+    def _fire(self, kind: int, inq: InquiryRecord, stamp: float, now: float) -> None:
+        if kind == _T_HYBRID:
+            if inq.state == "queued" and inq.queued_at == stamp and self._mode(inq) == "hybrid":
+                if not self._try_assign(inq, now):
+                    self._assign_wanted[inq.id] = None
+            return
+        if kind == _T_SILENT:
+            silent = inq.owner_responded_at is None or inq.owner_responded_at < stamp
+            if inq.state == "held" and inq.taken_at == stamp and silent:
+                owner = inq.owner or ""
+                agent = self.agents.get(owner)
+                if agent is not None:
+                    agent.reclaims_today += 1
+                sla = self._sla(inq)
+                self._requeue(inq, "inquiry.reclaimed", "",
+                              f"{owner} did not respond within {sla.silent_reclaim_s:g} s of taking it")
+                self._alert("silent_grab", "warning",
+                            f"{owner} took {inq.id} and stayed silent; it is back in the pool",
+                            inquiry=inq.id, agent=owner)
+            return
+        if stamp != inq.arrived_at:
+            return
+        self._arm_next_sla(inq, kind)
+        which, level = {
+            _T_FRT_WARN: ("first_response", "warn"), _T_FRT_BREACH: ("first_response", "breach"),
+            _T_RES_WARN: ("resolution", "warn"), _T_RES_BREACH: ("resolution", "breach"),
+        }[kind]
+        if which == "first_response" and inq.first_response_at is not None:
+            return
+        flag = f"{which}.{level}"
+        if flag in inq.sla:
+            return
+        inq.sla = (*inq.sla, flag)
+        self._emit("inquiry.sla", inq, "", flag)
+        label = "first response" if which == "first_response" else "resolution"
+        holder = f" (held by {inq.owner})" if inq.owner else " (still in the pool)"
+        self._alert(f"sla.{level}", "warning" if level == "warn" else "critical",
+                    f"{inq.id}: {label} SLA {'at risk' if level == 'warn' else 'breached'}{holder}",
+                    inquiry=inq.id, agent=inq.owner, skill=inq.skill)
+
+    def _alert(self, kind: str, severity: str, text: str, **links) -> None:
+        subject = links.get("inquiry") or links.get("agent") or links.get("group") or ""
+        alert = Alert(id=f"{kind}:{subject}:{self.seq + 1}", kind=kind, severity=severity,  # type: ignore[arg-type]
+                      at=self.clock(), text=text, **links)
+        self._emit(f"alert.{kind}", alert)
+
+    def raise_alert(self, kind: str, severity: str, text: str, **links) -> None:
+        """For the metrics and coverage layers: alerts share the event stream."""
+        self._alert(kind, severity, text, **links)
+
+    def _sweep_agents(self, now: float) -> None:
+        timeout = self.config.agent_timeout_s
+        grace = self.config.offline_grace_s
+        means: dict[str, list[int]] = {}
+        for agent in self.agents.values():
+            self._roll_day(agent, now)
+            if agent.status != "offline" and agent.last_seen and now - agent.last_seen > timeout:
+                self._set_status(agent, "offline", now)
+                self._emit("agent.status", agent, "", f"silent for more than {timeout:g} s")
+            elif agent.status == "offline" and agent.held and self._grace_over(agent, now):
+                for inq in [i for i in self.inquiries.values() if i.owner == agent.id]:
+                    self._requeue(inq, "inquiry.released", "",
+                                  f"{agent.id} offline for more than {grace:g} s")
+            elif agent.status == "online" and self._service_exceeded(agent, now):
+                self._set_status(agent, "break", now)
+                agent.forced_break = True
+                agent.break_until = now + (agent.effective.break_minutes or 0.0) * 60.0
+                self._emit("agent.status", agent, "",
+                           f"forced break after {agent.effective.continuous_hours:g} h of service")
+            elif agent.status == "break" and agent.forced_break and agent.break_until \
+                    and now >= agent.break_until:
+                agent.service_since = None  # the forced break was a full rest
+                self._set_status(agent, "online", now)
+                self._emit("agent.status", agent, "", "forced break over")
+            if agent.status == "online" and agent.group:
+                means.setdefault(agent.group, []).append(agent.grabs_today)
+        self._group_mean_grabs = {g: sum(v) / len(v) for g, v in means.items() if v}
+        for agent in self.agents.values():
+            if agent.status == "online":
+                self._refresh_agent(agent, publish=True)
+
+    def _grace_over(self, agent: AgentRecord, now: float) -> bool:
+        """An offline agent keeps what it holds for the grace period, counted from when it
+        was last heard from (timed out) or from when it was set offline, whichever is first."""
+        grace = self.config.offline_grace_s
+        deadlines = []
+        if agent.last_seen:
+            deadlines.append(agent.last_seen + self.config.agent_timeout_s + grace)
+        if agent.away_since is not None:
+            deadlines.append(agent.away_since + grace)
+        return bool(deadlines) and now > min(deadlines)
+
+    def _assign_pending(self, now: float) -> None:
+        no_capacity: set[tuple] = set()
+        scanned = 0
+        for inquiry_id in list(self._assign_wanted):
+            if scanned >= ASSIGN_SCAN_PER_TICK:
+                break
+            inq = self.inquiries.get(inquiry_id)
+            if inq is None or inq.state != "queued" or self._mode(inq) == "grab":
+                # taken meanwhile, or its shop went back to pure grabbing
+                self._assign_wanted.pop(inquiry_id, None)
+                continue
+            key = (inq.shop, inq.skill, inq.language, inq.channel)
+            if key in no_capacity:
+                continue
+            scanned += 1
+            if not self._try_assign(inq, now):
+                no_capacity.add(key)
+
+    # ------------------------------------------------------------------ reading
+
+    def snapshot_records(self) -> list[Record]:
+        return [*self.shops.values(), *self.groups.values(), *self.agents.values(),
+                *self.inquiries.values()]
+
+    def check_invariants(self) -> None:
+        """Raise AssertionError if the state is inconsistent (tests and --paranoid)."""
+        held: dict[str, int] = {}
+        for inq in self.inquiries.values():
+            if inq.state == "held":
+                if inq.owner is None or inq.owner not in self.agents:
+                    raise AssertionError(f"held inquiry {inq.id} has no valid owner")
+                held[inq.owner] = held.get(inq.owner, 0) + 1
+            elif inq.state == "queued":
+                if inq.owner is not None:
+                    raise AssertionError(f"queued inquiry {inq.id} has owner {inq.owner}")
+            else:
+                raise AssertionError(f"closed inquiry {inq.id} still open")
+        for agent in self.agents.values():
+            if agent.held != held.get(agent.id, 0):
+                raise AssertionError(f"agent {agent.id} counts {agent.held} held, owns {held.get(agent.id, 0)}")
+        queued: dict[str, int] = {}
+        for inq in self.inquiries.values():
+            if inq.state == "queued":
+                queued[inq.skill] = queued.get(inq.skill, 0) + 1
+        for skill in set(queued) | set(self.queue_count):
+            if queued.get(skill, 0) != self.queue_count.get(skill, 0):
+                raise AssertionError(f"queue count of {skill} is {self.queue_count.get(skill, 0)}, "
+                                     f"the pool holds {queued.get(skill, 0)}")
+
+
+#: a quota change of -1 removes the override, so the group's (or broker's) value applies
+CLEAR_OVERRIDE = -1
+
+
+def _validate_quotas(q: Quotas, allow_clear: bool = True) -> None:
+    for name, low, high in (("concurrent_cap", 0, 1000), ("daily_grabs", 0, 100_000),
+                            ("continuous_hours", 0.25, 24), ("break_minutes", 1, 600)):
+        value = getattr(q, name)
+        if value is None or (allow_clear and value == CLEAR_OVERRIDE):
+            continue
+        # "not low <= value <= high" is also true for NaN, which must never reach a timer
+        if not low <= value <= high:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}, not {value}",
+                          field=name)
+
+
+#: the longest SLA or delay a shop may configure
+MAX_SLA_S = 7 * 86400.0
+
+
+def _validate_shop(shop: ShopRecord) -> None:
+    policies = [("sla", shop.sla)] + [(f"sla_by_skill.{k}", v) for k, v in shop.sla_by_skill.items()]
+    for where, sla in policies:
+        for name in ("first_response_s", "resolution_s", "silent_reclaim_s"):
+            value = getattr(sla, name)
+            if not 0 < value <= MAX_SLA_S:
+                raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.{name} of shop {shop.id} must be within "
+                              f"(0, {MAX_SLA_S:g}] seconds, not {value}", field=f"{where}.{name}")
+        if not 0 < sla.warn_pct <= 100:
+            raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.warn_pct of shop {shop.id} must be within (0, 100]",
+                          field=f"{where}.warn_pct")
+    if not 0 < shop.hybrid_after_s <= MAX_SLA_S:
+        raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s of shop {shop.id} must be within (0, {MAX_SLA_S:g}]",
+                      field="hybrid_after_s")
+
+
+def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:
+    """A change names only the limits it changes; the others stay as they were."""
+    merged = msgspec.structs.replace(old)
+    for name in QUOTA_FIELDS:
+        value = getattr(new, name)
+        if value is not None:
+            setattr(merged, name, None if value == CLEAR_OVERRIDE else value)
+    return merged
+
+
+def _clock_text(ts: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%H:%M")

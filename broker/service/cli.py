@@ -1,0 +1,93 @@
+"""``grabdesk broker``: run the headless arbiter as a service.
+
+Precedence: command line > config file > default. Logs go to stderr (a
+service manager collects them). SIGTERM and SIGINT shut down in order:
+stop reading commands, commit and publish what was decided, close.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from broker.service.config import ConfigError, load_config
+
+log = logging.getLogger("broker")
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser("broker", help="run the grab arbiter (headless)",
+                            description="Run the grabdesk broker: commands on a ROUTER socket, "
+                                        "events on a PUB socket, decisions durable in SQLite.")
+    parser.add_argument("--config", metavar="FILE", help="TOML config file (docs/operating.md)")
+    parser.add_argument("--command-endpoint", metavar="ENDPOINT",
+                        help="ZeroMQ endpoint for commands (default tcp://127.0.0.1:5570)")
+    parser.add_argument("--events-endpoint", metavar="ENDPOINT",
+                        help="ZeroMQ endpoint for events (default tcp://127.0.0.1:5571)")
+    parser.add_argument("--db", metavar="PATH", help="SQLite store (default ~/.local/share/grabdesk/broker.db)")
+    parser.add_argument("--synchronous", choices=["FULL", "NORMAL"],
+                        help="FULL survives a power loss (default), NORMAL only a process crash")
+    parser.add_argument("--roster", metavar="FILE", help="roster file to load at start (CSV or TOML)")
+    parser.add_argument("--curve", action="store_true", default=None,
+                        help="require CurveZMQ with enrolled keys (see --keys-dir)")
+    parser.add_argument("--keys-dir", metavar="DIR", help="broker key pair and enrolled clients")
+    parser.add_argument("--allow-insecure-bind", action="store_true", default=None,
+                        help="DANGEROUS: allow binding beyond loopback without CurveZMQ")
+    parser.add_argument("--seed-demo", action="store_true",
+                        help="use the demo floor (assets/demo) for shops, groups, agents, roster "
+                             "and profile the config file does not set")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def merged_config(args):
+    """Apply command-line values over the file's."""
+    config = load_config(args.config)
+    b = config.broker
+    for name in ("command_endpoint", "events_endpoint", "db", "synchronous", "roster", "curve",
+                 "keys_dir", "allow_insecure_bind"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(b, name, value)
+    return config
+
+
+def run(args) -> int:
+    if args.verbose == 0:
+        logging.getLogger().setLevel(logging.INFO)  # a service should say what it does
+    from broker.service.app import BrokerApp, StartupError
+    from broker.service.config import validate
+    from broker.service.store import StoreError
+
+    try:
+        config = merged_config(args)
+        validate(config, "command line")
+        app = BrokerApp(config, seed_demo=args.seed_demo)
+    except (ConfigError, StartupError, StoreError) as exc:
+        print(f"grabdesk broker: {exc}", file=sys.stderr)
+        return 2
+    app.server.install_signal_handlers()
+    if os.environ.get("GRABDESK_GC_LOG"):  # performance work: log every slow GC pass
+        import gc
+        import time as _time
+
+        started = {}
+
+        def _gc_timer(phase, info):
+            if phase == "start":
+                started["t"] = _time.perf_counter()
+            elif (ms := (_time.perf_counter() - started.get("t", 0)) * 1000) > 5:
+                logging.getLogger("broker.gc").warning("gc generation %d took %.1f ms (%d collected)",
+                                                       info["generation"], ms, info["collected"])
+        gc.callbacks.append(_gc_timer)
+    profile_path = os.environ.get("GRABDESK_PROFILE")
+    if profile_path:  # for performance work: cProfile the whole run, dump on exit
+        import cProfile
+
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(app.run)
+        finally:
+            profiler.dump_stats(profile_path)
+    return app.run()
