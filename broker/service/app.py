@@ -78,7 +78,16 @@ class BrokerApp:
             except KeyFileError as exc:
                 raise StartupError(str(exc)) from exc
         self.config = config
-        self.server = BrokerServer(config, clock or time.time, context=context, authenticator=authenticator)
+        if config.broker.store:
+            from broker.service.pair import PairedBroker
+
+            try:
+                self.server = PairedBroker(config, clock or time.time, context=context,
+                                           authenticator=authenticator)
+            except BindError as exc:
+                raise StartupError(str(exc)) from None
+        else:
+            self.server = BrokerServer(config, clock or time.time, context=context, authenticator=authenticator)
 
     def run(self) -> int:
         try:

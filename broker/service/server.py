@@ -73,7 +73,9 @@ class CommitFailed(RuntimeError):
 class BrokerServer:
     def __init__(self, config: FileConfig, clock: Callable[[], float] = time.time,
                  store=None, context: zmq.Context | None = None, authenticator=None,
-                 floor_views: bool = True):
+                 floor_views: bool = True, sockets: tuple[zmq.Socket, zmq.Socket] | None = None):
+        """``sockets``: a (ROUTER, PUB) pair already bound by ``bind_sockets`` and owned by
+        the caller (an active/standby pair keeps them across roles); else bound in ``run``."""
         self.config = config
         b = config.broker
         self.clock = clock
@@ -93,6 +95,9 @@ class BrokerServer:
         self.ready = threading.Event()
         self.stopped = threading.Event()
         self._stop_reason: str | None = None
+        #: set when a commit failed or was fenced: nothing more may be committed or announced
+        self._store_failed = False
+        self._sockets = sockets
         self.command_endpoint = ""
         self.events_endpoint = ""
         #: periodic jobs run on the loop: (interval_s, fn(now)); metrics and coverage add theirs
@@ -111,7 +116,8 @@ class BrokerServer:
         self._refused_seen: dict[str, float] = {}
         if authenticator is not None:
             self.periodic.append([1.0, self._audit_refused_connections])
-            self.on_stop.append(authenticator.stop)
+            if sockets is None:  # whoever bound the sockets owns the authenticator too
+                self.on_stop.append(authenticator.stop)
         if floor_views:
             from broker.service.floor import attach
 
@@ -153,7 +159,7 @@ class BrokerServer:
         new_agents = [a for a in self.config.agents if a.id not in self.core.agents]
         for spec in new_agents:
             self.core.define_agent(spec, "config")
-        log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.db_path,
+        log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.store.location,
                  len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq)
         # what was loaded goes to the hooks, not onto self: the closed inquiries in it
         # are tens of MB the core has copied already
@@ -161,33 +167,18 @@ class BrokerServer:
             hook(self, loaded)
 
     def _bind(self) -> None:
-        b = self.config.broker
-        self.router = self.ctx.socket(zmq.ROUTER)
-        self.pub = self.ctx.socket(zmq.PUB)
-        for sock in (self.router, self.pub):
-            sock.setsockopt(zmq.LINGER, 1000)
-            sock.setsockopt(zmq.BACKLOG, LISTEN_BACKLOG)
-            if self.authenticator is not None:
-                self.authenticator.configure_server(sock)
-        # Without ROUTER_MANDATORY a reply to a peer whose queue is full vanishes
-        # silently (PERF-NOTES trap 1); with it we at least know and count it.
-        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        self.router.setsockopt(zmq.SNDHWM, ROUTER_HWM)
-        self.router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
-        # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
-        self.pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
-        # Frames up to 4x the limit are read and answered "too-large"; beyond that
-        # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
-        self.router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
-        for sock, endpoint, what in ((self.router, b.command_endpoint, "commands"),
-                                     (self.pub, b.events_endpoint, "events")):
-            try:
-                sock.bind(endpoint)
-            except zmq.ZMQError as exc:
-                raise BindError(bind_failure(endpoint, what, exc)) from None
+        if self._sockets is None:
+            self.router, self.pub = bind_sockets(self.ctx, self.config.broker, self.authenticator)
+        else:
+            self.router, self.pub = self._sockets
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
         log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint)
+
+    def abandon(self, reason: str) -> None:
+        """Stop without committing or announcing anything more (the lease moved on, the store is gone)."""
+        self._store_failed = True
+        self.request_stop(reason)
 
     def run(self) -> None:
         """Load, bind, serve until asked to stop, then shut down in order."""
@@ -210,7 +201,7 @@ class BrokerServer:
     def _shutdown(self) -> None:
         reason = self._stop_reason or "loop ended"
         try:
-            if self._serving:
+            if self._serving and not self._store_failed:
                 # stop reading; make what was decided durable, then answer and publish it
                 self._commit_and_publish([])
                 self._flush_events()
@@ -225,7 +216,7 @@ class BrokerServer:
                     hook()
                 except Exception:
                     log.exception("stop hook failed")
-            for name in ("router", "pub"):
+            for name in ("router", "pub") if self._sockets is None else ():
                 sock = getattr(self, name, None)
                 if sock is not None:
                     sock.close(linger=500)
@@ -363,9 +354,12 @@ class BrokerServer:
         idents, self._batch_idents = self._batch_idents, []
         if changes:
             t0 = time.perf_counter()
+            if self._store_failed:
+                raise CommitFailed("an earlier commit failed; nothing more is committed")
             try:
                 self.store.write(changes)
             except Exception as exc:
+                self._store_failed = True
                 log.critical("commit failed; nothing of this batch (%d replies) was sent: %s",
                              len(replies), exc)
                 raise CommitFailed(f"the store refused a commit: {exc}") from exc
@@ -422,6 +416,35 @@ class BrokerServer:
         self._pending.clear()
         self._pending_count = 0
         self._last_flush = time.monotonic()
+
+
+def bind_sockets(ctx: zmq.Context, b, authenticator=None) -> tuple[zmq.Socket, zmq.Socket]:
+    """The broker's ROUTER (commands) and PUB (events), configured and bound; BindError if not."""
+    router = ctx.socket(zmq.ROUTER)
+    pub = ctx.socket(zmq.PUB)
+    for sock in (router, pub):
+        sock.setsockopt(zmq.LINGER, 1000)
+        sock.setsockopt(zmq.BACKLOG, LISTEN_BACKLOG)
+        if authenticator is not None:
+            authenticator.configure_server(sock)
+    # Without ROUTER_MANDATORY a reply to a peer whose queue is full vanishes
+    # silently; with it we at least know and count it.
+    router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    router.setsockopt(zmq.SNDHWM, ROUTER_HWM)
+    router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
+    # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
+    pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
+    # Frames up to 4x the limit are read and answered "too-large"; beyond that
+    # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
+    router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
+    for sock, endpoint, what in ((router, b.command_endpoint, "commands"), (pub, b.events_endpoint, "events")):
+        try:
+            sock.bind(endpoint)
+        except zmq.ZMQError as exc:
+            router.close(linger=0)
+            pub.close(linger=0)
+            raise BindError(bind_failure(endpoint, what, exc)) from None
+    return router, pub
 
 
 def serve_in_thread(config: FileConfig, clock: Callable[[], float] = time.time,

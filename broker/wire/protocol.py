@@ -74,6 +74,8 @@ class ErrorCode(str, enum.Enum):
     TOO_MANY_PENDING = "too-many-pending"
     UNAUTHENTICATED = "unauthenticated"
     INTERNAL = "internal"
+    #: this broker is a standby; detail names the active one (docs/protocol.md)
+    NOT_ACTIVE = "not-active"
 
 
 # --------------------------------------------------------------------------
