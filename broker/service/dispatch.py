@@ -91,6 +91,7 @@ Replies = list[p.Reply | p.SnapshotPartOut]
 class Service:
     def __init__(self, core: Arbiter, store=None, *, max_command_bytes: int = p.MAX_COMMAND_BYTES,
                  heartbeat_s: float = 1.0, broker_name: str = "grabdesk", grab_rate_per_s: float = 50.0,
+                 time_scale: float = 1.0,
                  on_shutdown: Callable[[str], None] | None = None,
                  on_roster: Callable[[str, str, str, str], str] | None = None,
                  stats_query: Callable[[float, float], list] | None = None):
@@ -98,6 +99,8 @@ class Service:
         self.store = store
         self.max_command_bytes = max_command_bytes
         self.heartbeat_s = heartbeat_s
+        #: floor seconds per real second of the core's clock, told to every client
+        self.time_scale = time_scale
         self.broker_name = broker_name
         self.epoch = uuid.uuid4().hex[:12]
         self.counters: Counter[str] = Counter()
@@ -227,7 +230,7 @@ class Service:
     def _hello(self, cmd: p.Hello) -> Replies:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
-                          heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
+                          time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
                           agent=agent)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
@@ -272,7 +275,7 @@ class Service:
             replies.append(p.SnapshotPartOut(re=cmd.id, records=records[start:start + step]))
         replies.append(p.SnapshotEnd(re=cmd.id, epoch=self.epoch, seq=self.core.seq,
                                      streams=dict(self.core.stream_last), now=self.core.clock(),
-                                     records=len(records)))
+                                     time_scale=self.time_scale, records=len(records)))
         return replies
 
     def extra_snapshot_records(self) -> list:

@@ -32,7 +32,7 @@ from supervisor.common import i18n
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.models import INQUIRY_ID_ROLE, MineModel, PoolModel
 from supervisor.agentwin.state import (
-    GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, GrabInFlight, VerdictView, format_duration,
+    GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, BrokerClock, GrabInFlight, VerdictView, format_duration,
 )
 from supervisor.common.link import BrokerLink
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
@@ -120,7 +120,7 @@ class AgentWindow(QMainWindow):
         self.agent_id = link.who
         self.auto_online = auto_online
         self.dialogs = dialogs
-        self.desk = AgentDeskState(self.agent_id)
+        self.desk = AgentDeskState(self.agent_id, BrokerClock(floor=link.floor_clock))
         #: perf_counter() when the last verdict was painted (the benchmark reads it)
         self.last_verdict_shown_at = 0.0
         self.refusal: str | None = None
@@ -724,7 +724,7 @@ class AgentWindow(QMainWindow):
         index = self.status_combo.findData(view.status)
         self.status_combo.setCurrentIndex(index)
         if view.forced_break and view.break_until:
-            until = time.strftime("%H:%M", time.localtime(view.break_until - self.desk.clock.offset_s))
+            until = time.strftime("%H:%M", time.localtime(view.break_until))
             self.break_label.setText(self.tr("Forced break until %1 (continuous-service limit reached)")
                                      .replace("%1", until))
             self.break_label.show()
