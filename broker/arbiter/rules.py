@@ -47,9 +47,9 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, NamedTuple, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from broker.wire import protocol as p
 from broker.wire.protocol import (
-    QUOTA_FIELDS, AgentRecord, ErrorCode, FairShare, GroupRecord, InquiryRecord, Quotas, TierRule,
+    AGENT_COMMANDS, COMMON_COMMANDS, INTAKE_COMMANDS, QUOTA_FIELDS, SUPERVISOR_COMMANDS, AgentRecord, ErrorCode,
+    FairShare, GroupRecord, InquiryRecord, Quotas, TierRule,
 )
 
 
@@ -129,10 +129,10 @@ def authorize(kind: str, role: str, who: str, *, authenticated: tuple[str, str] 
 
 def may_send(role: str, kind: str) -> bool:
     """The role table: admin sends everything, every role the common commands."""
-    return (role == "admin" or kind in p.COMMON_COMMANDS
-            or (role == "supervisor" and kind in p.SUPERVISOR_COMMANDS)
-            or (role == "agent" and kind in p.AGENT_COMMANDS)
-            or (role == "intake" and kind in p.INTAKE_COMMANDS))
+    return (role == "admin" or kind in COMMON_COMMANDS
+            or (role == "supervisor" and kind in SUPERVISOR_COMMANDS)
+            or (role == "agent" and kind in AGENT_COMMANDS)
+            or (role == "intake" and kind in INTAKE_COMMANDS))
 
 
 # ---------------------------------------------------------------------- 2. rate limit
