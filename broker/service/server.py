@@ -34,6 +34,7 @@ from broker.wire import protocol as p
 from broker.service.config import FileConfig
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
+from broker.service.ports import bind_failure
 from broker.service.store import Loaded, SqliteStore, default_db_path
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ _raw_send = zmq.backend.Socket.send
 _RCVMORE = int(zmq.RCVMORE)
 
 
+class BindError(RuntimeError):
+    """An endpoint could not be bound; the message names it and, if it can, who holds it."""
+
+
 class CommitFailed(RuntimeError):
     """The store refused a batch: the broker stops rather than answer from state the disk lacks."""
 
@@ -75,7 +80,7 @@ class BrokerServer:
         core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
                                  default_sla=config.sla, agent_timeout_s=b.agent_timeout_s,
                                  offline_grace_s=b.offline_grace_s, day_tz=b.day_tz)
-        self.core = Arbiter(core_config, clock)
+        self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
                                                                  maintenance=b.materializer)
@@ -174,8 +179,12 @@ class BrokerServer:
         # Frames up to 4x the limit are read and answered "too-large"; beyond that
         # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
         self.router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
-        self.router.bind(b.command_endpoint)
-        self.pub.bind(b.events_endpoint)
+        for sock, endpoint, what in ((self.router, b.command_endpoint, "commands"),
+                                     (self.pub, b.events_endpoint, "events")):
+            try:
+                sock.bind(endpoint)
+            except zmq.ZMQError as exc:
+                raise BindError(bind_failure(endpoint, what, exc)) from None
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
         log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint)
