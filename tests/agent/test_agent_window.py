@@ -290,9 +290,9 @@ def test_pool_sla_colour_follows_the_customers_wait(broker, open_window, qtbot):
     submit(broker, "fresh")
     qtbot.waitUntil(lambda: w.desk.pool.rows == ["late", "close", "fresh"], timeout=DEADLINE_MS)
     m = w.pool_model
-    colours = [m.data(m.index(r, m.SLA), Qt.ItemDataRole.BackgroundRole).color().name() for r in range(3)]
+    colours = [m.data(m.index(r, m.column_of("sla")), Qt.ItemDataRole.BackgroundRole).color().name() for r in range(3)]
     assert colours == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")]
-    assert m.data(m.index(0, m.SLA)).startswith("-")
+    assert m.data(m.index(0, m.column_of("sla"))).startswith("-")
 
 
 def test_a_grab_whose_answer_is_lost_is_asked_again_with_the_same_grab_id(broker, open_window, qtbot,
