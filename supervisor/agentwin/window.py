@@ -31,14 +31,8 @@ from broker.wire.client import BrokerRefused, ConnectionStatus
 from supervisor.common import i18n
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.models import INQUIRY_ID_ROLE, MineModel, PoolModel
-<<<<<<< HEAD
-from supervisor.agentwin.state import (
-    GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, BrokerClock, GrabInFlight, VerdictView, format_duration,
-)
-=======
-from supervisor.agentwin.state import GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, GrabInFlight, VerdictView
+from supervisor.agentwin.state import GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, BrokerClock, GrabInFlight, VerdictView
 from supervisor.common.formats import format_service
->>>>>>> main
 from supervisor.common.link import BrokerLink
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
 
