@@ -41,6 +41,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--start", metavar="ISO",
                         help="the floor's time at start-up, e.g. 2026-11-11T19:00 (without an offset: "
                              "in broker.day_tz; default: now)")
+    parser.add_argument("--metrics-endpoint", metavar="HOST:PORT",
+                        help="serve Prometheus /metrics and /healthz over HTTP here (off by default; "
+                             "a bare PORT listens on 127.0.0.1)")
     parser.add_argument("--seed-demo", action="store_true",
                         help="use the demo floor (assets/demo) for shops, groups, agents, roster "
                              "and profile the config file does not set")
@@ -56,7 +59,7 @@ def merged_config(args):
     config = load_config(args.config)
     b = config.broker
     for name in ("command_endpoint", "events_endpoint", "db", "synchronous", "roster", "curve",
-                 "keys_dir", "allow_insecure_bind", "time_scale", "start"):
+                 "keys_dir", "allow_insecure_bind", "metrics_endpoint", "time_scale", "start"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(b, name, value)
