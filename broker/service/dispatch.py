@@ -1,7 +1,8 @@
 """Command dispatch: one decoded command in, its replies out.
 
-Holds the policy the transport must not: who may send what, how a refusal
-becomes an error reply, what gets audited. No sockets here, so the whole
+Holds the policy the transport must not: it applies the rules of who may
+send what and how fast (``broker.arbiter.rules``), turns a refusal into an
+error reply and audits what must be. No sockets here, so the whole
 command surface is testable with plain function calls; ``server.py`` is the
 thin ZeroMQ loop around it. A handler's exception becomes an ``internal``
 error reply; the loop never dies of one command.
@@ -18,6 +19,7 @@ from typing import Callable
 import msgspec
 
 from broker.wire import protocol as p
+from broker.arbiter import rules
 from broker.arbiter.core import Arbiter, Refusal
 from broker.wire.protocol import ErrorCode
 
@@ -52,32 +54,6 @@ class ThrottledLog:
         self._log.warning(message, *args)
 
 
-class TokenBucket:
-    """Per-sender rate limit: ``rate_per_s`` sustained, bursts of ``burst``."""
-
-    def __init__(self, rate_per_s: float, burst: float, clock: Callable[[], float] = time.monotonic):
-        self.rate = rate_per_s
-        self.burst = burst
-        self.clock = clock
-        #: key -> [tokens, last refill time]
-        self._buckets: dict[str, list[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        state = self._buckets.get(key)
-        if state is None:
-            state = self._buckets[key] = [self.burst, now]
-        tokens = state[0] + (now - state[1]) * self.rate
-        if tokens > self.burst:
-            tokens = self.burst
-        state[1] = now
-        if tokens < 1.0:
-            state[0] = tokens
-            return False
-        state[0] = tokens - 1.0
-        return True
-
-
 class Peer(msgspec.Struct):
     """What the transport knows about a sender: its authenticated identity, if any."""
 
@@ -109,7 +85,7 @@ class Service:
         self.latest_metrics: p.FloorMetrics | None = None
         self.latest_coverage: p.CoverageRecord | None = None
         self._bad_log = ThrottledLog(log)
-        self.grab_limit = TokenBucket(grab_rate_per_s, 2.0 * grab_rate_per_s)
+        self.grab_limit = rules.GrabRateLimit(grab_rate_per_s, 2.0 * grab_rate_per_s, time.monotonic)
         #: called with each command that succeeded (floor views refresh coverage on some)
         self.after_success: list[Callable[[p.Command], None]] = []
         self._handlers: dict[type, Callable[[p.Command], Replies]] = {
@@ -194,29 +170,10 @@ class Service:
         return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail))]
 
     def _authorize(self, cmd: p.Command, kind: str, peer: Peer | None) -> Refusal | None:
-        if peer is not None and peer.authenticated is not None:
-            role, who = peer.authenticated
-            if role == "revoked":
-                return Refusal(ErrorCode.UNAUTHENTICATED, "this key has been revoked")
-            if (role, who) != (cmd.role, cmd.who):
-                return Refusal(ErrorCode.UNAUTHENTICATED,
-                               f"this key is enrolled as {role} {who}, not {cmd.role} {cmd.who}")
-        if cmd.role == "admin" or kind in p.COMMON_COMMANDS:
-            pass
-        elif cmd.role == "supervisor" and kind in p.SUPERVISOR_COMMANDS:
-            pass
-        elif cmd.role == "agent" and kind in p.AGENT_COMMANDS:
-            pass
-        elif cmd.role == "intake" and kind in p.INTAKE_COMMANDS:
-            pass
-        else:
-            return Refusal(ErrorCode.FORBIDDEN, f"role {cmd.role} may not send {kind}")
-        if cmd.role == "agent" and cmd.who not in self.core.agents:
-            return Refusal(ErrorCode.FORBIDDEN, f"{cmd.who} is not an enrolled agent")
-        if isinstance(cmd, p.SetStatus) and cmd.agent not in (None, cmd.who) \
-                and cmd.role not in ("supervisor", "admin"):
-            return Refusal(ErrorCode.FORBIDDEN, "an agent may set only its own status")
-        return None
+        return rules.authorize(kind, cmd.role, cmd.who,
+                               authenticated=peer.authenticated if peer is not None else None,
+                               enrolled_agent=cmd.who in self.core.agents,
+                               status_target=cmd.agent if isinstance(cmd, p.SetStatus) else None)
 
     # ------------------------------------------------------------------ handlers
 
@@ -231,14 +188,15 @@ class Service:
                           agent=agent)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
-        if not self.grab_limit.allow(cmd.who):
-            raise Refusal(ErrorCode.RATE_LIMITED,
-                          f"more than {self.grab_limit.rate:g} grabs per second from {cmd.who}; slow down",
-                          limit=self.grab_limit.rate)
-        f = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
-        self.counters[f"grab.{f.outcome}"] += 1
-        return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=f.inquiry, outcome=f.outcome,  # type: ignore[arg-type]
-                          code=f.code, reason=f.reason, winner=f.winner, won_at=f.won_at)]
+        too_fast = self.grab_limit.check(cmd.who)
+        if too_fast is not None:
+            raise too_fast
+        verdict = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
+        self.counters[f"grab.{verdict.outcome}"] += 1
+        return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=verdict.inquiry,
+                          outcome=verdict.outcome,  # type: ignore[arg-type]
+                          code=verdict.code, reason=verdict.reason, winner=verdict.winner,
+                          won_at=verdict.won_at)]
 
     def _set_status(self, cmd: p.SetStatus) -> Replies:
         agent_id = cmd.agent or cmd.who
