@@ -44,6 +44,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--metrics-endpoint", metavar="HOST:PORT",
                         help="serve Prometheus /metrics and /healthz over HTTP here (off by default; "
                              "a bare PORT listens on 127.0.0.1)")
+    parser.add_argument("--log-format", choices=["text", "json"],
+                        help="text: one human line per message (default); json: one JSON object per line "
+                             "with ts, level, logger, message and fields such as event, agent, code")
     parser.add_argument("--seed-demo", action="store_true",
                         help="use the demo floor (assets/demo) for shops, groups, agents, roster "
                              "and profile the config file does not set")
@@ -59,7 +62,8 @@ def merged_config(args):
     config = load_config(args.config)
     b = config.broker
     for name in ("command_endpoint", "events_endpoint", "db", "synchronous", "roster", "curve",
-                 "keys_dir", "allow_insecure_bind", "metrics_endpoint", "time_scale", "start"):
+                 "keys_dir", "allow_insecure_bind", "metrics_endpoint", "log_format", "time_scale",
+                 "start"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(b, name, value)
@@ -77,6 +81,9 @@ def run(args) -> int:
     try:
         config = merged_config(args)
         validate(config, "command line")
+        from broker.service.logs import configure
+
+        configure(config.broker.log_format)
         if args.check_config:
             from broker.service.checkconfig import check
 

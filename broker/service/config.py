@@ -66,6 +66,8 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     # --- operations (docs/operating.md)
     #: HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off. A bare PORT binds loopback
     metrics_endpoint: str = ""
+    #: "text" (one human line per message) or "json" (one JSON object per line)
+    log_format: str = "text"
 
 
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -138,6 +140,8 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
     for name in ("max_command_bytes", "max_batch", "max_pending_per_client", "pub_hwm"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+    if b.log_format not in ("text", "json"):
+        raise ConfigError(f"{source}: broker.log_format must be text or json, not {b.log_format!r}")
     if b.metrics_endpoint:
         from broker.service.httpd import EndpointError, parse_endpoint
 

@@ -41,7 +41,8 @@ class ThrottledLog:
         self._last: dict[str, float] = {}
         self._suppressed: Counter[str] = Counter()
 
-    def warning(self, key: str, message: str, *args) -> None:
+    def warning(self, key: str, message: str, *args, **fields) -> None:
+        """``fields`` go to the record as ``extra`` (structured logs, broker/service/logs.py)."""
         now = self._clock()
         last = self._last.get(key)
         if last is not None and now - last < self._every:
@@ -51,7 +52,8 @@ class ThrottledLog:
         extra = self._suppressed.pop(key, 0)
         if extra:
             message += f" (and {extra} more like it)"
-        self._log.warning(message, *args)
+            fields["suppressed"] = extra
+        self._log.warning(message, *args, extra=fields)
 
 
 class Peer(msgspec.Struct):
@@ -130,7 +132,8 @@ class Service:
             self.counters["bad_requests"] += 1
             self.counters[f"refused.{failure.code.value}"] += 1
             self._bad_log.warning(f"decode.{failure.code.value}", "refused a frame: %s: %s",
-                                  failure.code.value, failure.reason)
+                                  failure.code.value, failure.reason, event="frame.refused",
+                                  code=failure.code.value)
             return [p.Error(re=failure.msg_id, code=failure.code, reason=failure.reason,
                             detail=failure.detail)]
         except Exception:  # no frame, however strange, may stop the loop
@@ -144,7 +147,10 @@ class Service:
         refusal = self._authorize(cmd, kind, peer)
         if refusal is not None:
             self._bad_log.warning(f"auth.{refusal.code.value}", "refused %s from %s/%s: %s",
-                                  kind, cmd.role, cmd.who, refusal.reason)
+                                  kind, cmd.role, cmd.who, refusal.reason, event="command.refused",
+                                  code=refusal.code.value, command=kind, role=cmd.role, who=cmd.who,
+                                  agent=cmd.who if cmd.role == "agent" else getattr(cmd, "agent", None),
+                                  inquiry=getattr(cmd, "inquiry", None))
             return self._refused(cmd, kind, refusal, audit=kind not in _NOT_AUDITED_WHEN_REFUSED)
         if cmd.role == "agent":
             self.core.seen(cmd.who)
@@ -156,7 +162,8 @@ class Service:
         except Refusal as refusal:
             return self._refused(cmd, kind, refusal, audit=audited)
         except Exception:  # a bug in one handler must not take the broker down
-            log.exception("internal error handling %s from %s", kind, cmd.who)
+            log.exception("internal error handling %s from %s", kind, cmd.who,
+                          extra={"event": "command.failed", "command": kind, "who": cmd.who})
             self.counters["internal_errors"] += 1
             return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL,
                             reason="the broker failed on this command; it is logged")]

@@ -48,6 +48,8 @@ MAX_EVENTS_PER_FRAME = 2_000
 LISTEN_BACKLOG = 1_000
 #: distinct refused keys remembered to audit each at most once a minute
 REFUSED_KEYS_REMEMBERED = 10_000
+#: a commit slower than this is logged (throttled): verdicts waited that long for the disk
+SLOW_COMMIT_S = 0.1
 #: Python thread switch interval inside the broker (default 5 ms)
 SWITCH_INTERVAL_S = 0.0005
 #: ROUTER queue per client, both ways: far above a client's allowed unanswered
@@ -162,7 +164,9 @@ class BrokerServer:
         for spec in new_agents:
             self.core.define_agent(spec, "config")
         log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.db_path,
-                 len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq)
+                 len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq,
+                 extra={"event": "store.loaded", "agents": len(self.core.agents),
+                        "open_inquiries": len(self.core.inquiries), "seq": self.core.seq})
         # what was loaded goes to the hooks, not onto self: the closed inquiries in it
         # are tens of MB the core has copied already
         for hook in self.on_loaded:
@@ -195,7 +199,9 @@ class BrokerServer:
                 raise BindError(bind_failure(endpoint, what, exc)) from None
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
-        log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint)
+        log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint,
+                 extra={"event": "broker.listening", "command_endpoint": self.command_endpoint,
+                        "events_endpoint": self.events_endpoint})
 
     def run(self) -> None:
         """Load, bind, serve until asked to stop, then shut down in order."""
@@ -224,7 +230,9 @@ class BrokerServer:
                 self._flush_events()
                 log.info("shutting down: %s (%d loop turns, %d commit transactions, %.1f s committing, "
                          "%d commands)", reason, self.loop_turns, self.commits, self.commit_s,
-                         self.service.counters["commands"])
+                         self.service.counters["commands"],
+                         extra={"event": "broker.stopping", "reason": reason, "loop_turns": self.loop_turns,
+                                "commits": self.commits, "commands": self.service.counters["commands"]})
         except Exception:
             log.exception("error while publishing the final state")
         finally:
@@ -320,7 +328,8 @@ class BrokerServer:
                 if len(seen) >= REFUSED_KEYS_REMEMBERED:  # bounded: keys are cheap to invent
                     seen.clear()
                 seen[key] = now
-                log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8])
+                log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8],
+                            extra={"event": "connection.refused", "key": key[:8]})
                 self.core.audit("unknown", "none", "connect", key[:8] + "…",
                                 "key not enrolled: connection refused", False)
 
@@ -384,11 +393,15 @@ class BrokerServer:
                 self.store.write(changes)
             except Exception as exc:
                 log.critical("commit failed; nothing of this batch (%d replies) was sent: %s",
-                             len(replies), exc)
+                             len(replies), exc, extra={"event": "commit.failed", "replies": len(replies)})
                 raise CommitFailed(f"the store refused a commit: {exc}") from exc
             elapsed = time.perf_counter() - t0
             self.commit_s += elapsed
             self.commits += 1
+            if elapsed > SLOW_COMMIT_S:
+                self._send_log.warning("slow-commit", "a commit took %.0f ms (%d replies waited for it)",
+                                       elapsed * 1000, len(replies), event="commit.slow",
+                                       elapsed_ms=round(elapsed * 1000, 1), replies=len(replies))
             if self.figures is not None:
                 self.figures.committed(changes, elapsed)
         unanswered = self._unanswered
