@@ -18,13 +18,13 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Callable, NamedTuple
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from broker.arbiter import rules
+from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
 from broker.wire.protocol import (
     QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
     InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
@@ -41,16 +41,6 @@ MAX_CLOCK_SKEW_S = 300.0
 ASSIGN_SCAN_PER_TICK = 2_000
 
 
-class Refusal(Exception):
-    """A command the rules refuse. Raised before any state is changed."""
-
-    def __init__(self, code: ErrorCode, reason: str, **detail):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.detail = detail
-
-
 @dataclass
 class CoreConfig:
     default_quotas: Quotas = field(default_factory=lambda: msgspec.structs.replace(rules.DEFAULT_QUOTAS))
@@ -62,19 +52,6 @@ class CoreConfig:
     offline_grace_s: float = 120.0
     #: time zone whose midnight starts a new quota day
     day_tz: str = "Asia/Shanghai"
-
-
-class VerdictFacts(NamedTuple):
-    """A decided grab. Plain values only: remembered as a plain tuple of them
-    (``_remember_verdict``), which the cyclic GC does not track, which matters
-    with VERDICT_MEMORY of them remembered."""
-
-    inquiry: str
-    outcome: str  # won / lost / refused
-    code: str | None  # an ErrorCode value (ErrorCode is a str enum, so they compare equal)
-    reason: str
-    winner: str | None
-    won_at: float | None
 
 
 @dataclass
@@ -112,6 +89,7 @@ class Arbiter:
         self._out = Changes()
         #: (agent, grab_id) -> the verdict's fields as a plain tuple (see VerdictFacts)
         self._verdicts: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+        #: inquiry -> the ClosedFacts fields as a plain tuple (untracked by the GC, as verdicts)
         self._closed: OrderedDict[str, tuple[str, str | None, float | None]] = OrderedDict()
         self._timers: list[tuple[float, int, str, float]] = []
         self._agents_by_skill: dict[str, set[str]] = {}
@@ -153,6 +131,16 @@ class Arbiter:
         self._out.events.append((stream, seq, raw, kind, now))
         return seq
 
+    def publish(self, kind: str, record: Record) -> int:
+        """Publish a record the floor views computed (``metrics.floor``,
+        ``coverage.updated``) in the event stream, in order with the arbiter's own
+        events. Returns its seq. Call it on the broker's loop, like every method here."""
+        return self._emit(kind, record)
+
+    def agent_skills(self) -> dict[str, frozenset[str]]:
+        """Each agent's skills, copied: a snapshot the caller owns, for work off the loop."""
+        return {agent.id: frozenset(agent.skills) for agent in self.agents.values()}
+
     def audit(self, actor: str, role: str, kind: str, subject: str, reason: str, ok: bool) -> None:
         """Journal a supervisor/admin action or a refused command, and publish it."""
         entry = AuditEntry(seq=self.seq + 1, at=self.clock(), actor=actor, role=role, kind=kind,
@@ -160,11 +148,9 @@ class Arbiter:
         self._emit("audit.entry", entry, actor=actor, reason=reason)
 
     def today(self, now: float) -> str:
+        """The quota day ``now`` falls in (``rules.quota_day``), cached until it ends."""
         if now >= self._day_ends or not self._day:
-            local = datetime.fromtimestamp(now, self._tz)
-            self._day = local.date().isoformat()
-            midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), self._tz)
-            self._day_ends = midnight.timestamp()
+            self._day, self._day_ends = rules.quota_day(now, self._tz)
         return self._day
 
     # ------------------------------------------------------------------ loading
@@ -252,30 +238,12 @@ class Arbiter:
 
     def _refresh_agent(self, agent: AgentRecord, publish: bool = False) -> None:
         """Recompute tier and effective quotas after a definition/quality/quota change."""
-        tier = rules.tier_for(agent.quality, self.config.tiers)
-        group = self.groups.get(agent.group)
-        effective = rules.resolve_quotas(agent.quotas, group.quotas if group else Quotas(),
-                                         self.config.default_quotas)
-        if tier.cap is not None and (effective.concurrent_cap is None or tier.cap < effective.concurrent_cap):
-            effective.concurrent_cap = tier.cap
-        delay = tier.visibility_delay_s + self._fair_share_delay(agent)
-        changed = (agent.tier != tier.name or agent.effective != effective
-                   or agent.visibility_delay_s != delay)
-        agent.tier = tier.name
-        agent.effective = effective
-        agent.visibility_delay_s = delay
+        now_standing = rules.standing(agent, self.groups.get(agent.group), self.config.tiers,
+                                      self.config.default_quotas, self._group_mean_grabs.get(agent.group, 0.0))
+        changed = (agent.tier, agent.effective, agent.visibility_delay_s) != tuple(now_standing)
+        agent.tier, agent.effective, agent.visibility_delay_s = now_standing
         if changed and publish:
             self._emit("agent.updated", agent)
-
-    def _fair_share_delay(self, agent: AgentRecord) -> float:
-        group = self.groups.get(agent.group)
-        if group is None or not group.fair_share.enabled:
-            return 0.0
-        rule = group.fair_share
-        mean = self._group_mean_grabs.get(agent.group, 0.0)
-        if mean >= rule.min_mean_grabs and agent.grabs_today > rule.factor * mean:
-            return rule.delay_s
-        return 0.0
 
     # ------------------------------------------------------------------ intake
 
@@ -318,29 +286,24 @@ class Arbiter:
         cached = self._verdicts.get(key)
         if cached is not None:
             cached = VerdictFacts(*cached)
-            if cached.inquiry != inquiry_id:
-                raise Refusal(ErrorCode.BAD_REQUEST,
-                              f"grab id {grab_id} was already used for inquiry {cached.inquiry}; "
-                              "use a new grab id for each attempt", field="grab_id")
+            reused = rules.reused_grab_id(cached.inquiry, inquiry_id, grab_id)
+            if reused is not None:
+                raise reused
             return cached
         now = self.clock()
         inq = self.inquiries.get(inquiry_id)
         latency = 0.0
         if inq is None:
             closed = self._closed.get(inquiry_id)
-            if closed is not None and closed[1] is not None:
-                facts = VerdictFacts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN.value,
-                                     f"taken by {closed[1]} and already {closed[0]}", closed[1], closed[2])
-            else:
-                facts = VerdictFacts(inquiry_id, "refused", ErrorCode.NOT_FOUND.value,
-                                     f"no open inquiry {inquiry_id}", None, None)
+            facts = rules.verdict_without_inquiry(inquiry_id, ClosedFacts(*closed) if closed else None)
         else:
             latency = now - inq.queued_at
-            facts = self._judge_grab(agent_id, inq, now)
+            facts = rules.judge_grab(agent_id, self.agents.get(agent_id), inq, now, shop_mode=self._mode(inq),
+                                     today=self.today(now), tz=self._tz)
             if facts.outcome == "won":
                 agent = self.agents[agent_id]
                 self._take(inq, agent, "grab", now)
-                agent.grabs_today += 1
+                self._count_grab(agent, now)
                 self._emit("inquiry.grabbed", inq, agent_id)
                 self._emit("agent.updated", agent, agent_id)
         self._remember_verdict(key, facts)
@@ -355,59 +318,13 @@ class Arbiter:
         if len(self._verdicts) > VERDICT_MEMORY:
             self._verdicts.popitem(last=False)
 
-    def _judge_grab(self, agent_id: str, inq: InquiryRecord, now: float) -> VerdictFacts:
-        def refused(code: ErrorCode, reason: str) -> VerdictFacts:
-            return VerdictFacts(inq.id, "refused", code.value, reason, None, None)
+    def _count_grab(self, agent: AgentRecord, now: float) -> None:
+        """A won grab or an assignment uses the daily quota of the current quota day."""
+        self._roll_day(agent, now)
+        agent.grabs_today += 1
 
-        agent = self.agents.get(agent_id)
-        if agent is None:
-            return refused(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
-        rule = rules.ineligible_rule(agent, inq)
-        if rule is not None:
-            return refused(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, agent_id, inq))
-        if inq.state != "queued":
-            return VerdictFacts(inq.id, "lost", ErrorCode.ALREADY_TAKEN.value,
-                                f"taken by {inq.owner}", inq.owner, inq.taken_at)
-        if self._mode(inq) == "assign":
-            return refused(ErrorCode.NOT_ELIGIBLE,
-                           f"shop {inq.shop} assigns its inquiries; grabbing is off")
-        quota_refusal = self._availability_refusal(agent, now)
-        if quota_refusal is not None:
-            return refused(*quota_refusal)
-        visible_at = inq.queued_at + agent.visibility_delay_s
-        if now < visible_at:
-            return refused(ErrorCode.NOT_ELIGIBLE,
-                           f"tier {agent.tier} sees new inquiries after {agent.visibility_delay_s:g} s; "
-                           f"visible in {visible_at - now:.1f} s")
-        return VerdictFacts(inq.id, "won", None, "", agent_id, now)
-
-    def _availability_refusal(self, agent: AgentRecord, now: float,
-                              count_daily: bool = True) -> tuple[ErrorCode, str] | None:
-        """Status and quota checks shared by grabs, transfers and assignment."""
-        if agent.status != "online":
-            if agent.forced_break and agent.break_until:
-                return (ErrorCode.QUOTA_HOURS,
-                        f"on a forced break after {agent.effective.continuous_hours:g} h of continuous "
-                        f"service, until {_clock_text(agent.break_until, self._tz)}")
-            return ErrorCode.NOT_ELIGIBLE, f"agent {agent.id} is {agent.status}, not online"
-        eff = agent.effective
-        if rules.at_cap(agent):
-            return (ErrorCode.QUOTA_CONCURRENT,
-                    f"holds {agent.held} of a concurrent cap of {eff.concurrent_cap}")
-        if count_daily:
-            self._roll_day(agent, now)
-            if eff.daily_grabs is not None and agent.grabs_today >= eff.daily_grabs:
-                return (ErrorCode.QUOTA_DAILY,
-                        f"took {agent.grabs_today} today, the daily quota is {eff.daily_grabs}")
-        if self._service_exceeded(agent, now):
-            return (ErrorCode.QUOTA_HOURS,
-                    f"{eff.continuous_hours:g} h of continuous service reached; a break is due")
-        return None
-
-    def _service_exceeded(self, agent: AgentRecord, now: float) -> bool:
-        hours = agent.effective.continuous_hours
-        return (hours is not None and agent.service_since is not None
-                and now - agent.service_since >= hours * 3600.0)
+    def _available(self, agent: AgentRecord, now: float, count_daily: bool = True) -> Refusal | None:
+        return rules.availability_refusal(agent, now, self.today(now), self._tz, count_daily)
 
     def _roll_day(self, agent: AgentRecord, now: float) -> None:
         today = self.today(now)
@@ -450,7 +367,7 @@ class Arbiter:
         inq.taken_at = now
         agent.held += 1
         self._assign_wanted.pop(inq.id, None)
-        self._push_timer(now + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
+        self._push_timer(now + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
         for observer in self.on_taken:
             observer(inq, now)
 
@@ -561,9 +478,9 @@ class Arbiter:
         rule = rules.ineligible_rule(target, inq)
         if rule is not None:
             raise Refusal(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, to_agent, inq), rule=rule)
-        refusal = self._availability_refusal(target, self.clock(), count_daily=False)
+        refusal = self._available(target, self.clock(), count_daily=False)
         if refusal is not None:
-            raise Refusal(refusal[0], refusal[1], agent=to_agent)
+            raise Refusal(refusal.code, refusal.reason, agent=to_agent)
         return target
 
     def _move(self, inq: InquiryRecord, target: AgentRecord, how: str, actor: str, reason: str) -> None:
@@ -659,10 +576,10 @@ class Arbiter:
         now = self.clock()
         if status == agent.status:
             return agent
-        if status == "online" and agent.forced_break and agent.break_until and now < agent.break_until:
-            raise Refusal(ErrorCode.QUOTA_HOURS,
-                          f"on a forced break until {_clock_text(agent.break_until, self._tz)}",
-                          break_until=agent.break_until)
+        if status == "online":
+            on_break = rules.forced_break_refusal(agent, now, self._tz)
+            if on_break is not None:
+                raise on_break
         self._set_status(agent, status, now)
         self._emit("agent.status", agent, actor, reason)
         return agent
@@ -702,7 +619,7 @@ class Arbiter:
             agent = self.agents[agent_id]
             if agent.status != "online" or rules.ineligible_rule(agent, inq) is not None:
                 continue
-            if self._availability_refusal(agent, now) is not None:
+            if self._available(agent, now) is not None:
                 continue
             key = (-agent.skills.get(inq.skill, 0), agent.held, agent.idle_since, agent.id)
             if best_key is None or key < best_key:
@@ -710,14 +627,15 @@ class Arbiter:
         if best is None:
             return False
         self._take(inq, best, "assign", now)
-        best.grabs_today += 1  # an assignment uses the daily quota like a grab
+        self._count_grab(best, now)
         self._emit("inquiry.assigned", inq, "", f"auto-assigned to {best.id}")
         self._emit("agent.updated", best)
         return True
 
     # ------------------------------------------------------------------ timers
 
-    def _sla(self, inq: InquiryRecord) -> SlaPolicy:
+    def sla_for(self, inq: InquiryRecord) -> SlaPolicy:
+        """The SLA that applies to ``inq``: its shop's for its skill, else its shop's, else the broker's."""
         shop = self.shops.get(inq.shop)
         if shop is None:
             return self.config.default_sla
@@ -735,10 +653,10 @@ class Arbiter:
                              inq.queued_at)
         if inq.state == "held" and inq.taken_at is not None and (
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
-            self._push_timer(inq.taken_at + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
+            self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
 
     def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
-        sla = self._sla(inq)
+        sla = self.sla_for(inq)
         warn = sla.warn_pct / 100.0
         t0 = inq.arrived_at
         # one timer per inquiry at a time: arrivals are the hot path
@@ -781,7 +699,7 @@ class Arbiter:
                 agent = self.agents.get(owner)
                 if agent is not None:
                     agent.reclaims_today += 1
-                sla = self._sla(inq)
+                sla = self.sla_for(inq)
                 self._requeue(inq, "inquiry.reclaimed", "",
                               f"{owner} did not respond within {sla.silent_reclaim_s:g} s of taking it")
                 self._alert("silent_grab", "warning",
@@ -831,7 +749,7 @@ class Arbiter:
                 for inq in [i for i in self.inquiries.values() if i.owner == agent.id]:
                     self._requeue(inq, "inquiry.released", "",
                                   f"{agent.id} offline for more than {grace:g} s")
-            elif agent.status == "online" and self._service_exceeded(agent, now):
+            elif agent.status == "online" and rules.service_exceeded(agent, now):
                 self._set_status(agent, "break", now)
                 agent.forced_break = True
                 agent.break_until = now + (agent.effective.break_minutes or 0.0) * 60.0
@@ -883,6 +801,18 @@ class Arbiter:
     def snapshot_records(self) -> list[Record]:
         return [*self.shops.values(), *self.groups.values(), *self.agents.values(),
                 *self.inquiries.values()]
+
+    def remembered_verdicts(self) -> dict[tuple[str, str], VerdictFacts]:
+        """(agent, grab_id) -> the verdict a retry gets, a copy (the store keeps them across restarts)."""
+        return {key: VerdictFacts(*facts) for key, facts in self._verdicts.items()}
+
+    def closed_inquiries(self) -> dict[str, ClosedFacts]:
+        """What is remembered of closed inquiries to tell late grabbers who won, a copy."""
+        return {inquiry_id: ClosedFacts(*facts) for inquiry_id, facts in self._closed.items()}
+
+    def timer_deadlines(self) -> list[float]:
+        """When each armed timer is due, in no particular order (stale ones included)."""
+        return [due for due, *_ in self._timers]
 
     def check_invariants(self) -> None:
         """Raise AssertionError if the state is inconsistent (tests and --paranoid)."""
@@ -955,6 +885,3 @@ def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:
             setattr(merged, name, None if value == CLEAR_OVERRIDE else value)
     return merged
 
-
-def _clock_text(ts: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%H:%M")

@@ -50,6 +50,10 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     agent_timeout_s: float = 15.0
     offline_grace_s: float = 120.0
     day_tz: str = "Asia/Shanghai"
+    #: floor seconds per real second; 1.0 is the wall clock (production)
+    time_scale: float = 1.0
+    #: the floor's time at start-up, ISO 8601 (naive: in day_tz); empty: now
+    start: str = ""
     roster: str = ""
     #: demand profile for the coverage forecast when there is no history yet
     profile: str = ""
@@ -72,6 +76,11 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     grab_rate_per_s: float = 50.0
     #: messages to one slow subscriber queued before the broker drops (it re-syncs)
     pub_hwm: int = 50_000
+    # --- operations (docs/operating.md)
+    #: HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off. A bare PORT binds loopback
+    metrics_endpoint: str = ""
+    #: "text" (one human line per message) or "json" (one JSON object per line)
+    log_format: str = "text"
 
 
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -144,9 +153,26 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
         raise ConfigError(f"{source}: broker.shard must not be empty")
     if b.lease_s <= 0:
         raise ConfigError(f"{source}: broker.lease_s must be positive")
+    from broker.service.clock import ClockError, check_time_scale, parse_start
+
+    try:
+        check_time_scale(b.time_scale)
+        if b.start:
+            parse_start(b.start, b.day_tz)
+    except ClockError as exc:
+        raise ConfigError(f"{source}: broker.{exc}") from None
     for name in ("max_command_bytes", "max_batch", "max_pending_per_client", "pub_hwm"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+    if b.log_format not in ("text", "json"):
+        raise ConfigError(f"{source}: broker.log_format must be text or json, not {b.log_format!r}")
+    if b.metrics_endpoint:
+        from broker.service.httpd import EndpointError, parse_endpoint
+
+        try:
+            parse_endpoint(b.metrics_endpoint)
+        except EndpointError as exc:
+            raise ConfigError(f"{source}: broker.{exc}") from None
     for name in ("publish_interval_ms", "heartbeat_s", "agent_timeout_s", "offline_grace_s",
                  "grab_rate_per_s"):
         if getattr(b, name) <= 0:

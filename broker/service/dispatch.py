@@ -1,7 +1,8 @@
 """Command dispatch: one decoded command in, its replies out.
 
-Holds the policy the transport must not: who may send what, how a refusal
-becomes an error reply, what gets audited. No sockets here, so the whole
+Holds the policy the transport must not: it applies the rules of who may
+send what and how fast (``broker.arbiter.rules``), turns a refusal into an
+error reply and audits what must be. No sockets here, so the whole
 command surface is testable with plain function calls; ``server.py`` is the
 thin ZeroMQ loop around it. A handler's exception becomes an ``internal``
 error reply; the loop never dies of one command.
@@ -18,6 +19,7 @@ from typing import Callable
 import msgspec
 
 from broker.wire import protocol as p
+from broker.arbiter import rules
 from broker.arbiter.core import Arbiter, Refusal
 from broker.wire.protocol import ErrorCode
 
@@ -39,7 +41,8 @@ class ThrottledLog:
         self._last: dict[str, float] = {}
         self._suppressed: Counter[str] = Counter()
 
-    def warning(self, key: str, message: str, *args) -> None:
+    def warning(self, key: str, message: str, *args, **fields) -> None:
+        """``fields`` go to the record as ``extra`` (structured logs, broker/service/logs.py)."""
         now = self._clock()
         last = self._last.get(key)
         if last is not None and now - last < self._every:
@@ -49,33 +52,8 @@ class ThrottledLog:
         extra = self._suppressed.pop(key, 0)
         if extra:
             message += f" (and {extra} more like it)"
-        self._log.warning(message, *args)
-
-
-class TokenBucket:
-    """Per-sender rate limit: ``rate_per_s`` sustained, bursts of ``burst``."""
-
-    def __init__(self, rate_per_s: float, burst: float, clock: Callable[[], float] = time.monotonic):
-        self.rate = rate_per_s
-        self.burst = burst
-        self.clock = clock
-        #: key -> [tokens, last refill time]
-        self._buckets: dict[str, list[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        state = self._buckets.get(key)
-        if state is None:
-            state = self._buckets[key] = [self.burst, now]
-        tokens = state[0] + (now - state[1]) * self.rate
-        if tokens > self.burst:
-            tokens = self.burst
-        state[1] = now
-        if tokens < 1.0:
-            state[0] = tokens
-            return False
-        state[0] = tokens - 1.0
-        return True
+            fields["suppressed"] = extra
+        self._log.warning(message, *args, extra=fields)
 
 
 class Peer(msgspec.Struct):
@@ -91,6 +69,7 @@ Replies = list[p.Reply | p.SnapshotPartOut]
 class Service:
     def __init__(self, core: Arbiter, store=None, *, max_command_bytes: int = p.MAX_COMMAND_BYTES,
                  heartbeat_s: float = 1.0, broker_name: str = "grabdesk", grab_rate_per_s: float = 50.0,
+                 time_scale: float = 1.0,
                  on_shutdown: Callable[[str], None] | None = None,
                  on_roster: Callable[[str, str, str, str], str] | None = None,
                  stats_query: Callable[[float, float], list] | None = None):
@@ -98,6 +77,8 @@ class Service:
         self.store = store
         self.max_command_bytes = max_command_bytes
         self.heartbeat_s = heartbeat_s
+        #: floor seconds per real second of the core's clock, told to every client
+        self.time_scale = time_scale
         self.broker_name = broker_name
         self.epoch = uuid.uuid4().hex[:12]
         self.counters: Counter[str] = Counter()
@@ -109,7 +90,7 @@ class Service:
         self.latest_metrics: p.FloorMetrics | None = None
         self.latest_coverage: p.CoverageRecord | None = None
         self._bad_log = ThrottledLog(log)
-        self.grab_limit = TokenBucket(grab_rate_per_s, 2.0 * grab_rate_per_s)
+        self.grab_limit = rules.GrabRateLimit(grab_rate_per_s, 2.0 * grab_rate_per_s, time.monotonic)
         #: called with each command that succeeded (floor views refresh coverage on some)
         self.after_success: list[Callable[[p.Command], None]] = []
         self._handlers: dict[type, Callable[[p.Command], Replies]] = {
@@ -151,7 +132,8 @@ class Service:
             self.counters["bad_requests"] += 1
             self.counters[f"refused.{failure.code.value}"] += 1
             self._bad_log.warning(f"decode.{failure.code.value}", "refused a frame: %s: %s",
-                                  failure.code.value, failure.reason)
+                                  failure.code.value, failure.reason, event="frame.refused",
+                                  code=failure.code.value)
             return [p.Error(re=failure.msg_id, code=failure.code, reason=failure.reason,
                             detail=failure.detail)]
         except Exception:  # no frame, however strange, may stop the loop
@@ -165,7 +147,10 @@ class Service:
         refusal = self._authorize(cmd, kind, peer)
         if refusal is not None:
             self._bad_log.warning(f"auth.{refusal.code.value}", "refused %s from %s/%s: %s",
-                                  kind, cmd.role, cmd.who, refusal.reason)
+                                  kind, cmd.role, cmd.who, refusal.reason, event="command.refused",
+                                  code=refusal.code.value, command=kind, role=cmd.role, who=cmd.who,
+                                  agent=cmd.who if cmd.role == "agent" else getattr(cmd, "agent", None),
+                                  inquiry=getattr(cmd, "inquiry", None))
             return self._refused(cmd, kind, refusal, audit=kind not in _NOT_AUDITED_WHEN_REFUSED)
         if cmd.role == "agent":
             self.core.seen(cmd.who)
@@ -177,7 +162,8 @@ class Service:
         except Refusal as refusal:
             return self._refused(cmd, kind, refusal, audit=audited)
         except Exception:  # a bug in one handler must not take the broker down
-            log.exception("internal error handling %s from %s", kind, cmd.who)
+            log.exception("internal error handling %s from %s", kind, cmd.who,
+                          extra={"event": "command.failed", "command": kind, "who": cmd.who})
             self.counters["internal_errors"] += 1
             return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL,
                             reason="the broker failed on this command; it is logged")]
@@ -194,29 +180,10 @@ class Service:
         return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail))]
 
     def _authorize(self, cmd: p.Command, kind: str, peer: Peer | None) -> Refusal | None:
-        if peer is not None and peer.authenticated is not None:
-            role, who = peer.authenticated
-            if role == "revoked":
-                return Refusal(ErrorCode.UNAUTHENTICATED, "this key has been revoked")
-            if (role, who) != (cmd.role, cmd.who):
-                return Refusal(ErrorCode.UNAUTHENTICATED,
-                               f"this key is enrolled as {role} {who}, not {cmd.role} {cmd.who}")
-        if cmd.role == "admin" or kind in p.COMMON_COMMANDS:
-            pass
-        elif cmd.role == "supervisor" and kind in p.SUPERVISOR_COMMANDS:
-            pass
-        elif cmd.role == "agent" and kind in p.AGENT_COMMANDS:
-            pass
-        elif cmd.role == "intake" and kind in p.INTAKE_COMMANDS:
-            pass
-        else:
-            return Refusal(ErrorCode.FORBIDDEN, f"role {cmd.role} may not send {kind}")
-        if cmd.role == "agent" and cmd.who not in self.core.agents:
-            return Refusal(ErrorCode.FORBIDDEN, f"{cmd.who} is not an enrolled agent")
-        if isinstance(cmd, p.SetStatus) and cmd.agent not in (None, cmd.who) \
-                and cmd.role not in ("supervisor", "admin"):
-            return Refusal(ErrorCode.FORBIDDEN, "an agent may set only its own status")
-        return None
+        return rules.authorize(kind, cmd.role, cmd.who,
+                               authenticated=peer.authenticated if peer is not None else None,
+                               enrolled_agent=cmd.who in self.core.agents,
+                               status_target=cmd.agent if isinstance(cmd, p.SetStatus) else None)
 
     # ------------------------------------------------------------------ handlers
 
@@ -227,18 +194,19 @@ class Service:
     def _hello(self, cmd: p.Hello) -> Replies:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
-                          heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
+                          time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
                           agent=agent)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
-        if not self.grab_limit.allow(cmd.who):
-            raise Refusal(ErrorCode.RATE_LIMITED,
-                          f"more than {self.grab_limit.rate:g} grabs per second from {cmd.who}; slow down",
-                          limit=self.grab_limit.rate)
-        f = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
-        self.counters[f"grab.{f.outcome}"] += 1
-        return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=f.inquiry, outcome=f.outcome,  # type: ignore[arg-type]
-                          code=f.code, reason=f.reason, winner=f.winner, won_at=f.won_at)]
+        too_fast = self.grab_limit.check(cmd.who)
+        if too_fast is not None:
+            raise too_fast
+        verdict = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
+        self.counters[f"grab.{verdict.outcome}"] += 1
+        return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=verdict.inquiry,
+                          outcome=verdict.outcome,  # type: ignore[arg-type]
+                          code=verdict.code, reason=verdict.reason, winner=verdict.winner,
+                          won_at=verdict.won_at)]
 
     def _set_status(self, cmd: p.SetStatus) -> Replies:
         agent_id = cmd.agent or cmd.who
@@ -272,7 +240,7 @@ class Service:
             replies.append(p.SnapshotPartOut(re=cmd.id, records=records[start:start + step]))
         replies.append(p.SnapshotEnd(re=cmd.id, epoch=self.epoch, seq=self.core.seq,
                                      streams=dict(self.core.stream_last), now=self.core.clock(),
-                                     records=len(records)))
+                                     time_scale=self.time_scale, records=len(records)))
         return replies
 
     def extra_snapshot_records(self) -> list:

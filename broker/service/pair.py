@@ -31,6 +31,7 @@ from typing import Callable
 
 import zmq
 
+from broker.service.clock import broker_clock, parse_start, time_scale_of
 from broker.service.config import FileConfig
 from broker.service.lease import RENEWALS_PER_TTL, Lease, LeaseState
 from broker.service.pgstore import PgStore, StoreError, StoreUnavailable, address_of, schema_for
@@ -46,11 +47,14 @@ UNREACHABLE_BACKOFF_MAX_S = 2.0
 class PairedBroker:
     """Runs standby and active turns until stopped. Same lifecycle surface as BrokerServer."""
 
-    def __init__(self, config: FileConfig, clock: Callable[[], float] = time.time,
+    def __init__(self, config: FileConfig, clock: Callable[[], float] | None = None,
                  context: zmq.Context | None = None, authenticator=None, floor_views: bool = True):
         b = config.broker
         self.config = config
+        if clock is None:  # one floor clock for every active turn (a scaled one keeps running)
+            clock = broker_clock(b.time_scale, parse_start(b.start, b.day_tz) if b.start else None)
         self.clock = clock
+        self.time_scale = time_scale_of(clock)
         self.shard = b.shard
         self.dsn = b.store
         self.schema = b.pg_schema or schema_for(b.shard)
@@ -78,6 +82,8 @@ class PairedBroker:
         self._stop_reason: str | None = None
         self._wake = threading.Event()
         self.takeovers = 0
+        #: called with each active turn's BrokerServer before it runs (metrics, ...)
+        self.on_server: list[Callable[[BrokerServer], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -216,6 +222,8 @@ class PairedBroker:
                     server.abandon("PostgreSQL lost")
 
         server.periodic.append([b.lease_s / RENEWALS_PER_TTL, renew])
+        for hook in self.on_server:
+            hook(server)
         self.server = server
         if self._stop_reason is not None:
             server.request_stop(self._stop_reason)
