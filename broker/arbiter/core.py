@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from broker.arbiter import rules
+import broker.wire.reasons as reasons
 from broker.wire.protocol import (
     QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
     InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
@@ -42,13 +43,24 @@ ASSIGN_SCAN_PER_TICK = 2_000
 
 
 class Refusal(Exception):
-    """A command the rules refuse. Raised before any state is changed."""
+    """A command the rules refuse. Raised before any state is changed.
 
-    def __init__(self, code: ErrorCode, reason: str, **detail):
+    ``key`` and ``params`` name the sentence (broker/wire/reasons.py) so clients
+    can say it in their user's language; ``because`` builds all three at once.
+    """
+
+    def __init__(self, code: ErrorCode, reason: str, key: str = "", params: dict | None = None, **detail):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.key = key
+        self.params = params or {}
         self.detail = detail
+
+    @classmethod
+    def because(cls, code: ErrorCode, key: str, params: dict, **detail) -> Refusal:
+        """A refusal whose English reason is the catalog's sentence for ``key``."""
+        return cls(code, reasons.sentence(key, params), key, params, **detail)
 
 
 @dataclass
@@ -75,6 +87,15 @@ class VerdictFacts(NamedTuple):
     reason: str
     winner: str | None
     won_at: float | None
+    #: the reason's key and parameters (broker/wire/reasons.py); a tuple of pairs, untracked by the GC
+    key: str = ""
+    params: tuple = ()
+
+
+def _facts(inquiry: str, outcome: str, code: ErrorCode, key: str, params: dict,
+           winner: str | None = None, won_at: float | None = None) -> VerdictFacts:
+    return VerdictFacts(inquiry, outcome, code.value, reasons.sentence(key, params), winner, won_at,
+                        key, tuple(params.items()))
 
 
 @dataclass
@@ -222,7 +243,7 @@ class Arbiter:
         """Create an agent, or update its definition keeping its live state."""
         _validate_quotas(spec.quotas, allow_clear=False)
         if not 0 <= spec.quality <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"quality of {spec.id} must be 0 to 100", field="quality")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quality", {}, field="quality")
         agent = self.agents.get(spec.id)
         if agent is None:
             agent = AgentRecord(id=spec.id, idle_since=self.clock())
@@ -281,15 +302,16 @@ class Arbiter:
 
     def submit(self, new: NewInquiry, actor: str = "") -> InquiryRecord:
         if new.id in self.inquiries or new.id in self._closed:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"inquiry {new.id} already exists", field="id")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "inquiry.exists", {"inquiry": new.id}, field="id")
         if new.shop not in self.shops:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {new.shop}", field="shop")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "shop.unknown", {"shop": new.shop}, field="shop")
         now = self.clock()
         arrived = new.arrived_at if new.arrived_at is not None else now
         # NaN compares false both ways, so this also refuses it; timers must never see one
         if not now - MAX_ARRIVAL_AGE_S <= arrived <= now + MAX_CLOCK_SKEW_S:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"arrived_at {new.arrived_at} is not a time within the last "
-                          f"{MAX_ARRIVAL_AGE_S / 86400:g} days", field="arrived_at")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.arrived_at",
+                                  {"value": str(new.arrived_at), "days": reasons.number(MAX_ARRIVAL_AGE_S / 86400)},
+                                  field="arrived_at")
         inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
@@ -319,9 +341,8 @@ class Arbiter:
         if cached is not None:
             cached = VerdictFacts(*cached)
             if cached.inquiry != inquiry_id:
-                raise Refusal(ErrorCode.BAD_REQUEST,
-                              f"grab id {grab_id} was already used for inquiry {cached.inquiry}; "
-                              "use a new grab id for each attempt", field="grab_id")
+                raise Refusal.because(ErrorCode.BAD_REQUEST, "grab.id_reused",
+                                      {"grab_id": grab_id, "inquiry": cached.inquiry}, field="grab_id")
             return cached
         now = self.clock()
         inq = self.inquiries.get(inquiry_id)
@@ -329,11 +350,11 @@ class Arbiter:
         if inq is None:
             closed = self._closed.get(inquiry_id)
             if closed is not None and closed[1] is not None:
-                facts = VerdictFacts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN.value,
-                                     f"taken by {closed[1]} and already {closed[0]}", closed[1], closed[2])
+                facts = _facts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken_closed",
+                               {"winner": closed[1], "state": closed[0]}, closed[1], closed[2])
             else:
-                facts = VerdictFacts(inquiry_id, "refused", ErrorCode.NOT_FOUND.value,
-                                     f"no open inquiry {inquiry_id}", None, None)
+                facts = _facts(inquiry_id, "refused", ErrorCode.NOT_FOUND, "inquiry.not_open",
+                               {"inquiry": inquiry_id})
         else:
             latency = now - inq.queued_at
             facts = self._judge_grab(agent_id, inq, now)
@@ -356,52 +377,48 @@ class Arbiter:
             self._verdicts.popitem(last=False)
 
     def _judge_grab(self, agent_id: str, inq: InquiryRecord, now: float) -> VerdictFacts:
-        def refused(code: ErrorCode, reason: str) -> VerdictFacts:
-            return VerdictFacts(inq.id, "refused", code.value, reason, None, None)
+        def refused(code: ErrorCode, key: str, params: dict) -> VerdictFacts:
+            return _facts(inq.id, "refused", code, key, params)
 
         agent = self.agents.get(agent_id)
         if agent is None:
-            return refused(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            return refused(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
         rule = rules.ineligible_rule(agent, inq)
         if rule is not None:
-            return refused(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, agent_id, inq))
+            return refused(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rules.rule_params(agent_id, inq))
         if inq.state != "queued":
-            return VerdictFacts(inq.id, "lost", ErrorCode.ALREADY_TAKEN.value,
-                                f"taken by {inq.owner}", inq.owner, inq.taken_at)
+            return _facts(inq.id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken", {"winner": inq.owner},
+                          inq.owner, inq.taken_at)
         if self._mode(inq) == "assign":
-            return refused(ErrorCode.NOT_ELIGIBLE,
-                           f"shop {inq.shop} assigns its inquiries; grabbing is off")
+            return refused(ErrorCode.NOT_ELIGIBLE, "grab.assign_mode", {"shop": inq.shop})
         quota_refusal = self._availability_refusal(agent, now)
         if quota_refusal is not None:
             return refused(*quota_refusal)
         visible_at = inq.queued_at + agent.visibility_delay_s
         if now < visible_at:
-            return refused(ErrorCode.NOT_ELIGIBLE,
-                           f"tier {agent.tier} sees new inquiries after {agent.visibility_delay_s:g} s; "
-                           f"visible in {visible_at - now:.1f} s")
+            return refused(ErrorCode.NOT_ELIGIBLE, "grab.not_visible",
+                           {"tier": agent.tier, "delay_s": reasons.number(agent.visibility_delay_s),
+                            "in_s": f"{visible_at - now:.1f}"})
         return VerdictFacts(inq.id, "won", None, "", agent_id, now)
 
     def _availability_refusal(self, agent: AgentRecord, now: float,
-                              count_daily: bool = True) -> tuple[ErrorCode, str] | None:
+                              count_daily: bool = True) -> tuple[ErrorCode, str, dict] | None:
         """Status and quota checks shared by grabs, transfers and assignment."""
         if agent.status != "online":
             if agent.forced_break and agent.break_until:
-                return (ErrorCode.QUOTA_HOURS,
-                        f"on a forced break after {agent.effective.continuous_hours:g} h of continuous "
-                        f"service, until {_clock_text(agent.break_until, self._tz)}")
-            return ErrorCode.NOT_ELIGIBLE, f"agent {agent.id} is {agent.status}, not online"
+                return (ErrorCode.QUOTA_HOURS, "status.forced_break",
+                        {"hours": reasons.number(agent.effective.continuous_hours or 0.0),
+                         "until": _clock_text(agent.break_until, self._tz)})
+            return ErrorCode.NOT_ELIGIBLE, "status.not_online", {"agent": agent.id, "status": agent.status}
         eff = agent.effective
         if rules.at_cap(agent):
-            return (ErrorCode.QUOTA_CONCURRENT,
-                    f"holds {agent.held} of a concurrent cap of {eff.concurrent_cap}")
+            return ErrorCode.QUOTA_CONCURRENT, "quota.concurrent", {"held": agent.held, "cap": eff.concurrent_cap}
         if count_daily:
             self._roll_day(agent, now)
             if eff.daily_grabs is not None and agent.grabs_today >= eff.daily_grabs:
-                return (ErrorCode.QUOTA_DAILY,
-                        f"took {agent.grabs_today} today, the daily quota is {eff.daily_grabs}")
+                return ErrorCode.QUOTA_DAILY, "quota.daily", {"taken": agent.grabs_today, "quota": eff.daily_grabs}
         if self._service_exceeded(agent, now):
-            return (ErrorCode.QUOTA_HOURS,
-                    f"{eff.continuous_hours:g} h of continuous service reached; a break is due")
+            return ErrorCode.QUOTA_HOURS, "quota.hours", {"hours": reasons.number(eff.continuous_hours or 0.0)}
         return None
 
     def _service_exceeded(self, agent: AgentRecord, now: float) -> bool:
@@ -507,8 +524,8 @@ class Arbiter:
     def _owned(self, inquiry_id: str, agent_id: str) -> InquiryRecord:
         inq = self._open(inquiry_id)
         if inq.owner != agent_id:
-            raise Refusal(ErrorCode.FORBIDDEN, f"inquiry {inquiry_id} is not held by {agent_id}",
-                          owner=inq.owner)
+            raise Refusal.because(ErrorCode.FORBIDDEN, "inquiry.not_held",
+                                  {"inquiry": inquiry_id, "agent": agent_id}, owner=inq.owner)
         return inq
 
     def _open(self, inquiry_id: str) -> InquiryRecord:
@@ -516,8 +533,9 @@ class Arbiter:
         if inq is None:
             closed = self._closed.get(inquiry_id)
             if closed is not None:
-                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already {closed[0]}")
-            raise Refusal(ErrorCode.NOT_FOUND, f"no open inquiry {inquiry_id}")
+                raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.closed",
+                                      {"inquiry": inquiry_id, "state": closed[0]})
+            raise Refusal.because(ErrorCode.NOT_FOUND, "inquiry.not_open", {"inquiry": inquiry_id})
         return inq
 
     def respond(self, agent_id: str, inquiry_id: str) -> InquiryRecord:
@@ -532,7 +550,7 @@ class Arbiter:
 
     def resolve(self, agent_id: str, inquiry_id: str, satisfaction: int | None) -> InquiryRecord:
         if satisfaction is not None and not 1 <= satisfaction <= 5:
-            raise Refusal(ErrorCode.BAD_REQUEST, "satisfaction must be 1 to 5", field="satisfaction")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.satisfaction", {}, field="satisfaction")
         inq = self._owned(inquiry_id, agent_id)
         if inq.first_response_at is None:
             inq.first_response_at = self.clock()  # resolving answers the customer too
@@ -555,15 +573,16 @@ class Arbiter:
     def _target(self, to_agent: str, inq: InquiryRecord) -> AgentRecord:
         target = self.agents.get(to_agent)
         if target is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {to_agent}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": to_agent})
         if target.id == inq.owner:
-            raise Refusal(ErrorCode.INVALID_STATE, f"{to_agent} already holds {inq.id}")
+            raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.already_holds",
+                                  {"agent": to_agent, "inquiry": inq.id})
         rule = rules.ineligible_rule(target, inq)
         if rule is not None:
-            raise Refusal(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, to_agent, inq), rule=rule)
+            raise Refusal.because(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rules.rule_params(to_agent, inq), rule=rule)
         refusal = self._availability_refusal(target, self.clock(), count_daily=False)
         if refusal is not None:
-            raise Refusal(refusal[0], refusal[1], agent=to_agent)
+            raise Refusal.because(*refusal, agent=to_agent)
         return target
 
     def _move(self, inq: InquiryRecord, target: AgentRecord, how: str, actor: str, reason: str) -> None:
@@ -583,7 +602,7 @@ class Arbiter:
         why = reason or "reassigned by a supervisor"
         if to_agent is None:
             if inq.state == "queued":
-                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already in the pool")
+                raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.in_pool", {"inquiry": inquiry_id})
             self._requeue(inq, "inquiry.reassigned", actor, why)
         else:
             target = self._target(to_agent, inq)
@@ -594,18 +613,18 @@ class Arbiter:
                    group_id: str | None = None) -> Record:
         _validate_quotas(quotas)
         if (agent_id is None) == (group_id is None):
-            raise Refusal(ErrorCode.BAD_REQUEST, "name exactly one of agent or group")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quota_target", {})
         if agent_id is not None:
             agent = self.agents.get(agent_id)
             if agent is None:
-                raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+                raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
             agent.quotas = _merge_quotas(agent.quotas, quotas)
             self._refresh_agent(agent)
             self._emit("agent.quotas", agent, actor, reason)
             return agent
         group = self.groups.get(group_id)  # type: ignore[arg-type]
         if group is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown group {group_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "group.unknown", {"group": group_id})
         group.quotas = _merge_quotas(group.quotas, quotas)
         self._emit("config.group", group, actor, reason)
         for agent in self.agents.values():
@@ -617,9 +636,10 @@ class Arbiter:
                  reason: str) -> ShopRecord:
         shop = self.shops.get(shop_id)
         if shop is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {shop_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "shop.unknown", {"shop": shop_id})
         if hybrid_after_s is not None and not 0 < hybrid_after_s <= MAX_SLA_S:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s must be within (0, {MAX_SLA_S:g}]")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.hybrid_after", {"max_s": reasons.number(MAX_SLA_S)},
+                                  field="hybrid_after_s")
         shop.mode = mode  # type: ignore[assignment]
         if hybrid_after_s is not None:
             shop.hybrid_after_s = hybrid_after_s
@@ -643,10 +663,10 @@ class Arbiter:
 
     def set_quality(self, agent_id: str, quality: float, actor: str, reason: str) -> AgentRecord:
         if not 0 <= quality <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, "quality must be 0 to 100", field="quality")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quality", {}, field="quality")
         agent = self.agents.get(agent_id)
         if agent is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
         agent.quality = quality
         self._refresh_agent(agent)
         self._emit("agent.quality", agent, actor, reason)
@@ -655,14 +675,14 @@ class Arbiter:
     def set_status(self, agent_id: str, status: str, actor: str, reason: str = "") -> AgentRecord:
         agent = self.agents.get(agent_id)
         if agent is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
         now = self.clock()
         if status == agent.status:
             return agent
         if status == "online" and agent.forced_break and agent.break_until and now < agent.break_until:
-            raise Refusal(ErrorCode.QUOTA_HOURS,
-                          f"on a forced break until {_clock_text(agent.break_until, self._tz)}",
-                          break_until=agent.break_until)
+            raise Refusal.because(ErrorCode.QUOTA_HOURS, "status.break_until",
+                                  {"until": _clock_text(agent.break_until, self._tz)},
+                                  break_until=agent.break_until)
         self._set_status(agent, status, now)
         self._emit("agent.status", agent, actor, reason)
         return agent
@@ -784,8 +804,7 @@ class Arbiter:
                 sla = self._sla(inq)
                 self._requeue(inq, "inquiry.reclaimed", "",
                               f"{owner} did not respond within {sla.silent_reclaim_s:g} s of taking it")
-                self._alert("silent_grab", "warning",
-                            f"{owner} took {inq.id} and stayed silent; it is back in the pool",
+                self._alert("silent_grab", "warning", "silent_grab", {"agent": owner, "inquiry": inq.id},
                             inquiry=inq.id, agent=owner)
             return
         if stamp != inq.arrived_at:
@@ -802,21 +821,22 @@ class Arbiter:
             return
         inq.sla = (*inq.sla, flag)
         self._emit("inquiry.sla", inq, "", flag)
-        label = "first response" if which == "first_response" else "resolution"
-        holder = f" (held by {inq.owner})" if inq.owner else " (still in the pool)"
-        self._alert(f"sla.{level}", "warning" if level == "warn" else "critical",
-                    f"{inq.id}: {label} SLA {'at risk' if level == 'warn' else 'breached'}{holder}",
+        key = f"sla.{level}.{which}.{'held' if inq.owner else 'pool'}"
+        self._alert(f"sla.{level}", "warning" if level == "warn" else "critical", key,
+                    {"inquiry": inq.id, "agent": inq.owner or ""},
                     inquiry=inq.id, agent=inq.owner, skill=inq.skill)
 
-    def _alert(self, kind: str, severity: str, text: str, **links) -> None:
-        subject = links.get("inquiry") or links.get("agent") or links.get("group") or ""
+    def _alert(self, kind: str, severity: str, key: str, params: dict, **links) -> None:
+        subject = links.get("inquiry") or links.get("agent") or links.get("group") or links.get("skill") or ""
         alert = Alert(id=f"{kind}:{subject}:{self.seq + 1}", kind=kind, severity=severity,  # type: ignore[arg-type]
-                      at=self.clock(), text=text, **links)
+                      at=self.clock(), text=reasons.sentence(key, params, reasons.ALERTS), key=key,
+                      params=params, **links)
         self._emit(f"alert.{kind}", alert)
 
-    def raise_alert(self, kind: str, severity: str, text: str, **links) -> None:
-        """For the metrics and coverage layers: alerts share the event stream."""
-        self._alert(kind, severity, text, **links)
+    def raise_alert(self, kind: str, severity: str, key: str, params: dict, **links) -> None:
+        """For the metrics and coverage layers: alerts share the event stream. ``key`` and
+        ``params`` name the sentence in broker/wire/reasons.ALERTS."""
+        self._alert(kind, severity, key, params, **links)
 
     def _sweep_agents(self, now: float) -> None:
         timeout = self.config.agent_timeout_s
@@ -922,8 +942,8 @@ def _validate_quotas(q: Quotas, allow_clear: bool = True) -> None:
             continue
         # "not low <= value <= high" is also true for NaN, which must never reach a timer
         if not low <= value <= high:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}, not {value}",
-                          field=name)
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.range",
+                                  {"field": name, "low": low, "high": high, "value": value}, field=name)
 
 
 #: the longest SLA or delay a shop may configure
@@ -936,14 +956,15 @@ def _validate_shop(shop: ShopRecord) -> None:
         for name in ("first_response_s", "resolution_s", "silent_reclaim_s"):
             value = getattr(sla, name)
             if not 0 < value <= MAX_SLA_S:
-                raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.{name} of shop {shop.id} must be within "
-                              f"(0, {MAX_SLA_S:g}] seconds, not {value}", field=f"{where}.{name}")
+                raise Refusal.because(ErrorCode.BAD_REQUEST, "value.sla",
+                                      {"field": f"{where}.{name}", "shop": shop.id, "max_s": reasons.number(MAX_SLA_S),
+                                       "value": value}, field=f"{where}.{name}")
         if not 0 < sla.warn_pct <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.warn_pct of shop {shop.id} must be within (0, 100]",
-                          field=f"{where}.warn_pct")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.warn_pct",
+                                  {"field": f"{where}.warn_pct", "shop": shop.id}, field=f"{where}.warn_pct")
     if not 0 < shop.hybrid_after_s <= MAX_SLA_S:
-        raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s of shop {shop.id} must be within (0, {MAX_SLA_S:g}]",
-                      field="hybrid_after_s")
+        raise Refusal.because(ErrorCode.BAD_REQUEST, "value.hybrid_after", {"max_s": reasons.number(MAX_SLA_S)},
+                              field="hybrid_after_s")
 
 
 def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol, Sequence
 
+import broker.wire.reasons as reasons
 from broker.wire.protocol import QUOTA_FIELDS, Quotas, TierRule
 
 
@@ -53,18 +54,14 @@ def ineligible_rule(agent: _AgentLike, inquiry: _InquiryLike) -> str | None:
     return None
 
 
-RULE_SENTENCES = {
-    "shop": "does not serve shop {shop}",
-    "skill": "lacks skill {skill}",
-    "language": "does not handle language {language}",
-    "channel": "does not handle channel {channel}",
-}
+def rule_params(agent_id: str, inquiry: _InquiryLike) -> dict[str, str]:
+    """The parameters of a rule's sentence (``rule.<name>`` in broker/wire/reasons.py)."""
+    return {"agent": agent_id, "shop": inquiry.shop, "skill": inquiry.skill,
+            "language": inquiry.language, "channel": inquiry.channel}
 
 
 def explain_rule(rule: str, agent_id: str, inquiry: _InquiryLike) -> str:
-    what = RULE_SENTENCES[rule].format(shop=inquiry.shop, skill=inquiry.skill,
-                                       language=inquiry.language, channel=inquiry.channel)
-    return f"agent {agent_id} {what}"
+    return reasons.sentence(f"rule.{rule}", rule_params(agent_id, inquiry))
 
 
 def at_cap(agent) -> bool:

@@ -17,6 +17,7 @@ from typing import Callable
 
 import msgspec
 
+import broker.wire.reasons as reasons
 from broker.wire import protocol as p
 from broker.arbiter.core import Arbiter, Refusal
 from broker.wire.protocol import ErrorCode
@@ -153,7 +154,7 @@ class Service:
             self._bad_log.warning(f"decode.{failure.code.value}", "refused a frame: %s: %s",
                                   failure.code.value, failure.reason)
             return [p.Error(re=failure.msg_id, code=failure.code, reason=failure.reason,
-                            detail=failure.detail)]
+                            detail=failure.detail, key=failure.key, params=failure.params)]
         except Exception:  # no frame, however strange, may stop the loop
             log.exception("unexpected failure decoding a frame")
             self.counters["bad_requests"] += 1
@@ -179,8 +180,8 @@ class Service:
         except Exception:  # a bug in one handler must not take the broker down
             log.exception("internal error handling %s from %s", kind, cmd.who)
             self.counters["internal_errors"] += 1
-            return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL,
-                            reason="the broker failed on this command; it is logged")]
+            return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL, reason=reasons.sentence("internal", {}),
+                            key="internal")]
         if audited:
             self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), getattr(cmd, "reason", "") or "", True)
         for hook in self.after_success:
@@ -191,16 +192,17 @@ class Service:
         self.counters[f"refused.{refusal.code.value}"] += 1
         if audit:
             self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), refusal.reason, False)
-        return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail))]
+        return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail),
+                        key=refusal.key, params=_plain(refusal.params))]
 
     def _authorize(self, cmd: p.Command, kind: str, peer: Peer | None) -> Refusal | None:
         if peer is not None and peer.authenticated is not None:
             role, who = peer.authenticated
             if role == "revoked":
-                return Refusal(ErrorCode.UNAUTHENTICATED, "this key has been revoked")
+                return Refusal.because(ErrorCode.UNAUTHENTICATED, "auth.revoked", {})
             if (role, who) != (cmd.role, cmd.who):
-                return Refusal(ErrorCode.UNAUTHENTICATED,
-                               f"this key is enrolled as {role} {who}, not {cmd.role} {cmd.who}")
+                return Refusal.because(ErrorCode.UNAUTHENTICATED, "auth.key_mismatch",
+                                       {"key_role": role, "key_who": who, "role": cmd.role, "who": cmd.who})
         if cmd.role == "admin" or kind in p.COMMON_COMMANDS:
             pass
         elif cmd.role == "supervisor" and kind in p.SUPERVISOR_COMMANDS:
@@ -210,12 +212,12 @@ class Service:
         elif cmd.role == "intake" and kind in p.INTAKE_COMMANDS:
             pass
         else:
-            return Refusal(ErrorCode.FORBIDDEN, f"role {cmd.role} may not send {kind}")
+            return Refusal.because(ErrorCode.FORBIDDEN, "auth.role", {"role": cmd.role, "command": kind})
         if cmd.role == "agent" and cmd.who not in self.core.agents:
-            return Refusal(ErrorCode.FORBIDDEN, f"{cmd.who} is not an enrolled agent")
+            return Refusal.because(ErrorCode.FORBIDDEN, "auth.not_enrolled", {"agent": cmd.who})
         if isinstance(cmd, p.SetStatus) and cmd.agent not in (None, cmd.who) \
                 and cmd.role not in ("supervisor", "admin"):
-            return Refusal(ErrorCode.FORBIDDEN, "an agent may set only its own status")
+            return Refusal.because(ErrorCode.FORBIDDEN, "auth.own_status", {})
         return None
 
     # ------------------------------------------------------------------ handlers
@@ -232,13 +234,14 @@ class Service:
 
     def _grab(self, cmd: p.Grab) -> Replies:
         if not self.grab_limit.allow(cmd.who):
-            raise Refusal(ErrorCode.RATE_LIMITED,
-                          f"more than {self.grab_limit.rate:g} grabs per second from {cmd.who}; slow down",
-                          limit=self.grab_limit.rate)
+            raise Refusal.because(ErrorCode.RATE_LIMITED, "grab.rate",
+                                  {"rate": reasons.number(self.grab_limit.rate), "agent": cmd.who},
+                                  limit=self.grab_limit.rate)
         f = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
         self.counters[f"grab.{f.outcome}"] += 1
         return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=f.inquiry, outcome=f.outcome,  # type: ignore[arg-type]
-                          code=f.code, reason=f.reason, winner=f.winner, won_at=f.won_at)]
+                          code=f.code, reason=f.reason, winner=f.winner, won_at=f.won_at,
+                          key=f.key, params=dict(f.params))]
 
     def _set_status(self, cmd: p.SetStatus) -> Replies:
         agent_id = cmd.agent or cmd.who
@@ -281,13 +284,13 @@ class Service:
 
     def _query_grabs(self, cmd: p.QueryGrabs) -> Replies:
         if self.store is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker keeps no grab history")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
         attempts = self.store.grab_history(cmd.inquiry)
         inq = self.core.inquiries.get(cmd.inquiry)
         winner = inq.owner if inq is not None else next(
             (a.agent for a in reversed(attempts) if a.outcome == "won"), None)
         if not attempts and inq is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"no grabs recorded for inquiry {cmd.inquiry}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "grabs.none", {"inquiry": cmd.inquiry})
         return [p.GrabHistory(re=cmd.id, inquiry=cmd.inquiry, winner=winner, attempts=attempts)]
 
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
@@ -299,15 +302,15 @@ class Service:
 
     def _replace_roster(self, cmd: p.ReplaceRoster) -> Replies:
         if self.on_roster is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker does not manage rosters")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_rosters", {})
         text = self.on_roster(cmd.fmt, cmd.text, cmd.who, cmd.reason)
         return self._ok(cmd, text=text)
 
     def _query_stats(self, cmd: p.QueryStats) -> Replies:
         if self.stats_query is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker keeps no statistics")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_stats", {})
         if cmd.until <= cmd.since:
-            raise Refusal(ErrorCode.BAD_REQUEST, "until must be after since")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.period", {}, field="until")
         return [p.Stats(re=cmd.id, since=cmd.since, until=cmd.until,
                         rows=self.stats_query(cmd.since, cmd.until))]
 

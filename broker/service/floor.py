@@ -254,8 +254,8 @@ class FloorViews:
             if value <= threshold or sum(grabs) / len(grabs) < GINI_MIN_MEAN_GRABS:
                 continue
             if self._once(f"gini:{group}", now):
-                self.core.raise_alert("uneven_grabbing", "warning",
-                                      f"uneven grabbing in {group}: Gini {value:.2f} over {threshold:.2f}",
+                self.core.raise_alert("uneven_grabbing", "warning", "uneven_grabbing",
+                                      {"group": group, "gini": f"{value:.2f}", "threshold": f"{threshold:.2f}"},
                                       group=group)
 
     def _once(self, key: str, now: float) -> bool:
@@ -333,8 +333,8 @@ class FloorViews:
                         and self._once(f"gap:{cell.skill}:{int(cell.hour_start)}", now):
                     hour = datetime.fromtimestamp(cell.hour_start, self.tz).strftime("%H:%M")
                     self.core.raise_alert(
-                        "coverage_gap", "warning",
-                        f"{cell.skill} at {hour}: {cell.rostered} rostered, {cell.required} required",
+                        "coverage_gap", "warning", "coverage_gap",
+                        {"skill": cell.skill, "hour": hour, "rostered": cell.rostered, "required": cell.required},
                         skill=cell.skill)
 
     def _coverage_now(self, now: float) -> list[p.NowCoverage]:
@@ -358,8 +358,8 @@ class FloorViews:
         except RosterError as exc:
             problems = "; ".join(f"line {line}: {why}" for line, why in exc.problems[:20])
             more = f" (and {len(exc.problems) - 20} more)" if len(exc.problems) > 20 else ""
-            raise Refusal(ErrorCode.BAD_REQUEST, f"roster refused, nothing changed: {problems}{more}",
-                          problems=len(exc.problems)) from None
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "roster.refused", {"problems": problems + more},
+                                  problems=len(exc.problems)) from None
         self.roster = roster
         self.server.store.save_roster(fmt, text)
         self.request_coverage()
