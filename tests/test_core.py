@@ -33,7 +33,7 @@ def clock() -> FakeClock:
 
 
 def make_core(clock, shops=("s1",), **config) -> Arbiter:
-    core = Arbiter(CoreConfig(**config), clock)
+    core = Arbiter(CoreConfig(**config), clock=clock)
     for shop in shops:
         core.define_shop(shop if isinstance(shop, ShopRecord) else ShopRecord(id=shop))
     core.drain()
@@ -1095,7 +1095,7 @@ def test_load_rebuilds_timers_and_assignment(clock):
     submit(core, "q3", shop="auto")
     assert core.inquiries["q3"].state == "queued"
 
-    fresh = Arbiter(CoreConfig(), clock)
+    fresh = Arbiter(CoreConfig(), clock=clock)
     copy = msgspec.msgpack.decode(msgspec.msgpack.encode(core.snapshot_records()),
                                   type=list[ShopRecord | GroupRecord | AgentRecord | InquiryRecord])
     shops = [r for r in copy if isinstance(r, ShopRecord)]

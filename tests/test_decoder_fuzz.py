@@ -343,7 +343,7 @@ def test_client_side_decoders_only_raise_msgspec_errors(decoder, data):
 
 def _floor() -> tuple[Arbiter, Service, FakeClock]:
     clock = FakeClock()
-    core = Arbiter(CoreConfig(), clock)
+    core = Arbiter(CoreConfig(), clock=clock)
     service = Service(core)
     core.define_shop(p.ShopRecord(id="s1"))
     core.define_shop(p.ShopRecord(id="s2", mode="hybrid", hybrid_after_s=5))

@@ -26,7 +26,7 @@ class Harness:
 
     def __init__(self, tmp_path, **service_kw):
         self.clock = FakeClock()
-        self.core = Arbiter(CoreConfig(), self.clock)
+        self.core = Arbiter(CoreConfig(), clock=self.clock)
         self.store = SqliteStore(tmp_path / "service.db", synchronous="OFF", checkpoint_thread=False)
         self.shutdowns: list[str] = []
         self.service = Service(self.core, self.store, on_shutdown=self.shutdowns.append, **service_kw)

@@ -60,7 +60,7 @@ class Floor:
     def __init__(self, store: SqliteStore, clock: FakeClock):
         self.store = store
         self.clock = clock
-        self.core = Arbiter(CoreConfig(), clock)
+        self.core = Arbiter(CoreConfig(), clock=clock)
 
     def commit(self) -> None:
         changes = self.core.drain()
@@ -188,7 +188,7 @@ def test_write_then_load_rebuilds_the_arbiter_exactly(open_store, clock):
     core.check_invariants()
 
     loaded = open_store().load(clock())
-    fresh = Arbiter(CoreConfig(), clock)
+    fresh = Arbiter(CoreConfig(), clock=clock)
     fresh.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
                loaded.stream_last, loaded.recent_grabs, loaded.closed)
     fresh.check_invariants()
@@ -208,7 +208,7 @@ def test_a_retried_grab_gets_the_same_verdict_after_a_restart(open_store, clock)
     assert {f.outcome for f in before.values()} == {"won", "lost", "refused"}
 
     loaded = open_store().load(clock())
-    fresh = Arbiter(CoreConfig(), clock)
+    fresh = Arbiter(CoreConfig(), clock=clock)
     fresh.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
                loaded.stream_last, loaded.recent_grabs, loaded.closed)
     differ = {}
@@ -225,7 +225,7 @@ def test_late_grab_after_restart_learns_who_had_a_closed_inquiry(open_store, clo
     floor = Floor(open_store(), clock)
     floor.busy_day()
     loaded = open_store().load(clock())
-    fresh = Arbiter(CoreConfig(), clock)
+    fresh = Arbiter(CoreConfig(), clock=clock)
     fresh.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
                loaded.stream_last, loaded.recent_grabs, loaded.closed)
     late = fresh.grab("a3", "q1", "late")  # q1 was resolved by a2 before the restart

@@ -75,7 +75,7 @@ class BrokerServer:
         core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
                                  default_sla=config.sla, agent_timeout_s=b.agent_timeout_s,
                                  offline_grace_s=b.offline_grace_s, day_tz=b.day_tz)
-        self.core = Arbiter(core_config, clock)
+        self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
                                                                  maintenance=b.materializer)
