@@ -214,8 +214,8 @@
             <translation>%1 已转交给 %2</translation>
         </message>
         <message>
-            <source>Not done (%1): %2</source>
-            <translation>未完成（%1）：%2</translation>
+            <source>Not done: %1</source>
+            <translation>未完成：%1</translation>
         </message>
         <message>
             <source>No answer from the broker: %1</source>

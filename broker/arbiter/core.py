@@ -145,6 +145,9 @@ class Arbiter:
         self._group_mean_grabs: dict[str, float] = {}
         #: skill -> inquiries in the pool, kept incrementally so metrics never scan
         self.queue_count: dict[str, int] = {}
+        #: (shop, skill, language, channel) -> inquiries in the pool, so the floor can ask
+        #: "can anyone online take these?" per kind of need, never per inquiry
+        self.queued_needs: dict[tuple[str, str, str, str], int] = {}
         #: skill -> heap of (arrived_at, inquiry id); stale entries dropped when read
         self._wait_heaps: dict[str, list[tuple[float, str]]] = {}
         #: observers for the floor statistics: fn(inquiry, now)
@@ -442,10 +445,18 @@ class Arbiter:
 
     def _enqueued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] = self.queue_count.get(inq.skill, 0) + 1
+        need = (inq.shop, inq.skill, inq.language, inq.channel)
+        self.queued_needs[need] = self.queued_needs.get(need, 0) + 1
         heapq.heappush(self._wait_heaps.setdefault(inq.skill, []), (inq.arrived_at, inq.id))
 
     def _dequeued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] -= 1
+        need = (inq.shop, inq.skill, inq.language, inq.channel)
+        left = self.queued_needs[need] - 1
+        if left:
+            self.queued_needs[need] = left
+        else:
+            del self.queued_needs[need]
 
     def longest_waiting(self, skill: str) -> InquiryRecord | None:
         """The queued inquiry of ``skill`` that has waited longest (amortized O(log n))."""
@@ -928,6 +939,13 @@ class Arbiter:
             if queued.get(skill, 0) != self.queue_count.get(skill, 0):
                 raise AssertionError(f"queue count of {skill} is {self.queue_count.get(skill, 0)}, "
                                      f"the pool holds {queued.get(skill, 0)}")
+        needs: dict[tuple, int] = {}
+        for inq in self.inquiries.values():
+            if inq.state == "queued":
+                need = (inq.shop, inq.skill, inq.language, inq.channel)
+                needs[need] = needs.get(need, 0) + 1
+        if needs != self.queued_needs:
+            raise AssertionError(f"queued needs {self.queued_needs} differ from the pool's {needs}")
 
 
 #: a quota change of -1 removes the override, so the group's (or broker's) value applies

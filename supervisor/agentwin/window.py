@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused, ConnectionStatus
 from supervisor.common import i18n
+from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.models import INQUIRY_ID_ROLE, MineModel, PoolModel
 from supervisor.agentwin.state import (
@@ -413,7 +414,7 @@ class AgentWindow(QMainWindow):
             return
         if isinstance(reply, BrokerRefused) and reply.code in (p.ErrorCode.FORBIDDEN,
                                                                p.ErrorCode.UNAUTHENTICATED):
-            self._refuse_identity(reply.reason)
+            self._refuse_identity(broker_text().refusal(reply))
 
     def _refuse_identity(self, reason: str) -> None:
         first = self.refusal is None
@@ -579,7 +580,8 @@ class AgentWindow(QMainWindow):
         headline = self.refusal_words(view.code)
         if view.outcome == "failed" and view.code == "no-answer":
             headline = self.tr("No verdict: the broker did not answer. Check My inquiries before grabbing again.")
-        return f"{headline}\n{view.reason}" if view.reason else headline
+        reason = broker_text().reason(view.key, view.params, view.reason, view.code) if view.reason else ""
+        return f"{headline}\n{reason}" if reason else headline
 
     def refusal_words(self, code: str) -> str:
         """The broker's refusal code, in the agent's words."""
@@ -669,8 +671,8 @@ class AgentWindow(QMainWindow):
             if isinstance(reply, p.Ok):
                 self.statusBar().showMessage(done.replace("%1", inquiry_id), STATUS_MESSAGE_MS)
             elif isinstance(reply, BrokerRefused):
-                self.statusBar().showMessage(self.tr("Not done (%1): %2").replace("%1", reply.code.value)
-                                             .replace("%2", reply.reason), STATUS_MESSAGE_MS)
+                self.statusBar().showMessage(self.tr("Not done: %1").replace("%1", broker_text().refusal(reply)),
+                                             STATUS_MESSAGE_MS)
             else:
                 self.statusBar().showMessage(self.tr("No answer from the broker: %1").replace("%1", str(reply)),
                                              STATUS_MESSAGE_MS)
@@ -699,8 +701,8 @@ class AgentWindow(QMainWindow):
 
     def _on_status_reply(self, reply) -> None:
         if isinstance(reply, BrokerRefused):
-            self.statusBar().showMessage(self.tr("Status not changed: %1").replace("%1", reply.reason),
-                                         STATUS_MESSAGE_MS)
+            self.statusBar().showMessage(self.tr("Status not changed: %1").replace(
+                "%1", broker_text().refusal(reply)), STATUS_MESSAGE_MS)
         self._render_me()  # back to what the broker says
 
     def _my_name(self) -> str:
@@ -716,7 +718,7 @@ class AgentWindow(QMainWindow):
         if view is None:
             self.me_name.setText(self.tr("%1 (unknown to the broker so far)").replace("%1", self.agent_id))
             return
-        tier = f" · {view.tier}" if view.tier else ""
+        tier = f" · {broker_text().word(view.tier)}" if view.tier else ""
         delay = self.tr(" · sees new inquiries after %1 s").replace(
             "%1", f"{view.visibility_delay_s:g}") if view.visibility_delay_s else ""
         self.me_name.setText(f"{view.name}{tier}{delay}")

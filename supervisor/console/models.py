@@ -23,6 +23,7 @@ from PySide6.QtCore import (QAbstractTableModel, QByteArray, QMimeData, QModelIn
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from broker.wire import protocol as p
+from supervisor.common.broker_text import broker_text
 from supervisor.console.rows import TableState, diff_rows
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
                                       on_break, sla_rank)
@@ -319,7 +320,7 @@ class AgentModel(RowModel):
                         "%1", time.strftime("%H:%M", time.localtime(a.break_until)))
                 return text
             if column == "tier":
-                return a.tier
+                return broker_text().word(a.tier)
             if column == "load":
                 return self._with_pending(a.id, "concurrent_cap", f"{a.held} / {fmt_limit(eff.concurrent_cap)}")
             if column == "grabs":
@@ -514,14 +515,14 @@ class AlertModel(RowModel):
             if column == "kind":
                 return words().alert_kind(a.kind)
             if column == "text":
-                return a.text
+                return broker_text().alert(a)
             if column == "link":
                 return a.inquiry or a.agent or a.group or a.skill or ""
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:
             hint = self.tr("Double-click to show the inquiry or agent")
-            return f"{a.text}\n{hint}" if column == "text" else hint
+            return f"{broker_text().alert(a)}\n{hint}" if column == "text" else hint
         return None
 
 
