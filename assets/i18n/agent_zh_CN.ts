@@ -266,8 +266,8 @@
             <translation>今日 %1 / %2</translation>
         </message>
         <message>
-            <source>Service %1 / %2</source>
-            <translation>连续服务 %1 / %2</translation>
+            <source>Service %1</source>
+            <translation>连续服务 %1</translation>
         </message>
         <message>
             <source>grabdesk — %1: %2 waiting for you</source>

@@ -18,13 +18,13 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Callable, NamedTuple
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from broker.arbiter import rules
+from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
 import broker.wire.reasons as reasons
 from broker.wire.protocol import (
     QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
@@ -42,27 +42,6 @@ MAX_CLOCK_SKEW_S = 300.0
 ASSIGN_SCAN_PER_TICK = 2_000
 
 
-class Refusal(Exception):
-    """A command the rules refuse. Raised before any state is changed.
-
-    ``key`` and ``params`` name the sentence (broker/wire/reasons.py) so clients
-    can say it in their user's language; ``because`` builds all three at once.
-    """
-
-    def __init__(self, code: ErrorCode, reason: str, key: str = "", params: dict | None = None, **detail):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.key = key
-        self.params = params or {}
-        self.detail = detail
-
-    @classmethod
-    def because(cls, code: ErrorCode, key: str, params: dict, **detail) -> Refusal:
-        """A refusal whose English reason is the catalog's sentence for ``key``."""
-        return cls(code, reasons.sentence(key, params), key, params, **detail)
-
-
 @dataclass
 class CoreConfig:
     default_quotas: Quotas = field(default_factory=lambda: msgspec.structs.replace(rules.DEFAULT_QUOTAS))
@@ -74,28 +53,6 @@ class CoreConfig:
     offline_grace_s: float = 120.0
     #: time zone whose midnight starts a new quota day
     day_tz: str = "Asia/Shanghai"
-
-
-class VerdictFacts(NamedTuple):
-    """A decided grab. Plain values only: remembered as a plain tuple of them
-    (``_remember_verdict``), which the cyclic GC does not track, which matters
-    with VERDICT_MEMORY of them remembered."""
-
-    inquiry: str
-    outcome: str  # won / lost / refused
-    code: str | None  # an ErrorCode value (ErrorCode is a str enum, so they compare equal)
-    reason: str
-    winner: str | None
-    won_at: float | None
-    #: the reason's key and parameters (broker/wire/reasons.py); a tuple of pairs, untracked by the GC
-    key: str = ""
-    params: tuple = ()
-
-
-def _facts(inquiry: str, outcome: str, code: ErrorCode, key: str, params: dict,
-           winner: str | None = None, won_at: float | None = None) -> VerdictFacts:
-    return VerdictFacts(inquiry, outcome, code.value, reasons.sentence(key, params), winner, won_at,
-                        key, tuple(params.items()))
 
 
 @dataclass
@@ -133,6 +90,7 @@ class Arbiter:
         self._out = Changes()
         #: (agent, grab_id) -> the verdict's fields as a plain tuple (see VerdictFacts)
         self._verdicts: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+        #: inquiry -> the ClosedFacts fields as a plain tuple (untracked by the GC, as verdicts)
         self._closed: OrderedDict[str, tuple[str, str | None, float | None]] = OrderedDict()
         self._timers: list[tuple[float, int, str, float]] = []
         self._agents_by_skill: dict[str, set[str]] = {}
@@ -184,11 +142,9 @@ class Arbiter:
         self._emit("audit.entry", entry, actor=actor, reason=reason)
 
     def today(self, now: float) -> str:
+        """The quota day ``now`` falls in (``rules.quota_day``), cached until it ends."""
         if now >= self._day_ends or not self._day:
-            local = datetime.fromtimestamp(now, self._tz)
-            self._day = local.date().isoformat()
-            midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), self._tz)
-            self._day_ends = midnight.timestamp()
+            self._day, self._day_ends = rules.quota_day(now, self._tz)
         return self._day
 
     # ------------------------------------------------------------------ loading
@@ -276,30 +232,12 @@ class Arbiter:
 
     def _refresh_agent(self, agent: AgentRecord, publish: bool = False) -> None:
         """Recompute tier and effective quotas after a definition/quality/quota change."""
-        tier = rules.tier_for(agent.quality, self.config.tiers)
-        group = self.groups.get(agent.group)
-        effective = rules.resolve_quotas(agent.quotas, group.quotas if group else Quotas(),
-                                         self.config.default_quotas)
-        if tier.cap is not None and (effective.concurrent_cap is None or tier.cap < effective.concurrent_cap):
-            effective.concurrent_cap = tier.cap
-        delay = tier.visibility_delay_s + self._fair_share_delay(agent)
-        changed = (agent.tier != tier.name or agent.effective != effective
-                   or agent.visibility_delay_s != delay)
-        agent.tier = tier.name
-        agent.effective = effective
-        agent.visibility_delay_s = delay
+        now_standing = rules.standing(agent, self.groups.get(agent.group), self.config.tiers,
+                                      self.config.default_quotas, self._group_mean_grabs.get(agent.group, 0.0))
+        changed = (agent.tier, agent.effective, agent.visibility_delay_s) != tuple(now_standing)
+        agent.tier, agent.effective, agent.visibility_delay_s = now_standing
         if changed and publish:
             self._emit("agent.updated", agent)
-
-    def _fair_share_delay(self, agent: AgentRecord) -> float:
-        group = self.groups.get(agent.group)
-        if group is None or not group.fair_share.enabled:
-            return 0.0
-        rule = group.fair_share
-        mean = self._group_mean_grabs.get(agent.group, 0.0)
-        if mean >= rule.min_mean_grabs and agent.grabs_today > rule.factor * mean:
-            return rule.delay_s
-        return 0.0
 
     # ------------------------------------------------------------------ intake
 
@@ -343,28 +281,24 @@ class Arbiter:
         cached = self._verdicts.get(key)
         if cached is not None:
             cached = VerdictFacts(*cached)
-            if cached.inquiry != inquiry_id:
-                raise Refusal.because(ErrorCode.BAD_REQUEST, "grab.id_reused",
-                                      {"grab_id": grab_id, "inquiry": cached.inquiry}, field="grab_id")
+            reused = rules.reused_grab_id(cached.inquiry, inquiry_id, grab_id)
+            if reused is not None:
+                raise reused
             return cached
         now = self.clock()
         inq = self.inquiries.get(inquiry_id)
         latency = 0.0
         if inq is None:
             closed = self._closed.get(inquiry_id)
-            if closed is not None and closed[1] is not None:
-                facts = _facts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken_closed",
-                               {"winner": closed[1], "state": closed[0]}, closed[1], closed[2])
-            else:
-                facts = _facts(inquiry_id, "refused", ErrorCode.NOT_FOUND, "inquiry.not_open",
-                               {"inquiry": inquiry_id})
+            facts = rules.verdict_without_inquiry(inquiry_id, ClosedFacts(*closed) if closed else None)
         else:
             latency = now - inq.queued_at
-            facts = self._judge_grab(agent_id, inq, now)
+            facts = rules.judge_grab(agent_id, self.agents.get(agent_id), inq, now, shop_mode=self._mode(inq),
+                                     today=self.today(now), tz=self._tz)
             if facts.outcome == "won":
                 agent = self.agents[agent_id]
                 self._take(inq, agent, "grab", now)
-                agent.grabs_today += 1
+                self._count_grab(agent, now)
                 self._emit("inquiry.grabbed", inq, agent_id)
                 self._emit("agent.updated", agent, agent_id)
         self._remember_verdict(key, facts)
@@ -379,55 +313,13 @@ class Arbiter:
         if len(self._verdicts) > VERDICT_MEMORY:
             self._verdicts.popitem(last=False)
 
-    def _judge_grab(self, agent_id: str, inq: InquiryRecord, now: float) -> VerdictFacts:
-        def refused(code: ErrorCode, key: str, params: dict) -> VerdictFacts:
-            return _facts(inq.id, "refused", code, key, params)
+    def _count_grab(self, agent: AgentRecord, now: float) -> None:
+        """A won grab or an assignment uses the daily quota of the current quota day."""
+        self._roll_day(agent, now)
+        agent.grabs_today += 1
 
-        agent = self.agents.get(agent_id)
-        if agent is None:
-            return refused(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
-        rule = rules.ineligible_rule(agent, inq)
-        if rule is not None:
-            return refused(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rules.rule_params(agent_id, inq))
-        if inq.state != "queued":
-            return _facts(inq.id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken", {"winner": inq.owner},
-                          inq.owner, inq.taken_at)
-        if self._mode(inq) == "assign":
-            return refused(ErrorCode.NOT_ELIGIBLE, "grab.assign_mode", {"shop": inq.shop})
-        quota_refusal = self._availability_refusal(agent, now)
-        if quota_refusal is not None:
-            return refused(*quota_refusal)
-        visible_at = inq.queued_at + agent.visibility_delay_s
-        if now < visible_at:
-            return refused(ErrorCode.NOT_ELIGIBLE, "grab.not_visible",
-                           {"tier": agent.tier, "delay_s": reasons.number(agent.visibility_delay_s),
-                            "in_s": f"{visible_at - now:.1f}"})
-        return VerdictFacts(inq.id, "won", None, "", agent_id, now)
-
-    def _availability_refusal(self, agent: AgentRecord, now: float,
-                              count_daily: bool = True) -> tuple[ErrorCode, str, dict] | None:
-        """Status and quota checks shared by grabs, transfers and assignment."""
-        if agent.status != "online":
-            if agent.forced_break and agent.break_until:
-                return (ErrorCode.QUOTA_HOURS, "status.forced_break",
-                        {"hours": reasons.number(agent.effective.continuous_hours or 0.0),
-                         "until": _clock_text(agent.break_until, self._tz)})
-            return ErrorCode.NOT_ELIGIBLE, "status.not_online", {"agent": agent.id, "status": agent.status}
-        eff = agent.effective
-        if rules.at_cap(agent):
-            return ErrorCode.QUOTA_CONCURRENT, "quota.concurrent", {"held": agent.held, "cap": eff.concurrent_cap}
-        if count_daily:
-            self._roll_day(agent, now)
-            if eff.daily_grabs is not None and agent.grabs_today >= eff.daily_grabs:
-                return ErrorCode.QUOTA_DAILY, "quota.daily", {"taken": agent.grabs_today, "quota": eff.daily_grabs}
-        if self._service_exceeded(agent, now):
-            return ErrorCode.QUOTA_HOURS, "quota.hours", {"hours": reasons.number(eff.continuous_hours or 0.0)}
-        return None
-
-    def _service_exceeded(self, agent: AgentRecord, now: float) -> bool:
-        hours = agent.effective.continuous_hours
-        return (hours is not None and agent.service_since is not None
-                and now - agent.service_since >= hours * 3600.0)
+    def _available(self, agent: AgentRecord, now: float, count_daily: bool = True) -> Refusal | None:
+        return rules.availability_refusal(agent, now, self.today(now), self._tz, count_daily)
 
     def _roll_day(self, agent: AgentRecord, now: float) -> None:
         today = self.today(now)
@@ -586,14 +478,13 @@ class Arbiter:
         if target is None:
             raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": to_agent})
         if target.id == inq.owner:
-            raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.already_holds",
-                                  {"agent": to_agent, "inquiry": inq.id})
+            raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.already_holds", {"agent": to_agent, "inquiry": inq.id})
         rule = rules.ineligible_rule(target, inq)
         if rule is not None:
             raise Refusal.because(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rules.rule_params(to_agent, inq), rule=rule)
-        refusal = self._availability_refusal(target, self.clock(), count_daily=False)
+        refusal = self._available(target, self.clock(), count_daily=False)
         if refusal is not None:
-            raise Refusal.because(*refusal, agent=to_agent)
+            raise Refusal(refusal.code, refusal.reason, refusal.key, refusal.params, agent=to_agent)
         return target
 
     def _move(self, inq: InquiryRecord, target: AgentRecord, how: str, actor: str, reason: str) -> None:
@@ -690,10 +581,10 @@ class Arbiter:
         now = self.clock()
         if status == agent.status:
             return agent
-        if status == "online" and agent.forced_break and agent.break_until and now < agent.break_until:
-            raise Refusal.because(ErrorCode.QUOTA_HOURS, "status.break_until",
-                                  {"until": _clock_text(agent.break_until, self._tz)},
-                                  break_until=agent.break_until)
+        if status == "online":
+            on_break = rules.forced_break_refusal(agent, now, self._tz)
+            if on_break is not None:
+                raise on_break
         self._set_status(agent, status, now)
         self._emit("agent.status", agent, actor, reason)
         return agent
@@ -733,7 +624,7 @@ class Arbiter:
             agent = self.agents[agent_id]
             if agent.status != "online" or rules.ineligible_rule(agent, inq) is not None:
                 continue
-            if self._availability_refusal(agent, now) is not None:
+            if self._available(agent, now) is not None:
                 continue
             key = (-agent.skills.get(inq.skill, 0), agent.held, agent.idle_since, agent.id)
             if best_key is None or key < best_key:
@@ -741,7 +632,7 @@ class Arbiter:
         if best is None:
             return False
         self._take(inq, best, "assign", now)
-        best.grabs_today += 1  # an assignment uses the daily quota like a grab
+        self._count_grab(best, now)
         self._emit("inquiry.assigned", inq, "", f"auto-assigned to {best.id}")
         self._emit("agent.updated", best)
         return True
@@ -862,7 +753,7 @@ class Arbiter:
                 for inq in [i for i in self.inquiries.values() if i.owner == agent.id]:
                     self._requeue(inq, "inquiry.released", "",
                                   f"{agent.id} offline for more than {grace:g} s")
-            elif agent.status == "online" and self._service_exceeded(agent, now):
+            elif agent.status == "online" and rules.service_exceeded(agent, now):
                 self._set_status(agent, "break", now)
                 agent.forced_break = True
                 agent.break_until = now + (agent.effective.break_minutes or 0.0) * 60.0
@@ -961,7 +852,8 @@ def _validate_quotas(q: Quotas, allow_clear: bool = True) -> None:
         # "not low <= value <= high" is also true for NaN, which must never reach a timer
         if not low <= value <= high:
             raise Refusal.because(ErrorCode.BAD_REQUEST, "value.range",
-                                  {"field": name, "low": low, "high": high, "value": value}, field=name)
+                                  {"field": name, "low": low, "high": high, "value": value},
+                          field=name)
 
 
 #: the longest SLA or delay a shop may configure
@@ -994,6 +886,3 @@ def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:
             setattr(merged, name, None if value == CLEAR_OVERRIDE else value)
     return merged
 
-
-def _clock_text(ts: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%H:%M")

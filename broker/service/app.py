@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from broker.service.config import FileConfig, load_config
-from broker.service.server import BrokerServer
+from broker.service.server import BindError, BrokerServer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ class BrokerApp:
     def run(self) -> int:
         try:
             self.server.run()
+        except BindError:
+            raise  # a start-up mistake: the caller says it in one sentence
         except Exception as exc:
             log.exception("broker stopped on an error: %s", exc)
             return 1

@@ -37,6 +37,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--seed-demo", action="store_true",
                         help="use the demo floor (assets/demo) for shops, groups, agents, roster "
                              "and profile the config file does not set")
+    parser.add_argument("--check-config", action="store_true",
+                        help="check the configuration (file, options, keys, roster, profile, store) "
+                             "and exit: 0 if the broker would start with it, 2 with the reason if not")
     parser.set_defaults(func=run)
     return parser
 
@@ -58,15 +61,31 @@ def run(args) -> int:
         logging.getLogger().setLevel(logging.INFO)  # a service should say what it does
     from broker.service.app import BrokerApp, StartupError
     from broker.service.config import validate
+    from broker.service.server import BindError
     from broker.service.store import StoreError
 
     try:
         config = merged_config(args)
         validate(config, "command line")
+        if args.check_config:
+            from broker.service.checkconfig import check
+
+            for line in check(config):
+                print(f"ok: {line}")
+            print("configuration OK")
+            return 0
         app = BrokerApp(config, seed_demo=args.seed_demo)
     except (ConfigError, StartupError, StoreError) as exc:
         print(f"grabdesk broker: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _serve(app)
+    except BindError as exc:
+        print(f"grabdesk broker: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(app) -> int:
     app.server.install_signal_handlers()
     if os.environ.get("GRABDESK_GC_LOG"):  # performance work: log every slow GC pass
         import gc

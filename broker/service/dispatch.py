@@ -1,7 +1,8 @@
 """Command dispatch: one decoded command in, its replies out.
 
-Holds the policy the transport must not: who may send what, how a refusal
-becomes an error reply, what gets audited. No sockets here, so the whole
+Holds the policy the transport must not: it applies the rules of who may
+send what and how fast (``broker.arbiter.rules``), turns a refusal into an
+error reply and audits what must be. No sockets here, so the whole
 command surface is testable with plain function calls; ``server.py`` is the
 thin ZeroMQ loop around it. A handler's exception becomes an ``internal``
 error reply; the loop never dies of one command.
@@ -19,6 +20,7 @@ import msgspec
 
 import broker.wire.reasons as reasons
 from broker.wire import protocol as p
+from broker.arbiter import rules
 from broker.arbiter.core import Arbiter, Refusal
 from broker.wire.protocol import ErrorCode
 
@@ -53,32 +55,6 @@ class ThrottledLog:
         self._log.warning(message, *args)
 
 
-class TokenBucket:
-    """Per-sender rate limit: ``rate_per_s`` sustained, bursts of ``burst``."""
-
-    def __init__(self, rate_per_s: float, burst: float, clock: Callable[[], float] = time.monotonic):
-        self.rate = rate_per_s
-        self.burst = burst
-        self.clock = clock
-        #: key -> [tokens, last refill time]
-        self._buckets: dict[str, list[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        state = self._buckets.get(key)
-        if state is None:
-            state = self._buckets[key] = [self.burst, now]
-        tokens = state[0] + (now - state[1]) * self.rate
-        if tokens > self.burst:
-            tokens = self.burst
-        state[1] = now
-        if tokens < 1.0:
-            state[0] = tokens
-            return False
-        state[0] = tokens - 1.0
-        return True
-
-
 class Peer(msgspec.Struct):
     """What the transport knows about a sender: its authenticated identity, if any."""
 
@@ -110,7 +86,7 @@ class Service:
         self.latest_metrics: p.FloorMetrics | None = None
         self.latest_coverage: p.CoverageRecord | None = None
         self._bad_log = ThrottledLog(log)
-        self.grab_limit = TokenBucket(grab_rate_per_s, 2.0 * grab_rate_per_s)
+        self.grab_limit = rules.GrabRateLimit(grab_rate_per_s, 2.0 * grab_rate_per_s, time.monotonic)
         #: called with each command that succeeded (floor views refresh coverage on some)
         self.after_success: list[Callable[[p.Command], None]] = []
         self._handlers: dict[type, Callable[[p.Command], Replies]] = {
@@ -196,29 +172,10 @@ class Service:
                         key=refusal.key, params=_plain(refusal.params))]
 
     def _authorize(self, cmd: p.Command, kind: str, peer: Peer | None) -> Refusal | None:
-        if peer is not None and peer.authenticated is not None:
-            role, who = peer.authenticated
-            if role == "revoked":
-                return Refusal.because(ErrorCode.UNAUTHENTICATED, "auth.revoked", {})
-            if (role, who) != (cmd.role, cmd.who):
-                return Refusal.because(ErrorCode.UNAUTHENTICATED, "auth.key_mismatch",
-                                       {"key_role": role, "key_who": who, "role": cmd.role, "who": cmd.who})
-        if cmd.role == "admin" or kind in p.COMMON_COMMANDS:
-            pass
-        elif cmd.role == "supervisor" and kind in p.SUPERVISOR_COMMANDS:
-            pass
-        elif cmd.role == "agent" and kind in p.AGENT_COMMANDS:
-            pass
-        elif cmd.role == "intake" and kind in p.INTAKE_COMMANDS:
-            pass
-        else:
-            return Refusal.because(ErrorCode.FORBIDDEN, "auth.role", {"role": cmd.role, "command": kind})
-        if cmd.role == "agent" and cmd.who not in self.core.agents:
-            return Refusal.because(ErrorCode.FORBIDDEN, "auth.not_enrolled", {"agent": cmd.who})
-        if isinstance(cmd, p.SetStatus) and cmd.agent not in (None, cmd.who) \
-                and cmd.role not in ("supervisor", "admin"):
-            return Refusal.because(ErrorCode.FORBIDDEN, "auth.own_status", {})
-        return None
+        return rules.authorize(kind, cmd.role, cmd.who,
+                               authenticated=peer.authenticated if peer is not None else None,
+                               enrolled_agent=cmd.who in self.core.agents,
+                               status_target=cmd.agent if isinstance(cmd, p.SetStatus) else None)
 
     # ------------------------------------------------------------------ handlers
 
@@ -233,15 +190,15 @@ class Service:
                           agent=agent)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
-        if not self.grab_limit.allow(cmd.who):
-            raise Refusal.because(ErrorCode.RATE_LIMITED, "grab.rate",
-                                  {"rate": reasons.number(self.grab_limit.rate), "agent": cmd.who},
-                                  limit=self.grab_limit.rate)
-        f = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
-        self.counters[f"grab.{f.outcome}"] += 1
-        return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=f.inquiry, outcome=f.outcome,  # type: ignore[arg-type]
-                          code=f.code, reason=f.reason, winner=f.winner, won_at=f.won_at,
-                          key=f.key, params=dict(f.params))]
+        too_fast = self.grab_limit.check(cmd.who)
+        if too_fast is not None:
+            raise too_fast
+        verdict = self.core.grab(cmd.who, cmd.inquiry, cmd.grab_id)
+        self.counters[f"grab.{verdict.outcome}"] += 1
+        return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=verdict.inquiry,
+                          outcome=verdict.outcome,  # type: ignore[arg-type]
+                          code=verdict.code, reason=verdict.reason, winner=verdict.winner,
+                          won_at=verdict.won_at, key=verdict.key, params=dict(verdict.params))]
 
     def _set_status(self, cmd: p.SetStatus) -> Replies:
         agent_id = cmd.agent or cmd.who

@@ -34,6 +34,7 @@ from broker.wire import protocol as p
 from broker.service.config import FileConfig
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
+from broker.service.ports import bind_failure
 from broker.service.store import Loaded, SqliteStore, default_db_path
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,10 @@ _SNDMORE = int(zmq.SNDMORE)
 #: on every call: half the cost of a reply's two frames (0.56 against 1.10 µs)
 _raw_send = zmq.backend.Socket.send
 _RCVMORE = int(zmq.RCVMORE)
+
+
+class BindError(RuntimeError):
+    """An endpoint could not be bound; the message names it and, if it can, who holds it."""
 
 
 class CommitFailed(RuntimeError):
@@ -174,8 +179,12 @@ class BrokerServer:
         # Frames up to 4x the limit are read and answered "too-large"; beyond that
         # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
         self.router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
-        self.router.bind(b.command_endpoint)
-        self.pub.bind(b.events_endpoint)
+        for sock, endpoint, what in ((self.router, b.command_endpoint, "commands"),
+                                     (self.pub, b.events_endpoint, "events")):
+            try:
+                sock.bind(endpoint)
+            except zmq.ZMQError as exc:
+                raise BindError(bind_failure(endpoint, what, exc)) from None
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
         log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint)

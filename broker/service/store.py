@@ -38,6 +38,7 @@ from typing import Protocol
 import msgspec
 
 from broker.arbiter.core import Changes
+from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
     STREAMS, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, ShopRecord, encode,
     stream_of,
@@ -134,10 +135,6 @@ def state_path_for(journal_path: Path) -> Path:
     return journal_path.with_name(journal_path.stem + ".state" + journal_path.suffix)
 
 
-class StoreError(RuntimeError):
-    pass
-
-
 _event_list_dec = msgspec.msgpack.Decoder(list[Event])
 _event_dec = msgspec.msgpack.Decoder(Event)
 _grab_list_dec = msgspec.msgpack.Decoder(
@@ -151,14 +148,14 @@ _group_dec = msgspec.msgpack.Decoder(GroupRecord)
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={synchronous}")
+        # The automatic checkpoint runs on the committing thread and stalls verdicts
+        # (PERF-NOTES trap 4); the materializer checkpoints instead.
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("PRAGMA busy_timeout=5000")
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the store at {path}: {exc}") from exc
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(f"PRAGMA synchronous={synchronous}")
-    # The automatic checkpoint runs on the committing thread and stalls verdicts
-    # (PERF-NOTES trap 4); the materializer checkpoints instead.
-    db.execute("PRAGMA wal_autocheckpoint=0")
-    db.execute("PRAGMA busy_timeout=5000")
+        raise StoreError(describe_open_error(path, exc)) from None
     return db
 
 
@@ -188,9 +185,9 @@ def _presize_wal(wal: Path, size: int = WAL_PRESIZE_BYTES) -> None:
 
 def _migrate(db: sqlite3.Connection, path: Path, migrations: list[str]) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(migrations):
-        raise StoreError(f"{path} has schema version {version}, newer than this broker "
-                         f"({len(migrations)}); upgrade grabdesk")
+    journal = migrations is JOURNAL_MIGRATIONS
+    check_identity(db, path, "journal" if journal else "position", version, len(migrations),
+                   "journal" if journal else "state file")
     for target in range(version, len(migrations)):
         log.info("migrating %s to schema version %d", path, target + 1)
         db.execute("BEGIN IMMEDIATE")
@@ -200,9 +197,10 @@ def _migrate(db: sqlite3.Connection, path: Path, migrations: list[str]) -> None:
                     db.execute(statement)
             db.execute(f"PRAGMA user_version={target + 1}")
             db.execute("COMMIT")
-        except sqlite3.Error:
-            db.execute("ROLLBACK")
-            raise
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(describe_open_error(path, exc)) from None
 
 
 class _RecordHead(msgspec.Struct):
@@ -379,7 +377,7 @@ class SqliteStore:
             raise StoreError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous}")
         self.path = Path(path)
         self.state_path = state_path_for(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_folder(self.path)
         self._db = _connect(self.path, synchronous)
         _migrate(self._db, self.path, JOURNAL_MIGRATIONS)
         _presize_wal(Path(f"{self.path}-wal"))

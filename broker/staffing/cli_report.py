@@ -30,10 +30,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--until", metavar="WHEN", help="end, ISO date/time in local time (default: now)")
     parser.add_argument("--out", metavar="DIR", default=".",
                         help="folder for hourly.csv and agents.csv (default: current folder)")
-    parser.add_argument("--sla-first-response-s", type=float, default=SlaPolicy().first_response_s)
-    parser.add_argument("--sla-resolution-s", type=float, default=SlaPolicy().resolution_s)
+    parser.add_argument("--sla-first-response-s", metavar="SECONDS", type=float,
+                        default=SlaPolicy().first_response_s,
+                        help="first response counts as on time within this many seconds of arrival "
+                             "(default: %(default)g)")
+    parser.add_argument("--sla-resolution-s", metavar="SECONDS", type=float, default=SlaPolicy().resolution_s,
+                        help="resolution counts as on time within this many seconds of arrival "
+                             "(default: %(default)g)")
     parser.set_defaults(func=run)
     return parser
+
+
+class _BadWhen(ValueError):
+    pass
 
 
 def _when(text: str | None, default: float) -> float:
@@ -42,19 +51,23 @@ def _when(text: str | None, default: float) -> float:
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
-        raise SystemExit(f"grabdesk report: {text!r} is not an ISO date or date-time (e.g. 2026-11-11T20:00)")
+        raise _BadWhen(f"{text!r} is not an ISO date or date-time (e.g. 2026-11-11T20:00)") from None
 
 
 def run(args) -> int:
     from broker.staffing import reports
     from broker.service.store import SqliteStore, StoreError, default_db_path, state_path_for
 
+    try:
+        until = _when(args.until, time.time())
+        since = _when(args.since, until - timedelta(days=DEFAULT_DAYS).total_seconds())
+    except _BadWhen as exc:
+        print(f"grabdesk report: {exc}", file=sys.stderr)
+        return 2
     db = Path(args.db).expanduser() if args.db else default_db_path()
     if not db.exists() or not state_path_for(db).exists():
         print(f"grabdesk report: no broker store at {db}", file=sys.stderr)
         return 2
-    until = _when(args.until, time.time())
-    since = _when(args.since, until - timedelta(days=DEFAULT_DAYS).total_seconds())
     if until <= since:
         print("grabdesk report: --until must be after --since", file=sys.stderr)
         return 2

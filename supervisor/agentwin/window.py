@@ -32,9 +32,8 @@ from supervisor.common import i18n
 from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.models import INQUIRY_ID_ROLE, MineModel, PoolModel
-from supervisor.agentwin.state import (
-    GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, GrabInFlight, VerdictView, format_duration,
-)
+from supervisor.agentwin.state import GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, GrabInFlight, VerdictView
+from supervisor.common.formats import format_service
 from supervisor.common.link import BrokerLink
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
 
@@ -340,7 +339,7 @@ class AgentWindow(QMainWindow):
         self.mute_action.setText(self.tr("Mute sound"))
         self.language_menu.setTitle(self.tr("&Language"))
         for model in (self.pool_model, self.mine_model):
-            model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, model.columnCount() - 1)
+            model.retranslate()
         self._render_me()
         self._render_banner()
         self._update_controls()
@@ -435,6 +434,7 @@ class AgentWindow(QMainWindow):
 
     def _on_reset(self) -> None:
         self.desk.reset(self.link.mirror)
+        self._flush()
         self._render_me()
         self._update_controls()
 
@@ -442,6 +442,7 @@ class AgentWindow(QMainWindow):
         me_before = self.desk.me
         alerts_before = self.desk.my_alert_count
         arrived = self.desk.apply(events)
+        self._flush()
         if self.desk.my_alert_count != alerts_before:
             self._alerted(self.desk.my_alerts[-1])
         if self.desk.me is not me_before:
@@ -467,8 +468,14 @@ class AgentWindow(QMainWindow):
         if self.auto_online and me is not None and me.status == "offline":
             self.link.request(p.SetStatus, self._on_status_reply, status="online")
 
+    def _flush(self) -> None:
+        """Show what the desk's rows changed: right away, the agent is waiting for it."""
+        self.pool_model.flush()
+        self.mine_model.flush()
+
     def _tick(self) -> None:
         arrived = self.desk.tick()
+        self._flush()
         if arrived:
             self._arrivals(arrived)
         self.pool_model.tick()
@@ -482,7 +489,7 @@ class AgentWindow(QMainWindow):
         me = self.desk.me
         if self.isActiveWindow() or me is None or me.status != "online":
             return
-        first = self.desk.pool.get(inquiry_ids[0])
+        first = self.desk.pool.records.get(inquiry_ids[0])
         what = f"{first.skill} · {first.channel} · {first.language}" if first else inquiry_ids[0]
         text = self.tr("%n new inquiry you may take: %1", "", len(inquiry_ids)).replace("%1", what)
         if self.attention.notify(self.tr("grabdesk: new inquiry"), text):
@@ -558,10 +565,11 @@ class AgentWindow(QMainWindow):
             self._send_grab(grab)
 
     def _show_verdict(self, view: VerdictView) -> None:
+        self._flush()
         self._set_banner(view.outcome, view, "")
         self._update_controls()
         if view.outcome == "won":
-            row = self.desk.mine.row_of(view.inquiry)
+            row = self.desk.mine.position(view.inquiry)
             if row is not None:
                 self.mine_view.selectRow(row)
         # paint now: the verdict is what the agent is waiting to see
@@ -570,7 +578,7 @@ class AgentWindow(QMainWindow):
         self.verdict_shown.emit(view)
 
     def verdict_text(self, view: VerdictView) -> str:
-        inq = self.desk.mine.get(view.inquiry) or self.desk.mirror.inquiries.get(view.inquiry)
+        inq = self.desk.mine.records.get(view.inquiry) or self.desk.mirror.inquiries.get(view.inquiry)
         what = (inq.customer or inq.id) if inq is not None else view.inquiry
         if view.outcome == "won":
             return self.tr("✔ Won %1 — it is in My inquiries").replace("%1", what)
@@ -736,9 +744,8 @@ class AgentWindow(QMainWindow):
         daily = "∞" if view.daily_grabs is None else str(view.daily_grabs)
         self.held_label.setText(self.tr("Held %1 / %2").replace("%1", str(view.held)).replace("%2", cap))
         self.grabs_label.setText(self.tr("Today %1 / %2").replace("%1", str(view.grabs_today)).replace("%2", daily))
-        limit = "∞" if view.continuous_hours is None else f"{view.continuous_hours:g} h"
-        served = "—" if view.service_s is None else format_duration(view.service_s)
-        self.service_label.setText(self.tr("Service %1 / %2").replace("%1", served).replace("%2", limit))
+        self.service_label.setText(self.tr("Service %1").replace(
+            "%1", format_service(view.service_s, view.continuous_hours)))
         self.attention.set_tooltip(self.tr("grabdesk — %1: %2 waiting for you").replace(
             "%1", view.name).replace("%2", str(len(self.desk.pool))))
 

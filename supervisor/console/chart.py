@@ -20,8 +20,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
                                QTableView, QVBoxLayout, QWidget)
 
-from supervisor.console.models import KeyRole, QueueNowModel
-from supervisor.console.text import fmt_duration
+from supervisor.common.rowmodel import KeyRole
+from supervisor.console.models import QueueNowModel
+from supervisor.common.formats import format_duration
 from supervisor.console.state import ConsoleState
 
 #: curve colours, assigned to skills in the order they first appear
@@ -260,8 +261,8 @@ class QueueChart(QWidget):
         warn_s, breach_s = thresholds
         self.warn_line.setValue(warn_s / 60.0)
         self.breach_line.setValue(breach_s / 60.0)
-        self.warn_line.label.setFormat(self.tr("SLA warning %1").replace("%1", fmt_duration(warn_s)))
-        self.breach_line.label.setFormat(self.tr("SLA first response %1").replace("%1", fmt_duration(breach_s)))
+        self.warn_line.label.setFormat(self.tr("SLA warning %1").replace("%1", format_duration(warn_s)))
+        self.breach_line.label.setFormat(self.tr("SLA first response %1").replace("%1", format_duration(breach_s)))
 
     def _update_summary(self, now: float) -> None:
         s = self.state.summary(now)
@@ -273,7 +274,7 @@ class QueueChart(QWidget):
         ]
         if s.longest is not None:
             skill, inquiry_id, wait_s = s.longest
-            parts.append(self.tr("Longest wait <b>%1</b> (%2, %3)").replace("%1", fmt_duration(wait_s))
+            parts.append(self.tr("Longest wait <b>%1</b> (%2, %3)").replace("%1", format_duration(wait_s))
                          .replace("%2", inquiry_id).replace("%3", skill))
         m = s.metrics
         if m is not None:

@@ -4,7 +4,7 @@
 (``reset`` after the mirror took a snapshot, ``apply`` after it applied a
 batch of events) and keeps what the views need and the mirror does not:
 
-* the rows of each table, filtered and ordered (``rows.TableState``);
+* the rows of each table, filtered and ordered (``common.rows.TableState``);
 * pending-queue depth and the longest waiter per skill, kept from events so
   nothing scans 20,000 inquiries on the refresh path (``QueueTracker``);
 * one-second samples of both for the chart (``history.QueueHistory``);
@@ -27,7 +27,7 @@ from broker.wire import protocol as p
 import broker.arbiter.rules as rules
 from broker.wire.mirror import Mirror
 from supervisor.console.history import QueueHistory
-from supervisor.console.rows import TableState
+from supervisor.common.rows import TableState
 
 #: alerts and audit entries the console keeps (the audit view can ask for older ones)
 ALERTS_KEPT = 500

@@ -9,7 +9,8 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QSpinBox
 
 from broker.wire import protocol as p
-from supervisor.console.models import INQUIRY_MIME, STALE_FG
+from supervisor.common.rowmodel import STALE_FG
+from supervisor.console.models import INQUIRY_MIME
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink

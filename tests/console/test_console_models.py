@@ -8,8 +8,9 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from broker.wire import protocol as p
 from broker.wire.mirror import Mirror
 from supervisor.console.coverage_models import CoverageModel, NowCoverageModel
+from supervisor.common.rowmodel import KeyRole
 from supervisor.console.models import (BREACH_BG, INQUIRY_MIME, AgentModel, AlertModel, AuditModel, FractionRole,
-                                       InquiryModel, KeyRole, PendingRole, QueueNowModel, inquiry_ids)
+                                       InquiryModel, PendingRole, QueueNowModel, inquiry_ids)
 from supervisor.console.state import ConsoleState, agent_matcher, inquiry_matcher
 
 from console_fixtures import NOW, agent, event, inquiry, snapshot
@@ -46,7 +47,7 @@ def test_agent_model_contract_and_cells(qtmodeltester):
     assert load.data(Qt.ItemDataRole.BackgroundRole) is not None, "at cap stands out"
     assert model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole) is not None, "on break stands out"
     assert model.index(2, model.column_of("load")).data() == "0 / ∞"
-    assert model.index(0, model.column_of("service")).data() == "1:00 / 4 h"
+    assert model.index(0, model.column_of("service")).data() == "1:00:00 / 4:00:00", "service and its limit in one form"
     assert model.flags(load) & Qt.ItemFlag.ItemIsEditable
     assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
 

@@ -8,6 +8,7 @@ import pytest
 
 from broker.wire import protocol as p
 from broker.wire.mirror import Mirror
+from supervisor.common.rows import Insert
 from supervisor.console.history import QueueHistory
 from supervisor.console.state import (QUOTA_FIELDS, AuditFilter, ConsoleState, LatencyProbe, QueueTracker,
                                       agent_matcher, at_cap, continuous_service_s, fraction,
@@ -118,7 +119,7 @@ def test_state_follows_inquiries_agents_and_sla_results():
           event(agent("a1", held=1)))
     assert state.inquiries.rows == ["q1", "q2", "q3"]
     ops, dirty = state.inquiries.take()
-    assert ops == [("insert", 2, "q3")] and dirty == {"q1"}
+    assert ops == [Insert(2, "q3")] and dirty == {"q1"}
     assert state.queue.depth["pre_sales"] == 2 and state.queue.held == 1
     assert state.longest_waits(NOW) == {"pre_sales": ("q2", 100.0)}
     resolved = inquiry("q1", arrived_at=NOW - 300, state="resolved", owner="a1",

@@ -2,7 +2,7 @@
 PostgreSQL (``FOR UPDATE SKIP LOCKED``) and Redis (a Lua script).
 
 Every contender runs in the same invocation on the same harness
-(``peers.run_claim_race``): N agents in worker processes claim as fast as
+(``race.run_claim_race``): N agents in worker processes claim as fast as
 they can, each claim is committed before its verdict, and every contender
 states what its commit survives. For grabdesk the broker runs with
 ``synchronous=FULL`` (an fsync per group commit: a process crash and a power
@@ -28,7 +28,8 @@ import zmq
 import zmq.asyncio
 
 from broker.wire import protocol as p
-from tools.bench import peers
+from tools.bench import peer_postgres, peer_redis, race
+from tools.bench.race_results import ContenderResult, result_from_race
 from tools.bench.harness import RawClient, command, define_floor, running_broker
 from grabdesk.cli import positive_int
 
@@ -62,7 +63,7 @@ def _per_agent(text: str) -> int:
 
 
 class GrabdeskClaimers:
-    """Picklable factory: one asyncio DEALER per agent (see peers.run_claim_race)."""
+    """Picklable factory: one asyncio DEALER per agent (see race.run_claim_race)."""
 
     def __init__(self, endpoint: str, agent_ids: list[str], per_agent: int, prefix: str):
         self.endpoint = endpoint
@@ -116,7 +117,7 @@ async def _close(sock):
 
 
 def run_grabdesk(agents: int, duration_s: float, processes: int, per_agent: int,
-                 rate_per_s: float | None = None) -> peers.ContenderResult:
+                 rate_per_s: float | None = None) -> ContenderResult:
     workdir = Path(tempfile.mkdtemp(prefix="grabdesk-claims-"))
     durability = ("committed before the verdict: the broker's journal is fsynced per group commit "
                   "(SQLite WAL, synchronous=FULL), so a claim survives a broker crash and a power loss; "
@@ -142,19 +143,19 @@ def run_grabdesk(agents: int, duration_s: float, processes: int, per_agent: int,
         intake.close()
         ctx.term()
         factory = GrabdeskClaimers(broker.command_endpoint, agent_ids, per_agent, prefix)
-        outcome = peers.run_claim_race(factory, agents=agents, duration_s=duration_s, processes=processes,
-                                       rate_per_s=rate_per_s)
+        outcome = race.run_claim_race(factory, agents=agents, duration_s=duration_s, processes=processes,
+                                      rate_per_s=rate_per_s)
     settings = {"synchronous": "FULL", "pre_submitted": agents * per_agent,
                 "claim": "grab the next inquiry of the agent's own slice; one round trip"}
-    return peers.result_from_race("grabdesk", outcome, durability=durability, settings=settings)
+    return result_from_race("grabdesk", outcome, durability=durability, settings=settings)
 
 
 def run(args) -> dict:
     kw = dict(agents=args.agents, duration_s=args.duration_s, processes=args.processes)
     results = {
         "grabdesk": run_grabdesk(per_agent=args.per_agent, **kw),
-        "postgres": peers.run_postgres(args.postgres, **kw),
-        "redis": peers.run_redis(args.redis, **kw),
+        "postgres": peer_postgres.run_postgres(args.postgres, **kw),
+        "redis": peer_redis.run_redis(args.redis, **kw),
     }
     out: dict = {}
     for name, r in results.items():
@@ -168,8 +169,8 @@ def run(args) -> dict:
     if args.rate_per_s:
         paced = {
             "grabdesk": run_grabdesk(per_agent=args.per_agent, rate_per_s=args.rate_per_s, **kw),
-            "postgres": peers.run_postgres(args.postgres, rate_per_s=args.rate_per_s, **kw),
-            "redis": peers.run_redis(args.redis, rate_per_s=args.rate_per_s, **kw),
+            "postgres": peer_postgres.run_postgres(args.postgres, rate_per_s=args.rate_per_s, **kw),
+            "redis": peer_redis.run_redis(args.redis, rate_per_s=args.rate_per_s, **kw),
         }
         out["paced_per_s"] = args.rate_per_s
         for name, r in paced.items():

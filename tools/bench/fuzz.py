@@ -36,6 +36,7 @@ import os
 import queue
 import random
 import socket
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -104,8 +105,9 @@ def add_arguments(parser) -> None:
 def run(args) -> dict:
     unknown = [c for c in args.exclude if c not in CATEGORIES]
     if unknown:
-        raise SystemExit(f"grabdesk bench fuzz: unknown category {', '.join(unknown)}; "
-                         f"choose from {', '.join(CATEGORIES)}")
+        print(f"grabdesk bench fuzz: unknown category {', '.join(unknown)}; "
+              f"choose from {', '.join(CATEGORIES)}", file=sys.stderr)
+        raise SystemExit(2)
     return fuzz(frames=args.frames, agents=args.agents, agent_rate=args.agent_rate, fuzzers=args.fuzzers,
                 max_command_bytes=args.max_command_bytes, curve=not args.plain, exclude=args.exclude,
                 seed=args.seed, synchronous=args.synchronous)

@@ -23,7 +23,7 @@ from pathlib import Path
 import zmq
 
 from broker.wire import protocol as p
-from tools.bench.peers import percentile as peers_percentile
+from tools.bench.race_results import percentile as race_percentile
 
 #: how long a broker gets to start answering, and to stop
 START_TIMEOUT_S = 20.0
@@ -37,8 +37,8 @@ def free_port() -> int:
 
 
 def percentile(values: list[float], pct: float) -> float:
-    """The shared benchmark percentile (peers.percentile); NaN when there are no values."""
-    value = peers_percentile(values, pct)
+    """The shared benchmark percentile (race_results.percentile); NaN when there are no values."""
+    value = race_percentile(values, pct)
     return float("nan") if value is None else value
 
 

@@ -1,24 +1,25 @@
-"""Row bookkeeping for the console tables: plain Python, no Qt."""
+"""The shared row engine (both windows' tables): plain Python, no Qt."""
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from supervisor.console.rows import MAX_OPS, TableState, diff_rows
+from supervisor.common.rows import MAX_OPS, Insert, Remove, Reset, Sync, TableState, diff_rows
 
 
 def replay(rows: list, ops: list, target: list) -> list:
     """What a model does with the operations (sync: adopt the target)."""
     rows = list(rows)
     for op in ops:
-        if op[0] in ("sync", "reset"):
+        if isinstance(op, (Sync, Reset)):
             rows = list(target)
-        elif op[0] == "insert":
-            rows.insert(op[1], op[2])
+        elif isinstance(op, Insert):
+            rows.insert(op.row, op.key)
         else:
-            assert rows[op[1]] == op[2], "a removal names the row it removes"
-            del rows[op[1]]
+            assert isinstance(op, Remove)
+            assert rows[op.row] == op.key, "a removal names the row it removes"
+            del rows[op.row]
     return rows
 
 
@@ -33,7 +34,7 @@ def test_insertions_land_in_sorted_place_and_the_log_replays_them():
     t.reset()
     assert t.rows == ["b", "c", "a"]
     ops, _ = t.take()
-    assert ops == [("reset",)]
+    assert ops == [Reset()]
     records["d"] = {"id": "d", "v": 2}
     records["e"] = {"id": "e", "v": 9}
     t.touch(["d", "e"])
@@ -70,7 +71,7 @@ def test_hot_key_change_keeps_place_until_a_resort():
     assert t.resort_if_due(now=6.0, interval_s=5.0)
     assert t.rows == ["b", "c", "a"]
     ops, _ = t.take()
-    assert ops == [("sync",)]
+    assert ops == [Sync()]
 
 
 def test_filter_membership_follows_changes():
@@ -100,7 +101,7 @@ def test_a_flood_of_operations_becomes_one_sync():
         records[i] = {"id": i, "v": i}
     t.touch(list(records))
     ops, _ = t.take()
-    assert ops == [("sync",)]
+    assert ops == [Sync()]
     assert len(t.rows) == MAX_OPS + 10
 
 

@@ -1,8 +1,10 @@
 """Which rows a table shows, in which order: plain state that a Qt model mirrors.
 
-A table is a filtered, sorted view of a dict of records (the mirror's agents
-or inquiries, the alert and audit logs). Every change is recorded as an
-operation (insert at a row, remove a row) that the Qt model replays with
+The one row engine of both windows. A table is a filtered, sorted view of a
+dict of records (the console's agents, inquiries, alerts and audit; the agent
+window's pool and its own inquiries). Every change is recorded as an
+operation (insert at a row, remove a row) that the Qt model
+(``supervisor.common.rowmodel.RowModel``) replays with
 ``beginInsertRows``/``beginRemoveRows``, so a 20,000-row table follows 2,000
 events a second in O(changes x log n) instead of being rebuilt or re-sorted.
 
@@ -11,27 +13,56 @@ inserted or last sorted. Those stored keys never change in between, so the
 list stays sorted and a row is found by bisection even when its record has
 moved on. Columns whose value changes all the time ("hot": load, status...)
 are therefore not live-sorted: a row keeps its place until the next explicit
-or throttled re-sort (PERF-NOTES: live-sorting a hot column costs 30-600 ms a
-tick).
+or throttled re-sort (live-sorting a hot column of 20,000 rows through a
+sort proxy cost 30-600 ms a refresh tick in the console's paint benchmark).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, Hashable, Iterable, Mapping, TypeVar
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Hashable, Iterable, Mapping, TypeVar, Union
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
 
-#: an operation log longer than this is replaced by one "sync" (the model diffs)
+#: an operation log longer than this is replaced by one Sync (the model diffs)
 MAX_OPS = 2_000
 #: a hot sort column is re-sorted at most this often while its values change
 RESORT_INTERVAL_S = 5.0
 
-# Operations handed to the model, in order:
-#   ("insert", row, key)   a row appears at ``row``
-#   ("remove", row, key)   the row at ``row`` goes
-#   ("sync",)              compare your rows with ``rows`` (filter or sort changed)
-#   ("reset",)             a new snapshot: start over
-Op = tuple
+
+
+# ---------------------------------------------------------------------- operations
+
+@dataclass(frozen=True, slots=True)
+class Insert:
+    """A row showing ``key`` appears at ``row`` (counted after the earlier operations)."""
+
+    row: int
+    key: Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    """The row at ``row``, which shows ``key``, goes."""
+
+    row: int
+    key: Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    """Too much changed to list (filter, sort, a flood): compare your rows with ``rows``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """A new snapshot replaced every record: start over from ``rows``."""
+
+
+#: what ``TableState.take`` hands the model, in order
+Op = Union[Insert, Remove, Sync, Reset]
+SYNC = Sync()
+RESET = Reset()
 
 
 class TableState(Generic[K, R]):
@@ -96,7 +127,7 @@ class TableState(Generic[K, R]):
     def reset(self) -> None:
         """Rebuild from the records after a snapshot; the model resets."""
         self._rebuild()
-        self._ops = [("reset",)]
+        self._ops = [RESET]
         self._dirty.clear()
 
     def set_filter(self, match: Callable[[R], bool] | None) -> None:
@@ -150,27 +181,27 @@ class TableState(Generic[K, R]):
         self.rows.insert(row, key)
         self._keys.insert(row, full)
         self._key_of[key] = full
-        self._log(("insert", row, key))
+        self._log(Insert(row, key))
 
     def _remove(self, key: K) -> None:
         row = self._bisect(self._key_of.pop(key))
         del self.rows[row]
         del self._keys[row]
         self._dirty.discard(key)
-        self._log(("remove", row, key))
+        self._log(Remove(row, key))
 
     def _log(self, op: Op) -> None:
         ops = self._ops
-        if ops and ops[0][0] in ("sync", "reset"):
+        if ops and isinstance(ops[0], (Sync, Reset)):
             return  # the model compares whole lists anyway
         if len(ops) >= MAX_OPS:
-            self._ops = [("sync",)]
+            self._ops = [SYNC]
             return
         ops.append(op)
 
     def _sync(self) -> None:
-        if not (self._ops and self._ops[0][0] == "reset"):
-            self._ops = [("sync",)]
+        if not (self._ops and isinstance(self._ops[0], Reset)):
+            self._ops = [SYNC]
 
     def _rebuild(self) -> None:
         match = self.match
