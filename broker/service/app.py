@@ -79,6 +79,10 @@ class BrokerApp:
                 raise StartupError(str(exc)) from exc
         self.config = config
         self.server = BrokerServer(config, clock or time.time, context=context, authenticator=authenticator)
+        if config.broker.metrics_endpoint:
+            from broker.service.httpd import serve_metrics
+
+            serve_metrics(self.server, config.broker.metrics_endpoint)
 
     def run(self) -> int:
         try:

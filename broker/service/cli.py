@@ -34,6 +34,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--keys-dir", metavar="DIR", help="broker key pair and enrolled clients")
     parser.add_argument("--allow-insecure-bind", action="store_true", default=None,
                         help="DANGEROUS: allow binding beyond loopback without CurveZMQ")
+    parser.add_argument("--metrics-endpoint", metavar="HOST:PORT",
+                        help="serve Prometheus /metrics and /healthz over HTTP here (off by default; "
+                             "a bare PORT listens on 127.0.0.1)")
     parser.add_argument("--seed-demo", action="store_true",
                         help="use the demo floor (assets/demo) for shops, groups, agents, roster "
                              "and profile the config file does not set")
@@ -49,7 +52,7 @@ def merged_config(args):
     config = load_config(args.config)
     b = config.broker
     for name in ("command_endpoint", "events_endpoint", "db", "synchronous", "roster", "curve",
-                 "keys_dir", "allow_insecure_bind"):
+                 "keys_dir", "allow_insecure_bind", "metrics_endpoint"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(b, name, value)

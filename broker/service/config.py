@@ -59,6 +59,9 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     grab_rate_per_s: float = 50.0
     #: messages to one slow subscriber queued before the broker drops (it re-syncs)
     pub_hwm: int = 50_000
+    # --- operations (docs/operating.md)
+    #: HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off. A bare PORT binds loopback
+    metrics_endpoint: str = ""
 
 
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -123,6 +126,13 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
     for name in ("max_command_bytes", "max_batch", "max_pending_per_client", "pub_hwm"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+    if b.metrics_endpoint:
+        from broker.service.httpd import EndpointError, parse_endpoint
+
+        try:
+            parse_endpoint(b.metrics_endpoint)
+        except EndpointError as exc:
+            raise ConfigError(f"{source}: broker.{exc}") from None
     for name in ("publish_interval_ms", "heartbeat_s", "agent_timeout_s", "offline_grace_s",
                  "grab_rate_per_s"):
         if getattr(b, name) <= 0:

@@ -107,6 +107,8 @@ class BrokerServer:
         #: called once the loop has stopped, before the store closes
         self.on_stop: list[Callable[[], None]] = []
         self.floor = None
+        #: the operator's figures (broker/service/metrics.py), when metrics are on
+        self.figures = None
         #: refused public key -> when it was last audited
         self._refused_seen: dict[str, float] = {}
         if authenticator is not None:
@@ -248,6 +250,8 @@ class BrokerServer:
         heartbeat_s = b.heartbeat_s
         next_heartbeat = 0.0
         mono = time.monotonic
+        perf = time.perf_counter
+        figures = self.figures
         for job in self.periodic:
             job.append(0.0)  # last run
         while self._stop_reason is None:
@@ -262,11 +266,16 @@ class BrokerServer:
             timeout_ms = max(1, int(wait_s * 1000))
             replies: list[tuple[bytes, bytes]] = []
             if poller.poll(timeout_ms):
+                turn_started = perf()
                 self._read_batch(router, handle, replies, max_batch)
+            else:
+                turn_started = perf()
             self.core.tick()
             self.loop_turns += 1
             # answer first: periodic jobs (metrics take milliseconds) must not delay verdicts
             self._commit_and_publish(replies)
+            if figures is not None:
+                figures.replied(turn_started, perf())
             now_m = mono()
             ran_job = False
             for job in self.periodic:
@@ -289,6 +298,8 @@ class BrokerServer:
                 self.pub.send_multipart([p.HEARTBEAT_TOPIC, p.encode(p.BrokerHeartbeat(
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
                     seq=self.core.seq, streams=dict(self._published_last)))])
+            if figures is not None:
+                figures.turn(turn_started, perf())
 
     def _audit_refused_connections(self, now: float) -> None:
         """ZAP refused these keys (on its own thread); journal them, once a minute per key."""
@@ -369,8 +380,11 @@ class BrokerServer:
                 log.critical("commit failed; nothing of this batch (%d replies) was sent: %s",
                              len(replies), exc)
                 raise CommitFailed(f"the store refused a commit: {exc}") from exc
-            self.commit_s += time.perf_counter() - t0
+            elapsed = time.perf_counter() - t0
+            self.commit_s += elapsed
             self.commits += 1
+            if self.figures is not None:
+                self.figures.committed(changes, elapsed)
         unanswered = self._unanswered
         for ident in idents:
             left = unanswered[ident] - 1

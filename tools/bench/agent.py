@@ -314,12 +314,12 @@ def _press_until_verdict(window, desk_admin: RawClient, inquiry_id: str) -> tupl
     if not _wait(lambda: inquiry_id in window.desk.pool, [window.link.changed]):
         raise RuntimeError(f"{inquiry_id} never reached the pool")
     in_pool = time.perf_counter()
-    window.pool_view.clearSelection()  # Space grabs the oldest: the one just submitted
+    window.pool_panel.view.clearSelection()  # Space grabs the oldest: the one just submitted
     shown = []
     window.verdict_shown.connect(shown.append)
     try:
         pressed = time.perf_counter()
-        QTest.keyClick(window.pool_view, Qt.Key.Key_Space)
+        QTest.keyClick(window.pool_panel.view, Qt.Key.Key_Space)
         if not _wait(lambda: bool(shown), [window.verdict_shown]):
             raise RuntimeError(f"no verdict on screen for {inquiry_id}")
     finally:
