@@ -135,6 +135,16 @@ class Arbiter:
         self._out.events.append((stream, seq, raw, kind, now))
         return seq
 
+    def publish(self, kind: str, record: Record) -> int:
+        """Publish a record the floor views computed (``metrics.floor``,
+        ``coverage.updated``) in the event stream, in order with the arbiter's own
+        events. Returns its seq. Call it on the broker's loop, like every method here."""
+        return self._emit(kind, record)
+
+    def agent_skills(self) -> dict[str, frozenset[str]]:
+        """Each agent's skills, copied: a snapshot the caller owns, for work off the loop."""
+        return {agent.id: frozenset(agent.skills) for agent in self.agents.values()}
+
     def audit(self, actor: str, role: str, kind: str, subject: str, reason: str, ok: bool) -> None:
         """Journal a supervisor/admin action or a refused command, and publish it."""
         entry = AuditEntry(seq=self.seq + 1, at=self.clock(), actor=actor, role=role, kind=kind,
@@ -370,7 +380,7 @@ class Arbiter:
         inq.taken_at = now
         agent.held += 1
         self._assign_wanted.pop(inq.id, None)
-        self._push_timer(now + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
+        self._push_timer(now + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
         for observer in self.on_taken:
             observer(inq, now)
 
@@ -639,7 +649,8 @@ class Arbiter:
 
     # ------------------------------------------------------------------ timers
 
-    def _sla(self, inq: InquiryRecord) -> SlaPolicy:
+    def sla_for(self, inq: InquiryRecord) -> SlaPolicy:
+        """The SLA that applies to ``inq``: its shop's for its skill, else its shop's, else the broker's."""
         shop = self.shops.get(inq.shop)
         if shop is None:
             return self.config.default_sla
@@ -657,10 +668,10 @@ class Arbiter:
                              inq.queued_at)
         if inq.state == "held" and inq.taken_at is not None and (
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
-            self._push_timer(inq.taken_at + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
+            self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
 
     def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
-        sla = self._sla(inq)
+        sla = self.sla_for(inq)
         warn = sla.warn_pct / 100.0
         t0 = inq.arrived_at
         # one timer per inquiry at a time: arrivals are the hot path
@@ -703,7 +714,7 @@ class Arbiter:
                 agent = self.agents.get(owner)
                 if agent is not None:
                     agent.reclaims_today += 1
-                sla = self._sla(inq)
+                sla = self.sla_for(inq)
                 self._requeue(inq, "inquiry.reclaimed", "",
                               f"{owner} did not respond within {sla.silent_reclaim_s:g} s of taking it")
                 self._alert("silent_grab", "warning", "silent_grab", {"agent": owner, "inquiry": inq.id},
@@ -805,6 +816,18 @@ class Arbiter:
     def snapshot_records(self) -> list[Record]:
         return [*self.shops.values(), *self.groups.values(), *self.agents.values(),
                 *self.inquiries.values()]
+
+    def remembered_verdicts(self) -> dict[tuple[str, str], VerdictFacts]:
+        """(agent, grab_id) -> the verdict a retry gets, a copy (the store keeps them across restarts)."""
+        return {key: VerdictFacts(*facts) for key, facts in self._verdicts.items()}
+
+    def closed_inquiries(self) -> dict[str, ClosedFacts]:
+        """What is remembered of closed inquiries to tell late grabbers who won, a copy."""
+        return {inquiry_id: ClosedFacts(*facts) for inquiry_id, facts in self._closed.items()}
+
+    def timer_deadlines(self) -> list[float]:
+        """When each armed timer is due, in no particular order (stale ones included)."""
+        return [due for due, *_ in self._timers]
 
     def check_invariants(self) -> None:
         """Raise AssertionError if the state is inconsistent (tests and --paranoid)."""

@@ -42,7 +42,8 @@ class ThrottledLog:
         self._last: dict[str, float] = {}
         self._suppressed: Counter[str] = Counter()
 
-    def warning(self, key: str, message: str, *args) -> None:
+    def warning(self, key: str, message: str, *args, **fields) -> None:
+        """``fields`` go to the record as ``extra`` (structured logs, broker/service/logs.py)."""
         now = self._clock()
         last = self._last.get(key)
         if last is not None and now - last < self._every:
@@ -52,7 +53,8 @@ class ThrottledLog:
         extra = self._suppressed.pop(key, 0)
         if extra:
             message += f" (and {extra} more like it)"
-        self._log.warning(message, *args)
+            fields["suppressed"] = extra
+        self._log.warning(message, *args, extra=fields)
 
 
 class Peer(msgspec.Struct):
@@ -68,6 +70,7 @@ Replies = list[p.Reply | p.SnapshotPartOut]
 class Service:
     def __init__(self, core: Arbiter, store=None, *, max_command_bytes: int = p.MAX_COMMAND_BYTES,
                  heartbeat_s: float = 1.0, broker_name: str = "grabdesk", grab_rate_per_s: float = 50.0,
+                 time_scale: float = 1.0,
                  on_shutdown: Callable[[str], None] | None = None,
                  on_roster: Callable[[str, str, str, str], str] | None = None,
                  stats_query: Callable[[float, float], list] | None = None):
@@ -75,6 +78,8 @@ class Service:
         self.store = store
         self.max_command_bytes = max_command_bytes
         self.heartbeat_s = heartbeat_s
+        #: floor seconds per real second of the core's clock, told to every client
+        self.time_scale = time_scale
         self.broker_name = broker_name
         self.epoch = uuid.uuid4().hex[:12]
         self.counters: Counter[str] = Counter()
@@ -128,7 +133,8 @@ class Service:
             self.counters["bad_requests"] += 1
             self.counters[f"refused.{failure.code.value}"] += 1
             self._bad_log.warning(f"decode.{failure.code.value}", "refused a frame: %s: %s",
-                                  failure.code.value, failure.reason)
+                                  failure.code.value, failure.reason, event="frame.refused",
+                                  code=failure.code.value)
             return [p.Error(re=failure.msg_id, code=failure.code, reason=failure.reason,
                             detail=failure.detail, key=failure.key, params=failure.params)]
         except Exception:  # no frame, however strange, may stop the loop
@@ -142,7 +148,10 @@ class Service:
         refusal = self._authorize(cmd, kind, peer)
         if refusal is not None:
             self._bad_log.warning(f"auth.{refusal.code.value}", "refused %s from %s/%s: %s",
-                                  kind, cmd.role, cmd.who, refusal.reason)
+                                  kind, cmd.role, cmd.who, refusal.reason, event="command.refused",
+                                  code=refusal.code.value, command=kind, role=cmd.role, who=cmd.who,
+                                  agent=cmd.who if cmd.role == "agent" else getattr(cmd, "agent", None),
+                                  inquiry=getattr(cmd, "inquiry", None))
             return self._refused(cmd, kind, refusal, audit=kind not in _NOT_AUDITED_WHEN_REFUSED)
         if cmd.role == "agent":
             self.core.seen(cmd.who)
@@ -154,7 +163,8 @@ class Service:
         except Refusal as refusal:
             return self._refused(cmd, kind, refusal, audit=audited)
         except Exception:  # a bug in one handler must not take the broker down
-            log.exception("internal error handling %s from %s", kind, cmd.who)
+            log.exception("internal error handling %s from %s", kind, cmd.who,
+                          extra={"event": "command.failed", "command": kind, "who": cmd.who})
             self.counters["internal_errors"] += 1
             return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL, reason=reasons.sentence("internal", {}),
                             key="internal")]
@@ -186,7 +196,7 @@ class Service:
     def _hello(self, cmd: p.Hello) -> Replies:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
-                          heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
+                          time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
                           agent=agent)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
@@ -232,7 +242,7 @@ class Service:
             replies.append(p.SnapshotPartOut(re=cmd.id, records=records[start:start + step]))
         replies.append(p.SnapshotEnd(re=cmd.id, epoch=self.epoch, seq=self.core.seq,
                                      streams=dict(self.core.stream_last), now=self.core.clock(),
-                                     records=len(records)))
+                                     time_scale=self.time_scale, records=len(records)))
         return replies
 
     def extra_snapshot_records(self) -> list:

@@ -11,7 +11,9 @@ Attached to a running ``BrokerServer`` by ``attach``:
   and skill, agents rostered versus required by Erlang C, and right now
   rostered / online / at cap. Computed on a worker thread (it reads arrival
   history from the store and runs Erlang C), every ``COVERAGE_INTERVAL_S`` and
-  whenever the roster or quotas change; the loop only publishes the result.
+  whenever the roster or quotas change. The worker never reads the arbiter:
+  the loop hands it a request carrying a snapshot of what it needs (the
+  agents' skills, the roster, the floor's time) and publishes the result.
 * **Rosters**: loaded at start (config ``roster``, or the last one accepted),
   replaced live by ``replace_roster`` (all or nothing, with line numbers).
 * **Statistics** (``query_stats`` and ``grabdesk report``): per agent and
@@ -24,9 +26,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
-from typing import NamedTuple
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from broker.wire import protocol as p
@@ -34,6 +37,8 @@ from broker.staffing import reports
 from broker.arbiter.core import Arbiter, Refusal
 from broker.wire.protocol import ErrorCode
 from broker.arbiter.rules import at_cap, gini, ineligible_rule
+from broker.service.config import FileConfig
+from broker.service.dispatch import Service
 
 log = logging.getLogger(__name__)
 
@@ -175,26 +180,40 @@ class _Need(NamedTuple):
     channel: str
 
 
+class CoverageRequest(NamedTuple):
+    """What the coverage worker needs, taken on the loop: it never reads live state."""
+
+    now: float
+    roster: object  # broker.staffing.roster.Roster
+    profile: object | None  # broker.staffing.forecast.DemandProfile
+    agent_skills: dict[str, frozenset[str]]
+
+
 class FloorViews:
-    def __init__(self, server):
-        self.server = server
-        self.core: Arbiter = server.core
-        self.config = server.config
-        b = server.config.broker
-        self.tz = ZoneInfo(b.day_tz)
-        self.stats = FloorStats(server.core.today)
+    """The floor's views of one broker. Every method runs on the broker's loop,
+    except ``_coverage_loop`` (the worker), which sees only ``CoverageRequest``s."""
+
+    def __init__(self, core: Arbiter, service: Service, store, config: FileConfig):
+        self.core = core
+        self.service = service
+        self.store = store
+        self.config = config
+        self.tz = ZoneInfo(config.broker.day_tz)
+        self.stats = FloorStats(core.today)
         self.roster = None
         self.profile = None
-        self._coverage_out: queue.SimpleQueue = queue.SimpleQueue()
-        self._coverage_wanted = threading.Event()
-        self._stop = threading.Event()
+        self._coverage_in: queue.SimpleQueue[CoverageRequest | None] = queue.SimpleQueue()
+        self._coverage_out: queue.SimpleQueue[list[p.CoverageCellRecord]] = queue.SimpleQueue()
+        #: a recomputation was asked for (roster, quotas changed) since the last request
+        self._coverage_due = False
+        #: monotonic time of the last request: the interval is real time, whatever the floor clock
+        self._coverage_asked_at = float("-inf")
         self._alerted: dict[str, float] = {}
         self._worker: threading.Thread | None = None
-        core = self.core
         core.on_taken.append(self.stats.taken)
-        core.on_closed.append(lambda inq, now: self.stats.closed(inq, now, core._sla(inq)))
+        core.on_closed.append(lambda inq, now: self.stats.closed(inq, now, core.sla_for(inq)))
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
-        server.service.after_success.append(self._after_command)
+        service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
         #: (shop, skill, language, channel) -> since when nobody online may take it
         self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
@@ -224,11 +243,10 @@ class FloorViews:
                 log.error("demand profile not loaded: %s", exc)
         self._worker = threading.Thread(target=self._coverage_loop, name="coverage", daemon=True)
         self._worker.start()
-        self._coverage_wanted.set()
+        self.request_coverage()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._coverage_wanted.set()
+        self._coverage_in.put(None)
 
     # ------------------------------------------------------------------ metrics
 
@@ -253,7 +271,7 @@ class FloorViews:
         ginis = {g: round(gini(v), 3) for g, v in by_group.items()}
         self._check_gini(ginis, by_group, now)
         self._check_uncovered(now)
-        counters = self.server.service.counters
+        counters = self.service.counters
         metrics = p.FloorMetrics(
             at=now, queue_by_skill=queue_by_skill, longest_wait=longest, held_total=held,
             agents_online=online, agents_at_cap=at_cap_n, gini_by_group=ginis,
@@ -262,8 +280,9 @@ class FloorViews:
             arrivals_last_hour=self.stats.arrivals_last_hour(now),
             bad_requests=counters["bad_requests"], grabs_total=sum(
                 counters[k] for k in ("grab.won", "grab.lost", "grab.refused")))
-        self.server.service.latest_metrics = metrics
-        core._emit("metrics.floor", metrics)
+        self.service.latest_metrics = metrics
+        core.publish("metrics.floor", metrics)
+        self._ask_coverage(now)
         self._drain_coverage(now)
 
     def _check_gini(self, ginis: dict[str, float], by_group: dict[str, list[int]], now: float) -> None:
@@ -307,44 +326,56 @@ class FloorViews:
     # ------------------------------------------------------------------ coverage
 
     def request_coverage(self) -> None:
-        self._coverage_wanted.set()
+        """Recompute coverage soon (the next metrics tick): the roster or quotas changed."""
+        self._coverage_due = True
 
     def _after_command(self, cmd: p.Command) -> None:
         # quotas and statuses change who is "at cap" and "online" now
         if isinstance(cmd, (p.SetQuotas, p.DefineAgents, p.DefineGroup)):
             self.request_coverage()
 
+    def _ask_coverage(self, now: float) -> None:
+        """On the loop: hand the worker a snapshot when coverage is due."""
+        asked = time.monotonic()
+        if self._worker is None or self.roster is None or not (
+                self._coverage_due or asked - self._coverage_asked_at >= COVERAGE_INTERVAL_S):
+            return
+        self._coverage_due = False
+        self._coverage_asked_at = asked
+        self._coverage_in.put(CoverageRequest(now, self.roster, self.profile, self.core.agent_skills()))
+
     def _coverage_loop(self) -> None:
-        while not self._stop.is_set():
-            self._coverage_wanted.wait(COVERAGE_INTERVAL_S)
-            self._coverage_wanted.clear()
-            if self._stop.is_set():
+        while True:
+            request = self._coverage_in.get()
+            try:  # a request that waited behind a slow computation is stale: the latest wins
+                while request is not None:
+                    request = self._coverage_in.get_nowait()
+            except queue.Empty:
+                pass
+            if request is None:
                 return
             try:
-                self._coverage_out.put(self._compute_coverage())
+                self._coverage_out.put(self._compute_coverage(request))
             except Exception:
                 log.exception("coverage computation failed")
 
-    def _compute_coverage(self) -> list[p.CoverageCellRecord]:
+    def _compute_coverage(self, request: CoverageRequest) -> list[p.CoverageCellRecord]:
         from broker.staffing.coverage import coverage
         from broker.staffing.forecast import DemandProfile, forecast_arrivals
 
-        roster = self.roster
-        if roster is None:
-            return []
         b = self.config.broker
-        now_utc = datetime.fromtimestamp(self.server.clock(), timezone.utc)
+        now_utc = datetime.fromtimestamp(request.now, timezone.utc)
         start = now_utc.replace(minute=0, second=0, microsecond=0)
-        agent_skills = {a.id: set(a.skills) for a in list(self.core.agents.values())}
+        agent_skills = request.agent_skills
         skills = sorted({s for sk in agent_skills.values() for s in sk})
-        profile = self.profile or DemandProfile(tz=b.day_tz, arrivals_per_hour={s: [0.0] * 24 for s in skills})
-        history = reports.hourly_arrivals(self.server.store, (start - timedelta(days=7)).timestamp())
+        profile = request.profile or DemandProfile(tz=b.day_tz, arrivals_per_hour={s: [0.0] * 24 for s in skills})
+        history = reports.hourly_arrivals(self.store, (start - timedelta(days=7)).timestamp())
         forecast = forecast_arrivals(history, profile, start, hours=24, surge_factor=b.surge_factor)
         aht = {s: float(profile.aht_s.get(s, b.aht_s)) for s in skills}
-        measured = reports.measured_aht(self.server.store, (start - timedelta(days=7)).timestamp())
+        measured = reports.measured_aht(self.store, (start - timedelta(days=7)).timestamp())
         aht.update({s: v for s, v in measured.items() if s in aht})
         concurrency = {s: int(profile.concurrency.get(s, b.chat_concurrency)) for s in skills}
-        cells = coverage(roster, agent_skills, forecast, aht, b.service_target_pct, b.service_within_s,
+        cells = coverage(request.roster, agent_skills, forecast, aht, b.service_target_pct, b.service_within_s,
                          concurrency, start, hours=24)
         return [p.CoverageCellRecord(c.hour_start_utc.timestamp(), c.skill, c.rostered, c.required, c.gap)
                 for c in cells]
@@ -356,16 +387,16 @@ class FloorViews:
                 fresh = self._coverage_out.get_nowait()
             except queue.Empty:
                 break
-        if fresh is None and self.server.service.latest_coverage is not None \
-                and now - self.server.service.latest_coverage.at < COVERAGE_INTERVAL_S:
+        if fresh is None and self.service.latest_coverage is not None \
+                and now - self.service.latest_coverage.at < COVERAGE_INTERVAL_S:
             return
         if fresh is not None:
             self._latest_cells = fresh
         if self.roster is None:
             return
         record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now))
-        self.server.service.latest_coverage = record
-        self.core._emit("coverage.updated", record)
+        self.service.latest_coverage = record
+        self.core.publish("coverage.updated", record)
         if fresh is not None:
             for cell in fresh:
                 if cell.gap < 0 and cell.hour_start < now + GAP_ALERT_HOURS * HOUR_S \
@@ -400,16 +431,17 @@ class FloorViews:
             raise Refusal.because(ErrorCode.BAD_REQUEST, "roster.refused", {"problems": problems + more},
                                   problems=len(exc.problems)) from None
         self.roster = roster
-        self.server.store.save_roster(fmt, text)
+        self.store.save_roster(fmt, text)
         self.request_coverage()
         return f"roster accepted: {len(roster.shifts)} shifts for {len(roster.agents)} agents"
 
     def query_stats(self, since: float, until: float) -> list[p.AgentSkillStats]:
-        return reports.agent_skill_stats(self.server.store, since, until)
+        return reports.agent_skill_stats(self.store, since, until)
 
 
 def attach(server) -> FloorViews:
-    views = FloorViews(server)
+    """Build the floor views of ``server`` and hook them to its loop, store and service."""
+    views = FloorViews(server.core, server.service, server.store, server.config)
     server.floor = views
     server.service.on_roster = views.replace_roster
     server.service.stats_query = views.query_stats

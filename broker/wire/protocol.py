@@ -499,7 +499,10 @@ class Verdict(Reply, tag="verdict", kw_only=True):
 class Welcome(Reply, tag="welcome", kw_only=True):
     broker: str
     epoch: str
+    #: the floor's time (the broker's clock) when it answered
     now: float
+    #: floor seconds per real second: 1.0 on the wall clock, e.g. 60.0 in a demo
+    time_scale: float = 1.0
     heartbeat_s: float
     max_command_bytes: int
     agent: AgentRecord | None = None
@@ -523,6 +526,7 @@ class SnapshotEnd(Reply, tag="snapshot_end", kw_only=True):
     streams: dict[str, int]
     now: float
     records: int
+    time_scale: float = 1.0
 
 
 class Rejected(Struct, array_like=True):
@@ -630,7 +634,10 @@ class EventFrameOut(Struct, kw_only=True):
 class BrokerHeartbeat(Struct, kw_only=True):
     v: int
     epoch: str
+    #: the floor's time (the broker's clock) when it was sent
     at: float
+    #: floor seconds per real second (see Welcome)
+    time_scale: float = 1.0
     seq: int
     #: stream -> seq of the last event published on it
     streams: dict[str, int]

@@ -27,6 +27,7 @@ import msgspec
 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused, new_grab_id
+from broker.wire.floorclock import FloorClock
 from broker.wire.mirror import Mirror
 from broker.arbiter.rules import ineligible_rule
 from supervisor.common.rows import TableState
@@ -54,15 +55,22 @@ class BrokerClock:
     clocks may differ, and tests run the broker on a fake clock).
     """
 
-    def __init__(self, local: Callable[[], float] = time.time):
+    def __init__(self, local: Callable[[], float] = time.time, floor: FloorClock | None = None):
         self._local = local
         self.offset_s = 0.0
+        #: the link's follower of the broker's clock (which may run scaled): when
+        #: given, it is the time, and readings only keep it from lagging behind events
+        self._floor = floor
 
     def sync(self, broker_now: float) -> None:
-        if broker_now > 0:
+        if self._floor is not None:
+            self._floor.catch_up(broker_now)
+        elif broker_now > 0:
             self.offset_s = broker_now - self._local()
 
     def now(self) -> float:
+        if self._floor is not None:
+            return self._floor.now()
         return self._local() + self.offset_s
 
 

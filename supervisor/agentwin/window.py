@@ -28,7 +28,7 @@ from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.actions import DeskActions
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.panels import MePanel, MinePanel, PoolPanel, VerdictBanner
-from supervisor.agentwin.state import AgentDeskState, VerdictView
+from supervisor.agentwin.state import AgentDeskState, BrokerClock, VerdictView
 from supervisor.common import i18n
 from supervisor.common.link import BrokerLink
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
@@ -67,7 +67,7 @@ class AgentWindow(QMainWindow):
         self.agent_id = link.who
         self.auto_online = auto_online
         self.dialogs = dialogs
-        self.desk = AgentDeskState(self.agent_id)
+        self.desk = AgentDeskState(self.agent_id, BrokerClock(floor=link.floor_clock))
         self.actions = DeskActions(link, self.desk, self)
         #: perf_counter() when the last verdict was painted (the benchmark reads it)
         self.last_verdict_shown_at = 0.0

@@ -11,7 +11,6 @@ longest wait and which inquiry it is readable at all times.
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from supervisor.common.rowmodel import KeyRole
 from supervisor.console.models import QueueNowModel
 from supervisor.common.formats import format_duration
+from supervisor.console.text import fmt_clock
 from supervisor.console.state import ConsoleState
 
 #: curve colours, assigned to skills in the order they first appear
@@ -157,7 +157,7 @@ class QueueChart(QWidget):
         self.stale_label.setText(self.tr("Not live: the chart shows gaps and may be stale"))
         self.now_model.retranslate()
         self._thresholds = None  # re-label the SLA lines
-        self.refresh(time.time(), self.stale, force=True)
+        self.refresh(self.state.clock(), self.stale, force=True)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -266,7 +266,10 @@ class QueueChart(QWidget):
 
     def _update_summary(self, now: float) -> None:
         s = self.state.summary(now)
+        scale = self.state.time_scale()
+        floor = self.tr("Floor time <b>%1</b>").replace("%1", fmt_clock(now))
         parts = [
+            floor if scale == 1.0 else f"{floor} (×{scale:g})",
             self.tr("Queued <b>%1</b>").replace("%1", str(s.queued)),
             self.tr("Held <b>%1</b>").replace("%1", str(s.held)),
             self.tr("Online <b>%1</b>").replace("%1", str(s.agents_online)),
@@ -295,7 +298,7 @@ class QueueChart(QWidget):
         self.stacked = index == 1
         for skill in self._curves:
             self._style_curve(skill)
-        self.refresh(time.time(), self.stale, force=True)
+        self.refresh(self.state.clock(), self.stale, force=True)
 
     def set_window(self, seconds: int) -> None:
         """Show the last ``seconds`` (one of WINDOWS_S)."""
@@ -304,7 +307,7 @@ class QueueChart(QWidget):
     def _range_changed(self, index: int) -> None:
         if 0 <= index < len(WINDOWS_S):
             self.window_s = WINDOWS_S[index]
-            self.refresh(time.time(), self.stale, force=True)
+            self.refresh(self.state.clock(), self.stale, force=True)
 
     def _now_activated(self, index) -> None:
         inquiry_id = self.now_model.index(index.row(), 0).data(KeyRole)
