@@ -88,6 +88,9 @@ class BrokerRefused(Exception):
         self.error = error
         self.code = error.code
         self.reason = error.reason
+        #: the sentence's key and parameters (broker/wire/reasons.py), to say it in the user's language
+        self.key = error.key
+        self.params = error.params
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import msgspec
@@ -176,6 +176,9 @@ class VerdictView:
     reason: str = ""
     winner: str | None = None
     winner_name: str = ""
+    #: the reason's key and parameters (broker/wire/reasons.py), to say it in the agent's language
+    key: str = ""
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -425,7 +428,8 @@ class AgentDeskState:
             grab.attempts += 1
             return GrabStep(retry=grab)
         if isinstance(result, BrokerRefused):
-            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason)
+            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason,
+                               key=result.key, params=result.params)
         else:
             view = VerdictView("failed", grab.inquiry, "no-answer", str(result))
         self.grab = None
@@ -444,7 +448,8 @@ class AgentDeskState:
                 self._gone[inq.id] = inq.queued_at
                 self._update(inq)
         view = VerdictView(verdict.outcome, verdict.inquiry, verdict.code.value if verdict.code else "",
-                           verdict.reason, verdict.winner, self.agent_name(verdict.winner))
+                           verdict.reason, verdict.winner, self.agent_name(verdict.winner),
+                           verdict.key, verdict.params)
         self.verdict = view
         return view
 
