@@ -31,6 +31,7 @@ import zmq
 import zmq.backend
 
 from broker.wire import protocol as p
+from broker.service.clock import broker_clock, parse_start, time_scale_of
 from broker.service.config import FileConfig
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
@@ -74,15 +75,20 @@ class CommitFailed(RuntimeError):
 
 
 class BrokerServer:
-    def __init__(self, config: FileConfig, clock: Callable[[], float] = time.time,
+    def __init__(self, config: FileConfig, clock: Callable[[], float] | None = None,
                  store=None, context: zmq.Context | None = None, authenticator=None,
                  floor_views: bool = True):
         self.config = config
         b = config.broker
+        if clock is None:  # the configured floor clock: the wall clock unless scaled
+            clock = broker_clock(b.time_scale, parse_start(b.start, b.day_tz) if b.start else None)
         self.clock = clock
+        self.time_scale = time_scale_of(clock)
+        # Agent liveness is transport: a client heartbeats once a real second whatever
+        # the floor's pace, so its time-out and reconnect grace are real seconds too.
         core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
-                                 default_sla=config.sla, agent_timeout_s=b.agent_timeout_s,
-                                 offline_grace_s=b.offline_grace_s, day_tz=b.day_tz)
+                                 default_sla=config.sla, agent_timeout_s=b.agent_timeout_s * self.time_scale,
+                                 offline_grace_s=b.offline_grace_s * self.time_scale, day_tz=b.day_tz)
         self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
@@ -90,7 +96,7 @@ class BrokerServer:
                                                                  retention=retention_of(b))
         self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
                                heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop,
-                               grab_rate_per_s=b.grab_rate_per_s)
+                               grab_rate_per_s=b.grab_rate_per_s, time_scale=self.time_scale)
         self._own_context = context is None
         self.ctx = context or zmq.Context()
         self.authenticator = authenticator
@@ -270,8 +276,8 @@ class BrokerServer:
             wait_s = min(MAX_POLL_MS / 1000.0, max(0.0, next_heartbeat - now_m))
             if self._pending_count:
                 wait_s = min(wait_s, max(0.0, self._last_flush + publish_interval - now_m))
-            if due is not None:
-                wait_s = min(wait_s, max(0.0, due - self.clock()))
+            if due is not None:  # a floor duration, in real seconds
+                wait_s = min(wait_s, max(0.0, (due - self.clock()) / self.time_scale))
             # pyzmq rounds a timeout below 1 ms to 0 and the loop would spin (trap 3)
             timeout_ms = max(1, int(wait_s * 1000))
             replies: list[tuple[bytes, bytes]] = []
@@ -307,7 +313,7 @@ class BrokerServer:
                 self._flush_events()
                 self.pub.send_multipart([p.HEARTBEAT_TOPIC, p.encode(p.BrokerHeartbeat(
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
-                    seq=self.core.seq, streams=dict(self._published_last)))])
+                    time_scale=self.time_scale, seq=self.core.seq, streams=dict(self._published_last)))])
             if figures is not None:
                 figures.turn(turn_started, perf())
 
@@ -453,7 +459,7 @@ class BrokerServer:
         self._last_flush = time.monotonic()
 
 
-def serve_in_thread(config: FileConfig, clock: Callable[[], float] = time.time,
+def serve_in_thread(config: FileConfig, clock: Callable[[], float] | None = None,
                     timeout_s: float = 10.0, **kwargs) -> tuple[BrokerServer, threading.Thread]:
     """Start a broker on a thread (tests, demo); returns once it is bound."""
     server = BrokerServer(config, clock, **kwargs)
