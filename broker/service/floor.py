@@ -36,7 +36,7 @@ from broker.wire import protocol as p
 from broker.staffing import reports
 from broker.arbiter.core import Arbiter, Refusal
 from broker.wire.protocol import ErrorCode
-from broker.arbiter.rules import at_cap, gini
+from broker.arbiter.rules import at_cap, gini, ineligible_rule
 from broker.service.config import FileConfig
 from broker.service.dispatch import Service
 
@@ -50,6 +50,11 @@ SAMPLE_CAP = 5_000
 ALERT_REPEAT_S = 600.0
 #: coverage gaps are alerted for this many hours ahead
 GAP_ALERT_HOURS = 4
+#: queued work nobody online may take is alerted once it has been so this long (long enough for
+#: a shift's agents to log in after a restart; far sooner than any first-response SLA)
+UNCOVERED_ALERT_AFTER_S = 30.0
+#: how often the pool's kinds of need are checked against who is online
+UNCOVERED_CHECK_EVERY_S = 5.0
 #: a group needs this many grabs per online agent today before its Gini means anything
 GINI_MIN_MEAN_GRABS = 5.0
 HOUR_S = 3600.0
@@ -166,6 +171,15 @@ class FloorStats:
         return len(self.arrivals)
 
 
+class _Need(NamedTuple):
+    """A kind of queued work, shaped like an inquiry for the eligibility rule."""
+
+    shop: str
+    skill: str
+    language: str
+    channel: str
+
+
 class CoverageRequest(NamedTuple):
     """What the coverage worker needs, taken on the loop: it never reads live state."""
 
@@ -201,6 +215,9 @@ class FloorViews:
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
         service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
+        #: (shop, skill, language, channel) -> since when nobody online may take it
+        self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
+        self._uncovered_checked = float("-inf")
 
     # ------------------------------------------------------------------ start
 
@@ -253,6 +270,7 @@ class FloorViews:
             by_group.setdefault(agent.group or "-", []).append(agent.grabs_today)
         ginis = {g: round(gini(v), 3) for g, v in by_group.items()}
         self._check_gini(ginis, by_group, now)
+        self._check_uncovered(now)
         counters = self.service.counters
         metrics = p.FloorMetrics(
             at=now, queue_by_skill=queue_by_skill, longest_wait=longest, held_total=held,
@@ -274,9 +292,29 @@ class FloorViews:
             if value <= threshold or sum(grabs) / len(grabs) < GINI_MIN_MEAN_GRABS:
                 continue
             if self._once(f"gini:{group}", now):
-                self.core.raise_alert("uneven_grabbing", "warning",
-                                      f"uneven grabbing in {group}: Gini {value:.2f} over {threshold:.2f}",
+                self.core.raise_alert("uneven_grabbing", "warning", "uneven_grabbing",
+                                      {"group": group, "gini": f"{value:.2f}", "threshold": f"{threshold:.2f}"},
                                       group=group)
+
+    def _check_uncovered(self, now: float) -> None:
+        """Alert when queued work has no eligible agent online (a skill, language, channel or
+        shop nobody on shift covers), well before its SLA would say so."""
+        if now - self._uncovered_checked < UNCOVERED_CHECK_EVERY_S:
+            return
+        self._uncovered_checked = now
+        online = [a for a in self.core.agents.values() if a.status == "online"]
+        uncovered = {}
+        for need, queued in self.core.queued_needs.items():
+            wanted = _Need(*need)
+            if not any(ineligible_rule(agent, wanted) is None for agent in online):
+                uncovered[need] = queued
+        self._uncovered_since = {need: self._uncovered_since.get(need, now) for need in uncovered}
+        for need, since in self._uncovered_since.items():
+            shop, skill, language, channel = need
+            if now - since >= UNCOVERED_ALERT_AFTER_S and self._once(f"uncovered:{':'.join(need)}", now):
+                self.core.raise_alert("no_eligible_agent", "critical", "no_eligible_agent",
+                                      {"queued": uncovered[need], "skill": skill, "language": language,
+                                       "channel": channel, "shop": shop}, skill=skill)
 
     def _once(self, key: str, now: float) -> bool:
         last = self._alerted.get(key)
@@ -365,8 +403,8 @@ class FloorViews:
                         and self._once(f"gap:{cell.skill}:{int(cell.hour_start)}", now):
                     hour = datetime.fromtimestamp(cell.hour_start, self.tz).strftime("%H:%M")
                     self.core.raise_alert(
-                        "coverage_gap", "warning",
-                        f"{cell.skill} at {hour}: {cell.rostered} rostered, {cell.required} required",
+                        "coverage_gap", "warning", "coverage_gap",
+                        {"skill": cell.skill, "hour": hour, "rostered": cell.rostered, "required": cell.required},
                         skill=cell.skill)
 
     def _coverage_now(self, now: float) -> list[p.NowCoverage]:
@@ -390,8 +428,8 @@ class FloorViews:
         except RosterError as exc:
             problems = "; ".join(f"line {line}: {why}" for line, why in exc.problems[:20])
             more = f" (and {len(exc.problems) - 20} more)" if len(exc.problems) > 20 else ""
-            raise Refusal(ErrorCode.BAD_REQUEST, f"roster refused, nothing changed: {problems}{more}",
-                          problems=len(exc.problems)) from None
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "roster.refused", {"problems": problems + more},
+                                  problems=len(exc.problems)) from None
         self.roster = roster
         self.store.save_roster(fmt, text)
         self.request_coverage()
