@@ -66,6 +66,10 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     # --- operations (docs/operating.md)
     #: HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off. A bare PORT binds loopback
     metrics_endpoint: str = ""
+    #: grab attempts, audit entries and closed inquiries are kept this long (0: forever)
+    retention_days: float = 90.0
+    #: deleted history is appended to CSV files here first; empty: not exported
+    retention_export_dir: str = ""
     #: "text" (one human line per message) or "json" (one JSON object per line)
     log_format: str = "text"
 
@@ -140,6 +144,8 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
     for name in ("max_command_bytes", "max_batch", "max_pending_per_client", "pub_hwm"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+    if b.retention_days < 0:
+        raise ConfigError(f"{source}: broker.retention_days must be 0 (keep forever) or more")
     if b.log_format not in ("text", "json"):
         raise ConfigError(f"{source}: broker.log_format must be text or json, not {b.log_format!r}")
     if b.metrics_endpoint:

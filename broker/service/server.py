@@ -36,6 +36,7 @@ from broker.service.config import FileConfig
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
 from broker.service.ports import bind_failure
+from broker.service.retention import retention_of
 from broker.service.store import Loaded, SqliteStore, default_db_path
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ class BrokerServer:
         self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
-                                                                 maintenance=b.materializer)
+                                                                 maintenance=b.materializer,
+                                                                 retention=retention_of(b))
         self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
                                heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop,
                                grab_rate_per_s=b.grab_rate_per_s, time_scale=self.time_scale)

@@ -38,6 +38,7 @@ from typing import Protocol
 import msgspec
 
 from broker.arbiter.core import Changes
+from broker.service.retention import RetentionPolicy, Upkeep, oldest_row, prune_rows
 from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
     STREAMS, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, ShopRecord, encode,
@@ -340,7 +341,8 @@ def _lowest_priority() -> None:
         pass
 
 
-def _materializer_main(journal_path: str, state_path: str, parent_pid: int) -> None:
+def _materializer_main(journal_path: str, state_path: str, parent_pid: int, durable,
+                       retention: RetentionPolicy) -> None:
     """The maintenance process: materialize and checkpoint until the broker goes.
 
     It runs at the lowest CPU and I/O priority: under a peak it falls behind and
@@ -352,11 +354,13 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int) -> N
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
     _lowest_priority()
     materializer = Materializer(Path(journal_path), Path(state_path))
+    upkeep = Upkeep(materializer.journal, materializer.state, durable, retention)
     while os.getppid() == parent_pid:
         try:
             materializer.catch_up()
             # every pass, so the journal's WAL restarts inside its pre-sized blocks
             materializer.checkpoint()
+            upkeep.after_pass()
         except sqlite3.Error as exc:
             log.warning("store maintenance failed: %s", exc)
         time.sleep(MAINTENANCE_INTERVAL_S)
@@ -371,7 +375,7 @@ class SqliteStore:
     """
 
     def __init__(self, path: str | os.PathLike, synchronous: str = "FULL", checkpoint_thread: bool = True,
-                 maintenance: str = "thread"):
+                 maintenance: str = "thread", retention: RetentionPolicy | None = None):
         synchronous = synchronous.upper()
         if synchronous not in ("FULL", "NORMAL", "OFF"):
             raise StoreError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous}")
@@ -381,9 +385,18 @@ class SqliteStore:
         self._db = _connect(self.path, synchronous)
         _migrate(self._db, self.path, JOURNAL_MIGRATIONS)
         _presize_wal(Path(f"{self.path}-wal"))
+        # a WAL that grew during a backlog is cut back to its pre-sized length once reset
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_PRESIZE_BYTES}")
         self._state = _connect(self.state_path, "NORMAL")
         _migrate(self._state, self.state_path, STATE_MIGRATIONS)
+        self._state.execute(f"PRAGMA journal_size_limit={WAL_PRESIZE_BYTES}")
         self._materializer = Materializer(self.path, self.state_path, state=self._state)
+        ctx = multiprocessing.get_context("spawn")
+        #: journal ids below this are materialized and on disk in the state file (retention.py)
+        self._durable = ctx.RawValue("q", 0)
+        self._pruned_to = oldest_row(self._db)
+        self.retention = retention or RetentionPolicy()
+        self._upkeep = Upkeep(self._materializer.journal, self._state, self._durable, self.retention)
         #: serializes use of the state connection between threads of this process
         self._materialize_lock = threading.Lock()
         self._stop = threading.Event()
@@ -392,10 +405,9 @@ class SqliteStore:
         if checkpoint_thread and maintenance == "process":
             # Materializing decodes every event in Python: in its own process it
             # never holds the broker's GIL while the loop decides.
-            ctx = multiprocessing.get_context("spawn")
             self._process = ctx.Process(target=_materializer_main, name="grabdesk-materializer",
-                                        args=(str(self.path), str(self.state_path), os.getpid()),
-                                        daemon=True)
+                                        args=(str(self.path), str(self.state_path), os.getpid(),
+                                              self._durable, self.retention), daemon=True)
             self._process.start()
         elif checkpoint_thread:
             self._thread = threading.Thread(target=self._maintenance_loop, name="store-maintenance",
@@ -416,10 +428,13 @@ class SqliteStore:
         try:
             db.execute("INSERT INTO journal (last_seq, at, events, grabs) VALUES (?, ?, ?, ?)",
                        (changes.seq, at, encode(events), encode(changes.grabs)))
+            # rows already materialized and synced go in the same commit: no other writer, no extra fsync
+            pruned_to = prune_rows(db, self._durable.value, self._pruned_to)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._pruned_to = pruned_to
 
     def save_roster(self, fmt: str, text: str) -> None:
         """Rosters are configuration: kept so a restart keeps the last accepted one."""
@@ -431,11 +446,16 @@ class SqliteStore:
     def _maintenance_loop(self) -> None:
         while not self._stop.wait(MAINTENANCE_INTERVAL_S):
             try:
-                self.catch_up()
-                with self._materialize_lock:
-                    self._materializer.checkpoint()
+                self.maintain()
             except sqlite3.Error as exc:
                 log.warning("store maintenance failed: %s", exc)
+
+    def maintain(self) -> None:
+        """One maintenance pass in this process: materialize, checkpoint, prune, retention."""
+        self.catch_up()
+        with self._materialize_lock:
+            self._materializer.checkpoint()
+            self._upkeep.after_pass()
 
     def catch_up(self) -> None:
         """Materialize every committed journal row into the state tables."""
