@@ -127,7 +127,7 @@ def start_broker(tmp_path):
 
     def start(clock=None, config: FileConfig | None = None, **fields) -> BrokerHandle:
         cfg = config or loopback_config(tmp_path, **fields)
-        server, thread = serve_in_thread(cfg, clock or time.time)
+        server, thread = serve_in_thread(cfg, clock)  # None: the configured clock (wall unless scaled)
         handle = BrokerHandle(server, thread, clock)
         handles.append(handle)
         return handle

@@ -13,7 +13,7 @@ import sqlite3
 import msgspec
 import pytest
 
-from broker.arbiter.core import Arbiter, Changes, CoreConfig, VerdictFacts
+from broker.arbiter.core import Arbiter, Changes, CoreConfig
 from broker.wire.protocol import (
     AgentSpec, Event, FloorMetrics, GroupRecord, NewInquiry, Quotas, ShopRecord, encode,
 )
@@ -196,7 +196,7 @@ def test_write_then_load_rebuilds_the_arbiter_exactly(open_store, clock):
     assert _agents_without_last_seen(fresh.agents.values()) == _agents_without_last_seen(core.agents.values())
     assert fresh.inquiries == core.inquiries
     assert (fresh.seq, fresh.stream_last) == (core.seq, core.stream_last)
-    assert dict(fresh._closed) == dict(core._closed)
+    assert fresh.closed_inquiries() == core.closed_inquiries()
     assert fresh.drain().events == [], "loading must not emit anything"
 
 
@@ -204,7 +204,7 @@ def test_a_retried_grab_gets_the_same_verdict_after_a_restart(open_store, clock)
     """Every verdict a client may retry within the reload window survives a restart unchanged."""
     floor = Floor(open_store(), clock)
     floor.busy_day()
-    before = {key: VerdictFacts(*facts) for key, facts in floor.core._verdicts.items()}
+    before = floor.core.remembered_verdicts()
     assert {f.outcome for f in before.values()} == {"won", "lost", "refused"}
 
     loaded = open_store().load(clock())

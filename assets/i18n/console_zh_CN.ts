@@ -4,88 +4,88 @@
 <context>
     <name>AgentModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="292" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Agent</source>
         <extracomment>drag-and-drop payload: a JSON list of inquiry ids the record's id (agent, inquiry, alert...) use against a limit, for the bar delegate a quota change awaits the broker's answer changed rows this close together are reported as one range (see RowModel._rows_changed) editable agent columns -&gt; the quota they edit the roles ``cell`` answers; views ask for more (decoration, check state, size hint...) for every painted cell, and those are turned away before any lookup (agent id, quota field, requested value)</extracomment>
         <translation>客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="292" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="292" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Group</source>
         <translation>组</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="292" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="292" />
+        <location filename="../../supervisor/console/models.py" line="293" />
         <source>Tier</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="293" />
+        <location filename="../../supervisor/console/models.py" line="294" />
         <source>Held / cap</source>
         <translation>持有 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="293" />
+        <location filename="../../supervisor/console/models.py" line="294" />
         <source>Grabs today / quota</source>
         <translation>今日抢单 / 限额</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="293" />
+        <location filename="../../supervisor/console/models.py" line="294" />
         <source>Service / limit</source>
         <translation>连续服务 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="294" />
+        <location filename="../../supervisor/console/models.py" line="295" />
         <source>SLA met</source>
         <translation>SLA 达成</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="294" />
+        <location filename="../../supervisor/console/models.py" line="295" />
         <source>Skills</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="318" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>until %1</source>
         <translation>至 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="380" />
+        <location filename="../../supervisor/console/models.py" line="381" />
         <source>Forced break after %1 h of continuous service, until %2</source>
         <translation>连续服务 %1 小时后强制休息，至 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="382" />
+        <location filename="../../supervisor/console/models.py" line="383" />
         <source>On a break</source>
         <translation>休息中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="384" />
+        <location filename="../../supervisor/console/models.py" line="385" />
         <source>Holds %1 inquiries; concurrent cap %2. Double-click or F2 to change the cap.</source>
         <translation>持有 %1 个咨询；同时接待上限 %2。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="387" />
+        <location filename="../../supervisor/console/models.py" line="388" />
         <source>%1 grabs today; daily quota %2. Double-click or F2 to change the quota.</source>
         <translation>今日抢单 %1 次；每日限额 %2。双击或按 F2 修改限额。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="390" />
+        <location filename="../../supervisor/console/models.py" line="391" />
         <source>Continuous service; a break of %1 min is forced after %2 h. Double-click or F2 to change the limit.</source>
         <translation>连续服务时长；满 %2 小时后强制休息 %1 分钟。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="394" />
+        <location filename="../../supervisor/console/models.py" line="395" />
         <source>Share of the inquiries this agent resolved, while this console watched, without an SLA breach</source>
         <translation>本控制台观察期间，该客服解决且未违反 SLA 的咨询所占比例</translation>
     </message>
@@ -114,7 +114,7 @@
         <translation>%1 / %2 位客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="133" />
+        <location filename="../../supervisor/console/panels.py" line="128" />
         <source>Likely refused: %1</source>
         <translation>可能被拒绝：%1</translation>
     </message>
@@ -122,7 +122,7 @@
 <context>
     <name>AgentTableView</name>
     <message>
-        <location filename="../../supervisor/console/tables.py" line="83" />
+        <location filename="../../supervisor/console/tables.py" line="100" />
         <source>Drop to reassign %1 to %2</source>
         <extracomment>(inquiry ids, agent id) the explanation while a drag hovers over an agent ("" when the drag leaves)</extracomment>
         <translation>松开以将 %1 改派给 %2</translation>
@@ -131,33 +131,33 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="505" />
+        <location filename="../../supervisor/console/models.py" line="506" />
         <source>Time</source>
         <extracomment>the text last: it stretches to the panel's width</extracomment>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="505" />
+        <location filename="../../supervisor/console/models.py" line="506" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="505" />
+        <location filename="../../supervisor/console/models.py" line="506" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="506" />
+        <location filename="../../supervisor/console/models.py" line="507" />
         <source>What happened</source>
         <translation>内容</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="505" />
+        <location filename="../../supervisor/console/models.py" line="506" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="523" />
+        <location filename="../../supervisor/console/models.py" line="524" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -165,47 +165,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="538" />
+        <location filename="../../supervisor/console/models.py" line="539" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="538" />
+        <location filename="../../supervisor/console/models.py" line="539" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="538" />
+        <location filename="../../supervisor/console/models.py" line="539" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="538" />
+        <location filename="../../supervisor/console/models.py" line="539" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="538" />
+        <location filename="../../supervisor/console/models.py" line="539" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="539" />
+        <location filename="../../supervisor/console/models.py" line="540" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="539" />
+        <location filename="../../supervisor/console/models.py" line="540" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="546" />
+        <location filename="../../supervisor/console/models.py" line="547" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="546" />
+        <location filename="../../supervisor/console/models.py" line="547" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -213,33 +213,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="327" />
+        <location filename="../../supervisor/console/panels.py" line="301" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="328" />
+        <location filename="../../supervisor/console/panels.py" line="302" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="329" />
+        <location filename="../../supervisor/console/panels.py" line="303" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="330" />
+        <location filename="../../supervisor/console/panels.py" line="304" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="331" />
+        <location filename="../../supervisor/console/panels.py" line="305" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="332" />
+        <location filename="../../supervisor/console/panels.py" line="306" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -247,52 +247,52 @@
 <context>
     <name>ConnectDialog</name>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="378" />
+        <location filename="../../supervisor/console/dialogs.py" line="371" />
         <source>Connect to a broker</source>
         <translation>连接服务端</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="379" />
+        <location filename="../../supervisor/console/dialogs.py" line="372" />
         <source>Command endpoint:</source>
         <translation>命令端点：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="379" />
+        <location filename="../../supervisor/console/dialogs.py" line="372" />
         <source>Events endpoint:</source>
         <translation>事件端点：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="379" />
+        <location filename="../../supervisor/console/dialogs.py" line="372" />
         <source>Supervisor id:</source>
         <translation>主管编号：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="380" />
+        <location filename="../../supervisor/console/dialogs.py" line="373" />
         <source>Broker public key:</source>
         <translation>服务端公钥：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="380" />
+        <location filename="../../supervisor/console/dialogs.py" line="373" />
         <source>My public key:</source>
         <translation>我的公钥：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="380" />
+        <location filename="../../supervisor/console/dialogs.py" line="373" />
         <source>My secret key:</source>
         <translation>我的私钥：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="384" />
+        <location filename="../../supervisor/console/dialogs.py" line="377" />
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="385" />
+        <location filename="../../supervisor/console/dialogs.py" line="378" />
         <source>Key files are needed only when the broker requires CurveZMQ; give all three or none. These values are remembered for the next start.</source>
         <translation>仅当服务端要求 CurveZMQ 时才需要密钥文件；三个都填或都不填。这些设置会在下次启动时沿用。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="389" />
+        <location filename="../../supervisor/console/dialogs.py" line="382" />
         <source>Choose a key file</source>
         <translation>选择密钥文件</translation>
     </message>
@@ -300,45 +300,45 @@
 <context>
     <name>ConsoleActions</name>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="49" />
-        <location filename="../../supervisor/console/actions.py" line="60" />
+        <location filename="../../supervisor/console/actions.py" line="50" />
+        <location filename="../../supervisor/console/actions.py" line="61" />
         <source>Quota change for %1 accepted</source>
         <extracomment>fields that are whole numbers (an editor may hand over a float) (accepted, sentence for the status bar)</extracomment>
         <translation>%1 的接单限制修改已生效</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="50" />
-        <location filename="../../supervisor/console/actions.py" line="61" />
+        <location filename="../../supervisor/console/actions.py" line="51" />
+        <location filename="../../supervisor/console/actions.py" line="62" />
         <source>Quota change for %1 refused</source>
         <translation>%1 的接单限制修改被拒绝</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="52" />
+        <location filename="../../supervisor/console/actions.py" line="53" />
         <source>edited in the agent table</source>
         <translation>在客服表中修改</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="71" />
+        <location filename="../../supervisor/console/actions.py" line="72" />
         <source>the pool</source>
         <translation>待处理队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="76" />
+        <location filename="../../supervisor/console/actions.py" line="77" />
         <source>%1 reassigned to %2</source>
         <translation>%1 已改派给 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="77" />
+        <location filename="../../supervisor/console/actions.py" line="78" />
         <source>Reassigning %1 to %2 refused</source>
         <translation>将 %1 改派给 %2 被拒绝</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="81" />
+        <location filename="../../supervisor/console/actions.py" line="82" />
         <source>reassigned from the console</source>
         <translation>从主管控制台改派</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="100" />
+        <location filename="../../supervisor/console/actions.py" line="101" />
         <source>no answer from the broker</source>
         <translation>服务端无应答</translation>
     </message>
@@ -346,7 +346,7 @@
 <context>
     <name>CoverageModel</name>
     <message>
-        <location filename="../../supervisor/console/coverage_models.py" line="117" />
+        <location filename="../../supervisor/console/coverage_models.py" line="131" />
         <source>%1, %2: rostered %3, required %4, gap %5</source>
         <translation>%1，%2：排班 %3，需要 %4，缺口 %5</translation>
     </message>
@@ -367,57 +367,57 @@
 <context>
     <name>InquiryModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="424" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="424" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="424" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="424" />
+        <location filename="../../supervisor/console/models.py" line="425" />
         <source>Shop</source>
         <translation>店铺</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="425" />
+        <location filename="../../supervisor/console/models.py" line="426" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="425" />
+        <location filename="../../supervisor/console/models.py" line="426" />
         <source>Channel</source>
         <translation>渠道</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="425" />
+        <location filename="../../supervisor/console/models.py" line="426" />
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="425" />
+        <location filename="../../supervisor/console/models.py" line="426" />
         <source>Waiting</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="426" />
+        <location filename="../../supervisor/console/models.py" line="427" />
         <source>Owner</source>
         <translation>处理人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="426" />
+        <location filename="../../supervisor/console/models.py" line="427" />
         <source>SLA</source>
         <translation>SLA</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="460" />
+        <location filename="../../supervisor/console/models.py" line="461" />
         <source>Drag onto an agent to reassign; double-click for the reassign dialog</source>
         <translation>拖到客服上即可改派；双击打开改派对话框</translation>
     </message>
@@ -425,28 +425,28 @@
 <context>
     <name>InquiryPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="180" />
+        <location filename="../../supervisor/console/panels.py" line="175" />
         <source>All open</source>
         <extracomment>open the reassign dialog for these inquiries</extracomment>
         <translation>全部未结</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="183" />
+        <location filename="../../supervisor/console/panels.py" line="178" />
         <source>Filter inquiries: id, skill, shop, owner, language…</source>
         <translation>筛选咨询：编号、技能、店铺、处理人、语言…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="184" />
+        <location filename="../../supervisor/console/panels.py" line="179" />
         <source>Reassign…</source>
         <translation>改派…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="185" />
+        <location filename="../../supervisor/console/panels.py" line="180" />
         <source>Move the selected inquiry to another agent or back to the pool (or drag it onto an agent)</source>
         <translation>将选中的咨询改派给其他客服或退回待处理队列（也可拖到客服上）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="202" />
+        <location filename="../../supervisor/console/panels.py" line="197" />
         <source>%1 of %2 open</source>
         <translation>%1 / %2 个未结</translation>
     </message>
@@ -454,188 +454,188 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="213" />
+        <location filename="../../supervisor/console/window.py" line="203" />
         <source>Queue</source>
-        <extracomment>the refresh tick: models replay changes this often history samples, chart redraws and clock-driven columns this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
+        <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="213" />
+        <location filename="../../supervisor/console/window.py" line="203" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="214" />
+        <location filename="../../supervisor/console/window.py" line="204" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="214" />
+        <location filename="../../supervisor/console/window.py" line="204" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="214" />
+        <location filename="../../supervisor/console/window.py" line="204" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="217" />
+        <location filename="../../supervisor/console/window.py" line="207" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="218" />
+        <location filename="../../supervisor/console/window.py" line="208" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="219" />
+        <location filename="../../supervisor/console/window.py" line="209" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="220" />
+        <location filename="../../supervisor/console/window.py" line="210" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="220" />
+        <location filename="../../supervisor/console/window.py" line="210" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="221" />
+        <location filename="../../supervisor/console/window.py" line="211" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="221" />
+        <location filename="../../supervisor/console/window.py" line="211" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="222" />
+        <location filename="../../supervisor/console/window.py" line="212" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="222" />
+        <location filename="../../supervisor/console/window.py" line="212" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="225" />
+        <location filename="../../supervisor/console/window.py" line="215" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="226" />
+        <location filename="../../supervisor/console/window.py" line="216" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="227" />
+        <location filename="../../supervisor/console/window.py" line="217" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="228" />
+        <location filename="../../supervisor/console/window.py" line="218" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="229" />
+        <location filename="../../supervisor/console/window.py" line="219" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="230" />
+        <location filename="../../supervisor/console/window.py" line="220" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="231" />
+        <location filename="../../supervisor/console/window.py" line="221" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="232" />
+        <location filename="../../supervisor/console/window.py" line="222" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="241" />
+        <location filename="../../supervisor/console/window.py" line="231" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="276" />
+        <location filename="../../supervisor/console/window.py" line="265" />
         <source>Cannot connect: %1</source>
         <translation>无法连接：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="314" />
+        <location filename="../../supervisor/console/window.py" line="303" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="317" />
+        <location filename="../../supervisor/console/window.py" line="306" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="376" />
+        <location filename="../../supervisor/console/window.py" line="365" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="386" />
+        <location filename="../../supervisor/console/window.py" line="375" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="416" />
+        <location filename="../../supervisor/console/window.py" line="405" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="433" />
+        <location filename="../../supervisor/console/window.py" line="422" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="433" />
+        <location filename="../../supervisor/console/window.py" line="422" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="437" />
+        <location filename="../../supervisor/console/window.py" line="426" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="437" />
+        <location filename="../../supervisor/console/window.py" line="426" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="443" />
+        <location filename="../../supervisor/console/window.py" line="432" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="443" />
+        <location filename="../../supervisor/console/window.py" line="432" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="449" />
+        <location filename="../../supervisor/console/window.py" line="438" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="451" />
+        <location filename="../../supervisor/console/window.py" line="440" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -643,17 +643,17 @@
 <context>
     <name>NowCoverageModel</name>
     <message>
-        <location filename="../../supervisor/console/coverage_models.py" line="137" />
+        <location filename="../../supervisor/console/coverage_models.py" line="148" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/coverage_models.py" line="137" />
+        <location filename="../../supervisor/console/coverage_models.py" line="148" />
         <source>At cap</source>
         <translation>已满</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/coverage_models.py" line="137" />
+        <location filename="../../supervisor/console/coverage_models.py" line="148" />
         <source>Rostered now</source>
         <translation>当前排班</translation>
     </message>
@@ -661,118 +661,118 @@
 <context>
     <name>QueueChart</name>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="140" />
+        <location filename="../../supervisor/console/chart.py" line="145" />
         <source>Overlaid</source>
         <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value when they rescale... ...which they do when the data outgrows them or falls below this share of them the time axis runs this share of the window ahead of "now", and moves in such steps an inquiry id the user asked to see (double-click in the "now" table) right edge of the time axis; "now" stays left of it (see _follow)</extracomment>
         <translation>叠加</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="140" />
+        <location filename="../../supervisor/console/chart.py" line="145" />
         <source>Stacked</source>
         <translation>堆积</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="141" />
+        <location filename="../../supervisor/console/chart.py" line="146" />
         <source>Last 30 min</source>
         <translation>最近 30 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="141" />
+        <location filename="../../supervisor/console/chart.py" line="146" />
         <source>Last hour</source>
         <translation>最近 1 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="141" />
+        <location filename="../../supervisor/console/chart.py" line="146" />
         <source>Last 10 min</source>
         <translation>最近 10 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="142" />
+        <location filename="../../supervisor/console/chart.py" line="147" />
         <source>Last 2 hours</source>
         <translation>最近 2 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="142" />
+        <location filename="../../supervisor/console/chart.py" line="147" />
         <source>Last 4 hours</source>
         <translation>最近 4 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="147" />
+        <location filename="../../supervisor/console/chart.py" line="152" />
         <source>Stack the skills' queues or draw them over each other</source>
         <translation>将各技能的队列堆积显示或叠加显示</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="148" />
+        <location filename="../../supervisor/console/chart.py" line="153" />
         <source>How much history to show</source>
         <translation>显示多长时间的历史</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="149" />
+        <location filename="../../supervisor/console/chart.py" line="154" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="150" />
+        <location filename="../../supervisor/console/chart.py" line="155" />
         <source>Longest wait (min)</source>
         <translation>最长等待（分钟）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="151" />
+        <location filename="../../supervisor/console/chart.py" line="156" />
         <source>Not live: the chart shows gaps and may be stale</source>
         <translation>未连接：图表有空缺，数据可能已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="258" />
+        <location filename="../../supervisor/console/chart.py" line="263" />
         <source>SLA warning %1</source>
         <translation>SLA 预警 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="259" />
+        <location filename="../../supervisor/console/chart.py" line="264" />
         <source>SLA first response %1</source>
         <translation>SLA 首次响应 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="264" />
+        <location filename="../../supervisor/console/chart.py" line="269" />
         <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="265" />
+        <location filename="../../supervisor/console/chart.py" line="270" />
         <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="266" />
+        <location filename="../../supervisor/console/chart.py" line="271" />
         <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="267" />
+        <location filename="../../supervisor/console/chart.py" line="272" />
         <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="271" />
+        <location filename="../../supervisor/console/chart.py" line="276" />
         <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
         <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="277" />
+        <location filename="../../supervisor/console/chart.py" line="282" />
         <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
         <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="280" />
+        <location filename="../../supervisor/console/chart.py" line="285" />
         <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="282" />
+        <location filename="../../supervisor/console/chart.py" line="287" />
         <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="283" />
+        <location filename="../../supervisor/console/chart.py" line="288" />
         <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
@@ -780,22 +780,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="569" />
+        <location filename="../../supervisor/console/models.py" line="571" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="569" />
+        <location filename="../../supervisor/console/models.py" line="571" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="569" />
+        <location filename="../../supervisor/console/models.py" line="571" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="569" />
+        <location filename="../../supervisor/console/models.py" line="571" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
@@ -803,68 +803,68 @@
 <context>
     <name>QuotaDialog</name>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="99" />
+        <location filename="../../supervisor/console/dialogs.py" line="97" />
         <source>Quotas</source>
         <extracomment>the broker never accepts more than this for break_minutes (the editor allows more; it decides)</extracomment>
         <translation>接单限制</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="103" />
+        <location filename="../../supervisor/console/dialogs.py" line="101" />
         <source>One agent</source>
         <translation>单个客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="103" />
+        <location filename="../../supervisor/console/dialogs.py" line="101" />
         <source>A whole group</source>
         <translation>整个组</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="106" />
+        <location filename="../../supervisor/console/dialogs.py" line="104" />
         <source>Concurrent cap</source>
         <translation>同时接待上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="106" />
+        <location filename="../../supervisor/console/dialogs.py" line="104" />
         <source>Daily grabs</source>
         <translation>每日抢单限额</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="107" />
+        <location filename="../../supervisor/console/dialogs.py" line="105" />
         <source>Continuous service (hours)</source>
         <translation>连续服务上限（小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="108" />
+        <location filename="../../supervisor/console/dialogs.py" line="106" />
         <source>Forced break (minutes)</source>
         <translation>强制休息（分钟）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="111" />
+        <location filename="../../supervisor/console/dialogs.py" line="109" />
         <source>Reason (kept in the audit log):</source>
         <translation>原因（记入审计日志）：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="112" />
+        <location filename="../../supervisor/console/dialogs.py" line="110" />
         <source>Apply</source>
         <translation>应用</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="149" />
+        <location filename="../../supervisor/console/dialogs.py" line="147" />
         <source>now: %1</source>
         <translation>当前：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="164" />
+        <location filename="../../supervisor/console/dialogs.py" line="162" />
         <source>Choose an agent or a group first</source>
         <translation>请先选择客服或组</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="167" />
+        <location filename="../../supervisor/console/dialogs.py" line="165" />
         <source>Tick the limits to change</source>
         <translation>请勾选要修改的限制</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="171" />
+        <location filename="../../supervisor/console/dialogs.py" line="169" />
         <source>Waiting for the broker…</source>
         <translation>正在等待服务端…</translation>
     </message>
@@ -872,83 +872,83 @@
 <context>
     <name>ReassignDialog</name>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="237" />
-        <location filename="../../supervisor/console/dialogs.py" line="242" />
+        <location filename="../../supervisor/console/dialogs.py" line="235" />
+        <location filename="../../supervisor/console/dialogs.py" line="240" />
         <source>Reassign</source>
         <translation>改派</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="238" />
+        <location filename="../../supervisor/console/dialogs.py" line="236" />
         <source>Move to</source>
         <translation>改派给</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="238" />
+        <location filename="../../supervisor/console/dialogs.py" line="236" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="238" />
+        <location filename="../../supervisor/console/dialogs.py" line="236" />
         <source>Held / cap</source>
         <translation>持有 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="239" />
+        <location filename="../../supervisor/console/dialogs.py" line="237" />
         <source>Note</source>
         <translation>说明</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="240" />
+        <location filename="../../supervisor/console/dialogs.py" line="238" />
         <source>Find an agent…</source>
         <translation>查找客服…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="241" />
+        <location filename="../../supervisor/console/dialogs.py" line="239" />
         <source>Reason (kept in the audit log):</source>
         <translation>原因（记入审计日志）：</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="252" />
+        <location filename="../../supervisor/console/dialogs.py" line="250" />
         <source>%1 is no longer open</source>
         <translation>%1 已结束</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="254" />
+        <location filename="../../supervisor/console/dialogs.py" line="252" />
         <source>held by %1</source>
         <translation>由 %1 处理中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="254" />
+        <location filename="../../supervisor/console/dialogs.py" line="252" />
         <source>in the pool</source>
         <translation>在待处理队列中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="255" />
+        <location filename="../../supervisor/console/dialogs.py" line="253" />
         <source>%1 (%2, %3, %4), waiting %5, %6</source>
         <translation>%1（%2，%3，%4），已等待 %5，%6</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="263" />
+        <location filename="../../supervisor/console/dialogs.py" line="261" />
         <source>Back to the pool</source>
         <translation>退回待处理队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="263" />
+        <location filename="../../supervisor/console/dialogs.py" line="261" />
         <source>anyone eligible may grab it</source>
         <translation>有资格的客服均可抢单</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="282" />
+        <location filename="../../supervisor/console/dialogs.py" line="275" />
         <source>eligible</source>
         <translation>可接</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="308" />
+        <location filename="../../supervisor/console/dialogs.py" line="301" />
         <source>Choose an agent, or the pool</source>
         <translation>请选择客服或待处理队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/dialogs.py" line="313" />
+        <location filename="../../supervisor/console/dialogs.py" line="306" />
         <source>Waiting for the broker…</source>
         <translation>正在等待服务端…</translation>
     </message>
@@ -1044,6 +1044,11 @@
         <location filename="../../supervisor/console/text.py" line="72" />
         <source>coverage gap</source>
         <translation>人手缺口</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/text.py" line="72" />
+        <source>nobody can take it</source>
+        <translation>无人可接</translation>
     </message>
     <message>
         <location filename="../../supervisor/console/text.py" line="78" />

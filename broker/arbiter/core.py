@@ -26,6 +26,7 @@ import msgspec
 from broker.arbiter import rules
 from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
 from broker.arbiter.waiting import WaitOrder
+import broker.wire.reasons as reasons
 from broker.wire.protocol import (
     QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
     InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
@@ -112,6 +113,9 @@ class Arbiter:
         self._group_mean_grabs: dict[str, float] = {}
         #: skill -> inquiries in the pool, kept incrementally so metrics never scan
         self.queue_count: dict[str, int] = {}
+        #: (shop, skill, language, channel) -> inquiries in the pool, so the floor can ask
+        #: "can anyone online take these?" per kind of need, never per inquiry
+        self.queued_needs: dict[tuple[str, str, str, str], int] = {}
         #: skill -> its queued inquiries in order of arrival, kept exact on every change
         self._waiting: dict[str, WaitOrder] = {}
         #: observers for the floor statistics: fn(inquiry, now)
@@ -144,6 +148,16 @@ class Arbiter:
                            record=record, removed=removed))
         self._out.events.append((stream, seq, raw, kind, now))
         return seq
+
+    def publish(self, kind: str, record: Record) -> int:
+        """Publish a record the floor views computed (``metrics.floor``,
+        ``coverage.updated``) in the event stream, in order with the arbiter's own
+        events. Returns its seq. Call it on the broker's loop, like every method here."""
+        return self._emit(kind, record)
+
+    def agent_skills(self) -> dict[str, frozenset[str]]:
+        """Each agent's skills, copied: a snapshot the caller owns, for work off the loop."""
+        return {agent.id: frozenset(agent.skills) for agent in self.agents.values()}
 
     def audit(self, actor: str, role: str, kind: str, subject: str, reason: str, ok: bool) -> None:
         """Journal a supervisor/admin action or a refused command, and publish it."""
@@ -213,7 +227,7 @@ class Arbiter:
         """Create an agent, or update its definition keeping its live state."""
         _validate_quotas(spec.quotas, allow_clear=False)
         if not 0 <= spec.quality <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"quality of {spec.id} must be 0 to 100", field="quality")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quality", {}, field="quality")
         agent = self.agents.get(spec.id)
         if agent is None:
             agent = AgentRecord(id=spec.id, idle_since=self.clock())
@@ -254,15 +268,16 @@ class Arbiter:
 
     def submit(self, new: NewInquiry, actor: str = "") -> InquiryRecord:
         if new.id in self.inquiries or new.id in self._closed:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"inquiry {new.id} already exists", field="id")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "inquiry.exists", {"inquiry": new.id}, field="id")
         if new.shop not in self.shops:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {new.shop}", field="shop")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "shop.unknown", {"shop": new.shop}, field="shop")
         now = self.clock()
         arrived = new.arrived_at if new.arrived_at is not None else now
         # NaN compares false both ways, so this also refuses it; timers must never see one
         if not now - MAX_ARRIVAL_AGE_S <= arrived <= now + MAX_CLOCK_SKEW_S:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"arrived_at {new.arrived_at} is not a time within the last "
-                          f"{MAX_ARRIVAL_AGE_S / 86400:g} days", field="arrived_at")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.arrived_at",
+                                  {"value": str(new.arrived_at), "days": reasons.number(MAX_ARRIVAL_AGE_S / 86400)},
+                                  field="arrived_at")
         inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
@@ -351,10 +366,18 @@ class Arbiter:
         if waiting is None:
             waiting = self._waiting[inq.skill] = WaitOrder()
         waiting.add(inq.id, inq.arrived_at)
+        need = (inq.shop, inq.skill, inq.language, inq.channel)
+        self.queued_needs[need] = self.queued_needs.get(need, 0) + 1
 
     def _dequeued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] -= 1
         self._waiting[inq.skill].remove(inq.id, inq.arrived_at)
+        need = (inq.shop, inq.skill, inq.language, inq.channel)
+        left = self.queued_needs[need] - 1
+        if left:
+            self.queued_needs[need] = left
+        else:
+            del self.queued_needs[need]
 
     def longest_waiting(self, skill: str) -> InquiryRecord | None:
         """The queued inquiry of ``skill`` that has waited longest (O(1): see waiting.py)."""
@@ -371,7 +394,7 @@ class Arbiter:
         inq.taken_at = now
         agent.held += 1
         self._assign_wanted.pop(inq.id, None)
-        self._push_timer(now + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
+        self._push_timer(now + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
         for observer in self.on_taken:
             observer(inq, now)
 
@@ -428,8 +451,8 @@ class Arbiter:
     def _owned(self, inquiry_id: str, agent_id: str) -> InquiryRecord:
         inq = self._open(inquiry_id)
         if inq.owner != agent_id:
-            raise Refusal(ErrorCode.FORBIDDEN, f"inquiry {inquiry_id} is not held by {agent_id}",
-                          owner=inq.owner)
+            raise Refusal.because(ErrorCode.FORBIDDEN, "inquiry.not_held",
+                                  {"inquiry": inquiry_id, "agent": agent_id}, owner=inq.owner)
         return inq
 
     def _open(self, inquiry_id: str) -> InquiryRecord:
@@ -437,8 +460,9 @@ class Arbiter:
         if inq is None:
             closed = self._closed.get(inquiry_id)
             if closed is not None:
-                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already {closed[0]}")
-            raise Refusal(ErrorCode.NOT_FOUND, f"no open inquiry {inquiry_id}")
+                raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.closed",
+                                      {"inquiry": inquiry_id, "state": closed[0]})
+            raise Refusal.because(ErrorCode.NOT_FOUND, "inquiry.not_open", {"inquiry": inquiry_id})
         return inq
 
     def respond(self, agent_id: str, inquiry_id: str) -> InquiryRecord:
@@ -453,7 +477,7 @@ class Arbiter:
 
     def resolve(self, agent_id: str, inquiry_id: str, satisfaction: int | None) -> InquiryRecord:
         if satisfaction is not None and not 1 <= satisfaction <= 5:
-            raise Refusal(ErrorCode.BAD_REQUEST, "satisfaction must be 1 to 5", field="satisfaction")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.satisfaction", {}, field="satisfaction")
         inq = self._owned(inquiry_id, agent_id)
         if inq.first_response_at is None:
             inq.first_response_at = self.clock()  # resolving answers the customer too
@@ -476,15 +500,15 @@ class Arbiter:
     def _target(self, to_agent: str, inq: InquiryRecord) -> AgentRecord:
         target = self.agents.get(to_agent)
         if target is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {to_agent}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": to_agent})
         if target.id == inq.owner:
-            raise Refusal(ErrorCode.INVALID_STATE, f"{to_agent} already holds {inq.id}")
+            raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.already_holds", {"agent": to_agent, "inquiry": inq.id})
         rule = rules.ineligible_rule(target, inq)
         if rule is not None:
-            raise Refusal(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, to_agent, inq), rule=rule)
+            raise Refusal.because(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rules.rule_params(to_agent, inq), rule=rule)
         refusal = self._available(target, self.clock(), count_daily=False)
         if refusal is not None:
-            raise Refusal(refusal.code, refusal.reason, agent=to_agent)
+            raise Refusal(refusal.code, refusal.reason, refusal.key, refusal.params, agent=to_agent)
         return target
 
     def _move(self, inq: InquiryRecord, target: AgentRecord, how: str, actor: str, reason: str) -> None:
@@ -504,7 +528,7 @@ class Arbiter:
         why = reason or "reassigned by a supervisor"
         if to_agent is None:
             if inq.state == "queued":
-                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already in the pool")
+                raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.in_pool", {"inquiry": inquiry_id})
             self._requeue(inq, "inquiry.reassigned", actor, why)
         else:
             target = self._target(to_agent, inq)
@@ -515,18 +539,18 @@ class Arbiter:
                    group_id: str | None = None) -> Record:
         _validate_quotas(quotas)
         if (agent_id is None) == (group_id is None):
-            raise Refusal(ErrorCode.BAD_REQUEST, "name exactly one of agent or group")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quota_target", {})
         if agent_id is not None:
             agent = self.agents.get(agent_id)
             if agent is None:
-                raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+                raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
             agent.quotas = _merge_quotas(agent.quotas, quotas)
             self._refresh_agent(agent)
             self._emit("agent.quotas", agent, actor, reason)
             return agent
         group = self.groups.get(group_id)  # type: ignore[arg-type]
         if group is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown group {group_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "group.unknown", {"group": group_id})
         group.quotas = _merge_quotas(group.quotas, quotas)
         self._emit("config.group", group, actor, reason)
         for agent in self.agents.values():
@@ -538,9 +562,10 @@ class Arbiter:
                  reason: str) -> ShopRecord:
         shop = self.shops.get(shop_id)
         if shop is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {shop_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "shop.unknown", {"shop": shop_id})
         if hybrid_after_s is not None and not 0 < hybrid_after_s <= MAX_SLA_S:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s must be within (0, {MAX_SLA_S:g}]")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.hybrid_after", {"max_s": reasons.number(MAX_SLA_S)},
+                                  field="hybrid_after_s")
         shop.mode = mode  # type: ignore[assignment]
         if hybrid_after_s is not None:
             shop.hybrid_after_s = hybrid_after_s
@@ -564,10 +589,10 @@ class Arbiter:
 
     def set_quality(self, agent_id: str, quality: float, actor: str, reason: str) -> AgentRecord:
         if not 0 <= quality <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, "quality must be 0 to 100", field="quality")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quality", {}, field="quality")
         agent = self.agents.get(agent_id)
         if agent is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
         agent.quality = quality
         self._refresh_agent(agent)
         self._emit("agent.quality", agent, actor, reason)
@@ -576,7 +601,7 @@ class Arbiter:
     def set_status(self, agent_id: str, status: str, actor: str, reason: str = "") -> AgentRecord:
         agent = self.agents.get(agent_id)
         if agent is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
         now = self.clock()
         if status == agent.status:
             return agent
@@ -638,7 +663,8 @@ class Arbiter:
 
     # ------------------------------------------------------------------ timers
 
-    def _sla(self, inq: InquiryRecord) -> SlaPolicy:
+    def sla_for(self, inq: InquiryRecord) -> SlaPolicy:
+        """The SLA that applies to ``inq``: its shop's for its skill, else its shop's, else the broker's."""
         shop = self.shops.get(inq.shop)
         if shop is None:
             return self.config.default_sla
@@ -656,10 +682,10 @@ class Arbiter:
                              inq.queued_at)
         if inq.state == "held" and inq.taken_at is not None and (
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
-            self._push_timer(inq.taken_at + self._sla(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
+            self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
 
     def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
-        sla = self._sla(inq)
+        sla = self.sla_for(inq)
         warn = sla.warn_pct / 100.0
         t0 = inq.arrived_at
         # one timer per inquiry at a time: arrivals are the hot path
@@ -724,11 +750,10 @@ class Arbiter:
                 agent = self.agents.get(owner)
                 if agent is not None:
                     agent.reclaims_today += 1
-                sla = self._sla(inq)
+                sla = self.sla_for(inq)
                 self._requeue(inq, "inquiry.reclaimed", "",
                               f"{owner} did not respond within {sla.silent_reclaim_s:g} s of taking it")
-                self._alert("silent_grab", "warning",
-                            f"{owner} took {inq.id} and stayed silent; it is back in the pool",
+                self._alert("silent_grab", "warning", "silent_grab", {"agent": owner, "inquiry": inq.id},
                             inquiry=inq.id, agent=owner)
             return
         if stamp != inq.arrived_at:
@@ -745,21 +770,22 @@ class Arbiter:
             return
         inq.sla = (*inq.sla, flag)
         self._emit("inquiry.sla", inq, "", flag)
-        label = "first response" if which == "first_response" else "resolution"
-        holder = f" (held by {inq.owner})" if inq.owner else " (still in the pool)"
-        self._alert(f"sla.{level}", "warning" if level == "warn" else "critical",
-                    f"{inq.id}: {label} SLA {'at risk' if level == 'warn' else 'breached'}{holder}",
+        key = f"sla.{level}.{which}.{'held' if inq.owner else 'pool'}"
+        self._alert(f"sla.{level}", "warning" if level == "warn" else "critical", key,
+                    {"inquiry": inq.id, "agent": inq.owner or ""},
                     inquiry=inq.id, agent=inq.owner, skill=inq.skill)
 
-    def _alert(self, kind: str, severity: str, text: str, **links) -> None:
-        subject = links.get("inquiry") or links.get("agent") or links.get("group") or ""
+    def _alert(self, kind: str, severity: str, key: str, params: dict, **links) -> None:
+        subject = links.get("inquiry") or links.get("agent") or links.get("group") or links.get("skill") or ""
         alert = Alert(id=f"{kind}:{subject}:{self.seq + 1}", kind=kind, severity=severity,  # type: ignore[arg-type]
-                      at=self.clock(), text=text, **links)
+                      at=self.clock(), text=reasons.sentence(key, params, reasons.ALERTS), key=key,
+                      params=params, **links)
         self._emit(f"alert.{kind}", alert)
 
-    def raise_alert(self, kind: str, severity: str, text: str, **links) -> None:
-        """For the metrics and coverage layers: alerts share the event stream."""
-        self._alert(kind, severity, text, **links)
+    def raise_alert(self, kind: str, severity: str, key: str, params: dict, **links) -> None:
+        """For the metrics and coverage layers: alerts share the event stream. ``key`` and
+        ``params`` name the sentence in broker/wire/reasons.ALERTS."""
+        self._alert(kind, severity, key, params, **links)
 
     def _sweep_agents(self):
         """The agents' clocks (time-outs, grace, forced breaks, the quota day), then their
@@ -839,6 +865,18 @@ class Arbiter:
         return [*self.shops.values(), *self.groups.values(), *self.agents.values(),
                 *self.inquiries.values()]
 
+    def remembered_verdicts(self) -> dict[tuple[str, str], VerdictFacts]:
+        """(agent, grab_id) -> the verdict a retry gets, a copy (the store keeps them across restarts)."""
+        return {key: VerdictFacts(*facts) for key, facts in self._verdicts.items()}
+
+    def closed_inquiries(self) -> dict[str, ClosedFacts]:
+        """What is remembered of closed inquiries to tell late grabbers who won, a copy."""
+        return {inquiry_id: ClosedFacts(*facts) for inquiry_id, facts in self._closed.items()}
+
+    def timer_deadlines(self) -> list[float]:
+        """When each armed timer is due, in no particular order (stale ones included)."""
+        return [due for due, *_ in self._timers]
+
     def check_invariants(self) -> None:
         """Raise AssertionError if the state is inconsistent (tests and --paranoid)."""
         held: dict[str, int] = {}
@@ -872,6 +910,13 @@ class Arbiter:
                           if i.state == "queued" and i.skill == skill), default=None)
             if (longest.arrived_at if longest is not None else None) != oldest:
                 raise AssertionError(f"the longest waiter of {skill} is not the earliest arrival")
+        needs: dict[tuple, int] = {}
+        for inq in self.inquiries.values():
+            if inq.state == "queued":
+                need = (inq.shop, inq.skill, inq.language, inq.channel)
+                needs[need] = needs.get(need, 0) + 1
+        if needs != self.queued_needs:
+            raise AssertionError(f"queued needs {self.queued_needs} differ from the pool's {needs}")
 
 
 #: a quota change of -1 removes the override, so the group's (or broker's) value applies
@@ -886,7 +931,8 @@ def _validate_quotas(q: Quotas, allow_clear: bool = True) -> None:
             continue
         # "not low <= value <= high" is also true for NaN, which must never reach a timer
         if not low <= value <= high:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}, not {value}",
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.range",
+                                  {"field": name, "low": low, "high": high, "value": value},
                           field=name)
 
 
@@ -900,14 +946,15 @@ def _validate_shop(shop: ShopRecord) -> None:
         for name in ("first_response_s", "resolution_s", "silent_reclaim_s"):
             value = getattr(sla, name)
             if not 0 < value <= MAX_SLA_S:
-                raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.{name} of shop {shop.id} must be within "
-                              f"(0, {MAX_SLA_S:g}] seconds, not {value}", field=f"{where}.{name}")
+                raise Refusal.because(ErrorCode.BAD_REQUEST, "value.sla",
+                                      {"field": f"{where}.{name}", "shop": shop.id, "max_s": reasons.number(MAX_SLA_S),
+                                       "value": value}, field=f"{where}.{name}")
         if not 0 < sla.warn_pct <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.warn_pct of shop {shop.id} must be within (0, 100]",
-                          field=f"{where}.warn_pct")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.warn_pct",
+                                  {"field": f"{where}.warn_pct", "shop": shop.id}, field=f"{where}.warn_pct")
     if not 0 < shop.hybrid_after_s <= MAX_SLA_S:
-        raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s of shop {shop.id} must be within (0, {MAX_SLA_S:g}]",
-                      field="hybrid_after_s")
+        raise Refusal.because(ErrorCode.BAD_REQUEST, "value.hybrid_after", {"max_s": reasons.number(MAX_SLA_S)},
+                              field="hybrid_after_s")
 
 
 def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:

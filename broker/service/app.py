@@ -57,8 +57,6 @@ def check_binding(config: FileConfig) -> None:
 
 class BrokerApp:
     def __init__(self, config: FileConfig, seed_demo: bool = False, clock=None, context=None):
-        import time
-
         check_binding(config)
         if seed_demo:
             demo = load_config(DEMO_FLOOR)
@@ -78,7 +76,7 @@ class BrokerApp:
             except KeyFileError as exc:
                 raise StartupError(str(exc)) from exc
         self.config = config
-        self.server = BrokerServer(config, clock or time.time, context=context, authenticator=authenticator)
+        self.server = BrokerServer(config, clock, context=context, authenticator=authenticator)
         if config.broker.metrics_endpoint:
             from broker.service.httpd import serve_metrics
 

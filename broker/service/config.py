@@ -37,6 +37,10 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     agent_timeout_s: float = 15.0
     offline_grace_s: float = 120.0
     day_tz: str = "Asia/Shanghai"
+    #: floor seconds per real second; 1.0 is the wall clock (production)
+    time_scale: float = 1.0
+    #: the floor's time at start-up, ISO 8601 (naive: in day_tz); empty: now
+    start: str = ""
     roster: str = ""
     #: demand profile for the coverage forecast when there is no history yet
     profile: str = ""
@@ -62,6 +66,8 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     # --- operations (docs/operating.md)
     #: HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off. A bare PORT binds loopback
     metrics_endpoint: str = ""
+    #: "text" (one human line per message) or "json" (one JSON object per line)
+    log_format: str = "text"
 
 
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -123,9 +129,19 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
         ZoneInfo(b.day_tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{source}: broker.day_tz {b.day_tz!r} is not a known time zone") from None
+    from broker.service.clock import ClockError, check_time_scale, parse_start
+
+    try:
+        check_time_scale(b.time_scale)
+        if b.start:
+            parse_start(b.start, b.day_tz)
+    except ClockError as exc:
+        raise ConfigError(f"{source}: broker.{exc}") from None
     for name in ("max_command_bytes", "max_batch", "max_pending_per_client", "pub_hwm"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+    if b.log_format not in ("text", "json"):
+        raise ConfigError(f"{source}: broker.log_format must be text or json, not {b.log_format!r}")
     if b.metrics_endpoint:
         from broker.service.httpd import EndpointError, parse_endpoint
 

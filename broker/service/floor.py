@@ -11,7 +11,9 @@ Attached to a running ``BrokerServer`` by ``attach``:
   and skill, agents rostered versus required by Erlang C, and right now
   rostered / online / at cap. Computed on a worker thread (it reads arrival
   history from the store and runs Erlang C), every ``COVERAGE_INTERVAL_S`` and
-  whenever the roster or quotas change; the loop only publishes the result.
+  whenever the roster or quotas change. The worker never reads the arbiter:
+  the loop hands it a request carrying a snapshot of what it needs (the
+  agents' skills, the roster, the floor's time) and publishes the result.
 * **Rosters**: loaded at start (config ``roster``, or the last one accepted),
   replaced live by ``replace_roster`` (all or nothing, with line numbers).
 * **Statistics** (``query_stats`` and ``grabdesk report``): per agent and
@@ -24,17 +26,20 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from operator import itemgetter
-from typing import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterator, NamedTuple
 from zoneinfo import ZoneInfo
 
 from broker.wire import protocol as p
 from broker.staffing import reports
 from broker.arbiter.core import Arbiter, Refusal
 from broker.wire.protocol import ErrorCode
-from broker.arbiter.rules import at_cap, gini
+from broker.arbiter.rules import at_cap, gini, ineligible_rule
+from broker.service.config import FileConfig
+from broker.service.dispatch import Service
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,11 @@ SAMPLE_CAP = 5_000
 ALERT_REPEAT_S = 600.0
 #: coverage gaps are alerted for this many hours ahead
 GAP_ALERT_HOURS = 4
+#: queued work nobody online may take is alerted once it has been so this long (long enough for
+#: a shift's agents to log in after a restart; far sooner than any first-response SLA)
+UNCOVERED_ALERT_AFTER_S = 30.0
+#: how often the pool's kinds of need are checked against who is online
+UNCOVERED_CHECK_EVERY_S = 5.0
 #: a group needs this many grabs per online agent today before its Gini means anything
 GINI_MIN_MEAN_GRABS = 5.0
 HOUR_S = 3600.0
@@ -181,27 +191,55 @@ class FloorStats:
         return len(self.arrivals)
 
 
+class _Need(NamedTuple):
+    """A kind of queued work, shaped like an inquiry for the eligibility rule."""
+
+    shop: str
+    skill: str
+    language: str
+    channel: str
+
+
+class CoverageRequest(NamedTuple):
+    """What the coverage worker needs, taken on the loop: it never reads live state."""
+
+    now: float
+    roster: object  # broker.staffing.roster.Roster
+    profile: object | None  # broker.staffing.forecast.DemandProfile
+    agent_skills: dict[str, frozenset[str]]
+
+
 class FloorViews:
-    def __init__(self, server):
-        self.server = server
-        self.core: Arbiter = server.core
-        self.config = server.config
-        b = server.config.broker
-        self.tz = ZoneInfo(b.day_tz)
-        self.stats = FloorStats(server.core.today)
+    """The floor's views of one broker. Every method runs on the broker's loop,
+    except ``_coverage_loop`` (the worker), which sees only ``CoverageRequest``s."""
+
+    def __init__(self, core: Arbiter, service: Service, store, config: FileConfig):
+        self.core = core
+        self.service = service
+        self.store = store
+        self.config = config
+        self.tz = ZoneInfo(config.broker.day_tz)
+        self.stats = FloorStats(core.today)
         self.roster = None
         self.profile = None
-        self._coverage_out: queue.SimpleQueue = queue.SimpleQueue()
-        self._coverage_wanted = threading.Event()
-        self._stop = threading.Event()
+        self._coverage_in: queue.SimpleQueue[CoverageRequest | None] = queue.SimpleQueue()
+        self._coverage_out: queue.SimpleQueue[list[p.CoverageCellRecord]] = queue.SimpleQueue()
+        #: a recomputation was asked for (roster, quotas changed) since the last request
+        self._coverage_due = False
+        #: monotonic time of the last request: the interval is real time, whatever the floor clock
+        self._coverage_asked_at = float("-inf")
         self._alerted: dict[str, float] = {}
         self._worker: threading.Thread | None = None
-        core = self.core
         core.on_taken.append(self.stats.taken)
-        core.on_closed.append(lambda inq, now: self.stats.closed(inq, now, core._sla(inq)))
+        core.on_closed.append(lambda inq, now: self.stats.closed(inq, now, core.sla_for(inq)))
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
-        server.service.after_success.append(self._after_command)
+        service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
+        #: (shop, skill, language, channel) -> since when nobody online may take it
+        self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
+        self._uncovered_checked = float("-inf")
+        #: () -> the loop's longest turn since the last call, (wall s, CPU s); the server's
+        self.longest_turn: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
 
     # ------------------------------------------------------------------ start
 
@@ -227,11 +265,10 @@ class FloorViews:
                 log.error("demand profile not loaded: %s", exc)
         self._worker = threading.Thread(target=self._coverage_loop, name="coverage", daemon=True)
         self._worker.start()
-        self._coverage_wanted.set()
+        self.request_coverage()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._coverage_wanted.set()
+        self._coverage_in.put(None)
 
     # ------------------------------------------------------------------ metrics
 
@@ -242,8 +279,8 @@ class FloorViews:
 
     def metrics_slices(self, now: float) -> Iterator[None]:
         """The floor metrics as the broker's periodic job: each step is a bounded slice
-        (``AGENTS_PER_SLICE`` agents, ``SORT_CHUNK`` samples), run one per loop turn,
-        so the loop goes on reading commands between them."""
+        (``AGENTS_PER_SLICE`` agents, ``SORT_CHUNK`` samples, one check), run one per
+        loop turn, so the loop goes on reading commands between them."""
         core = self.core
         queue_by_skill = {skill: n for skill, n in core.queue_count.items() if n}
         longest = {}
@@ -267,7 +304,10 @@ class FloorViews:
         yield from self.stats.times_slices(now)
         ginis = {g: round(gini(v), 3) for g, v in by_group.items()}
         self._check_gini(ginis, by_group, now)
-        counters = self.server.service.counters
+        yield
+        self._check_uncovered(now)
+        counters = self.service.counters
+        turn_s, turn_cpu_s = self.longest_turn()
         metrics = p.FloorMetrics(
             at=now, queue_by_skill=queue_by_skill, longest_wait=longest, held_total=held,
             agents_online=online, agents_at_cap=at_cap_n, gini_by_group=ginis,
@@ -276,11 +316,11 @@ class FloorViews:
             arrivals_last_hour=self.stats.arrivals_last_hour(now),
             bad_requests=counters["bad_requests"], grabs_total=sum(
                 counters[k] for k in ("grab.won", "grab.lost", "grab.refused")),
-            loop_max_turn_ms=round(self.server.longest_turn_s * 1000.0, 3),
-            loop_max_turn_cpu_ms=round(self.server.longest_turn_cpu_s * 1000.0, 3))
-        self.server.longest_turn_s = self.server.longest_turn_cpu_s = 0.0
-        self.server.service.latest_metrics = metrics
-        core._emit("metrics.floor", metrics)
+            loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3))
+        self.service.latest_metrics = metrics
+        core.publish("metrics.floor", metrics)
+        yield
+        self._ask_coverage(now)
         yield
         self._drain_coverage(now)
 
@@ -291,9 +331,29 @@ class FloorViews:
             if value <= threshold or sum(grabs) / len(grabs) < GINI_MIN_MEAN_GRABS:
                 continue
             if self._once(f"gini:{group}", now):
-                self.core.raise_alert("uneven_grabbing", "warning",
-                                      f"uneven grabbing in {group}: Gini {value:.2f} over {threshold:.2f}",
+                self.core.raise_alert("uneven_grabbing", "warning", "uneven_grabbing",
+                                      {"group": group, "gini": f"{value:.2f}", "threshold": f"{threshold:.2f}"},
                                       group=group)
+
+    def _check_uncovered(self, now: float) -> None:
+        """Alert when queued work has no eligible agent online (a skill, language, channel or
+        shop nobody on shift covers), well before its SLA would say so."""
+        if now - self._uncovered_checked < UNCOVERED_CHECK_EVERY_S:
+            return
+        self._uncovered_checked = now
+        online = [a for a in self.core.agents.values() if a.status == "online"]
+        uncovered = {}
+        for need, queued in self.core.queued_needs.items():
+            wanted = _Need(*need)
+            if not any(ineligible_rule(agent, wanted) is None for agent in online):
+                uncovered[need] = queued
+        self._uncovered_since = {need: self._uncovered_since.get(need, now) for need in uncovered}
+        for need, since in self._uncovered_since.items():
+            shop, skill, language, channel = need
+            if now - since >= UNCOVERED_ALERT_AFTER_S and self._once(f"uncovered:{':'.join(need)}", now):
+                self.core.raise_alert("no_eligible_agent", "critical", "no_eligible_agent",
+                                      {"queued": uncovered[need], "skill": skill, "language": language,
+                                       "channel": channel, "shop": shop}, skill=skill)
 
     def _once(self, key: str, now: float) -> bool:
         last = self._alerted.get(key)
@@ -305,44 +365,56 @@ class FloorViews:
     # ------------------------------------------------------------------ coverage
 
     def request_coverage(self) -> None:
-        self._coverage_wanted.set()
+        """Recompute coverage soon (the next metrics tick): the roster or quotas changed."""
+        self._coverage_due = True
 
     def _after_command(self, cmd: p.Command) -> None:
         # quotas and statuses change who is "at cap" and "online" now
         if isinstance(cmd, (p.SetQuotas, p.DefineAgents, p.DefineGroup)):
             self.request_coverage()
 
+    def _ask_coverage(self, now: float) -> None:
+        """On the loop: hand the worker a snapshot when coverage is due."""
+        asked = time.monotonic()
+        if self._worker is None or self.roster is None or not (
+                self._coverage_due or asked - self._coverage_asked_at >= COVERAGE_INTERVAL_S):
+            return
+        self._coverage_due = False
+        self._coverage_asked_at = asked
+        self._coverage_in.put(CoverageRequest(now, self.roster, self.profile, self.core.agent_skills()))
+
     def _coverage_loop(self) -> None:
-        while not self._stop.is_set():
-            self._coverage_wanted.wait(COVERAGE_INTERVAL_S)
-            self._coverage_wanted.clear()
-            if self._stop.is_set():
+        while True:
+            request = self._coverage_in.get()
+            try:  # a request that waited behind a slow computation is stale: the latest wins
+                while request is not None:
+                    request = self._coverage_in.get_nowait()
+            except queue.Empty:
+                pass
+            if request is None:
                 return
             try:
-                self._coverage_out.put(self._compute_coverage())
+                self._coverage_out.put(self._compute_coverage(request))
             except Exception:
                 log.exception("coverage computation failed")
 
-    def _compute_coverage(self) -> list[p.CoverageCellRecord]:
+    def _compute_coverage(self, request: CoverageRequest) -> list[p.CoverageCellRecord]:
         from broker.staffing.coverage import coverage
         from broker.staffing.forecast import DemandProfile, forecast_arrivals
 
-        roster = self.roster
-        if roster is None:
-            return []
         b = self.config.broker
-        now_utc = datetime.fromtimestamp(self.server.clock(), timezone.utc)
+        now_utc = datetime.fromtimestamp(request.now, timezone.utc)
         start = now_utc.replace(minute=0, second=0, microsecond=0)
-        agent_skills = {a.id: set(a.skills) for a in list(self.core.agents.values())}
+        agent_skills = request.agent_skills
         skills = sorted({s for sk in agent_skills.values() for s in sk})
-        profile = self.profile or DemandProfile(tz=b.day_tz, arrivals_per_hour={s: [0.0] * 24 for s in skills})
-        history = reports.hourly_arrivals(self.server.store, (start - timedelta(days=7)).timestamp())
+        profile = request.profile or DemandProfile(tz=b.day_tz, arrivals_per_hour={s: [0.0] * 24 for s in skills})
+        history = reports.hourly_arrivals(self.store, (start - timedelta(days=7)).timestamp())
         forecast = forecast_arrivals(history, profile, start, hours=24, surge_factor=b.surge_factor)
         aht = {s: float(profile.aht_s.get(s, b.aht_s)) for s in skills}
-        measured = reports.measured_aht(self.server.store, (start - timedelta(days=7)).timestamp())
+        measured = reports.measured_aht(self.store, (start - timedelta(days=7)).timestamp())
         aht.update({s: v for s, v in measured.items() if s in aht})
         concurrency = {s: int(profile.concurrency.get(s, b.chat_concurrency)) for s in skills}
-        cells = coverage(roster, agent_skills, forecast, aht, b.service_target_pct, b.service_within_s,
+        cells = coverage(request.roster, agent_skills, forecast, aht, b.service_target_pct, b.service_within_s,
                          concurrency, start, hours=24)
         return [p.CoverageCellRecord(c.hour_start_utc.timestamp(), c.skill, c.rostered, c.required, c.gap)
                 for c in cells]
@@ -354,24 +426,24 @@ class FloorViews:
                 fresh = self._coverage_out.get_nowait()
             except queue.Empty:
                 break
-        if fresh is None and self.server.service.latest_coverage is not None \
-                and now - self.server.service.latest_coverage.at < COVERAGE_INTERVAL_S:
+        if fresh is None and self.service.latest_coverage is not None \
+                and now - self.service.latest_coverage.at < COVERAGE_INTERVAL_S:
             return
         if fresh is not None:
             self._latest_cells = fresh
         if self.roster is None:
             return
         record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now))
-        self.server.service.latest_coverage = record
-        self.core._emit("coverage.updated", record)
+        self.service.latest_coverage = record
+        self.core.publish("coverage.updated", record)
         if fresh is not None:
             for cell in fresh:
                 if cell.gap < 0 and cell.hour_start < now + GAP_ALERT_HOURS * HOUR_S \
                         and self._once(f"gap:{cell.skill}:{int(cell.hour_start)}", now):
                     hour = datetime.fromtimestamp(cell.hour_start, self.tz).strftime("%H:%M")
                     self.core.raise_alert(
-                        "coverage_gap", "warning",
-                        f"{cell.skill} at {hour}: {cell.rostered} rostered, {cell.required} required",
+                        "coverage_gap", "warning", "coverage_gap",
+                        {"skill": cell.skill, "hour": hour, "rostered": cell.rostered, "required": cell.required},
                         skill=cell.skill)
 
     def _coverage_now(self, now: float) -> list[p.NowCoverage]:
@@ -395,23 +467,25 @@ class FloorViews:
         except RosterError as exc:
             problems = "; ".join(f"line {line}: {why}" for line, why in exc.problems[:20])
             more = f" (and {len(exc.problems) - 20} more)" if len(exc.problems) > 20 else ""
-            raise Refusal(ErrorCode.BAD_REQUEST, f"roster refused, nothing changed: {problems}{more}",
-                          problems=len(exc.problems)) from None
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "roster.refused", {"problems": problems + more},
+                                  problems=len(exc.problems)) from None
         self.roster = roster
-        self.server.store.save_roster(fmt, text)
+        self.store.save_roster(fmt, text)
         self.request_coverage()
         return f"roster accepted: {len(roster.shifts)} shifts for {len(roster.agents)} agents"
 
     def query_stats(self, since: float, until: float) -> list[p.AgentSkillStats]:
-        return reports.agent_skill_stats(self.server.store, since, until)
+        return reports.agent_skill_stats(self.store, since, until)
 
 
 def attach(server) -> FloorViews:
-    views = FloorViews(server)
+    """Build the floor views of ``server`` and hook them to its loop, store and service."""
+    views = FloorViews(server.core, server.service, server.store, server.config)
     server.floor = views
     server.service.on_roster = views.replace_roster
     server.service.stats_query = views.query_stats
     server.on_loaded.append(views.loaded)
+    views.longest_turn = server.take_longest_turn
     server.periodic.append([METRICS_INTERVAL_S, views.metrics_slices])
     server.on_stop.append(views.stop)
     return views

@@ -38,6 +38,7 @@ import zmq
 import zmq.backend
 
 from broker.wire import protocol as p
+from broker.service.clock import broker_clock, parse_start, time_scale_of
 from broker.service.config import FileConfig
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
@@ -54,6 +55,8 @@ MAX_EVENTS_PER_FRAME = 2_000
 LISTEN_BACKLOG = 1_000
 #: distinct refused keys remembered to audit each at most once a minute
 REFUSED_KEYS_REMEMBERED = 10_000
+#: a commit slower than this is logged (throttled): verdicts waited that long for the disk
+SLOW_COMMIT_S = 0.1
 #: Python thread switch interval inside the broker (default 5 ms)
 SWITCH_INTERVAL_S = 0.0005
 #: ROUTER queue per client, both ways: far above a client's allowed unanswered
@@ -78,22 +81,27 @@ class CommitFailed(RuntimeError):
 
 
 class BrokerServer:
-    def __init__(self, config: FileConfig, clock: Callable[[], float] = time.time,
+    def __init__(self, config: FileConfig, clock: Callable[[], float] | None = None,
                  store=None, context: zmq.Context | None = None, authenticator=None,
                  floor_views: bool = True):
         self.config = config
         b = config.broker
+        if clock is None:  # the configured floor clock: the wall clock unless scaled
+            clock = broker_clock(b.time_scale, parse_start(b.start, b.day_tz) if b.start else None)
         self.clock = clock
+        self.time_scale = time_scale_of(clock)
+        # Agent liveness is transport: a client heartbeats once a real second whatever
+        # the floor's pace, so its time-out and reconnect grace are real seconds too.
         core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
-                                 default_sla=config.sla, agent_timeout_s=b.agent_timeout_s,
-                                 offline_grace_s=b.offline_grace_s, day_tz=b.day_tz)
+                                 default_sla=config.sla, agent_timeout_s=b.agent_timeout_s * self.time_scale,
+                                 offline_grace_s=b.offline_grace_s * self.time_scale, day_tz=b.day_tz)
         self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
                                                                  maintenance=b.materializer)
         self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
                                heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop,
-                               grab_rate_per_s=b.grab_rate_per_s)
+                               grab_rate_per_s=b.grab_rate_per_s, time_scale=self.time_scale)
         self._own_context = context is None
         self.ctx = context or zmq.Context()
         self.authenticator = authenticator
@@ -170,7 +178,9 @@ class BrokerServer:
         for spec in new_agents:
             self.core.define_agent(spec, "config")
         log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.db_path,
-                 len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq)
+                 len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq,
+                 extra={"event": "store.loaded", "agents": len(self.core.agents),
+                        "open_inquiries": len(self.core.inquiries), "seq": self.core.seq})
         # what was loaded goes to the hooks, not onto self: the closed inquiries in it
         # are tens of MB the core has copied already
         for hook in self.on_loaded:
@@ -203,7 +213,9 @@ class BrokerServer:
                 raise BindError(bind_failure(endpoint, what, exc)) from None
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
-        log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint)
+        log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint,
+                 extra={"event": "broker.listening", "command_endpoint": self.command_endpoint,
+                        "events_endpoint": self.events_endpoint})
 
     def run(self) -> None:
         """Load, bind, serve until asked to stop, then shut down in order."""
@@ -232,7 +244,9 @@ class BrokerServer:
                 self._flush_events()
                 log.info("shutting down: %s (%d loop turns, %d commit transactions, %.1f s committing, "
                          "%d commands)", reason, self.loop_turns, self.commits, self.commit_s,
-                         self.service.counters["commands"])
+                         self.service.counters["commands"],
+                         extra={"event": "broker.stopping", "reason": reason, "loop_turns": self.loop_turns,
+                                "commits": self.commits, "commands": self.service.counters["commands"]})
         except Exception:
             log.exception("error while publishing the final state")
         finally:
@@ -275,8 +289,8 @@ class BrokerServer:
             wait_s = min(MAX_POLL_MS / 1000.0, max(0.0, next_heartbeat - now_m))
             if self._pending_count:
                 wait_s = min(wait_s, max(0.0, self._last_flush + publish_interval - now_m))
-            if due is not None:
-                wait_s = min(wait_s, max(0.0, due - self.clock()))
+            if due is not None:  # a floor duration, in real seconds
+                wait_s = min(wait_s, max(0.0, (due - self.clock()) / self.time_scale))
             if self._under_way or self.core.has_changes():
                 wait_s = 0.0  # a job is under way, or periodic work awaits its commit
             # pyzmq rounds a timeout below 1 ms to 0 and the loop would spin (trap 3)
@@ -307,7 +321,7 @@ class BrokerServer:
                 self._flush_events()
                 self.pub.send_multipart([p.HEARTBEAT_TOPIC, p.encode(p.BrokerHeartbeat(
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
-                    seq=self.core.seq, streams=dict(self._published_last)))])
+                    time_scale=self.time_scale, seq=self.core.seq, streams=dict(self._published_last)))])
             turn_s = perf() - turn_started
             if turn_s > self.longest_turn_s:
                 self.longest_turn_s = turn_s
@@ -316,6 +330,12 @@ class BrokerServer:
                 self.longest_turn_cpu_s = turn_cpu
             if figures is not None:
                 figures.turn(turn_started, perf())
+
+    def take_longest_turn(self) -> tuple[float, float]:
+        """The loop's longest turn since the last call, as (wall s, CPU s); starts over."""
+        longest = (self.longest_turn_s, self.longest_turn_cpu_s)
+        self.longest_turn_s = self.longest_turn_cpu_s = 0.0
+        return longest
 
     def _run_periodic(self, now_m: float) -> None:
         """Start each periodic job that is due; advance each one under way by one slice.
@@ -366,7 +386,8 @@ class BrokerServer:
                 if len(seen) >= REFUSED_KEYS_REMEMBERED:  # bounded: keys are cheap to invent
                     seen.clear()
                 seen[key] = now
-                log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8])
+                log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8],
+                            extra={"event": "connection.refused", "key": key[:8]})
                 self.core.audit("unknown", "none", "connect", key[:8] + "…",
                                 "key not enrolled: connection refused", False)
 
@@ -430,11 +451,15 @@ class BrokerServer:
                 self.store.write(changes)
             except Exception as exc:
                 log.critical("commit failed; nothing of this batch (%d replies) was sent: %s",
-                             len(replies), exc)
+                             len(replies), exc, extra={"event": "commit.failed", "replies": len(replies)})
                 raise CommitFailed(f"the store refused a commit: {exc}") from exc
             elapsed = time.perf_counter() - t0
             self.commit_s += elapsed
             self.commits += 1
+            if elapsed > SLOW_COMMIT_S:
+                self._send_log.warning("slow-commit", "a commit took %.0f ms (%d replies waited for it)",
+                                       elapsed * 1000, len(replies), event="commit.slow",
+                                       elapsed_ms=round(elapsed * 1000, 1), replies=len(replies))
             if self.figures is not None:
                 self.figures.committed(changes, elapsed)
         unanswered = self._unanswered
@@ -490,7 +515,7 @@ class BrokerServer:
         self._last_flush = time.monotonic()
 
 
-def serve_in_thread(config: FileConfig, clock: Callable[[], float] = time.time,
+def serve_in_thread(config: FileConfig, clock: Callable[[], float] | None = None,
                     timeout_s: float = 10.0, **kwargs) -> tuple[BrokerServer, threading.Thread]:
     """Start a broker on a thread (tests, demo); returns once it is bound."""
     server = BrokerServer(config, clock, **kwargs)

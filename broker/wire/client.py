@@ -33,6 +33,7 @@ import msgspec
 import zmq
 
 from broker.wire import protocol as p
+from broker.wire.floorclock import FloorClock
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class BrokerRefused(Exception):
         self.error = error
         self.code = error.code
         self.reason = error.reason
+        #: the sentence's key and parameters (broker/wire/reasons.py), to say it in the user's language
+        self.key = error.key
+        self.params = error.params
 
 
 @dataclass
@@ -120,6 +124,8 @@ class BrokerClient:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.status = ConnectionStatus("connecting", time.time())
+        #: the broker's clock, followed from its welcome, snapshots and heartbeats
+        self.floor_clock = FloorClock()
         self._wake_send: zmq.Socket | None = None
         self._wake_lock = threading.Lock()
 
@@ -167,6 +173,10 @@ class BrokerClient:
         """Blocking ``request`` for scripts and tests: the reply, or raise."""
         future = self.request(cls, timeout_s, **fields)
         return future.result((timeout_s or REQUEST_TIMEOUT_S) + 1.0)
+
+    def floor_now(self) -> float:
+        """The floor's time: the broker's clock as last heard, run on at its pace."""
+        return self.floor_clock.now()
 
     def wait_live(self, timeout_s: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -412,6 +422,7 @@ class BrokerClient:
             else:
                 if isinstance(reply, p.Welcome):
                     self.welcome = reply
+                    self.floor_clock.sync(reply.now, reply.time_scale)
                 pending.future.set_result(reply)
 
     def _resync(self, first: bool = False) -> None:
@@ -424,6 +435,7 @@ class BrokerClient:
         self._send(cmd, None, SNAPSHOT_TIMEOUT_S)
 
     def _install(self, records: list[p.Record], end: p.SnapshotEnd) -> None:
+        self.floor_clock.sync(end.now, end.time_scale)
         self._epoch = end.epoch
         self.status.epoch = end.epoch
         self._last_seen = {s: end.streams.get(s, 0) for s in self.streams}
@@ -480,6 +492,7 @@ class BrokerClient:
         return True
 
     def _on_heartbeat(self, hb: p.BrokerHeartbeat) -> None:
+        self.floor_clock.sync(hb.at, hb.time_scale)
         if self._snapshot_id is not None or not self.follow:
             return
         if self.status.state != "live":

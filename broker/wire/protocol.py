@@ -27,6 +27,8 @@ from typing import Annotated, Literal, Union
 import msgspec
 from msgspec import Meta, Raw, Struct, field
 
+import broker.wire.reasons as reasons
+
 PROTOCOL_VERSION = 1
 #: where a broker listens unless told otherwise (loopback: without keys it must not be reachable)
 DEFAULT_COMMAND_ENDPOINT = "tcp://127.0.0.1:5570"
@@ -44,6 +46,8 @@ HEARTBEAT_TOPIC = b"hb."
 #: identifiers a client sends (ids, names); bounded so nobody can make the broker
 #: remember megabytes per grab in its verdict memory
 MAX_ID_CHARS = 128
+#: a sentence's parameters (broker/wire/reasons.py): plain values only
+Params = dict[str, str | int | float | None]
 #: free text a client sends (reasons, client names)
 MAX_TEXT_CHARS = 1_000
 Id = Annotated[str, Meta(max_length=MAX_ID_CHARS)]
@@ -253,14 +257,17 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
 
 class Alert(Struct, tag="alert", omit_defaults=True, gc=False):
     id: str
-    kind: str  # "sla.warn", "sla.breach", "silent_grab", "uneven_grabbing", "coverage_gap"
+    kind: str  # reasons.ALERT_KINDS: "sla.warn", "sla.breach", "silent_grab", ...
     severity: Literal["info", "warning", "critical"]
     at: float
+    #: the English sentence; ``key`` and ``params`` let a client say it in its user's language
     text: str
     inquiry: str | None = None
     agent: str | None = None
     group: str | None = None
     skill: str | None = None
+    key: str = ""
+    params: Params = field(default_factory=dict)
 
 
 class CoverageCellRecord(Struct, array_like=True):
@@ -473,9 +480,13 @@ class Ok(Reply, tag="ok", kw_only=True):
 
 class Error(Reply, tag="error", kw_only=True):
     code: ErrorCode
+    #: the English sentence; ``key`` and ``params`` let a client say it in its user's language
     reason: str
     #: machine-readable facts: "rule", "winner", "limit", "field", ...
     detail: dict[str, str | int | float | None] = field(default_factory=dict)
+    #: the sentence's stable key in broker/wire/reasons.REASONS ("" when it has none)
+    key: str = ""
+    params: Params = field(default_factory=dict)
 
 
 class Verdict(Reply, tag="verdict", kw_only=True):
@@ -486,12 +497,18 @@ class Verdict(Reply, tag="verdict", kw_only=True):
     reason: str = ""
     winner: str | None = None
     won_at: float | None = None
+    #: as in ``Error``: the reason's stable key and parameters
+    key: str = ""
+    params: Params = field(default_factory=dict)
 
 
 class Welcome(Reply, tag="welcome", kw_only=True):
     broker: str
     epoch: str
+    #: the floor's time (the broker's clock) when it answered
     now: float
+    #: floor seconds per real second: 1.0 on the wall clock, e.g. 60.0 in a demo
+    time_scale: float = 1.0
     heartbeat_s: float
     max_command_bytes: int
     agent: AgentRecord | None = None
@@ -515,6 +532,7 @@ class SnapshotEnd(Reply, tag="snapshot_end", kw_only=True):
     streams: dict[str, int]
     now: float
     records: int
+    time_scale: float = 1.0
 
 
 class Rejected(Struct, array_like=True):
@@ -622,7 +640,10 @@ class EventFrameOut(Struct, kw_only=True):
 class BrokerHeartbeat(Struct, kw_only=True):
     v: int
     epoch: str
+    #: the floor's time (the broker's clock) when it was sent
     at: float
+    #: floor seconds per real second (see Welcome)
+    time_scale: float = 1.0
     seq: int
     #: stream -> seq of the last event published on it
     streams: dict[str, int]
@@ -676,12 +697,16 @@ _COMMAND_TYPES = frozenset(
 
 
 class DecodeFailure(Exception):
-    """A command that cannot be accepted, with the reply that says why."""
+    """A command that cannot be accepted, with the reply that says why.
 
-    def __init__(self, code: ErrorCode, reason: str, msg_id: str = "", detail: dict | None = None):
-        super().__init__(reason)
+    ``key`` and ``params`` name the sentence in broker/wire/reasons.py."""
+
+    def __init__(self, code: ErrorCode, key: str, params: dict, msg_id: str = "", detail: dict | None = None):
+        self.reason = reasons.sentence(key, params)
+        super().__init__(self.reason)
         self.code = code
-        self.reason = reason
+        self.key = key
+        self.params = params
         self.msg_id = msg_id
         self.detail = detail or {}
 
@@ -689,38 +714,38 @@ class DecodeFailure(Exception):
 def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
     """Decode one command frame or raise DecodeFailure with the precise reason."""
     if len(data) > max_bytes:
-        raise DecodeFailure(ErrorCode.TOO_LARGE,
-                            f"command of {len(data)} bytes exceeds the limit of {max_bytes}",
+        raise DecodeFailure(ErrorCode.TOO_LARGE, "frame.too_large", {"size": len(data), "limit": max_bytes},
                             detail={"limit": max_bytes, "size": len(data)})
     try:
         cmd = _command_decoder.decode(data)
     except msgspec.ValidationError as exc:
         failure = str(exc)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter on bad UTF-8
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"not a valid MessagePack map: {exc}") from None
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.unreadable", {"problem": str(exc)}) from None
     except RecursionError:  # a few KB of nested arrays is enough to reach Python's limit
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, "values nested too deeply") from None
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.unreadable",
+                            {"problem": "values nested too deeply"}) from None
     else:
         if cmd.v != PROTOCOL_VERSION:
-            raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
-                                f"protocol version {cmd.v} is not supported; this broker speaks {PROTOCOL_VERSION}",
+            raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION, "frame.version",
+                                {"version": cmd.v, "supported": PROTOCOL_VERSION},
                                 cmd.id, {"supported": PROTOCOL_VERSION})
         return cmd
     # The full decode failed: read the envelope alone to name the cause.
     try:
         header = _header_decoder.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"bad envelope: {failure}") from None
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.envelope", {"problem": failure}) from None
     msg_id = header.id if isinstance(header.id, str) else ""
     if isinstance(header.v, int) and not isinstance(header.v, bool) and header.v != PROTOCOL_VERSION:
-        raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
-                            f"protocol version {header.v} is not supported; this broker speaks {PROTOCOL_VERSION}",
+        raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION, "frame.version",
+                            {"version": header.v, "supported": PROTOCOL_VERSION},
                             msg_id, {"supported": PROTOCOL_VERSION})
     if header.type is not None and (not isinstance(header.type, str) or header.type not in _COMMAND_TYPES):
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"unknown message type {header.type!r}",
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.unknown_type", {"type": repr(header.type)},
                             msg_id, {"field": "type"})
     kind = header.type if isinstance(header.type, str) else "message"
-    raise DecodeFailure(ErrorCode.BAD_REQUEST, f"invalid {kind}: {failure}", msg_id)
+    raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.invalid", {"command": kind, "problem": failure}, msg_id)
 
 
 def stream_of(kind: str) -> str:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import msgspec
 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused, new_grab_id
+from broker.wire.floorclock import FloorClock
 from broker.wire.mirror import Mirror
 from broker.arbiter.rules import ineligible_rule
 from supervisor.common.rows import TableState
@@ -54,15 +55,22 @@ class BrokerClock:
     clocks may differ, and tests run the broker on a fake clock).
     """
 
-    def __init__(self, local: Callable[[], float] = time.time):
+    def __init__(self, local: Callable[[], float] = time.time, floor: FloorClock | None = None):
         self._local = local
         self.offset_s = 0.0
+        #: the link's follower of the broker's clock (which may run scaled): when
+        #: given, it is the time, and readings only keep it from lagging behind events
+        self._floor = floor
 
     def sync(self, broker_now: float) -> None:
-        if broker_now > 0:
+        if self._floor is not None:
+            self._floor.catch_up(broker_now)
+        elif broker_now > 0:
             self.offset_s = broker_now - self._local()
 
     def now(self) -> float:
+        if self._floor is not None:
+            return self._floor.now()
         return self._local() + self.offset_s
 
 
@@ -168,6 +176,9 @@ class VerdictView:
     reason: str = ""
     winner: str | None = None
     winner_name: str = ""
+    #: the reason's key and parameters (broker/wire/reasons.py), to say it in the agent's language
+    key: str = ""
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -417,7 +428,8 @@ class AgentDeskState:
             grab.attempts += 1
             return GrabStep(retry=grab)
         if isinstance(result, BrokerRefused):
-            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason)
+            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason,
+                               key=result.key, params=result.params)
         else:
             view = VerdictView("failed", grab.inquiry, "no-answer", str(result))
         self.grab = None
@@ -436,7 +448,8 @@ class AgentDeskState:
                 self._gone[inq.id] = inq.queued_at
                 self._update(inq)
         view = VerdictView(verdict.outcome, verdict.inquiry, verdict.code.value if verdict.code else "",
-                           verdict.reason, verdict.winner, self.agent_name(verdict.winner))
+                           verdict.reason, verdict.winner, self.agent_name(verdict.winner),
+                           verdict.key, verdict.params)
         self.verdict = view
         return view
 

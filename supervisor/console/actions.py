@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused
+from supervisor.common.broker_text import broker_text
 from supervisor.console.state import ConsoleState
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class ConsoleActions(QObject):
 
     def _report(self, outcome, accepted: str, refused: str) -> tuple[bool, str]:
         if isinstance(outcome, BrokerRefused):
-            ok, text = False, f"{refused}: {outcome.reason} ({outcome.code.value})"
+            ok, text = False, f"{refused}: {broker_text().refusal(outcome)}"
         elif isinstance(outcome, TimeoutError):
             ok, text = False, f"{refused}: " + self.tr("no answer from the broker")
         elif isinstance(outcome, Exception):

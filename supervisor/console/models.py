@@ -18,6 +18,7 @@ from PySide6.QtCore import (QAbstractTableModel, QByteArray, QMimeData, QModelIn
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from broker.wire import protocol as p
+from supervisor.common.broker_text import broker_text
 from supervisor.common.formats import format_duration, format_limit, format_service
 from supervisor.common.rowmodel import STALE_FG, KeyRole, RowModel
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
@@ -105,7 +106,7 @@ class AgentModel(RowModel):
                         "%1", time.strftime("%H:%M", time.localtime(a.break_until)))
                 return text
             if column == "tier":
-                return a.tier
+                return broker_text().word(a.tier)
             if column == "load":
                 return self._with_pending(a.id, "concurrent_cap", f"{a.held} / {format_limit(eff.concurrent_cap)}")
             if column == "grabs":
@@ -297,14 +298,14 @@ class AlertModel(RowModel):
             if column == "kind":
                 return words().alert_kind(a.kind)
             if column == "text":
-                return a.text
+                return broker_text().alert(a)
             if column == "link":
                 return a.inquiry or a.agent or a.group or a.skill or ""
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:
             hint = self.tr("Double-click to show the inquiry or agent")
-            return f"{a.text}\n{hint}" if column == "text" else hint
+            return f"{broker_text().alert(a)}\n{hint}" if column == "text" else hint
         return None
 
 

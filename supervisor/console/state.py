@@ -269,8 +269,10 @@ class ConsoleState:
     """Everything the console's views show, kept up to date from the mirror."""
 
     def __init__(self, mirror: Mirror, clock: Callable[[], float] = time.time,
-                 history: QueueHistory | None = None):
+                 history: QueueHistory | None = None, time_scale: Callable[[], float] = lambda: 1.0):
+        #: the floor's time (the broker's clock as the link follows it) and its pace
         self.clock = clock
+        self.time_scale = time_scale
         self.queue = QueueTracker()
         self.history = history or QueueHistory()
         #: skills in the order first seen: chart curves and coverage rows keep their place

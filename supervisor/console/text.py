@@ -47,7 +47,7 @@ class Words(QObject):
         return {
             "sla.warn": self.tr("SLA at risk"), "sla.breach": self.tr("SLA breached"),
             "silent_grab": self.tr("silent after grab"), "uneven_grabbing": self.tr("uneven grabbing"),
-            "coverage_gap": self.tr("coverage gap"),
+            "coverage_gap": self.tr("coverage gap"), "no_eligible_agent": self.tr("nobody can take it"),
         }.get(kind, kind)
 
     def hint(self, rule: str, sentence: str, agent: p.AgentRecord, inquiry: p.InquiryRecord) -> str:

@@ -67,7 +67,8 @@ class MainWindow(QMainWindow):
         #: None until the first status arrives, so the first one always applies
         self.stale: bool | None = None
         self._stale_since: float | None = None
-        self.state = ConsoleState(link.mirror)
+        self.state = ConsoleState(link.mirror, clock=link.floor_now,
+                                  time_scale=lambda: link.floor_clock.time_scale)
         self.actions = ConsoleActions(link, self.state, self)
         self.actions.result.connect(self.notify)
 
@@ -121,7 +122,7 @@ class MainWindow(QMainWindow):
         if restore_layout:
             self.restore_layout()
 
-        self._last_sample = 0.0
+        self._last_sample = float("-inf")
         self._columns_due = 0.0
         self._versions = (-1, -1, -1)
         self.timer = QTimer(self)
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
         if stale == self.stale:
             return
         if stale and self.stale is False:  # was live: what is shown dates from now
-            self._stale_since = time.time()
+            self._stale_since = self.state.clock()
         self.stale = stale
         for model in (self.agents.model, self.inquiries.model, self.alerts.model, self.audit.model):
             model.set_stale(stale)
@@ -316,14 +317,16 @@ class MainWindow(QMainWindow):
         chart on one, the clock-driven columns on the other), so no single frame
         carries all of it.
         """
-        now = time.time()
+        # the cadence is real time; what is sampled and drawn is the floor's (the broker's) time
+        tick = time.monotonic()
         stale = self.stale
-        if now - self._last_sample >= SAMPLE_INTERVAL_S:
-            self._last_sample = now
-            self._columns_due = now + SAMPLE_INTERVAL_S / 2
+        if tick - self._last_sample >= SAMPLE_INTERVAL_S:
+            self._last_sample = tick
+            self._columns_due = tick + SAMPLE_INTERVAL_S / 2
+            now = self.state.clock()
             self.state.sample(now, not stale)
             self.chart.refresh(now, stale)
-        elif self._columns_due and now >= self._columns_due:
+        elif self._columns_due and tick >= self._columns_due:
             self._columns_due = 0.0
             self.inquiries.model.refresh_columns(["waiting"])
             self.agents.model.refresh_columns(["service"])

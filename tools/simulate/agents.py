@@ -189,8 +189,9 @@ class SimAgent:
         if reaction_s is None:
             return  # a picky agent passes it over
         # The broker shows it to this agent only after its tier/fair-share delay,
-        # counted on the broker's (real) clock from when it entered the pool.
-        visible_in_s = max(0.0, inq.queued_at + record.visibility_delay_s - time.time())
+        # counted on the broker's clock from when it entered the pool.
+        visible_in_s = self.sim.broker_real_s(max(0.0, inq.queued_at + record.visibility_delay_s
+                                                  - self.sim.floor_now()))
         queued_at = inq.queued_at
         self.sim.after(visible_in_s + self.sim.clock.real_s(reaction_s),
                        lambda: self._consider(inq.id, queued_at))
