@@ -143,6 +143,8 @@ class Arbiter:
         stream = stream_of(kind)
         self.stream_last[stream] = seq
         now = self.clock()
+        if type(record) is AgentRecord:
+            self._stamp_unavailable(record, now)
         # Encoded now, so the event carries the record as it is at this seq.
         raw = encode(Event(seq=seq, kind=kind, at=now, actor=actor, reason=reason,
                            record=record, removed=removed))
@@ -187,6 +189,7 @@ class Arbiter:
         for agent in self.agents.values():
             self._index_agent(agent)
             self._refresh_agent(agent)
+            self._stamp_unavailable(agent, now)
             if agent.last_seen:
                 # last_seen is stale in the store; give every client time to reconnect
                 # before the offline timeout and the grace period start counting
@@ -281,6 +284,7 @@ class Arbiter:
         inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
+        self._stamp_deadlines(inq)
         self.inquiries[inq.id] = inq
         self._enqueued(inq)
         self._emit("inquiry.queued", inq, actor)
@@ -345,6 +349,12 @@ class Arbiter:
 
     def _available(self, agent: AgentRecord, now: float, count_daily: bool = True) -> Refusal | None:
         return rules.availability_refusal(agent, now, self.today(now), self._tz, count_daily)
+
+    def _stamp_unavailable(self, agent: AgentRecord, now: float) -> None:
+        """Put on the record what clients show and must not work out themselves: whether
+        (and why) the broker would refuse handing this agent an inquiry now."""
+        refusal = self._available(agent, now, count_daily=False)
+        agent.unavailable = refusal.code.value if refusal is not None else ""
 
     def _roll_day(self, agent: AgentRecord, now: float) -> None:
         today = self.today(now)
@@ -684,15 +694,24 @@ class Arbiter:
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
             self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
 
-    def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
+    def _stamp_deadlines(self, inq: InquiryRecord) -> None:
+        """Fix the inquiry's SLA deadlines (published on its record) by the policy in force."""
         sla = self.sla_for(inq)
-        warn = sla.warn_pct / 100.0
+        inq.first_response_due = inq.arrived_at + sla.first_response_s
+        inq.resolution_due = inq.arrived_at + sla.resolution_s
+
+    def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
+        # the timers check the deadlines clients count down to
+        if inq.first_response_due is None or inq.resolution_due is None:
+            self._stamp_deadlines(inq)  # journaled before records carried deadlines
+        frt_due, res_due = inq.first_response_due, inq.resolution_due
+        warn = self.sla_for(inq).warn_pct / 100.0
         t0 = inq.arrived_at
         # one timer per inquiry at a time: arrivals are the hot path
-        for kind, due in ((_T_FRT_WARN, t0 + warn * sla.first_response_s),
-                          (_T_FRT_BREACH, t0 + sla.first_response_s),
-                          (_T_RES_WARN, t0 + warn * sla.resolution_s),
-                          (_T_RES_BREACH, t0 + sla.resolution_s)):
+        for kind, due in ((_T_FRT_WARN, t0 + warn * (frt_due - t0)),  # type: ignore[operator]
+                          (_T_FRT_BREACH, frt_due),
+                          (_T_RES_WARN, t0 + warn * (res_due - t0)),  # type: ignore[operator]
+                          (_T_RES_BREACH, res_due)):
             if kind > after_kind:
                 self._push_timer(due, kind, inq.id, t0)
                 return

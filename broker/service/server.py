@@ -43,6 +43,7 @@ from broker.service.config import FileConfig
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
 from broker.service.ports import bind_failure
+from broker.service.retention import retention_of
 from broker.service.store import Loaded, SqliteStore, default_db_path
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ class CommitFailed(RuntimeError):
 class BrokerServer:
     def __init__(self, config: FileConfig, clock: Callable[[], float] | None = None,
                  store=None, context: zmq.Context | None = None, authenticator=None,
-                 floor_views: bool = True):
+                 floor_views: bool = True, sockets: tuple[zmq.Socket, zmq.Socket] | None = None):
+        """``sockets``: a (ROUTER, PUB) pair already bound by ``bind_sockets`` and owned by
+        the caller (an active/standby pair keeps them across roles); else bound in ``run``."""
         self.config = config
         b = config.broker
         if clock is None:  # the configured floor clock: the wall clock unless scaled
@@ -98,7 +101,8 @@ class BrokerServer:
         self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
-                                                                 maintenance=b.materializer)
+                                                                 maintenance=b.materializer,
+                                                                 retention=retention_of(b))
         self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
                                heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop,
                                grab_rate_per_s=b.grab_rate_per_s, time_scale=self.time_scale)
@@ -108,6 +112,9 @@ class BrokerServer:
         self.ready = threading.Event()
         self.stopped = threading.Event()
         self._stop_reason: str | None = None
+        #: set when a commit failed or was fenced: nothing more may be committed or announced
+        self._store_failed = False
+        self._sockets = sockets
         self.command_endpoint = ""
         self.events_endpoint = ""
         #: periodic jobs run on the loop: (interval_s, fn(now)); metrics and coverage add theirs
@@ -135,7 +142,8 @@ class BrokerServer:
         self._refused_seen: dict[str, float] = {}
         if authenticator is not None:
             self.periodic.append([1.0, self._audit_refused_connections])
-            self.on_stop.append(authenticator.stop)
+            if sockets is None:  # whoever bound the sockets owns the authenticator too
+                self.on_stop.append(authenticator.stop)
         if floor_views:
             from broker.service.floor import attach
 
@@ -177,7 +185,7 @@ class BrokerServer:
         new_agents = [a for a in self.config.agents if a.id not in self.core.agents]
         for spec in new_agents:
             self.core.define_agent(spec, "config")
-        log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.db_path,
+        log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.store.location,
                  len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq,
                  extra={"event": "store.loaded", "agents": len(self.core.agents),
                         "open_inquiries": len(self.core.inquiries), "seq": self.core.seq})
@@ -187,35 +195,20 @@ class BrokerServer:
             hook(self, loaded)
 
     def _bind(self) -> None:
-        b = self.config.broker
-        self.router = self.ctx.socket(zmq.ROUTER)
-        self.pub = self.ctx.socket(zmq.PUB)
-        for sock in (self.router, self.pub):
-            sock.setsockopt(zmq.LINGER, 1000)
-            sock.setsockopt(zmq.BACKLOG, LISTEN_BACKLOG)
-            if self.authenticator is not None:
-                self.authenticator.configure_server(sock)
-        # Without ROUTER_MANDATORY a reply to a peer whose queue is full vanishes
-        # silently (PERF-NOTES trap 1); with it we at least know and count it.
-        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        self.router.setsockopt(zmq.SNDHWM, ROUTER_HWM)
-        self.router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
-        # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
-        self.pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
-        # Frames up to 4x the limit are read and answered "too-large"; beyond that
-        # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
-        self.router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
-        for sock, endpoint, what in ((self.router, b.command_endpoint, "commands"),
-                                     (self.pub, b.events_endpoint, "events")):
-            try:
-                sock.bind(endpoint)
-            except zmq.ZMQError as exc:
-                raise BindError(bind_failure(endpoint, what, exc)) from None
+        if self._sockets is None:
+            self.router, self.pub = bind_sockets(self.ctx, self.config.broker, self.authenticator)
+        else:
+            self.router, self.pub = self._sockets
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
         log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint,
                  extra={"event": "broker.listening", "command_endpoint": self.command_endpoint,
                         "events_endpoint": self.events_endpoint})
+
+    def abandon(self, reason: str) -> None:
+        """Stop without committing or announcing anything more (the lease moved on, the store is gone)."""
+        self._store_failed = True
+        self.request_stop(reason)
 
     def run(self) -> None:
         """Load, bind, serve until asked to stop, then shut down in order."""
@@ -238,7 +231,7 @@ class BrokerServer:
     def _shutdown(self) -> None:
         reason = self._stop_reason or "loop ended"
         try:
-            if self._serving:
+            if self._serving and not self._store_failed:
                 # stop reading; make what was decided durable, then answer and publish it
                 self._commit_and_publish([])
                 self._flush_events()
@@ -255,7 +248,7 @@ class BrokerServer:
                     hook()
                 except Exception:
                     log.exception("stop hook failed")
-            for name in ("router", "pub"):
+            for name in ("router", "pub") if self._sockets is None else ():
                 sock = getattr(self, name, None)
                 if sock is not None:
                     sock.close(linger=500)
@@ -447,9 +440,12 @@ class BrokerServer:
         idents, self._batch_idents = self._batch_idents, []
         if changes:
             t0 = time.perf_counter()
+            if self._store_failed:
+                raise CommitFailed("an earlier commit failed; nothing more is committed")
             try:
                 self.store.write(changes)
             except Exception as exc:
+                self._store_failed = True
                 log.critical("commit failed; nothing of this batch (%d replies) was sent: %s",
                              len(replies), exc, extra={"event": "commit.failed", "replies": len(replies)})
                 raise CommitFailed(f"the store refused a commit: {exc}") from exc
@@ -513,6 +509,35 @@ class BrokerServer:
         self._pending.clear()
         self._pending_count = 0
         self._last_flush = time.monotonic()
+
+
+def bind_sockets(ctx: zmq.Context, b, authenticator=None) -> tuple[zmq.Socket, zmq.Socket]:
+    """The broker's ROUTER (commands) and PUB (events), configured and bound; BindError if not."""
+    router = ctx.socket(zmq.ROUTER)
+    pub = ctx.socket(zmq.PUB)
+    for sock in (router, pub):
+        sock.setsockopt(zmq.LINGER, 1000)
+        sock.setsockopt(zmq.BACKLOG, LISTEN_BACKLOG)
+        if authenticator is not None:
+            authenticator.configure_server(sock)
+    # Without ROUTER_MANDATORY a reply to a peer whose queue is full vanishes
+    # silently; with it we at least know and count it.
+    router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    router.setsockopt(zmq.SNDHWM, ROUTER_HWM)
+    router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
+    # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
+    pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
+    # Frames up to 4x the limit are read and answered "too-large"; beyond that
+    # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
+    router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
+    for sock, endpoint, what in ((router, b.command_endpoint, "commands"), (pub, b.events_endpoint, "events")):
+        try:
+            sock.bind(endpoint)
+        except zmq.ZMQError as exc:
+            router.close(linger=0)
+            pub.close(linger=0)
+            raise BindError(bind_failure(endpoint, what, exc)) from None
+    return router, pub
 
 
 def serve_in_thread(config: FileConfig, clock: Callable[[], float] | None = None,
