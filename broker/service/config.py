@@ -23,6 +23,19 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     events_endpoint: str = DEFAULT_EVENTS_ENDPOINT
     #: empty: the per-user default (see store.default_db_path)
     db: str = ""
+    #: "postgresql://..." runs this broker on PostgreSQL as one of an active/standby
+    #: pair of its shard (docs/operating.md, "More than one machine"); empty: SQLite at ``db``
+    store: str = ""
+    #: the floor this broker serves; brokers of one shard share a lease and a schema
+    shard: str = "main"
+    #: PostgreSQL schema of the shard's tables (empty: grabdesk_<shard>)
+    pg_schema: str = ""
+    #: a standby takes over this long after the active last renewed its lease
+    lease_s: float = 2.0
+    #: endpoints a standby names in its "not active, try ..." replies for this broker
+    #: (empty: the bound endpoints; set them when binding to 0.0.0.0 or behind NAT)
+    advertise_command_endpoint: str = ""
+    advertise_events_endpoint: str = ""
     #: SQLite synchronous: FULL survives a power loss, NORMAL a process crash
     synchronous: str = "FULL"
     #: where the journal is folded into the state tables: "process" keeps that
@@ -133,6 +146,17 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
         ZoneInfo(b.day_tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{source}: broker.day_tz {b.day_tz!r} is not a known time zone") from None
+    if b.store and not b.store.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{source}: broker.store must be a postgresql:// URL (or empty for SQLite at "
+                          f"broker.db), not {b.store!r}")
+    import re
+
+    if b.pg_schema and not re.match(r"^[a-z_][a-z0-9_]{0,62}$", b.pg_schema):
+        raise ConfigError(f"{source}: broker.pg_schema {b.pg_schema!r}: use lower-case letters, digits and _")
+    if not b.shard.strip():
+        raise ConfigError(f"{source}: broker.shard must not be empty")
+    if b.lease_s <= 0:
+        raise ConfigError(f"{source}: broker.lease_s must be positive")
     from broker.service.clock import ClockError, check_time_scale, parse_start
 
     try:

@@ -19,8 +19,9 @@ client has seen survives a crash. ``load()`` rebuilds the arbiter's state.
 
 Two files, so the materializer never holds the write lock the decision loop
 needs. A restart loads the state and replays the journal past its position.
-A PostgreSQL store for several brokers would implement the same ``Store``
-protocol (none exists yet); nothing in the core knows which one it talks to.
+``pgstore.PgStore`` keeps the same journal and state tables in PostgreSQL
+for brokers that run as an active/standby pair; both implement ``Store``
+and nothing in the core knows which one it talks to.
 """
 from __future__ import annotations
 
@@ -78,14 +79,39 @@ class Loaded:
 
 
 class Store(Protocol):
+    """What the broker needs from durable storage (SqliteStore, pgstore.PgStore).
+
+    ``write`` is the decision path: one call per loop turn, durable when it
+    returns (or it raises and nothing of the batch is kept). ``load`` rebuilds
+    what the arbiter had at the last commit. The rest serves queries.
+    """
+
+    #: where the state lives, for logs and messages (a path, or host:port/db schema)
+    location: str
+
     def load(self, now: float) -> Loaded: ...
     def write(self, changes: Changes) -> None: ...
     def catch_up(self) -> None: ...
     def grab_history(self, inquiry: str) -> list[GrabAttempt]: ...
     def audit(self, limit: int, actor: str | None, kind_prefix: str | None,
               only_refusals: bool) -> list[AuditEntry]: ...
+    def journal(self, since_seq: int = 0): ...
+    def query_state(self, sql: str, args=()) -> list[tuple]: ...
     def save_roster(self, fmt: str, text: str) -> None: ...
     def close(self) -> None: ...
+
+
+def journal_row(changes: Changes) -> tuple[int, float, bytes, bytes] | None:
+    """The journal row ``(last_seq, at, events, grabs)`` of a batch; None if nothing is kept.
+
+    Only journaled streams are kept: metrics and coverage are periodic views.
+    """
+    events = [msgspec.Raw(raw) for (stream, _seq, raw, *_rest) in changes.events
+              if stream in JOURNALED_STREAMS]
+    if not events and not changes.grabs:
+        return None
+    at = changes.events[-1][4] if changes.events else changes.grabs[-1][3]
+    return changes.seq, at, encode(events), encode(changes.grabs)
 
 
 # Each entry migrates from version i to i+1; never edit one that has shipped.
@@ -267,55 +293,84 @@ class Materializer:
             (position, MATERIALIZE_BATCH_ROWS)).fetchall()
         if not rows:
             return False
-        stream_last = json.loads(stream_last_text)
-        latest: dict[tuple[str, str], msgspec.Raw] = {}
-        audit_raw: list[msgspec.Raw] = []
-        grabs: list = []
-        for _id, last_seq, events_blob, grabs_blob in rows:
-            seq = max(seq, last_seq)
-            for raw in _raw_list_dec.decode(events_blob):
-                head = _head_dec.decode(raw)
-                stream_last[stream_of(head.kind)] = head.seq
-                record = head.record
-                if record is None:
-                    continue
-                if record.type in _KEYED:
-                    latest[(record.type, record.id)] = raw  # later versions replace earlier ones
-                elif record.type == "audit":
-                    audit_raw.append(raw)
-            grabs.extend(_grab_list_dec.decode(grabs_blob))
-        inquiries, agents, config = [], [], []
-        for (kind, _key), raw in latest.items():
-            record = _record_dec.decode(raw).record
-            if kind == "inquiry":
-                i = record
-                inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
-                                  i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, encode(i)))
-            elif kind == "agent":
-                agents.append((record.id, encode(record)))
-            else:
-                config.append((kind, record.id, encode(record)))
-        audit = []
-        for raw in audit_raw:
-            event = _event_dec.decode(raw)
-            a = event.record
-            audit.append((event.seq, a.at, a.actor, a.role, a.kind, a.subject, a.reason, int(a.ok)))
-        if inquiries:
+        folded = fold_journal(rows, seq, json.loads(stream_last_text))
+        if folded.inquiries:
             state.executemany(
                 "INSERT OR REPLACE INTO inquiries (id, state, shop, skill, language, channel, owner,"
                 " arrived_at, taken_at, first_response_at, closed_at, satisfaction, record)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inquiries)
-        if agents:
-            state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", agents)
-        if config:
-            state.executemany("INSERT OR REPLACE INTO config (kind, id, record) VALUES (?, ?, ?)", config)
-        if grabs:
-            state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", grabs)
-        if audit:
-            state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", audit)
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", folded.inquiries)
+        if folded.agents:
+            state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", folded.agents)
+        if folded.config:
+            state.executemany("INSERT OR REPLACE INTO config (kind, id, record) VALUES (?, ?, ?)", folded.config)
+        if folded.grabs:
+            state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", folded.grabs)
+        if folded.audit:
+            state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", folded.audit)
         state.execute("UPDATE position SET journal_id = ?, seq = ?, stream_last = ?",
-                      (rows[-1][0], seq, json.dumps(stream_last)))
+                      (folded.journal_id, folded.seq, json.dumps(folded.stream_last)))
         return len(rows) == MATERIALIZE_BATCH_ROWS
+
+
+@dataclass
+class Folded:
+    """Journal rows reduced to the state rows they leave behind (any SQL store writes these)."""
+
+    #: (id, state, shop, skill, language, channel, owner, arrived_at, taken_at,
+    #:  first_response_at, closed_at, satisfaction, record)
+    inquiries: list[tuple]
+    #: (id, record)
+    agents: list[tuple]
+    #: (kind, id, record)
+    config: list[tuple]
+    #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason, winner, won_at)
+    grabs: list[tuple]
+    #: (seq, at, actor, role, kind, subject, reason, ok)
+    audit: list[tuple]
+    journal_id: int
+    seq: int
+    stream_last: dict[str, int]
+
+
+def fold_journal(rows, seq: int, stream_last: dict[str, int]) -> Folded:
+    """Reduce journal rows ``(id, last_seq, events, grabs)``, oldest first, to state rows.
+
+    Only the last version of each keyed record within the rows is kept; grab
+    attempts and audit entries are appended. Pure: the stores write the result.
+    """
+    latest: dict[tuple[str, str], msgspec.Raw] = {}
+    audit_raw: list[msgspec.Raw] = []
+    grabs: list = []
+    for _id, last_seq, events_blob, grabs_blob in rows:
+        seq = max(seq, last_seq)
+        for raw in _raw_list_dec.decode(events_blob):
+            head = _head_dec.decode(raw)
+            stream_last[stream_of(head.kind)] = head.seq
+            record = head.record
+            if record is None:
+                continue
+            if record.type in _KEYED:
+                latest[(record.type, record.id)] = raw  # later versions replace earlier ones
+            elif record.type == "audit":
+                audit_raw.append(raw)
+        grabs.extend(_grab_list_dec.decode(grabs_blob))
+    inquiries, agents, config = [], [], []
+    for (kind, _key), raw in latest.items():
+        record = _record_dec.decode(raw).record
+        if kind == "inquiry":
+            i = record
+            inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
+                              i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, encode(i)))
+        elif kind == "agent":
+            agents.append((record.id, encode(record)))
+        else:
+            config.append((kind, record.id, encode(record)))
+    audit = []
+    for raw in audit_raw:
+        event = _event_dec.decode(raw)
+        a = event.record
+        audit.append((event.seq, a.at, a.actor, a.role, a.kind, a.subject, a.reason, int(a.ok)))
+    return Folded(inquiries, agents, config, grabs, audit, rows[-1][0], seq, stream_last)
 
 
 def _lowest_priority() -> None:
@@ -380,6 +435,7 @@ class SqliteStore:
         if synchronous not in ("FULL", "NORMAL", "OFF"):
             raise StoreError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous}")
         self.path = Path(path)
+        self.location = str(self.path)
         self.state_path = state_path_for(self.path)
         prepare_folder(self.path)
         self._db = _connect(self.path, synchronous)
@@ -418,16 +474,13 @@ class SqliteStore:
 
     def write(self, changes: Changes) -> None:
         """Make one batch durable: one journal row, one commit."""
-        events = [msgspec.Raw(raw) for (stream, _seq, raw, *_rest) in changes.events
-                  if stream in JOURNALED_STREAMS]
-        if not events and not changes.grabs:
+        row = journal_row(changes)
+        if row is None:
             return  # only periodic views (metrics) changed: nothing to keep
-        at = changes.events[-1][4] if changes.events else changes.grabs[-1][3]
         db = self._db
         db.execute("BEGIN")
         try:
-            db.execute("INSERT INTO journal (last_seq, at, events, grabs) VALUES (?, ?, ?, ?)",
-                       (changes.seq, at, encode(events), encode(changes.grabs)))
+            db.execute("INSERT INTO journal (last_seq, at, events, grabs) VALUES (?, ?, ?, ?)", row)
             # rows already materialized and synced go in the same commit: no other writer, no extra fsync
             pruned_to = prune_rows(db, self._durable.value, self._pruned_to)
             db.execute("COMMIT")
