@@ -258,6 +258,12 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
     arrivals_last_hour: int = 0
     bad_requests: int = 0
     grabs_total: int = 0
+    #: the broker loop's longest turn (read, decide, commit, reply, publish, one slice of
+    #: periodic work) since the previous metrics, in ms: how long a command can wait unread
+    loop_max_turn_ms: float = 0.0
+    #: the CPU time of the loop's costliest turn since the previous metrics, in ms (what the
+    #: broker's own work costs, without waits on the disk or for a busy host's CPU)
+    loop_max_turn_cpu_ms: float = 0.0
 
 
 class Alert(Struct, tag="alert", omit_defaults=True, gc=False):
