@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
 
         self._last_sample = float("-inf")
         self._columns_due = 0.0
-        self._versions = (-1, -1, -1)
+        self._versions = (-1, -1)
         self.timer = QTimer(self)
         self.timer.setObjectName("refreshTimer")
         self.timer.setInterval(refresh_ms)
@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
             self.agents.model.refresh_columns(["service"])
             self.agents.update_count()
             self.inquiries.update_count()
-        versions = (self.state.metrics_version, self.state.coverage_version, self.state.shops_version)
+        versions = (self.state.metrics_version, self.state.coverage_version)
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
