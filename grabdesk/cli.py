@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "simulate": "grabdesk.simulate.cli",
     "demo": "grabdesk.demo",
     "bench": "grabdesk.bench.cli",
+    "robot": "robot.cli",
 }
 
 
