@@ -20,6 +20,7 @@ BENCHMARKS = {
     "console": "grabdesk.bench.console",
     "agent": "grabdesk.bench.agent",
     "fuzz": "grabdesk.bench.fuzz",
+    "robot": "grabdesk.bench.robot",
 }
 
 
