@@ -187,9 +187,6 @@ def load_knowledge(directory: str | Path = DEFAULT_DIRECTORY) -> Knowledge:
         raise KnowledgeError(f"{directory / 'intents'}: no file for intent {missing[0]} "
                              f"(expected {missing[0]}.toml)")
     _no_conflicting_examples(intents, directory / "intents")
-    if settings.fallback_skill not in SKILLS:
-        raise KnowledgeError(f"{robot.path}: decision.fallback_skill {settings.fallback_skill!r} "
-                             f"is not one of {', '.join(SKILLS)}")
 
     shops = {path.stem: _shop(_File(path), intents)
              for path in sorted((directory / "shops").glob("*.toml"))}
@@ -293,8 +290,8 @@ def _settings(robot: _File) -> Settings:
             raise robot.fail(f"decision.{name}", f"must be between {low:g} and {high:g}, not {value}")
         values[name] = value
     fallback = table.get("fallback_skill")
-    if not isinstance(fallback, str):
-        raise robot.fail("decision.fallback_skill", "is missing or not a string")
+    if fallback not in SKILLS:
+        raise robot.fail("decision.fallback_skill", f"must be one of {', '.join(SKILLS)}, not {fallback!r}")
     return Settings(fallback_skill=fallback, **values)
 
 
