@@ -15,15 +15,15 @@ import sys
 
 #: subcommand name -> module that implements it
 SUBCOMMANDS: dict[str, str] = {
-    "broker": "broker.cli_broker",
-    "staffing": "broker.cli_staffing",
-    "report": "broker.cli_report",
-    "keys": "broker.cli_keys",
-    "console": "supervisor.cli_console",
-    "agent": "supervisor.cli_agent",
-    "simulate": "grabdesk.simulate.cli",
+    "broker": "broker.service.cli",
+    "staffing": "broker.staffing.cli_staffing",
+    "report": "broker.staffing.cli_report",
+    "keys": "broker.service.cli_keys",
+    "console": "supervisor.console.cli",
+    "agent": "supervisor.agentwin.cli",
+    "simulate": "tools.simulate.cli",
     "demo": "grabdesk.demo",
-    "bench": "grabdesk.bench.cli",
+    "bench": "tools.bench.cli",
     "robot": "robot.cli",
 }
 

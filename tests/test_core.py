@@ -1,6 +1,6 @@
 """Unit tests of the arbiter core: pure calls, a FakeClock, no sockets, no sleeps.
 
-Each test drives one rule of issue 2 through ``broker.core.Arbiter`` and
+Each test drives one rule of issue 2 through ``broker.arbiter.core.Arbiter`` and
 checks both the decision and the events the transition emitted (the drained
 ``Changes``), since every client learns about the floor only from events.
 """
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from broker import rules
-from broker.core import CLEAR_OVERRIDE, Arbiter, CoreConfig, Refusal
-from broker.mirror import Mirror
-from broker.protocol import (
+from broker.arbiter import rules
+from broker.arbiter.core import CLEAR_OVERRIDE, Arbiter, CoreConfig, Refusal
+from broker.wire.mirror import Mirror
+from broker.wire.protocol import (
     Alert, AgentRecord, AgentSpec, ErrorCode, InquiryRecord, Event, FairShare, GroupRecord, NewInquiry, Quotas, ShopRecord,
     SlaPolicy, TierRule,
 )
@@ -33,7 +33,7 @@ def clock() -> FakeClock:
 
 
 def make_core(clock, shops=("s1",), **config) -> Arbiter:
-    core = Arbiter(CoreConfig(**config), clock)
+    core = Arbiter(CoreConfig(**config), clock=clock)
     for shop in shops:
         core.define_shop(shop if isinstance(shop, ShopRecord) else ShopRecord(id=shop))
     core.drain()
@@ -1095,7 +1095,7 @@ def test_load_rebuilds_timers_and_assignment(clock):
     submit(core, "q3", shop="auto")
     assert core.inquiries["q3"].state == "queued"
 
-    fresh = Arbiter(CoreConfig(), clock)
+    fresh = Arbiter(CoreConfig(), clock=clock)
     copy = msgspec.msgpack.decode(msgspec.msgpack.encode(core.snapshot_records()),
                                   type=list[ShopRecord | GroupRecord | AgentRecord | InquiryRecord])
     shops = [r for r in copy if isinstance(r, ShopRecord)]
@@ -1140,3 +1140,56 @@ def test_mirror_fed_by_events_equals_the_core(clock):
     mirror.apply(events(core))
     assert mirror.inquiries == core.inquiries
     assert mirror.agents == core.agents
+
+
+def test_a_sliced_tick_spreads_a_burst_over_calls_and_ends_where_a_whole_one_does(clock):
+    """The broker's loop ticks in slices, so a second's sweep of many agents or a burst of
+    due timers never holds it; sliced or whole, the floor ends in the same state."""
+    from broker.arbiter.core import SLICE_AGENTS, SLICE_TIMERS
+
+    def floor():
+        c = FakeClock(clock.now)
+        core = make_core(c, agent_timeout_s=15.0)
+        for i in range(3 * SLICE_AGENTS):
+            add_agent(core, f"a{i}")
+            core.seen(f"a{i}")
+        for i in range(3 * SLICE_TIMERS):
+            submit(core, f"q{i}")
+        core.drain()
+        c.advance(3600)  # every agent silent, every SLA timer due
+        return core
+
+    whole, sliced = floor(), floor()
+    whole.tick()
+    whole_kinds = sorted(e.kind for e in events(whole))
+    sliced.tick(sliced=True)
+    first = events(sliced)
+    assert 0 < sum(e.kind == "agent.status" for e in first) <= SLICE_AGENTS
+    assert sum(e.kind == "inquiry.sla" for e in first) <= SLICE_TIMERS
+    assert sliced.next_timer_due() <= sliced.clock(), "work left must be asked for at once"
+    calls = 1
+    while sliced.next_timer_due() is not None and sliced.next_timer_due() <= sliced.clock():
+        sliced.tick(sliced=True)
+        first += events(sliced)
+        calls += 1
+    assert calls > 3
+    assert sorted(e.kind for e in first) == whole_kinds
+    assert all(a.status == "offline" for a in sliced.agents.values())
+    sliced.check_invariants()
+
+
+def test_the_longest_waiter_is_exact_after_grabs_requeues_and_a_reload(clock):
+    core = make_core(clock)
+    add_agent(core, "a1")
+    for i in range(5):
+        submit(core, f"q{i}")
+        clock.advance(1)
+    assert core.longest_waiting("pre_sales").id == "q0"
+    core.grab("a1", "q0", "g0")
+    core.grab("a1", "q1", "g1")
+    assert core.longest_waiting("pre_sales").id == "q2"
+    core.release("a1", "q0")  # back in the pool with its first arrival: it waited longest
+    assert core.longest_waiting("pre_sales").id == "q0"
+    core.abandon("q0")
+    assert core.longest_waiting("pre_sales").id == "q2"
+    core.check_invariants()

@@ -23,9 +23,9 @@ import msgspec
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from broker.core import Arbiter, CoreConfig, Refusal
-from broker.mirror import Mirror
-from broker.protocol import (
+from broker.arbiter.core import Arbiter, CoreConfig, Refusal
+from broker.wire.mirror import Mirror
+from broker.wire.protocol import (
     AgentSpec, ErrorCode, Event, FairShare, GroupRecord, NewInquiry, Quotas, ShopRecord, SlaPolicy,
     TierRule,
 )
@@ -69,7 +69,7 @@ class ArbiterMachine(RuleBasedStateMachine):
             tiers=[TierRule(name="top", min_score=85), TierRule(name="mid", min_score=60, visibility_delay_s=2),
                    TierRule(name="low", min_score=0, visibility_delay_s=5, cap=1)],
             agent_timeout_s=30.0, offline_grace_s=60.0, day_tz=TZ)
-        self.core = Arbiter(config, self.clock)
+        self.core = Arbiter(config, clock=self.clock)
         self.mirror = Mirror()
         sla = SlaPolicy(first_response_s=300, resolution_s=600, silent_reclaim_s=120)
         for shop, mode in zip(SHOPS, ("grab", "hybrid", "assign")):

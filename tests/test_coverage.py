@@ -1,4 +1,4 @@
-"""Coverage (broker/coverage.py): rostered vs required per UTC hour and skill.
+"""Coverage (broker/staffing/coverage.py): rostered vs required per UTC hour and skill.
 
 Calendar facts: 2024-01-01 and 2024-01-15 are Mondays. Asia/Shanghai is
 UTC+8 all year; Europe/Berlin is UTC+1 in January and UTC+2 in July.
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.coverage import CoverageCell, NowCell, coverage, coverage_now
-from broker.forecast import forecast_arrivals, load_profile
-from broker.roster import load_roster, parse_roster
+from broker.staffing.coverage import CoverageCell, NowCell, coverage, coverage_now
+from broker.staffing.forecast import forecast_arrivals, load_profile
+from broker.staffing.roster import load_roster, parse_roster
 
 UTC = timezone.utc
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"

@@ -24,10 +24,10 @@ import msgspec.inspect as mi
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from broker import protocol as p
-from broker.core import Arbiter, CoreConfig
-from broker.protocol import ErrorCode
-from broker.service import Service
+from broker.wire import protocol as p
+from broker.arbiter.core import Arbiter, CoreConfig
+from broker.wire.protocol import ErrorCode
+from broker.service.dispatch import Service
 
 from conftest import FakeClock
 
@@ -343,7 +343,7 @@ def test_client_side_decoders_only_raise_msgspec_errors(decoder, data):
 
 def _floor() -> tuple[Arbiter, Service, FakeClock]:
     clock = FakeClock()
-    core = Arbiter(CoreConfig(), clock)
+    core = Arbiter(CoreConfig(), clock=clock)
     service = Service(core)
     core.define_shop(p.ShopRecord(id="s1"))
     core.define_shop(p.ShopRecord(id="s2", mode="hybrid", hybrid_after_s=5))
@@ -397,5 +397,5 @@ def test_valid_but_hostile_commands_are_refused_not_crashing(commands, jumps):
         core.tick()  # the loop's timers must survive whatever was accepted
         core.check_invariants()
     # a NaN deadline breaks the heap's order: timers behind it would never fire
-    assert not any(math.isnan(due) for due, *_ in core._timers), "a command armed a NaN deadline"
+    assert not any(math.isnan(due) for due in core.timer_deadlines()), "a command armed a NaN deadline"
     core.drain()

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from broker import protocol as p
-from broker.client import BrokerClient
+from broker.wire import protocol as p
+from broker.wire.client import BrokerClient
 from grabdesk import demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,9 +148,9 @@ def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False,
 def test_demo_starts_serves_and_stops_cleanly(tmp_path):
     pids = run_demo_and_check(tmp_path / "demo")
     expected = {"broker", "simulate"}
-    if demo.gui_available("supervisor.cli_console"):
+    if demo.gui_available("supervisor.console.cli"):
         expected.add("console")
-    if demo.gui_available("supervisor.cli_agent"):
+    if demo.gui_available("supervisor.agentwin.cli"):
         expected.add("agent")
     assert set(pids["children"]) == expected
 
@@ -164,7 +164,7 @@ def test_ctrl_c_stops_the_demo_cleanly(tmp_path):
     run_demo_and_check(tmp_path / "demo", "--no-agent-window", interrupt=True)
 
 
-@pytest.mark.skipif(not demo.gui_available("supervisor.cli_console"), reason="no console in this tree")
+@pytest.mark.skipif(not demo.gui_available("supervisor.console.cli"), reason="no console in this tree")
 def test_closing_the_console_stops_the_demo(tmp_path):
     run_demo_and_check(tmp_path / "demo", "--no-agent-window", close_console=True)
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from broker import protocol as p
-from broker.client import BrokerClient
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.client import BrokerClient
+from broker.wire.mirror import Mirror
 
 from conftest import stable, wait_until
 

@@ -1,4 +1,4 @@
-"""Erlang C staffing (broker/erlang.py) against published numbers and its own laws.
+"""Erlang C staffing (broker/staffing/erlang.py) against published numbers and its own laws.
 
 Published data points used (each with the tolerance its rounding allows):
 
@@ -29,7 +29,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broker.erlang import (
+from broker.staffing.erlang import (
     Staffing,
     average_speed_of_answer_s,
     erlang_b,

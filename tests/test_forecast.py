@@ -1,4 +1,4 @@
-"""Demand forecast (broker/forecast.py): history means, profile fallback, surge.
+"""Demand forecast (broker/staffing/forecast.py): history means, profile fallback, surge.
 
 2024-01-08 00:00 UTC is Monday 08:00 in Asia/Shanghai (UTC+8, no DST).
 """
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.forecast import (
+from broker.staffing.forecast import (
     DemandProfile,
     ProfileError,
     forecast_arrivals,

@@ -16,11 +16,11 @@ import msgspec
 import pytest
 import zmq
 
-from broker import protocol as p
-from broker.client import BrokerClient
-from broker.mirror import Mirror
-from grabdesk.bench import arbitration, fuzz
-from grabdesk.bench.harness import RawClient, command, define_floor, rss_mb, start_broker
+from broker.wire import protocol as p
+from broker.wire.client import BrokerClient
+from broker.wire.mirror import Mirror
+from tools.bench import arbitration, fuzz
+from tools.bench.harness import RawClient, command, define_floor, rss_mb, start_broker
 
 from conftest import wait_until
 

@@ -14,9 +14,9 @@ import msgspec
 import pytest
 import zmq
 
-from broker import protocol as p
-from broker.client import BrokerClient
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.client import BrokerClient
+from broker.wire.mirror import Mirror
 
 from conftest import agent_spec, loopback_config, stable, wait_until
 
@@ -460,11 +460,23 @@ def test_a_roster_sent_by_a_supervisor_survives_a_restart(start_broker, tmp_path
     assert roster is not None and [s.agent_id for s in roster.shifts] == ["a1"]
 
 
+def test_a_new_roster_reaches_followers_as_coverage_of_the_rostered_skills(broker):
+    """The coverage worker computes from a snapshot the loop hands it; the result is published."""
+    broker.define(agents=[agent_spec("a1", skills=("pre_sales", "after_sales"))])
+    _client, mirror = broker.follow("boss")
+    csv = "agent_id,days,start,end,tz,skills\na1,mon-sun,00:00,23:59,Asia/Shanghai,\n"
+    broker.client("supervisor", "boss").call(p.ReplaceRoster, fmt="csv", text=csv, reason="all day")
+    wait_until(lambda: mirror.coverage is not None and mirror.coverage.cells, 10,
+               message="no coverage published after a roster was accepted")
+    assert {cell.skill for cell in mirror.coverage.cells} == {"pre_sales", "after_sales"}
+    assert max(cell.rostered for cell in mirror.coverage.cells) == 1
+
+
 def test_reconnecting_says_how_long_it_waited_including_at_the_ceiling(monkeypatch):
     """The status a window shows while the broker is away names the back-off it just
     waited: doubling from the start, then holding at the ceiling."""
-    import broker.client as client_module
-    from grabdesk.bench.harness import free_port
+    import broker.wire.client as client_module
+    from tools.bench.harness import free_port
 
     monkeypatch.setattr(client_module, "BACKOFF_START_S", 0.02)
     monkeypatch.setattr(client_module, "BACKOFF_MAX_S", 0.04)

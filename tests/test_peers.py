@@ -16,7 +16,7 @@ import pytest
 psycopg = pytest.importorskip("psycopg", reason="the 'peers' extra is not installed")
 redis = pytest.importorskip("redis", reason="the 'peers' extra is not installed")
 
-from grabdesk.bench import peers  # noqa: E402  (after the importorskip guards)
+from tools.bench import peer_postgres, peer_redis, race, race_results  # noqa: E402  (after the importorskip guards)
 
 PG_DSN = "postgresql://127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -43,7 +43,7 @@ def assert_no_workers_left() -> None:
     assert multiprocessing.active_children() == []
 
 
-def assert_sound(result: peers.ContenderResult) -> None:
+def assert_sound(result: race_results.ContenderResult) -> None:
     """What every contender's run must show."""
     assert result.available, result.reason
     assert result.reason is None, result.reason
@@ -65,7 +65,7 @@ def assert_sound(result: peers.ContenderResult) -> None:
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["threads", "asyncio"])
 def test_harness_runs_agents_in_processes(use_async: bool) -> None:
-    outcome = peers.run_claim_race(peers.NullClaimerFactory(use_async), agents=6, duration_s=0.3, processes=2)
+    outcome = race.run_claim_race(race.NullClaimerFactory(use_async), agents=6, duration_s=0.3, processes=2)
     assert outcome.mode == ("asyncio" if use_async else "threads")
     assert outcome.claims == len(outcome.claimed_ids) == len(outcome.latencies_ms) == len(outcome.claimed_by) > 0
     assert len(set(outcome.claimed_ids)) == outcome.claims
@@ -76,7 +76,7 @@ def test_harness_runs_agents_in_processes(use_async: bool) -> None:
 
 
 def test_harness_paces_claims_at_the_requested_rate() -> None:
-    outcome = peers.run_claim_race(peers.NullClaimerFactory(True), agents=10, duration_s=1.0, processes=2,
+    outcome = race.run_claim_race(race.NullClaimerFactory(True), agents=10, duration_s=1.0, processes=2,
                                    rate_per_s=500)
     assert 400 <= outcome.claims_per_s <= 600
 
@@ -84,39 +84,39 @@ def test_harness_paces_claims_at_the_requested_rate() -> None:
 def test_harness_reports_a_worker_that_fails_to_set_up() -> None:
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="failed on purpose"):
-        peers.run_claim_race(FailingFactory(), agents=4, duration_s=0.3, processes=2)
+        race.run_claim_race(FailingFactory(), agents=4, duration_s=0.3, processes=2)
     assert time.monotonic() - started < 15
     assert_no_workers_left()
 
 
 def test_percentile_and_double_claims() -> None:
-    assert peers.percentile([], 50) is None
-    assert peers.percentile([3.0, 1.0, 2.0], 50) == 2.0
-    assert peers.percentile([1.0, 2.0], 50) == 1.5
-    assert peers.percentile(list(range(101)), 99) == 99
+    assert race_results.percentile([], 50) is None
+    assert race_results.percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert race_results.percentile([1.0, 2.0], 50) == 1.5
+    assert race_results.percentile(list(range(101)), 99) == 99
     with pytest.raises(ValueError):
-        peers.percentile([1.0], 101)
-    assert peers.count_double_claims([1, 2, 3]) == 0
-    assert peers.count_double_claims([1, 2, 2, 3, 3, 3]) == 2
+        race_results.percentile([1.0], 101)
+    assert race_results.count_double_claims([1, 2, 3]) == 0
+    assert race_results.count_double_claims([1, 2, 2, 3, 3, 3]) == 2
 
 
 def test_verification_rules_shared_by_both_stores() -> None:
-    outcome = peers.RaceOutcome(
+    outcome = race_results.RaceOutcome(
         agents=3, processes=1, duration_s=1.0, elapsed_s=1.0, claims=3, latencies_ms=[1.0] * 3,
         claimed_ids=[1, 2, 3], claimed_by=[0, 1, 0], misses=0, errors=0, error_samples=[], mode="asyncio")
     # id 2 stored under the wrong agent, id 3 not stored at all, id 4 stored but never told
-    assert peers._told_vs_owned(outcome, {1: 0, 2: 2, 4: 1}) == (2, 1)
-    assert peers._pool_size(123, None, 1_000, 60.0) == 123
-    assert peers._pool_size(None, None, 1_000, 60.0) == 60_000
-    assert peers._pool_size(None, 500.0, 1_000, 60.0) == 60_000  # twice a paced rate
-    assert peers._pool_size(None, None, 1_000, 0.5) == peers.MIN_POOL_SIZE
+    assert race_results.told_vs_owned(outcome, {1: 0, 2: 2, 4: 1}) == (2, 1)
+    assert race_results.pool_size_for(123, None, 1_000, 60.0) == 123
+    assert race_results.pool_size_for(None, None, 1_000, 60.0) == 60_000
+    assert race_results.pool_size_for(None, 500.0, 1_000, 60.0) == 60_000  # twice a paced rate
+    assert race_results.pool_size_for(None, None, 1_000, 0.5) == race_results.MIN_POOL_SIZE
 
 
 # --- PostgreSQL -----------------------------------------------------------------
 
 
 def test_postgres_race() -> None:
-    result = peers.run_postgres(PG_DSN, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES)
+    result = peer_postgres.run_postgres(PG_DSN, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES)
     assert_sound(result)
     assert result.name == "postgresql"
     assert result.settings["claim_plan_uses_partial_index"]
@@ -147,7 +147,7 @@ def pg_pool_table():
 
 def test_postgres_claimers_plug_into_the_harness(pg_pool_table: str) -> None:
     """Every id an agent was told it won is unique and recorded with that agent."""
-    outcome = peers.run_claim_race(peers.PgClaimerFactory(PG_DSN, pg_pool_table, 2), agents=AGENTS,
+    outcome = race.run_claim_race(peer_postgres.PgClaimerFactory(PG_DSN, pg_pool_table, 2), agents=AGENTS,
                                    duration_s=0.5, processes=PROCESSES)
     assert outcome.claims > 0 and outcome.errors == 0
     assert len(set(outcome.claimed_ids)) == len(outcome.claimed_ids)
@@ -159,7 +159,7 @@ def test_postgres_claimers_plug_into_the_harness(pg_pool_table: str) -> None:
 
 def test_postgres_unreachable_is_reported_quickly() -> None:
     started = time.monotonic()
-    result = peers.run_postgres(PG_DEAD_DSN, agents=4, duration_s=0.5)
+    result = peer_postgres.run_postgres(PG_DEAD_DSN, agents=4, duration_s=0.5)
     assert time.monotonic() - started < UNREACHABLE_WITHIN_S
     assert not result.available
     assert "127.0.0.1:1" in result.reason
@@ -179,7 +179,7 @@ def redis_persistence() -> dict[str, str]:
 
 def test_redis_race() -> None:
     before = redis_persistence()
-    result = peers.run_redis(REDIS_URL, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES)
+    result = peer_redis.run_redis(REDIS_URL, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES)
     assert_sound(result)
     assert result.name == "redis"
     assert result.settings["verification"]["owners_recorded"] == result.claims
@@ -189,8 +189,8 @@ def test_redis_race() -> None:
         assert "power loss" in result.durability
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
-        leftovers = [k for k in client.scan_iter(match=f"{peers.REDIS_KEY_PREFIX}:*")
-                     if k != peers.REDIS_CONFIG_LOCK_KEY.encode()]
+        leftovers = [k for k in client.scan_iter(match=f"{peer_redis.REDIS_KEY_PREFIX}:*")
+                     if k != peer_redis.REDIS_CONFIG_LOCK_KEY.encode()]
         assert leftovers == []
     finally:
         client.close()
@@ -199,12 +199,12 @@ def test_redis_race() -> None:
 def test_redis_claimers_plug_into_the_harness() -> None:
     """Every id an agent was told it won is unique and recorded with that agent."""
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    prefix = f"{peers.REDIS_KEY_PREFIX}:test-{uuid.uuid4().hex[:12]}"
+    prefix = f"{peer_redis.REDIS_KEY_PREFIX}:test-{uuid.uuid4().hex[:12]}"
     pending, owners = f"{prefix}:pending", f"{prefix}:owners"
     try:
         client.rpush(pending, *range(1, 20001))
-        sha = client.script_load(peers.REDIS_CLAIM_LUA)
-        outcome = peers.run_claim_race(peers.RedisClaimerFactory(REDIS_URL, sha, pending, owners), agents=AGENTS,
+        sha = client.script_load(peer_redis.REDIS_CLAIM_LUA)
+        outcome = race.run_claim_race(peer_redis.RedisClaimerFactory(REDIS_URL, sha, pending, owners), agents=AGENTS,
                                        duration_s=0.5, processes=PROCESSES)
         assert outcome.claims > 0 and outcome.errors == 0
         assert len(set(outcome.claimed_ids)) == len(outcome.claimed_ids)
@@ -219,7 +219,7 @@ def test_redis_claimers_plug_into_the_harness() -> None:
 
 def test_redis_unreachable_is_reported_quickly() -> None:
     started = time.monotonic()
-    result = peers.run_redis(REDIS_DEAD_URL, agents=4, duration_s=0.5)
+    result = peer_redis.run_redis(REDIS_DEAD_URL, agents=4, duration_s=0.5)
     assert time.monotonic() - started < UNREACHABLE_WITHIN_S
     assert not result.available
     assert "127.0.0.1:1" in result.reason

@@ -1,4 +1,4 @@
-"""Rosters (broker/roster.py): file formats, errors, midnight, DST, round trips.
+"""Rosters (broker/staffing/roster.py): file formats, errors, midnight, DST, round trips.
 
 Calendar facts used: 2024-01-01 is a Monday. Asia/Shanghai is UTC+8 all
 year. Europe/Berlin is UTC+1 in winter and UTC+2 from 2024-03-31 02:00 local
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broker.roster import (
+from broker.staffing.roster import (
     COLUMNS,
     Roster,
     RosterError,

@@ -18,11 +18,11 @@ import zmq
 import zmq.auth
 from zmq.utils.monitor import recv_monitor_message
 
-from broker import protocol as p
-from broker.app import BrokerApp, StartupError, check_binding
-from broker.client import BrokerClient, BrokerRefused, CurveKeys
-from broker.keys import ENROLLED_FILE, RELOAD_EVERY_S, revoke
-from grabdesk.bench.curve_setup import make_keys
+from broker.wire import protocol as p
+from broker.service.app import BrokerApp, StartupError, check_binding
+from broker.wire.client import BrokerClient, BrokerRefused, CurveKeys
+from broker.service.keys import ENROLLED_FILE, RELOAD_EVERY_S, revoke
+from tools.bench.curve_setup import make_keys
 from grabdesk.cli import main as grabdesk_main
 
 from conftest import BrokerHandle, agent_spec, loopback_config, wait_until
@@ -102,7 +102,7 @@ def test_enrolled_agent_connects_follows_and_grabs(curve_floor):
     floor = curve_floor()
     floor.define("a0000")
     floor.submit("q1")
-    from broker.mirror import Mirror
+    from broker.wire.mirror import Mirror
 
     mirror = Mirror()
     agent = floor.agent("a0000", follow=True, on_reset=mirror.reset, on_events=mirror.apply)

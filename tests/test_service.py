@@ -1,6 +1,6 @@
 """The command surface without sockets: bytes in, replies out.
 
-``broker.service.Service`` holds the policy the transport must not: who may
+``broker.service.dispatch.Service`` holds the policy the transport must not: who may
 send what, how every kind of bad input becomes an error reply with its code,
 what is counted and what is audited. Each reply is put through the real
 encoder and ``decode_reply`` so what is checked is what a client would read.
@@ -12,11 +12,11 @@ import logging
 import msgspec
 import pytest
 
-from broker import protocol as p
-from broker.core import Arbiter, CoreConfig
-from broker.protocol import ErrorCode
-from broker.service import Peer, Service
-from broker.store import SqliteStore
+from broker.wire import protocol as p
+from broker.arbiter.core import Arbiter, CoreConfig
+from broker.wire.protocol import ErrorCode
+from broker.service.dispatch import Peer, Service
+from broker.service.store import SqliteStore
 
 from conftest import FakeClock
 
@@ -26,7 +26,7 @@ class Harness:
 
     def __init__(self, tmp_path, **service_kw):
         self.clock = FakeClock()
-        self.core = Arbiter(CoreConfig(), self.clock)
+        self.core = Arbiter(CoreConfig(), clock=self.clock)
         self.store = SqliteStore(tmp_path / "service.db", synchronous="OFF", checkpoint_thread=False)
         self.shutdowns: list[str] = []
         self.service = Service(self.core, self.store, on_shutdown=self.shutdowns.append, **service_kw)
@@ -354,7 +354,7 @@ def test_oversized_command_is_too_large(tmp_path):
 
 
 def test_bad_frames_are_counted_logged_sparingly_and_do_not_stop_service(h, caplog):
-    caplog.set_level(logging.WARNING, logger="broker.service")
+    caplog.set_level(logging.WARNING, logger="broker.service.dispatch")
     before = dict(h.service.counters)
     for i in range(200):
         h.raw(b"\xc1" if i % 2 else _pack(_envelope(type="teleport")))
@@ -362,7 +362,7 @@ def test_bad_frames_are_counted_logged_sparingly_and_do_not_stop_service(h, capl
     assert counters["bad_requests"] - before.get("bad_requests", 0) == 200
     assert counters["refused.bad-request"] - before.get("refused.bad-request", 0) == 200
     assert counters["commands"] - before.get("commands", 0) == 200
-    warnings = [r for r in caplog.records if r.name == "broker.service"]
+    warnings = [r for r in caplog.records if r.name == "broker.service.dispatch"]
     assert 1 <= len(warnings) <= 4, f"{len(warnings)} log lines for 200 bad frames"
     # everyone else is still served
     _submit(h, "q1")
@@ -413,7 +413,7 @@ def test_handler_exception_becomes_internal_error_and_service_goes_on(h, monkeyp
         raise RuntimeError("boom")
 
     monkeypatch.setitem(h.service._handlers, p.Grab, broken)
-    with caplog.at_level(logging.ERROR, logger="broker.service"):
+    with caplog.at_level(logging.ERROR, logger="broker.service.dispatch"):
         reply = h.send(p.Grab, "agent", "a1", grab_id="g1", inquiry="q1")
     error = _error(reply, ErrorCode.INTERNAL)
     assert "boom" not in error.reason  # internals stay in the log

@@ -20,17 +20,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from broker import protocol as p
-from broker.app import DEMO_FLOOR
-from broker.client import BrokerRefused
-from broker.config import load_config
-from broker.forecast import load_profile, parse_profile
-from broker.mirror import Mirror
-from broker.roster import load_roster
-from grabdesk.simulate.agents import Job, SimAgent
-from grabdesk.simulate.personas import make_personas
-from grabdesk.simulate.plan import DEFAULT_MIX, ArrivalPlan, SimClock, rostered
-from grabdesk.simulate.runner import DEFAULT_PROFILE, DEFAULT_ROSTER, SimOptions, SimStats, Simulation
+from broker.wire import protocol as p
+from broker.service.app import DEMO_FLOOR
+from broker.wire.client import BrokerRefused
+from broker.service.config import load_config
+from broker.staffing.forecast import load_profile, parse_profile
+from broker.wire.mirror import Mirror
+from broker.staffing.roster import load_roster
+from tools.simulate.agents import Job, SimAgent
+from tools.simulate.personas import make_personas
+from tools.simulate.plan import DEFAULT_MIX, ArrivalPlan, SimClock, rostered
+from tools.simulate.runner import DEFAULT_PROFILE, DEFAULT_ROSTER, SimOptions, SimStats, Simulation
 
 from conftest import loopback_config, wait_until
 
@@ -330,7 +330,7 @@ def test_simulate_command_runs_and_prints_its_summary(demo_broker):
 
 
 def test_simulate_command_says_when_no_broker_answers(tmp_path, monkeypatch):
-    from grabdesk.simulate import runner
+    from tools.simulate import runner
 
     monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 0.5)
     sim = Simulation(SimOptions("tcp://127.0.0.1:9", "tcp://127.0.0.1:9", duration_s=1))

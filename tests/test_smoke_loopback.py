@@ -1,5 +1,5 @@
 """The broker's basic promise over real sockets: one winner, losers told who."""
-from broker import protocol as p
+from broker.wire import protocol as p
 
 from conftest import agent_spec, wait_until
 

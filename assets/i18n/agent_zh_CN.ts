@@ -4,70 +4,6 @@
     <context>
         <name>AgentWindow</name>
         <message>
-            <source>grabdesk — %1</source>
-            <translation>grabdesk — %1</translation>
-        </message>
-        <message>
-            <source>Me</source>
-            <translation>我</translation>
-        </message>
-        <message>
-            <source>Pool: inquiries I may take</source>
-            <translation>待抢池：我可接的咨询</translation>
-        </message>
-        <message>
-            <source>My inquiries</source>
-            <translation>我的咨询</translation>
-        </message>
-        <message>
-            <source>Grab (Space)</source>
-            <translation>抢单（空格）</translation>
-        </message>
-        <message>
-            <source>Grab the selected inquiry, or the oldest if none is selected</source>
-            <translation>抢选中的咨询；未选中时抢等待最久的</translation>
-        </message>
-        <message>
-            <source>Oldest (Ctrl+G)</source>
-            <translation>最久（Ctrl+G）</translation>
-        </message>
-        <message>
-            <source>1st reply</source>
-            <translation>首次回复</translation>
-        </message>
-        <message>
-            <source>Mark the first response as sent (Ctrl+R)</source>
-            <translation>标记已首次回复（Ctrl+R）</translation>
-        </message>
-        <message>
-            <source>Customer satisfaction, if the customer gave one</source>
-            <translation>客户满意度（如客户已评价）</translation>
-        </message>
-        <message>
-            <source>Resolve</source>
-            <translation>解决</translation>
-        </message>
-        <message>
-            <source>Resolve with the satisfaction chosen on the left (Ctrl+E)</source>
-            <translation>按左侧所选满意度标记为已解决（Ctrl+E）</translation>
-        </message>
-        <message>
-            <source>Release</source>
-            <translation>释放</translation>
-        </message>
-        <message>
-            <source>Put it back in the pool; the customer keeps their wait (Ctrl+L)</source>
-            <translation>放回待抢池；客户的等待时间保留（Ctrl+L）</translation>
-        </message>
-        <message>
-            <source>Transfer ▾</source>
-            <translation>转交 ▾</translation>
-        </message>
-        <message>
-            <source>Hand it to an online colleague</source>
-            <translation>转交给在线同事</translation>
-        </message>
-        <message>
             <source>&amp;Desk</source>
             <translation>工作台(&amp;D)</translation>
         </message>
@@ -82,6 +18,14 @@
         <message>
             <source>Mark first response</source>
             <translation>标记首次回复</translation>
+        </message>
+        <message>
+            <source>Resolve</source>
+            <translation>解决</translation>
+        </message>
+        <message>
+            <source>Release</source>
+            <translation>释放</translation>
         </message>
         <message>
             <source>Quit</source>
@@ -104,12 +48,12 @@
             <translation>语言(&amp;L)</translation>
         </message>
         <message>
-            <source>Not accepted by the broker</source>
-            <translation>服务端拒绝登录</translation>
+            <source>grabdesk: new inquiry</source>
+            <translation>grabdesk：新咨询</translation>
         </message>
         <message>
-            <source>The broker does not accept agent %1: %2</source>
-            <translation>服务端不接受客服 %1：%2</translation>
+            <source>Grabbing…</source>
+            <translation>正在抢单…</translation>
         </message>
         <message numerus="yes">
             <source>%n new inquiry you may take: %1</source>
@@ -118,8 +62,16 @@
             </translation>
         </message>
         <message>
-            <source>grabdesk: new inquiry</source>
-            <translation>grabdesk：新咨询</translation>
+            <source>grabdesk: attention</source>
+            <translation>grabdesk：请注意</translation>
+        </message>
+        <message>
+            <source>grabdesk — %1</source>
+            <translation>grabdesk — %1</translation>
+        </message>
+        <message>
+            <source>Not accepted by the broker</source>
+            <translation>服务端拒绝登录</translation>
         </message>
         <message>
             <source>%1 went back to the pool: no first response in time after you took it</source>
@@ -134,148 +86,12 @@
             <translation>%1：SLA 已超时</translation>
         </message>
         <message>
-            <source>grabdesk: attention</source>
-            <translation>grabdesk：请注意</translation>
-        </message>
-        <message>
             <source>Nothing to grab right now.</source>
             <translation>目前没有可抢的咨询。</translation>
         </message>
         <message>
-            <source>Grabbing…</source>
-            <translation>正在抢单…</translation>
-        </message>
-        <message>
-            <source>✔ Won %1 — it is in My inquiries</source>
-            <translation>✔ 抢到 %1 — 已在“我的咨询”中</translation>
-        </message>
-        <message>
-            <source>✘ Lost %1 — %2 took it first</source>
-            <translation>✘ 没抢到 %1 — 已被 %2 抢先接走</translation>
-        </message>
-        <message>
-            <source>No verdict: the broker did not answer. Check My inquiries before grabbing again.</source>
-            <translation>没有结果：服务端未应答。再次抢单前请先查看“我的咨询”。</translation>
-        </message>
-        <message>
-            <source>Refused: you already hold as many inquiries as your concurrent cap allows.</source>
-            <translation>被拒绝：你同时接待的咨询已达上限。</translation>
-        </message>
-        <message>
-            <source>Refused: your daily grab quota is used up.</source>
-            <translation>被拒绝：今日抢单配额已用完。</translation>
-        </message>
-        <message>
-            <source>Refused: continuous-service limit reached — a break is due.</source>
-            <translation>被拒绝：已达连续服务时长上限 — 需要休息。</translation>
-        </message>
-        <message>
-            <source>Refused: you may not take this inquiry now.</source>
-            <translation>被拒绝：你现在不能接这个咨询。</translation>
-        </message>
-        <message>
-            <source>Refused: this inquiry is no longer open.</source>
-            <translation>被拒绝：这个咨询已不在待处理中。</translation>
-        </message>
-        <message>
-            <source>Refused: too many grabs too fast — wait a moment.</source>
-            <translation>被拒绝：抢单过于频繁 — 请稍候。</translation>
-        </message>
-        <message>
-            <source>Refused: too many requests waiting — wait a moment.</source>
-            <translation>被拒绝：等待处理的请求过多 — 请稍候。</translation>
-        </message>
-        <message>
-            <source>Refused: the broker does not accept this agent.</source>
-            <translation>被拒绝：服务端不接受该客服身份。</translation>
-        </message>
-        <message>
-            <source>Refused (%1).</source>
-            <translation>被拒绝（%1）。</translation>
-        </message>
-        <message>
-            <source>Space grabs the selected inquiry, Ctrl+G the oldest.</source>
-            <translation>空格抢选中的咨询，Ctrl+G 抢等待最久的。</translation>
-        </message>
-        <message>
-            <source>First response noted for %1</source>
-            <translation>已记录 %1 的首次回复</translation>
-        </message>
-        <message>
-            <source>Resolved %1</source>
-            <translation>%1 已解决</translation>
-        </message>
-        <message>
-            <source>Released %1 back to the pool</source>
-            <translation>%1 已放回待抢池</translation>
-        </message>
-        <message>
-            <source>Transferred %1 to %2</source>
-            <translation>%1 已转交给 %2</translation>
-        </message>
-        <message>
-            <source>Not done (%1): %2</source>
-            <translation>未完成（%1）：%2</translation>
-        </message>
-        <message>
-            <source>No answer from the broker: %1</source>
-            <translation>服务端未应答：%1</translation>
-        </message>
-        <message>
-            <source>No online colleague can take it</source>
-            <translation>没有可接手的在线同事</translation>
-        </message>
-        <message>
-            <source>Status not changed: %1</source>
-            <translation>状态未更改：%1</translation>
-        </message>
-        <message>
-            <source>Online</source>
-            <translation>在线</translation>
-        </message>
-        <message>
-            <source>Away</source>
-            <translation>离开</translation>
-        </message>
-        <message>
-            <source>On break</source>
-            <translation>休息中</translation>
-        </message>
-        <message>
-            <source>Offline</source>
-            <translation>离线</translation>
-        </message>
-        <message>
-            <source>%1 (unknown to the broker so far)</source>
-            <translation>%1（服务端暂未识别）</translation>
-        </message>
-        <message>
-            <source> · sees new inquiries after %1 s</source>
-            <translation> · 新咨询延迟 %1 秒可见</translation>
-        </message>
-        <message>
-            <source>Forced break until %1 (continuous-service limit reached)</source>
-            <translation>强制休息至 %1（已达连续服务时长上限）</translation>
-        </message>
-        <message>
-            <source>Held %1 / %2</source>
-            <translation>接待中 %1 / %2</translation>
-        </message>
-        <message>
-            <source>Today %1 / %2</source>
-            <translation>今日 %1 / %2</translation>
-        </message>
-        <message>
-            <source>Service %1 / %2</source>
-            <translation>连续服务 %1 / %2</translation>
-        </message>
-        <message>
             <source>grabdesk — %1: %2 waiting for you</source>
             <translation>grabdesk — %1：%2 个咨询待接</translation>
-        </message>
-        <message>
-            <source>You are %1: go online to grab.</source>
-            <translation>你当前为%1：上线后才能抢单。</translation>
         </message>
     </context>
     <context>
@@ -341,6 +157,213 @@
         <message>
             <source>Customer: %1</source>
             <translation>客户：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>DeskActions</name>
+        <message>
+            <source>First response noted for %1</source>
+            <translation>已记录 %1 的首次回复</translation>
+        </message>
+        <message>
+            <source>Resolved %1</source>
+            <translation>%1 已解决</translation>
+        </message>
+        <message>
+            <source>Released %1 back to the pool</source>
+            <translation>%1 已放回待抢池</translation>
+        </message>
+        <message>
+            <source>Transferred %1 to %2</source>
+            <translation>%1 已转交给 %2</translation>
+        </message>
+        <message>
+            <source>Status not changed: %1</source>
+            <translation>状态未更改：%1</translation>
+        </message>
+        <message>
+            <source>No answer from the broker: %1</source>
+            <translation>服务端未应答：%1</translation>
+        </message>
+        <message>
+            <source>Not done: %1</source>
+            <translation>未完成：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>MePanel</name>
+        <message>
+            <source>Me</source>
+            <translation>我</translation>
+        </message>
+        <message>
+            <source>Online</source>
+            <translation>在线</translation>
+        </message>
+        <message>
+            <source>Away</source>
+            <translation>离开</translation>
+        </message>
+        <message>
+            <source>On break</source>
+            <translation>休息中</translation>
+        </message>
+        <message>
+            <source>Offline</source>
+            <translation>离线</translation>
+        </message>
+        <message>
+            <source> · sees new inquiries after %1 s</source>
+            <translation> · 新咨询延迟 %1 秒可见</translation>
+        </message>
+        <message>
+            <source>Service %1</source>
+            <translation>连续服务 %1</translation>
+        </message>
+        <message>
+            <source>%1 (unknown to the broker so far)</source>
+            <translation>%1（服务端暂未识别）</translation>
+        </message>
+        <message>
+            <source>Forced break until %1 (continuous-service limit reached)</source>
+            <translation>强制休息至 %1（已达连续服务时长上限）</translation>
+        </message>
+        <message>
+            <source>Held %1 / %2</source>
+            <translation>接待中 %1 / %2</translation>
+        </message>
+        <message>
+            <source>Today %1 / %2</source>
+            <translation>今日 %1 / %2</translation>
+        </message>
+    </context>
+    <context>
+        <name>VerdictBanner</name>
+        <message>
+            <source>No verdict: the broker did not answer. Check My inquiries before grabbing again.</source>
+            <translation>没有结果：服务端未应答。再次抢单前请先查看“我的咨询”。</translation>
+        </message>
+        <message>
+            <source>Refused: you already hold as many inquiries as your concurrent cap allows.</source>
+            <translation>被拒绝：你同时接待的咨询已达上限。</translation>
+        </message>
+        <message>
+            <source>Refused: your daily grab quota is used up.</source>
+            <translation>被拒绝：今日抢单配额已用完。</translation>
+        </message>
+        <message>
+            <source>Refused: continuous-service limit reached — a break is due.</source>
+            <translation>被拒绝：已达连续服务时长上限 — 需要休息。</translation>
+        </message>
+        <message>
+            <source>Refused: you may not take this inquiry now.</source>
+            <translation>被拒绝：你现在不能接这个咨询。</translation>
+        </message>
+        <message>
+            <source>Refused: this inquiry is no longer open.</source>
+            <translation>被拒绝：这个咨询已不在待处理中。</translation>
+        </message>
+        <message>
+            <source>Refused: too many grabs too fast — wait a moment.</source>
+            <translation>被拒绝：抢单过于频繁 — 请稍候。</translation>
+        </message>
+        <message>
+            <source>Refused: too many requests waiting — wait a moment.</source>
+            <translation>被拒绝：等待处理的请求过多 — 请稍候。</translation>
+        </message>
+        <message>
+            <source>Refused: the broker does not accept this agent.</source>
+            <translation>被拒绝：服务端不接受该客服身份。</translation>
+        </message>
+        <message>
+            <source>Space grabs the selected inquiry, Ctrl+G the oldest.</source>
+            <translation>空格抢选中的咨询，Ctrl+G 抢等待最久的。</translation>
+        </message>
+        <message>
+            <source>✔ Won %1 — it is in My inquiries</source>
+            <translation>✔ 抢到 %1 — 已在“我的咨询”中</translation>
+        </message>
+        <message>
+            <source>Refused (%1).</source>
+            <translation>被拒绝（%1）。</translation>
+        </message>
+        <message>
+            <source>The broker does not accept agent %1: %2</source>
+            <translation>服务端不接受客服 %1：%2</translation>
+        </message>
+        <message>
+            <source>✘ Lost %1 — %2 took it first</source>
+            <translation>✘ 没抢到 %1 — 已被 %2 抢先接走</translation>
+        </message>
+    </context>
+    <context>
+        <name>PoolPanel</name>
+        <message>
+            <source>Pool: inquiries I may take</source>
+            <translation>待抢池：我可接的咨询</translation>
+        </message>
+        <message>
+            <source>Grab (Space)</source>
+            <translation>抢单（空格）</translation>
+        </message>
+        <message>
+            <source>Grab the selected inquiry, or the oldest if none is selected</source>
+            <translation>抢选中的咨询；未选中时抢等待最久的</translation>
+        </message>
+        <message>
+            <source>Oldest (Ctrl+G)</source>
+            <translation>最久（Ctrl+G）</translation>
+        </message>
+        <message>
+            <source>You are %1: go online to grab.</source>
+            <translation>你当前为%1：上线后才能抢单。</translation>
+        </message>
+    </context>
+    <context>
+        <name>MinePanel</name>
+        <message>
+            <source>My inquiries</source>
+            <translation>我的咨询</translation>
+        </message>
+        <message>
+            <source>1st reply</source>
+            <translation>首次回复</translation>
+        </message>
+        <message>
+            <source>Mark the first response as sent (Ctrl+R)</source>
+            <translation>标记已首次回复（Ctrl+R）</translation>
+        </message>
+        <message>
+            <source>Customer satisfaction, if the customer gave one</source>
+            <translation>客户满意度（如客户已评价）</translation>
+        </message>
+        <message>
+            <source>Resolve</source>
+            <translation>解决</translation>
+        </message>
+        <message>
+            <source>Resolve with the satisfaction chosen on the left (Ctrl+E)</source>
+            <translation>按左侧所选满意度标记为已解决（Ctrl+E）</translation>
+        </message>
+        <message>
+            <source>Release</source>
+            <translation>释放</translation>
+        </message>
+        <message>
+            <source>Put it back in the pool; the customer keeps their wait (Ctrl+L)</source>
+            <translation>放回待抢池；客户的等待时间保留（Ctrl+L）</translation>
+        </message>
+        <message>
+            <source>Transfer ▾</source>
+            <translation>转交 ▾</translation>
+        </message>
+        <message>
+            <source>Hand it to an online colleague</source>
+            <translation>转交给在线同事</translation>
+        </message>
+        <message>
+            <source>No online colleague can take it</source>
+            <translation>没有可接手的在线同事</translation>
         </message>
     </context>
 </TS>

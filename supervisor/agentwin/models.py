@@ -1,20 +1,22 @@
 """Qt table models over the agent desk's row lists.
 
-The plain ``RowList`` reports each insert, removal and change; these models
-turn them into ``beginInsertRows``/``endInsertRows`` and row-scoped
-``dataChanged``, so selection and scrolling survive live updates. Only a
-snapshot resets a model. Time columns (wait, countdowns) change every second
-without any event; ``tick()`` refreshes just those columns.
+Both derive from the shared ``RowModel``: the window calls ``flush`` after
+each change of the desk, which replays the rows inserted and removed
+(``beginInsertRows``/``endInsertRows``, row-scoped ``dataChanged``), so
+selection and scrolling survive live updates. Only a snapshot resets a
+model. Time columns (wait, countdowns) change every second without any
+event; ``tick()`` refreshes just those columns.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from broker import protocol as p
-from supervisor.agentwin.state import (
-    SLA_BREACH, SLA_OK, SLA_WARN, AgentDeskState, Countdown, RowList, format_duration,
-)
+from broker.wire import protocol as p
+from supervisor.agentwin.state import SLA_BREACH, SLA_OK, SLA_WARN, AgentDeskState, Countdown
+from supervisor.common.formats import format_duration
+from supervisor.common.rowmodel import KeyRole, RowModel
+from supervisor.common.rows import TableState
 
 #: SLA level -> (background, foreground)
 SLA_COLOURS = {
@@ -23,81 +25,43 @@ SLA_COLOURS = {
     SLA_BREACH: ("#fce8e6", "#c5221f"),
 }
 #: role under which every model returns the row's inquiry id
-INQUIRY_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+INQUIRY_ID_ROLE = KeyRole
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-class _RowAdapter:
-    """RowList listener -> QAbstractItemModel notifications."""
+class _InquiryModel(RowModel):
+    #: the columns, by name; those whose text depends on time alone are TIME_COLUMNS
+    COLUMNS: tuple[str, ...] = ()
+    TIME_COLUMNS: tuple[str, ...] = ()
 
-    def __init__(self, model: "_InquiryModel"):
-        self.model = model
-
-    def begin_insert(self, row: int) -> None:
-        self.model.beginInsertRows(QModelIndex(), row, row)
-
-    def end_insert(self) -> None:
-        self.model.endInsertRows()
-
-    def begin_remove(self, row: int) -> None:
-        self.model.beginRemoveRows(QModelIndex(), row, row)
-
-    def end_remove(self) -> None:
-        self.model.endRemoveRows()
-
-    def changed(self, row: int) -> None:
-        m = self.model
-        m.dataChanged.emit(m.index(row, 0), m.index(row, m.columnCount() - 1))
-
-    def begin_reset(self) -> None:
-        self.model.beginResetModel()
-
-    def end_reset(self) -> None:
-        self.model.endResetModel()
-
-
-class _InquiryModel(QAbstractTableModel):
-    #: columns whose text depends on time alone (refreshed by tick())
-    TIME_COLUMNS: tuple[int, ...] = ()
-
-    def __init__(self, desk: AgentDeskState, rows: RowList, parent: QObject | None = None):
-        super().__init__(parent)
+    def __init__(self, desk: AgentDeskState, rows: TableState, parent: QObject | None = None):
         self.desk = desk
-        self.rows = rows
-        rows.listener = _RowAdapter(self)
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
+        super().__init__(rows, list(self.COLUMNS), parent)
 
     def inquiry_at(self, row: int) -> p.InquiryRecord | None:
-        return self.rows.rows[row] if 0 <= row < len(self.rows) else None
+        return self.record_at(row)
 
     def tick(self) -> None:
-        if not len(self.rows) or not self.TIME_COLUMNS:
-            return
-        last = len(self.rows) - 1
-        self.dataChanged.emit(self.index(0, min(self.TIME_COLUMNS)),
-                              self.index(last, max(self.TIME_COLUMNS)))
+        """The time columns changed (a second passed): one signal per column."""
+        self.refresh_columns(list(self.TIME_COLUMNS))
 
     @staticmethod
     def _colour(countdown: Countdown, role: int):
         back, fore = SLA_COLOURS[countdown.level]
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return QBrush(QColor(back))
-        return QBrush(QColor(fore))
+        return QBrush(QColor(back if role == _BACKGROUND else fore))
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        inq = self.inquiry_at(index.row())
-        if inq is None:
-            return None
-        col = index.column()
-        if role == INQUIRY_ID_ROLE:
-            return inq.id
-        if role == Qt.ItemDataRole.ToolTipRole:
+    def cell(self, inq: p.InquiryRecord, column: str, role: int):
+        if role == _TOOLTIP:
             return self._tooltip(inq)
-        return self._cell(inq, col, role)
+        return self._cell(inq, column, role)
 
-    def _cell(self, inq: p.InquiryRecord, col: int, role: int):
-        """One cell's ``role`` of a row that exists (the id and tooltip roles are answered already)."""
+    def _cell(self, inq: p.InquiryRecord, column: str, role: int):
+        """One cell's ``role`` (the tooltip is the row's, answered already)."""
         raise NotImplementedError
 
     def _tooltip(self, inq: p.InquiryRecord) -> str:
@@ -112,70 +76,54 @@ class _InquiryModel(QAbstractTableModel):
 class PoolModel(_InquiryModel):
     """The inquiries I may take, oldest first."""
 
-    SKILL, CHANNEL, LANGUAGE, PRIORITY, WAIT, SLA = range(6)
-    TIME_COLUMNS = (WAIT, SLA)
+    COLUMNS = ("skill", "channel", "language", "priority", "waiting", "sla")
+    TIME_COLUMNS = ("waiting", "sla")
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 6
+    def titles(self) -> list[str]:
+        return [self.tr("Skill"), self.tr("Channel"), self.tr("Lang"), self.tr("Prio"),
+                self.tr("Waiting"), self.tr("SLA")]
 
-    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return (self.tr("Skill"), self.tr("Channel"), self.tr("Lang"), self.tr("Prio"),
-                self.tr("Waiting"), self.tr("SLA"))[section]
-
-    def _cell(self, inq: p.InquiryRecord, col: int, role: int):
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == self.SKILL:
-                return inq.skill
-            if col == self.CHANNEL:
-                return inq.channel
-            if col == self.LANGUAGE:
-                return inq.language
-            if col == self.PRIORITY:
-                return str(inq.priority)
-            if col == self.WAIT:
+    def _cell(self, inq: p.InquiryRecord, column: str, role: int):
+        if role == _DISPLAY:
+            if column == "waiting":
                 return format_duration(self.desk.wait_s(inq))
-            if col == self.SLA:
-                countdown = self.desk.pool_sla(inq)
-                return format_duration(countdown.remaining_s or 0.0)
-        if col == self.SLA and role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+            if column == "sla":
+                return format_duration(self.desk.pool_sla(inq).remaining_s)
+            if column == "priority":
+                return str(inq.priority)
+            return getattr(inq, column)
+        if column == "sla" and role in (_BACKGROUND, _FOREGROUND):
             return self._colour(self.desk.pool_sla(inq), role)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.PRIORITY, self.WAIT, self.SLA):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == _ALIGN and column in ("priority", "waiting", "sla"):
+            return _RIGHT
         return None
 
 
 class MineModel(_InquiryModel):
     """What I hold, with SLA countdowns for first response and resolution."""
 
-    INQUIRY, SKILL, FIRST_RESPONSE, RESOLUTION = range(4)
-    TIME_COLUMNS = (FIRST_RESPONSE, RESOLUTION)
+    COLUMNS = ("inquiry", "skill", "first_response", "resolution")
+    TIME_COLUMNS = ("first_response", "resolution")
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 4
+    def titles(self) -> list[str]:
+        return [self.tr("Inquiry"), self.tr("Skill"), self.tr("1st reply"), self.tr("Resolve")]
 
-    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return (self.tr("Inquiry"), self.tr("Skill"), self.tr("1st reply"), self.tr("Resolve"))[section]
-
-    def _cell(self, inq: p.InquiryRecord, col: int, role: int):
-        if col in (self.FIRST_RESPONSE, self.RESOLUTION):
+    def _cell(self, inq: p.InquiryRecord, column: str, role: int):
+        if column in self.TIME_COLUMNS:
             first, resolution = self.desk.countdowns(inq)
-            countdown = first if col == self.FIRST_RESPONSE else resolution
-            if role == Qt.ItemDataRole.DisplayRole:
-                if countdown.remaining_s is None:
+            countdown = first if column == "first_response" else resolution
+            if role == _DISPLAY:
+                if countdown.met:
                     return self.tr("✓ replied")
                 return format_duration(countdown.remaining_s)
-            if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+            if role in (_BACKGROUND, _FOREGROUND):
                 return self._colour(countdown, role)
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if role == _ALIGN:
+                return _RIGHT
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == self.INQUIRY:
+        if role == _DISPLAY:
+            if column == "inquiry":
                 return inq.customer or inq.id
-            if col == self.SKILL:
+            if column == "skill":
                 return inq.skill
         return None

@@ -6,30 +6,32 @@ client last heard it) and keeps, for one agent:
 * ``pool``: queued inquiries the agent is eligible for (the broker's own
   ``rules.ineligible_rule``) and whose visibility delay has passed
   (``queued_at + visibility_delay_s``), oldest first by ``arrived_at``;
-* ``mine``: the inquiries the agent holds, with SLA countdowns computed from
-  the shop's ``SlaPolicy``;
+* ``mine``: the inquiries the agent holds, with SLA countdowns to the
+  deadlines the broker put on each record (``first_response_due``,
+  ``resolution_due``), coloured by the SLA flags it raised;
 * the grab in flight (at most one) and the last verdict.
 
 It decides nothing the broker decides: eligibility is used only to choose
 what to display, and a grab is always sent; the verdict says what happened.
-Both row lists are kept sorted and report row-level changes to a listener,
-which the Qt models turn into ``beginInsertRows``/``dataChanged`` (a reset
-only for a full snapshot).
+Both row lists are the shared row engine (``supervisor.common.rows``) over
+dicts this desk keeps; the Qt models replay their row operations
+(``beginInsertRows``/``dataChanged``, a reset only for a full snapshot).
 """
 from __future__ import annotations
 
 import heapq
 import time
-from bisect import bisect_left
-from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
 
 import msgspec
 
-from broker import protocol as p
-from broker.client import BrokerRefused, new_grab_id
-from broker.mirror import Mirror
-from broker.rules import ineligible_rule
+from broker.wire import protocol as p
+from broker.wire.client import BrokerRefused, new_grab_id
+from broker.wire.floorclock import FloorClock
+from broker.wire.mirror import Mirror
+from broker.arbiter.rules import ineligible_rule
+from supervisor.common.rows import TableState
 
 #: one grab attempt unanswered this long is sent again with the same grab_id
 GRAB_ATTEMPT_TIMEOUT_S = 2.0
@@ -54,15 +56,22 @@ class BrokerClock:
     clocks may differ, and tests run the broker on a fake clock).
     """
 
-    def __init__(self, local: Callable[[], float] = time.time):
+    def __init__(self, local: Callable[[], float] = time.time, floor: FloorClock | None = None):
         self._local = local
         self.offset_s = 0.0
+        #: the link's follower of the broker's clock (which may run scaled): when
+        #: given, it is the time, and readings only keep it from lagging behind events
+        self._floor = floor
 
     def sync(self, broker_now: float) -> None:
-        if broker_now > 0:
+        if self._floor is not None:
+            self._floor.catch_up(broker_now)
+        elif broker_now > 0:
             self.offset_s = broker_now - self._local()
 
     def now(self) -> float:
+        if self._floor is not None:
+            return self._floor.now()
         return self._local() + self.offset_s
 
 
@@ -72,32 +81,18 @@ class BrokerClock:
 
 @dataclass(frozen=True)
 class Countdown:
-    #: seconds left until the deadline (negative: overdue); None once met
+    #: seconds left until the broker's deadline (negative: overdue); None when the
+    #: record carries no deadline (a broker older than ``first_response_due``)
     remaining_s: float | None
     level: str
+    #: the first response went out: nothing left to count down
+    met: bool = False
 
 
-def sla_policy(shops: dict[str, p.ShopRecord], inq: p.InquiryRecord) -> p.SlaPolicy:
-    """The policy the broker applies: per-skill override, else the shop's."""
-    shop = shops.get(inq.shop)
-    if shop is None:
-        return p.SlaPolicy()
-    return shop.sla_by_skill.get(inq.skill, shop.sla)
-
-
-def sla_level(elapsed_s: float, limit_s: float, warn_pct: float, flags: Iterable[str] = (),
-              which: str = "first_response") -> str:
-    """Green until ``warn_pct`` of the limit, amber until the limit, red after.
-
-    A flag the broker has raised ("first_response.breach") wins over our
-    estimate, so a clock skew can only make the colour earlier, never hide one.
-    """
-    if elapsed_s >= limit_s:
-        level = SLA_BREACH
-    elif elapsed_s >= limit_s * warn_pct / 100.0:
-        level = SLA_WARN
-    else:
-        level = SLA_OK
+def sla_level(remaining_s: float | None, flags: Iterable[str], which: str) -> str:
+    """The worst of the flags the broker raised for ``which`` ("first_response.warn"...),
+    and red once its deadline has passed (its breach flag is then on the way)."""
+    level = SLA_BREACH if remaining_s is not None and remaining_s <= 0 else SLA_OK
     for flag in flags:
         name, _, raised = flag.partition(".")
         if name == which and raised in _LEVEL_RANK and _LEVEL_RANK[raised] > _LEVEL_RANK[level]:
@@ -105,30 +100,21 @@ def sla_level(elapsed_s: float, limit_s: float, warn_pct: float, flags: Iterable
     return level
 
 
-def first_response_countdown(inq: p.InquiryRecord, sla: p.SlaPolicy, now: float) -> Countdown:
-    """Counted from ``arrived_at``, as the broker's timers are: the customer's wait."""
+def _countdown(due: float | None, flags: Iterable[str], which: str, now: float) -> Countdown:
+    remaining = None if due is None else due - now
+    return Countdown(remaining, sla_level(remaining, flags, which))
+
+
+def first_response_countdown(inq: p.InquiryRecord, now: float) -> Countdown:
+    """To the broker's ``first_response_due`` (counted from ``arrived_at``: the customer's wait)."""
     if inq.first_response_at is not None:
-        return Countdown(None, SLA_OK)
-    elapsed = now - inq.arrived_at
-    return Countdown(sla.first_response_s - elapsed,
-                     sla_level(elapsed, sla.first_response_s, sla.warn_pct, inq.sla, "first_response"))
+        return Countdown(None, SLA_OK, met=True)
+    return _countdown(inq.first_response_due, inq.sla, "first_response", now)
 
 
-def resolution_countdown(inq: p.InquiryRecord, sla: p.SlaPolicy, now: float) -> Countdown:
-    elapsed = now - inq.arrived_at
-    return Countdown(sla.resolution_s - elapsed,
-                     sla_level(elapsed, sla.resolution_s, sla.warn_pct, inq.sla, "resolution"))
-
-
-def format_duration(seconds: float) -> str:
-    """``m:ss`` (``h:mm:ss`` from an hour), with a minus sign when overdue."""
-    sign = "-" if seconds < 0 else ""
-    total = int(abs(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
-    return f"{sign}{minutes}:{secs:02d}"
+def resolution_countdown(inq: p.InquiryRecord, now: float) -> Countdown:
+    """To the broker's ``resolution_due``."""
+    return _countdown(inq.resolution_due, inq.sla, "resolution", now)
 
 
 # --------------------------------------------------------------------------
@@ -179,6 +165,9 @@ class VerdictView:
     reason: str = ""
     winner: str | None = None
     winner_name: str = ""
+    #: the reason's key and parameters (broker/wire/reasons.py), to say it in the agent's language
+    key: str = ""
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -198,99 +187,30 @@ class GrabStep:
 
 
 # --------------------------------------------------------------------------
-# Sorted rows with row-level notifications
-# --------------------------------------------------------------------------
-
-class RowListener(Protocol):
-    def begin_insert(self, row: int) -> None: ...
-    def end_insert(self) -> None: ...
-    def begin_remove(self, row: int) -> None: ...
-    def end_remove(self) -> None: ...
-    def changed(self, row: int) -> None: ...
-    def begin_reset(self) -> None: ...
-    def end_reset(self) -> None: ...
-
-
-class RowList:
-    """Inquiry records kept sorted by ``key``; changes are reported per row."""
-
-    def __init__(self, key: Callable[[p.InquiryRecord], tuple]):
-        self._key = key
-        self.rows: list[p.InquiryRecord] = []
-        self._keys: list[tuple] = []
-        self._key_of: dict[str, tuple] = {}
-        self.listener: RowListener | None = None
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __contains__(self, inquiry_id: str) -> bool:
-        return inquiry_id in self._key_of
-
-    def ids(self) -> list[str]:
-        return [r.id for r in self.rows]
-
-    def row_of(self, inquiry_id: str) -> int | None:
-        key = self._key_of.get(inquiry_id)
-        return None if key is None else bisect_left(self._keys, key)
-
-    def get(self, inquiry_id: str) -> p.InquiryRecord | None:
-        row = self.row_of(inquiry_id)
-        return None if row is None else self.rows[row]
-
-    def upsert(self, record: p.InquiryRecord) -> bool:
-        """Insert or update; True if the record is new here."""
-        key = self._key(record)
-        old = self._key_of.get(record.id)
-        if old == key:
-            row = bisect_left(self._keys, key)
-            self.rows[row] = record
-            if self.listener:
-                self.listener.changed(row)
-            return False
-        if old is not None:
-            self.remove(record.id)
-        row = bisect_left(self._keys, key)
-        if self.listener:
-            self.listener.begin_insert(row)
-        self._keys.insert(row, key)
-        self.rows.insert(row, record)
-        self._key_of[record.id] = key
-        if self.listener:
-            self.listener.end_insert()
-        return old is None
-
-    def remove(self, inquiry_id: str) -> bool:
-        key = self._key_of.get(inquiry_id)
-        if key is None:
-            return False
-        row = bisect_left(self._keys, key)
-        if self.listener:
-            self.listener.begin_remove(row)
-        del self._keys[row]
-        del self.rows[row]
-        del self._key_of[inquiry_id]
-        if self.listener:
-            self.listener.end_remove()
-        return True
-
-    def replace(self, records: Iterable[p.InquiryRecord]) -> None:
-        if self.listener:
-            self.listener.begin_reset()
-        pairs = sorted(((self._key(r), r) for r in records), key=lambda kr: kr[0])
-        self._keys = [k for k, _ in pairs]
-        self.rows = [r for _, r in pairs]
-        self._key_of = {r.id: k for k, r in pairs}
-        if self.listener:
-            self.listener.end_reset()
-
-
-# --------------------------------------------------------------------------
 # The agent's desk
 # --------------------------------------------------------------------------
 
-def _pool_key(r: p.InquiryRecord) -> tuple:
-    return (r.arrived_at, r.id)
+def _inquiry_rows() -> TableState[str, p.InquiryRecord]:
+    """Inquiries by id, the customer who has waited longest first (ties by id)."""
+    return TableState({}, {"arrived": lambda r: r.arrived_at}, "arrived")
+
+
+def _put(rows: TableState[str, p.InquiryRecord], record: p.InquiryRecord) -> bool:
+    """Insert or update one record; True if it is new in ``rows``."""
+    new = record.id not in rows.records
+    rows.records[record.id] = record  # type: ignore[index]
+    rows.touch((record.id,))
+    return new
+
+
+def _drop(rows: TableState[str, p.InquiryRecord], inquiry_id: str) -> None:
+    if rows.records.pop(inquiry_id, None) is not None:  # type: ignore[attr-defined]
+        rows.touch((inquiry_id,))
+
+
+def _replace(rows: TableState[str, p.InquiryRecord], records: Iterable[p.InquiryRecord]) -> None:
+    rows.records = {r.id: r for r in records}
+    rows.reset()
 
 
 class AgentDeskState:
@@ -301,10 +221,10 @@ class AgentDeskState:
         self.clock = clock or BrokerClock()
         self.mirror = Mirror()
         self.me: p.AgentRecord | None = None
-        self.pool = RowList(_pool_key)
+        self.pool = _inquiry_rows()
         #: mine is ordered like the pool: the customer who has waited longest first,
         #: which is also the order of SLA deadlines (they count from arrived_at)
-        self.mine = RowList(_pool_key)
+        self.mine = _inquiry_rows()
         #: eligible but not yet visible: heap of (visible_at, inquiry id, queued_at)
         self._later: list[tuple[float, str, float]] = []
         #: inquiries a verdict said I won, until the mirror shows it: id -> queued_at
@@ -340,8 +260,8 @@ class AgentDeskState:
                 mine.append(self._as_mine(inq))
             elif where == "later":
                 heapq.heappush(self._later, (self._visible_at(inq), inq.id, inq.queued_at))
-        self.pool.replace(pool)
-        self.mine.replace(mine)
+        _replace(self.pool, pool)
+        _replace(self.mine, mine)
 
     def apply(self, events: Iterable[p.Event]) -> list[str]:
         """Follow events the mirror has already applied; returns ids new to the pool."""
@@ -370,9 +290,9 @@ class AgentDeskState:
                 if before is None or self.me is None or _sees_differently(before, self.me):
                     rebuild = True
         if rebuild:
-            before_ids = set(self.pool.ids())
+            before_ids = set(self.pool.rows)
             self.reset(self.mirror)
-            arrived = [i for i in self.pool.ids() if i not in before_ids]
+            arrived = [i for i in self.pool.rows if i not in before_ids]
         return arrived
 
     def tick(self) -> list[str]:
@@ -383,7 +303,7 @@ class AgentDeskState:
             _, inquiry_id, queued_at = heapq.heappop(self._later)
             inq = self.mirror.inquiries.get(inquiry_id)
             if inq is not None and inq.queued_at == queued_at and self._place(inq, now) == "pool":
-                if self.pool.upsert(inq):
+                if _put(self.pool, inq):
                     arrived.append(inq.id)
         return arrived
 
@@ -420,27 +340,27 @@ class AgentDeskState:
             del self._gone[inq.id]
         where = self._place(inq, self.clock.now())
         if where != "pool":
-            self.pool.remove(inq.id)
+            _drop(self.pool, inq.id)
         if where != "mine":
-            self.mine.remove(inq.id)
+            _drop(self.mine, inq.id)
         if where == "pool":
-            return self.pool.upsert(inq)
+            return _put(self.pool, inq)
         if where == "mine":
-            self.mine.upsert(self._as_mine(inq))
+            _put(self.mine, self._as_mine(inq))
         elif where == "later":
             heapq.heappush(self._later, (self._visible_at(inq), inq.id, inq.queued_at))
         return False
 
     def _drop(self, inquiry_id: str) -> None:
-        self.pool.remove(inquiry_id)
-        self.mine.remove(inquiry_id)
+        _drop(self.pool, inquiry_id)
+        _drop(self.mine, inquiry_id)
         self._won.pop(inquiry_id, None)
         self._gone.pop(inquiry_id, None)
 
     # ------------------------------------------------------------------ derived views
 
     def oldest(self) -> str | None:
-        return self.pool.rows[0].id if self.pool.rows else None
+        return self.pool.rows[0] if self.pool.rows else None
 
     def agent_name(self, agent_id: str | None) -> str:
         if not agent_id:
@@ -456,19 +376,19 @@ class AgentDeskState:
         return max(0.0, self.clock.now() - inq.arrived_at)
 
     def pool_sla(self, inq: p.InquiryRecord) -> Countdown:
-        return first_response_countdown(inq, sla_policy(self.mirror.shops, inq), self.clock.now())
+        return first_response_countdown(inq, self.clock.now())
 
     def countdowns(self, inq: p.InquiryRecord) -> tuple[Countdown, Countdown]:
-        sla = sla_policy(self.mirror.shops, inq)
         now = self.clock.now()
-        return first_response_countdown(inq, sla, now), resolution_countdown(inq, sla, now)
+        return first_response_countdown(inq, now), resolution_countdown(inq, now)
 
     def colleagues(self, inquiry_id: str | None = None) -> list[p.AgentRecord]:
-        """Online agents one could transfer to (eligible for the inquiry, if given)."""
+        """Colleagues one could transfer to: those the broker would hand work to now
+        (``unavailable`` empty: online, under the cap...) and eligible for the inquiry, if given."""
         inq = self.mirror.inquiries.get(inquiry_id) if inquiry_id else None
         out = []
         for agent in self.mirror.agents.values():
-            if agent.id == self.agent_id or agent.status != "online":
+            if agent.id == self.agent_id or agent.unavailable:
                 continue
             if inq is not None and ineligible_rule(agent, inq) is not None:
                 continue
@@ -497,7 +417,8 @@ class AgentDeskState:
             grab.attempts += 1
             return GrabStep(retry=grab)
         if isinstance(result, BrokerRefused):
-            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason)
+            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason,
+                               key=result.key, params=result.params)
         else:
             view = VerdictView("failed", grab.inquiry, "no-answer", str(result))
         self.grab = None
@@ -516,7 +437,8 @@ class AgentDeskState:
                 self._gone[inq.id] = inq.queued_at
                 self._update(inq)
         view = VerdictView(verdict.outcome, verdict.inquiry, verdict.code.value if verdict.code else "",
-                           verdict.reason, verdict.winner, self.agent_name(verdict.winner))
+                           verdict.reason, verdict.winner, self.agent_name(verdict.winner),
+                           verdict.key, verdict.params)
         self.verdict = view
         return view
 

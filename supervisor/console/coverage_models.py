@@ -12,8 +12,9 @@ import time
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from broker import protocol as p
-from supervisor.console.models import STALE_FG, WARN_BG
+from broker.wire import protocol as p
+from supervisor.common.rowmodel import STALE_FG
+from supervisor.console.models import WARN_BG
 from supervisor.console.state import ConsoleState
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)

@@ -13,10 +13,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from broker import protocol as p
+from broker.wire import protocol as p
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.delegates import EDITOR_MAX
-from supervisor.console.text import fmt_duration, fmt_limit, words
+from supervisor.common.formats import format_duration, format_limit
+from supervisor.console.text import words
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.state import QUOTA_FIELDS, ConsoleState, fraction
 
@@ -144,7 +145,7 @@ class QuotaDialog(QDialog):
             spin.setValue(value if value is not None else 0)
             spin.blockSignals(False)
             self.checks[name].setChecked(False)
-            self.current[name].setText(self.tr("now: %1").replace("%1", fmt_limit(value)))
+            self.current[name].setText(self.tr("now: %1").replace("%1", format_limit(value)))
 
     def requested(self) -> p.Quotas:
         """Only the ticked limits; the broker keeps the others as they are."""
@@ -252,7 +253,7 @@ class ReassignDialog(QDialog):
             where = self.tr("held by %1").replace("%1", inq.owner) if inq.owner else self.tr("in the pool")
             lines.append(self.tr("%1 (%2, %3, %4), waiting %5, %6").replace("%1", inq.id)
                          .replace("%2", inq.skill).replace("%3", inq.language).replace("%4", inq.shop)
-                         .replace("%5", fmt_duration(now - inq.arrived_at)).replace("%6", where))
+                         .replace("%5", format_duration(max(0.0, now - inq.arrived_at))).replace("%6", where))
         self.about.setText("\n".join(lines))
 
     def _fill(self) -> None:
@@ -271,7 +272,7 @@ class ReassignDialog(QDialog):
         for _share, agent, note in likely + unlikely:
             label = f"{agent.id} — {agent.name}" if agent.name else agent.id
             item = QTreeWidgetItem([label, words().status(agent.status),
-                                    f"{agent.held} / {fmt_limit(agent.effective.concurrent_cap)}",
+                                    f"{agent.held} / {format_limit(agent.effective.concurrent_cap)}",
                                     note or self.tr("eligible")])
             item.setData(0, Qt.ItemDataRole.UserRole, agent.id)
             if note:

@@ -1,11 +1,7 @@
 """Qt item models over the console state.
 
-``RowModel`` mirrors a ``rows.TableState``: on each refresh tick ``flush``
-replays the state's row operations (``beginInsertRows``/``beginRemoveRows``,
-coalesced into ranges), a layout change when the order changed, and one
-``dataChanged`` per run of changed rows. A model reset happens only when a
-snapshot replaced everything. Views never sort through a proxy: clicking a
-header asks the state to sort once (``sort``).
+The tables derive from ``supervisor.common.rowmodel.RowModel``, which replays
+the state's row operations on each refresh tick (``flush``).
 
 Values shown are the broker's (the mirror's records). A quota edit does not
 change them: ``setData`` asks for the change (``quota_edit_requested``), the
@@ -16,23 +12,24 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from PySide6.QtCore import (QAbstractTableModel, QByteArray, QMimeData, QModelIndex, QObject,
                             Qt, Signal)
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from broker import protocol as p
-from supervisor.console.rows import TableState, diff_rows
+from broker.wire import protocol as p
+from supervisor.common.broker_text import broker_text
+from supervisor.common.formats import format_duration, format_limit, format_service
+from supervisor.common.rowmodel import STALE_FG, KeyRole, RowModel
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
                                       on_break, sla_rank)
-from supervisor.console.text import fmt_clock, fmt_duration, fmt_hours, fmt_limit, words
+from supervisor.console.text import fmt_clock, words
 
 #: drag-and-drop payload: a JSON list of inquiry ids
 INQUIRY_MIME = "application/x-grabdesk-inquiry"
 
 # Roles as plain ints: data() runs for every painted cell and role, so comparisons stay cheap.
-KeyRole = int(Qt.ItemDataRole.UserRole) + 1       #: the record's id (agent, inquiry, alert...)
+# KeyRole (the record's id) is the row model's own: UserRole + 1.
 FractionRole = int(Qt.ItemDataRole.UserRole) + 2  #: use against a limit, for the bar delegate
 PendingRole = int(Qt.ItemDataRole.UserRole) + 3   #: a quota change awaits the broker's answer
 
@@ -49,7 +46,6 @@ _AGENT_FLAGS = _ENABLED | Qt.ItemFlag.ItemIsDropEnabled
 _AGENT_EDIT_FLAGS = _AGENT_FLAGS | Qt.ItemFlag.ItemIsEditable
 _INQUIRY_FLAGS = _ENABLED | Qt.ItemFlag.ItemIsDragEnabled
 
-STALE_FG = QBrush(QColor("#9aa0a6"))
 OFFLINE_FG = QBrush(QColor("#80868b"))
 AT_CAP_BG = QBrush(QColor("#fde2c0"))
 BREAK_BG = QBrush(QColor("#d7e6fb"))
@@ -61,217 +57,8 @@ _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _ITALIC = QFont()
 _ITALIC.setItalic(True)
 
-#: changed rows this close together are reported as one range (see RowModel._rows_changed)
-MERGE_GAP_ROWS = 4
-
 #: editable agent columns -> the quota they edit
 QUOTA_OF_COLUMN = {"load": "concurrent_cap", "grabs": "daily_grabs", "service": "continuous_hours"}
-
-
-
-# ---------------------------------------------------------------------- base
-
-class RowModel(QAbstractTableModel):
-    """A table over a ``TableState``; call ``flush`` on every refresh tick."""
-
-    #: the roles ``cell`` answers; views ask for more (decoration, check state, size
-    #: hint...) for every painted cell, and those are turned away before any lookup
-    ROLES = frozenset({_DISPLAY, _TOOLTIP, _BACKGROUND, _FOREGROUND, _ALIGN, KeyRole})
-
-    def __init__(self, table: TableState, columns: list[str], parent: QObject | None = None):
-        super().__init__(parent)
-        self.table = table
-        self.columns = columns
-        table.take()  # what happened before this model existed is in its first rows
-        self._rows: list = list(table.rows)
-        self.stale = False
-        self._titles: list[str] = []
-        self.retranslate()
-
-    # --- to override
-    def titles(self) -> list[str]:
-        return list(self.columns)
-
-    def cell(self, record, column: str, role: int) -> Any:
-        return None
-
-    # --- Qt model interface
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation, role=_DISPLAY):
-        if orientation == Qt.Orientation.Horizontal and role == _DISPLAY \
-                and 0 <= section < len(self._titles):
-            return self._titles[section]
-        return None
-
-    def data(self, index: QModelIndex, role: int = _DISPLAY):
-        if role not in self.ROLES or not index.isValid():
-            return None
-        row = index.row()
-        if row >= len(self._rows):
-            return None
-        key = self._rows[row]
-        if role == KeyRole:
-            return key
-        record = self.table.records.get(key)
-        if record is None:
-            return None
-        if role == _FOREGROUND and self.stale:
-            return STALE_FG
-        return self.cell(record, self.columns[index.column()], role)
-
-    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
-        """One sort on request (a header click); hot columns re-sort at most every few seconds."""
-        name = self.columns[column] if 0 <= column < len(self.columns) else None
-        if name not in self.table.sort_keys:
-            return
-        self.table.sort(name, order == Qt.SortOrder.DescendingOrder, time.monotonic())
-        self.flush()
-
-    # --- helpers
-    def key_at(self, row: int):
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def record_at(self, row: int):
-        key = self.key_at(row)
-        return None if key is None else self.table.records.get(key)
-
-    def row_of(self, key) -> int | None:
-        return self.table.position(key)
-
-    def column_of(self, name: str) -> int:
-        return self.columns.index(name)
-
-    def retranslate(self) -> None:
-        self._titles = self.titles()
-        if self.columns:
-            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
-        self._all_changed()
-
-    def set_stale(self, stale: bool) -> None:
-        if stale != self.stale:
-            self.stale = stale
-            self._all_changed()
-
-    def refresh_columns(self, names: list[str]) -> None:
-        """Columns whose text depends on the time (waits, service): one signal each."""
-        if not self._rows:
-            return
-        last = len(self._rows) - 1
-        for name in names:
-            col = self.columns.index(name)
-            self.dataChanged.emit(self.index(0, col), self.index(last, col), [_DISPLAY])
-
-    def _all_changed(self) -> None:
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.columns) - 1))
-
-    # --- replaying the state's changes
-    def flush(self) -> int:
-        """Apply what changed in the state since the last flush; returns rows touched."""
-        ops, dirty = self.table.take()
-        touched = 0
-        synced = False
-        run_kind = None
-        run_start = 0
-        run_keys: list = []
-
-        def close_run():
-            nonlocal run_kind, run_keys
-            if run_kind == "insert":
-                self.beginInsertRows(QModelIndex(), run_start, run_start + len(run_keys) - 1)
-                self._rows[run_start:run_start] = run_keys
-                self.endInsertRows()
-            elif run_kind == "remove":
-                self.beginRemoveRows(QModelIndex(), run_start, run_start + len(run_keys) - 1)
-                del self._rows[run_start:run_start + len(run_keys)]
-                self.endRemoveRows()
-            run_kind, run_keys = None, []
-
-        for op in ops:
-            kind = op[0]
-            if kind == "reset":
-                close_run()
-                self.beginResetModel()
-                self._rows = list(self.table.rows)
-                self.endResetModel()
-                return len(self._rows)
-            if kind == "sync":
-                close_run()
-                self._sync()
-                synced = True
-                continue
-            row, key = op[1], op[2]
-            if kind == "insert":
-                if run_kind == "insert" and row == run_start + len(run_keys):
-                    run_keys.append(key)
-                    continue
-                close_run()
-                run_kind, run_start, run_keys = "insert", row, [key]
-            else:  # remove
-                if run_kind == "remove" and row == run_start:
-                    run_keys.append(key)
-                    continue
-                if run_kind == "remove" and row == run_start - 1:
-                    run_start = row
-                    run_keys.insert(0, key)
-                    continue
-                close_run()
-                run_kind, run_start, run_keys = "remove", row, [key]
-            touched += 1
-        close_run()
-        if synced:
-            self._all_changed()
-            return len(self._rows)
-        if dirty:
-            rows = sorted(r for r in (self.table.position(k) for k in dirty) if r is not None)
-            self._rows_changed(rows)
-            touched += len(rows)
-        return touched
-
-    def _rows_changed(self, rows: list[int]) -> None:
-        """Row-scoped dataChanged for sorted rows.
-
-        Views repaint only the visible part of a changed range, so ranges stay
-        tight (a range spanning the screen would repaint every visible row);
-        only runs closer than MERGE_GAP_ROWS are merged, to save signals.
-        """
-        if not rows:
-            return
-        runs: list[list[int]] = [[rows[0], rows[0]]]
-        for r in rows[1:]:
-            if r - runs[-1][1] <= MERGE_GAP_ROWS:
-                runs[-1][1] = r
-            else:
-                runs.append([r, r])
-        last_col = len(self.columns) - 1
-        for first, last in runs:
-            self.dataChanged.emit(self.createIndex(first, 0), self.createIndex(last, last_col))
-
-    def _sync(self) -> None:
-        removals, order, insertions = diff_rows(self._rows, self.table.rows)
-        for first, last in removals:
-            self.beginRemoveRows(QModelIndex(), first, last)
-            del self._rows[first:last + 1]
-            self.endRemoveRows()
-        if order is not None:
-            self.layoutAboutToBeChanged.emit()
-            old = self._rows
-            new_pos = {k: i for i, k in enumerate(order)}
-            persistent = self.persistentIndexList()
-            self._rows = list(order)
-            moved = [self.index(new_pos[old[ix.row()]], ix.column()) if ix.isValid() else ix
-                     for ix in persistent]
-            self.changePersistentIndexList(persistent, moved)
-            self.layoutChanged.emit()
-        for row, keys in insertions:
-            self.beginInsertRows(QModelIndex(), row, row + len(keys) - 1)
-            self._rows[row:row] = keys
-            self.endInsertRows()
 
 
 # ---------------------------------------------------------------------- agents
@@ -319,16 +106,13 @@ class AgentModel(RowModel):
                         "%1", time.strftime("%H:%M", time.localtime(a.break_until)))
                 return text
             if column == "tier":
-                return a.tier
+                return broker_text().word(a.tier)
             if column == "load":
-                return self._with_pending(a.id, "concurrent_cap", f"{a.held} / {fmt_limit(eff.concurrent_cap)}")
+                return self._with_pending(a.id, "concurrent_cap", f"{a.held} / {format_limit(eff.concurrent_cap)}")
             if column == "grabs":
-                return self._with_pending(a.id, "daily_grabs", f"{a.grabs_today} / {fmt_limit(eff.daily_grabs)}")
+                return self._with_pending(a.id, "daily_grabs", f"{a.grabs_today} / {format_limit(eff.daily_grabs)}")
             if column == "service":
-                served = continuous_service_s(a, self.state.clock())
-                limit = eff.continuous_hours
-                text = f"{fmt_hours(served)} / {fmt_limit(limit)} h" if limit is not None \
-                    else fmt_hours(served)
+                text = format_service(continuous_service_s(a, self.state.clock()), eff.continuous_hours)
                 return self._with_pending(a.id, "continuous_hours", text)
             if column == "sla":
                 met = self.state.sla_met(a.id)
@@ -355,7 +139,7 @@ class AgentModel(RowModel):
         if role == _BACKGROUND:
             if on_break(a):
                 return BREAK_BG
-            if a.status == "online" and at_cap(a):
+            if at_cap(a):
                 return AT_CAP_BG
             return None
         if role == _FOREGROUND:
@@ -371,25 +155,25 @@ class AgentModel(RowModel):
 
     def _with_pending(self, agent_id: str, quota: str, text: str) -> str:
         pending = self.state.pending.get((agent_id, quota))
-        return text if pending is None else f"{text} → {fmt_limit(pending)}…"
+        return text if pending is None else f"{text} → {format_limit(pending)}…"
 
     def _tooltip(self, a: p.AgentRecord, column: str) -> str | None:
         eff = a.effective
         if column == "status" and on_break(a):
             if a.forced_break and a.break_until:
                 return self.tr("Forced break after %1 h of continuous service, until %2").replace(
-                    "%1", fmt_limit(eff.continuous_hours)).replace("%2", fmt_clock(a.break_until))
+                    "%1", format_limit(eff.continuous_hours)).replace("%2", fmt_clock(a.break_until))
             return self.tr("On a break")
         if column == "load":
             tip = self.tr("Holds %1 inquiries; concurrent cap %2. Double-click or F2 to change the cap.")
-            return tip.replace("%1", str(a.held)).replace("%2", fmt_limit(eff.concurrent_cap))
+            return tip.replace("%1", str(a.held)).replace("%2", format_limit(eff.concurrent_cap))
         if column == "grabs":
             tip = self.tr("%1 grabs today; daily quota %2. Double-click or F2 to change the quota.")
-            return tip.replace("%1", str(a.grabs_today)).replace("%2", fmt_limit(eff.daily_grabs))
+            return tip.replace("%1", str(a.grabs_today)).replace("%2", format_limit(eff.daily_grabs))
         if column == "service":
             tip = self.tr("Continuous service; a break of %1 min is forced after %2 h. "
                           "Double-click or F2 to change the limit.")
-            return tip.replace("%1", fmt_limit(eff.break_minutes)).replace("%2", fmt_limit(eff.continuous_hours))
+            return tip.replace("%1", format_limit(eff.break_minutes)).replace("%2", format_limit(eff.continuous_hours))
         if column == "sla":
             return self.tr("Share of the inquiries this agent resolved, while this console watched, "
                            "without an SLA breach")
@@ -418,15 +202,11 @@ class InquiryModel(RowModel):
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
         super().__init__(state.inquiries, list(self.COLUMNS), parent)
-        self._warn_s, self._breach_s = state.sla_thresholds_s()
 
     def titles(self) -> list[str]:
         return [self.tr("Inquiry"), self.tr("State"), self.tr("Skill"), self.tr("Shop"),
                 self.tr("Language"), self.tr("Channel"), self.tr("Priority"), self.tr("Waiting"),
                 self.tr("Owner"), self.tr("SLA")]
-
-    def update_thresholds(self) -> None:
-        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
 
     def flags(self, index: QModelIndex):
         return _INQUIRY_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
@@ -438,7 +218,7 @@ class InquiryModel(RowModel):
             if column == "state":
                 return words().state(i.state)
             if column == "waiting":
-                return fmt_duration(self.state.clock() - i.arrived_at)
+                return format_duration(max(0.0, self.state.clock() - i.arrived_at))
             if column == "owner":
                 return i.owner or ""
             if column == "sla":
@@ -449,9 +229,9 @@ class InquiryModel(RowModel):
         if role == _BACKGROUND:
             if column in ("waiting", "sla"):
                 rank = sla_rank(i)
-                if rank == 0 and i.first_response_at is None:
-                    waited = self.state.clock() - i.arrived_at
-                    rank = 2 if waited >= self._breach_s else 1 if waited >= self._warn_s else 0
+                if rank < 2 and i.first_response_at is None and i.first_response_due is not None \
+                        and self.state.clock() >= i.first_response_due:
+                    rank = 2  # overdue by the broker's deadline; its breach flag is on the way
                 return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
             return None
         if role == _ALIGN:
@@ -514,14 +294,14 @@ class AlertModel(RowModel):
             if column == "kind":
                 return words().alert_kind(a.kind)
             if column == "text":
-                return a.text
+                return broker_text().alert(a)
             if column == "link":
                 return a.inquiry or a.agent or a.group or a.skill or ""
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:
             hint = self.tr("Double-click to show the inquiry or agent")
-            return f"{a.text}\n{hint}" if column == "text" else hint
+            return f"{broker_text().alert(a)}\n{hint}" if column == "text" else hint
         return None
 
 
@@ -609,7 +389,7 @@ class QueueNowModel(QAbstractTableModel):
             if column == "queued":
                 return self.state.queue.depth.get(skill, 0)
             if column == "longest":
-                return fmt_duration(wait[1]) if wait else "–"
+                return format_duration(wait[1] if wait else None)
             if column == "inquiry":
                 return wait[0] if wait else ""
         if role == KeyRole:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from broker.config import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
-from supervisor.link import LinkSettings
+from broker.wire.protocol import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
+from supervisor.common.link import LinkSettings
 
 SETTINGS_GROUP = "connection"
 
@@ -52,7 +52,7 @@ class ConsoleSettings:
 
 
 KEYS = tuple(f.name for f in fields(ConsoleSettings))
-#: remembered between runs (the language has its own key, see supervisor.i18n)
+#: remembered between runs (the language has its own key, see supervisor.common.i18n)
 REMEMBERED = tuple(k for k in KEYS if k != "lang")
 
 

@@ -4,16 +4,17 @@
 (``reset`` after the mirror took a snapshot, ``apply`` after it applied a
 batch of events) and keeps what the views need and the mirror does not:
 
-* the rows of each table, filtered and ordered (``rows.TableState``);
+* the rows of each table, filtered and ordered (``common.rows.TableState``);
 * pending-queue depth and the longest waiter per skill, kept from events so
   nothing scans 20,000 inquiries on the refresh path (``QueueTracker``);
 * one-second samples of both for the chart (``history.QueueHistory``);
 * alerts and audit entries (the snapshot carries neither, so they outlive a
   re-sync), per-agent SLA results seen this session, quota edits in flight.
 
-The broker decides everything; nothing here predicts a verdict. The
-eligibility hint only explains, in the broker's own words
-(``broker.rules``), why a target is likely to be refused.
+The broker decides everything; nothing here predicts a verdict. A
+reassignment hint only explains why a target is likely to be refused, from
+what the broker sent (the agent's ``unavailable`` code) and the one shared
+eligibility function (``broker.arbiter.rules.ineligible_rule``).
 """
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple
 
-from broker import protocol as p
-from broker import rules
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+import broker.arbiter.rules as rules
+from broker.wire.mirror import Mirror
 from supervisor.console.history import QueueHistory
-from supervisor.console.rows import TableState
+from supervisor.common.rows import TableState
 
 #: alerts and audit entries the console keeps (the audit view can ask for older ones)
 ALERTS_KEPT = 500
@@ -51,8 +52,8 @@ def fraction(used: float, limit: float | None) -> float | None:
 
 
 def at_cap(agent: p.AgentRecord) -> bool:
-    cap = agent.effective.concurrent_cap
-    return cap is not None and agent.held >= cap
+    """The broker's at-cap flag: an online agent holding as many inquiries as its cap allows."""
+    return agent.unavailable == p.ErrorCode.QUOTA_CONCURRENT
 
 
 def on_break(agent: p.AgentRecord) -> bool:
@@ -74,27 +75,27 @@ def sla_rank(inquiry: p.InquiryRecord) -> int:
     return 2 if any(f.endswith(".breach") for f in flags) else 1
 
 
-def target_hint(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> tuple[str, str] | None:
-    """Why the broker will probably refuse ``agent`` for ``inquiry``: (rule, sentence).
+def target_hints(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> list[tuple[str, str]]:
+    """Every reason the broker would give for refusing ``inquiry`` to ``agent``: (reason, sentence).
 
-    Only an explanation for the supervisor; the broker applies the same
-    rules (and its fresher state) when it decides.
+    ``reason`` is "owner" (it holds it already), an ``ineligible_rule`` name
+    ("shop", "skill", "language", "channel"), or the ErrorCode value the broker
+    put on the agent's record (``unavailable``). Only an explanation for the
+    supervisor: the broker decides, on its fresher state.
     """
+    hints = []
+    if inquiry.owner == agent.id:
+        hints.append(("owner", f"agent {agent.id} already holds {inquiry.id}"))
     rule = rules.ineligible_rule(agent, inquiry)
     if rule is not None:
-        return rule, rules.explain_rule(rule, agent.id, inquiry)
-    if inquiry.owner == agent.id:
-        return "owner", f"agent {agent.id} already holds {inquiry.id}"
-    if agent.status != "online":
-        return "status", f"agent {agent.id} is {agent.status}, not online"
-    if at_cap(agent):
-        return "cap", (f"agent {agent.id} holds {agent.held} of a concurrent cap of "
-                       f"{agent.effective.concurrent_cap}")
-    return None
+        hints.append((rule, rules.explain_rule(rule, agent.id, inquiry)))
+    if agent.unavailable:
+        hints.append((agent.unavailable, f"agent {agent.id} is unavailable ({agent.unavailable})"))
+    return hints
 
 
 class RefusalHint(NamedTuple):
-    """One ``target_hint``, with the records a translation needs (``Words.hint`` takes these fields)."""
+    """One of ``target_hints``, with the records a translation needs (``Words.hint`` takes these fields)."""
 
     rule: str
     sentence: str
@@ -269,8 +270,10 @@ class ConsoleState:
     """Everything the console's views show, kept up to date from the mirror."""
 
     def __init__(self, mirror: Mirror, clock: Callable[[], float] = time.time,
-                 history: QueueHistory | None = None):
+                 history: QueueHistory | None = None, time_scale: Callable[[], float] = lambda: 1.0):
+        #: the floor's time (the broker's clock as the link follows it) and its pace
         self.clock = clock
+        self.time_scale = time_scale
         self.queue = QueueTracker()
         self.history = history or QueueHistory()
         #: skills in the order first seen: chart curves and coverage rows keep their place
@@ -457,7 +460,7 @@ class ConsoleState:
     def summary(self, now: float) -> FloorSummary:
         agents = self.mirror.agents.values()
         online = sum(1 for a in agents if a.status == "online")
-        capped = sum(1 for a in agents if a.status == "online" and at_cap(a))
+        capped = sum(1 for a in agents if at_cap(a))
         waits = self.longest_waits(now)
         longest = None
         if waits:
@@ -480,9 +483,9 @@ class ConsoleState:
         hints = []
         for inquiry_id in inquiry_ids:
             inquiry = self.mirror.inquiries.get(inquiry_id)
-            hint = target_hint(agent, inquiry) if inquiry is not None else None
-            if hint is not None:
-                hints.append(RefusalHint(hint[0], hint[1], agent, inquiry))
+            if inquiry is not None:
+                hints.extend(RefusalHint(rule, sentence, agent, inquiry)
+                             for rule, sentence in target_hints(agent, inquiry))
         return hints
 
     # ------------------------------------------------------------------ edits in flight

@@ -1,4 +1,7 @@
-"""Words and numbers as the console shows them: durations, limits, translated names.
+"""Words as the console shows them: clock times and translated names.
+
+Durations and limits are ``supervisor.common.formats``, shared with the agent
+window.
 
 ``Words`` holds the translatable names several views share (agent status,
 inquiry state, SLA flags, alert kinds, eligibility hints), so each is
@@ -10,37 +13,12 @@ import time
 
 from PySide6.QtCore import QObject
 
-from broker import protocol as p
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """m:ss below an hour, h:mm:ss above."""
-    if seconds is None:
-        return "–"
-    seconds = int(max(0.0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def fmt_hours(seconds: float | None) -> str:
-    """h:mm, for stretches measured against an hour limit ("0:08 / 4 h", not "8:00 / 4 h")."""
-    if seconds is None:
-        return "–"
-    minutes = int(max(0.0, seconds)) // 60
-    return f"{minutes // 60}:{minutes % 60:02d}"
+from broker.wire import protocol as p
+from supervisor.common.formats import format_limit
 
 
 def fmt_clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
-
-
-def fmt_limit(value) -> str:
-    if value is None:
-        return "∞"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 class Words(QObject):
@@ -69,20 +47,23 @@ class Words(QObject):
         return {
             "sla.warn": self.tr("SLA at risk"), "sla.breach": self.tr("SLA breached"),
             "silent_grab": self.tr("silent after grab"), "uneven_grabbing": self.tr("uneven grabbing"),
-            "coverage_gap": self.tr("coverage gap"),
+            "coverage_gap": self.tr("coverage gap"), "no_eligible_agent": self.tr("nobody can take it"),
         }.get(kind, kind)
 
     def hint(self, rule: str, sentence: str, agent: p.AgentRecord, inquiry: p.InquiryRecord) -> str:
-        """The eligibility hint in the user's language (the broker's sentence as fallback)."""
+        """A ``target_hints`` reason in the user's language (its English sentence as fallback)."""
         texts = {
             "shop": self.tr("%1 does not serve shop %2").replace("%2", inquiry.shop),
             "skill": self.tr("%1 lacks skill %2").replace("%2", inquiry.skill),
             "language": self.tr("%1 does not handle language %2").replace("%2", inquiry.language),
             "channel": self.tr("%1 does not handle channel %2").replace("%2", inquiry.channel),
             "owner": self.tr("%1 already holds %2").replace("%2", inquiry.id),
-            "status": self.tr("%1 is %2, not online").replace("%2", self.status(agent.status)),
-            "cap": self.tr("%1 is at the concurrent cap (%2)").replace(
-                "%2", fmt_limit(agent.effective.concurrent_cap)),
+            # the agent's ``unavailable`` code, put on its record by the broker
+            "not-eligible": self.tr("%1 is %2, not online").replace("%2", self.status(agent.status)),
+            "quota-concurrent": self.tr("%1 is at the concurrent cap (%2)").replace(
+                "%2", format_limit(agent.effective.concurrent_cap)),
+            "quota-hours": self.tr("%1 is on a forced break until %2").replace("%2", fmt_clock(agent.break_until))
+            if agent.forced_break and agent.break_until else self.tr("%1 has reached the continuous-service limit"),
         }
         text = texts.get(rule)
         return text.replace("%1", agent.id) if text else sentence

@@ -21,18 +21,19 @@ from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
-from broker.client import ConnectionStatus
-from supervisor import i18n
+from broker.wire.client import ConnectionStatus
+from supervisor.common import i18n
 from supervisor.console import export
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.chart import QueueChart
 from supervisor.console.coverage_view import CoverageView
+from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
-from supervisor.widgets import ConnectionBadge, fill_language_menu
+from supervisor.common.widgets import ConnectionBadge, fill_language_menu
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ class MainWindow(QMainWindow):
         #: None until the first status arrives, so the first one always applies
         self.stale: bool | None = None
         self._stale_since: float | None = None
-        self.state = ConsoleState(link.mirror)
+        self.state = ConsoleState(link.mirror, clock=link.floor_now,
+                                  time_scale=lambda: link.floor_clock.time_scale)
         self.actions = ConsoleActions(link, self.state, self)
         self.actions.result.connect(self.notify)
 
@@ -121,7 +123,7 @@ class MainWindow(QMainWindow):
         if restore_layout:
             self.restore_layout()
 
-        self._last_sample = 0.0
+        self._last_sample = float("-inf")
         self._columns_due = 0.0
         self._versions = (-1, -1, -1)
         self.timer = QTimer(self)
@@ -184,6 +186,11 @@ class MainWindow(QMainWindow):
         self.reassign_action = self.actions_menu.addAction(
             "", lambda: self.open_reassign_dialog(self.inquiries.view.selected_ids()))
         self.reassign_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.agent_state_action = self.actions_menu.addAction(
+            "", lambda: self.open_agent_state_dialog(self.agents.current_agent() or ""))
+        self.agent_state_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.shop_mode_action = self.actions_menu.addAction("", self.open_shop_mode_dialog)
+        self.shop_mode_action.setShortcut(QKeySequence("Ctrl+M"))
         self.actions_menu.addSeparator()
         self.find_agent_action = self.actions_menu.addAction("", self._find_agent)
         self.find_agent_action.setShortcut(QKeySequence.StandardKey.Find)
@@ -216,6 +223,8 @@ class MainWindow(QMainWindow):
         self.actions_menu.setTitle(self.tr("&Actions"))
         self.quota_action.setText(self.tr("Change &quotas…"))
         self.reassign_action.setText(self.tr("&Reassign selected inquiry…"))
+        self.agent_state_action.setText(self.tr("Agent s&tatus and quality…"))
+        self.shop_mode_action.setText(self.tr("Shop &mode…"))
         self.find_agent_action.setText(self.tr("Find &agent"))
         self.find_inquiry_action.setText(self.tr("Find &inquiry"))
         self.view_menu.setTitle(self.tr("&View"))
@@ -286,13 +295,13 @@ class MainWindow(QMainWindow):
         if stale == self.stale:
             return
         if stale and self.stale is False:  # was live: what is shown dates from now
-            self._stale_since = time.time()
+            self._stale_since = self.state.clock()
         self.stale = stale
         for model in (self.agents.model, self.inquiries.model, self.alerts.model, self.audit.model):
             model.set_stale(stale)
         self.chart.set_stale(stale)
         self.coverage.refresh(stale)
-        for action in (self.quota_action, self.reassign_action):
+        for action in (self.quota_action, self.reassign_action, self.agent_state_action, self.shop_mode_action):
             action.setEnabled(not stale)
         self.agents.quota_button.setEnabled(not stale)
         self.inquiries.reassign_button.setEnabled(not stale)
@@ -316,14 +325,16 @@ class MainWindow(QMainWindow):
         chart on one, the clock-driven columns on the other), so no single frame
         carries all of it.
         """
-        now = time.time()
+        # the cadence is real time; what is sampled and drawn is the floor's (the broker's) time
+        tick = time.monotonic()
         stale = self.stale
-        if now - self._last_sample >= SAMPLE_INTERVAL_S:
-            self._last_sample = now
-            self._columns_due = now + SAMPLE_INTERVAL_S / 2
+        if tick - self._last_sample >= SAMPLE_INTERVAL_S:
+            self._last_sample = tick
+            self._columns_due = tick + SAMPLE_INTERVAL_S / 2
+            now = self.state.clock()
             self.state.sample(now, not stale)
             self.chart.refresh(now, stale)
-        elif self._columns_due and now >= self._columns_due:
+        elif self._columns_due and tick >= self._columns_due:
             self._columns_due = 0.0
             self.inquiries.model.refresh_columns(["waiting"])
             self.agents.model.refresh_columns(["service"])
@@ -333,8 +344,6 @@ class MainWindow(QMainWindow):
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
-            if versions[2] != self._versions[2]:
-                self.inquiries.model.update_thresholds()
             self._versions = versions
         mono = time.monotonic()
         self.state.agents.resort_if_due(mono)
@@ -375,6 +384,16 @@ class MainWindow(QMainWindow):
             self.notify(False, self.tr("Select an inquiry in the inquiry table first"))
             return None
         dialog = ReassignDialog(self.state, self.actions, list(inquiry_ids), self)
+        self._open(dialog)
+        return dialog
+
+    def open_agent_state_dialog(self, agent_id: str = "") -> AgentStateDialog:
+        dialog = AgentStateDialog(self.state, self.actions, agent_id, self)
+        self._open(dialog)
+        return dialog
+
+    def open_shop_mode_dialog(self, shop_id: str = "") -> ShopModeDialog:
+        dialog = ShopModeDialog(self.state, self.actions, shop_id, self)
         self._open(dialog)
         return dialog
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from broker import protocol as p
+from broker.wire import protocol as p
 from supervisor.agentwin.window import AGENT_STREAMS, AgentWindow
-from supervisor.link import BrokerLink, LinkSettings
+from supervisor.common.link import BrokerLink, LinkSettings
 
 #: every wait in these tests gives up after this (ms)
 DEADLINE_MS = 5_000

@@ -6,9 +6,9 @@ import argparse
 import pytest
 
 from grabdesk.cli import build_parser
-from supervisor import cli_agent
-from supervisor.cli_agent import AgentSection, OptionError, load_agent_table, resolve_options
-from supervisor.link import LinkSettings
+from supervisor.agentwin import cli as cli_agent
+from supervisor.agentwin.cli import AgentSection, OptionError, load_agent_table, resolve_options
+from supervisor.common.link import LinkSettings
 
 from conftest import agent_spec
 from agentfix import DEADLINE_MS, isolated_settings  # noqa: F401 - fixture

@@ -4,12 +4,12 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from broker import protocol as p
-from broker.client import BrokerRefused
-from broker.mirror import Mirror
+from broker.wire import protocol as p
+from broker.wire.client import BrokerRefused
+from broker.wire.mirror import Mirror
 from supervisor.agentwin.state import (
-    SLA_BREACH, SLA_OK, SLA_WARN, AgentDeskState, BrokerClock, RowList, first_response_countdown,
-    format_duration, me_view, resolution_countdown, sla_level,
+    SLA_BREACH, SLA_OK, SLA_WARN, AgentDeskState, BrokerClock, first_response_countdown,
+    me_view, resolution_countdown, sla_level,
 )
 
 NOW = 1_795_000_000.0
@@ -53,8 +53,8 @@ def test_pool_holds_only_eligible_queued_oldest_first():
                     inquiry("en", language="en"), inquiry("after", skill="after_sales"),
                     inquiry("held", state="held", owner="a2"),
                     inquiry("mine", state="held", owner="a1", taken_at=NOW - 5))
-    assert desk.pool.ids() == ["old", "new"]
-    assert desk.mine.ids() == ["mine"]
+    assert desk.pool.rows == ["old", "new"]
+    assert desk.mine.rows == ["mine"]
     assert desk.oldest() == "old"
 
 
@@ -72,18 +72,18 @@ def test_events_move_inquiries_and_report_arrivals():
     released = event(4, "inquiry.released", back, at=NOW + 1)
     m.apply([released])
     assert desk.apply([released]) == ["q1"]
-    assert desk.pool.get("q1").arrived_at == q1.arrived_at
+    assert desk.pool.records.get("q1").arrived_at == q1.arrived_at
 
 
 def test_visibility_delay_holds_an_inquiry_back_until_it_passes():
     now = [NOW]
     desk = AgentDeskState("a1", BrokerClock(lambda: now[0]))
     desk.reset(mirror_with(agent(visibility_delay_s=5.0), inquiry("q1", arrived=NOW - 1, queued=NOW - 1)))
-    assert desk.pool.ids() == []
+    assert desk.pool.rows == []
     assert desk.tick() == []
     now[0] += 4.5
     assert desk.tick() == ["q1"]
-    assert desk.pool.ids() == ["q1"]
+    assert desk.pool.rows == ["q1"]
 
 
 def test_a_change_to_my_skills_rebuilds_the_pool():
@@ -102,7 +102,7 @@ def test_won_verdict_moves_the_row_before_the_event_arrives():
     step = desk.grab_reply(grab.grab_id, p.Verdict(re="m", grab_id=grab.grab_id, inquiry="q1",
                                                    outcome="won", winner="a1", won_at=NOW), 0.2)
     assert step.verdict.outcome == "won"
-    assert desk.pool.ids() == [] and desk.mine.ids() == ["q1"]
+    assert desk.pool.rows == [] and desk.mine.rows == ["q1"]
     assert desk.grab is None
 
 
@@ -113,7 +113,7 @@ def test_lost_verdict_names_the_winner():
         re="m", grab_id=grab.grab_id, inquiry="q1", outcome="lost", code=p.ErrorCode.ALREADY_TAKEN,
         reason="taken by a2", winner="a2"), 0.1)
     assert step.verdict.winner_name == "Bob"
-    assert desk.pool.ids() == []
+    assert desk.pool.rows == []
 
 
 def test_a_timed_out_grab_is_retried_with_the_same_grab_id():
@@ -137,24 +137,26 @@ def test_an_error_reply_ends_the_grab_with_its_code():
     assert step.verdict.outcome == "failed" and step.verdict.code == "rate-limited"
 
 
-@pytest.mark.parametrize("elapsed, flags, expected", [
-    (100, (), SLA_OK), (480, (), SLA_WARN), (600, (), SLA_BREACH),
-    (10, ("first_response.breach",), SLA_BREACH), (10, ("resolution.warn",), SLA_OK),
+@pytest.mark.parametrize("remaining, flags, expected", [
+    (100, (), SLA_OK), (100, ("first_response.warn",), SLA_WARN), (0, (), SLA_BREACH), (-5, (), SLA_BREACH),
+    (10, ("first_response.breach",), SLA_BREACH), (10, ("resolution.warn",), SLA_OK), (None, (), SLA_OK),
 ])
-def test_sla_level(elapsed, flags, expected):
-    assert sla_level(elapsed, 600, 80, flags, "first_response") == expected
+def test_sla_level_is_the_brokers_flag_or_a_passed_deadline(remaining, flags, expected):
+    assert sla_level(remaining, flags, "first_response") == expected
 
 
-def test_countdowns_follow_the_shops_policy_per_skill():
-    shop = p.ShopRecord(id="s1", sla=p.SlaPolicy(first_response_s=600, resolution_s=1200),
-                        sla_by_skill={"complaint": p.SlaPolicy(first_response_s=60, resolution_s=300)})
-    inq = inquiry("q", skill="complaint", arrived=NOW - 50)
-    sla = shop.sla_by_skill["complaint"]
-    first = first_response_countdown(inq, sla, NOW)
-    assert first.remaining_s == pytest.approx(10) and first.level == SLA_WARN
-    assert resolution_countdown(inq, sla, NOW).remaining_s == pytest.approx(250)
+def test_countdowns_run_to_the_deadlines_the_broker_sent():
+    # deadlines no shop policy would give: the window counts to what the record says
+    inq = inquiry("q", skill="complaint", arrived=NOW - 50, first_response_due=NOW + 10,
+                  resolution_due=NOW + 250, sla=("first_response.warn",))
+    first = first_response_countdown(inq, NOW)
+    assert first.remaining_s == pytest.approx(10) and first.level == SLA_WARN and not first.met
+    assert resolution_countdown(inq, NOW).remaining_s == pytest.approx(250)
+    assert resolution_countdown(inq, NOW + 300).level == SLA_BREACH
     replied = msgspec.structs.replace(inq, first_response_at=NOW - 1)
-    assert first_response_countdown(replied, sla, NOW).remaining_s is None
+    assert first_response_countdown(replied, NOW).met
+    undated = inquiry("old")  # from a broker that sent no deadline: nothing to count down to
+    assert first_response_countdown(undated, NOW).remaining_s is None
 
 
 def test_me_view_uses_the_brokers_numbers():
@@ -163,30 +165,6 @@ def test_me_view_uses_the_brokers_numbers():
     view = me_view(rec, NOW)
     assert (view.held, view.concurrent_cap, view.grabs_today, view.daily_grabs) == (2, 5, 7, 300)
     assert view.service_s == pytest.approx(3600) and view.continuous_hours == 4.0
-
-
-def test_format_duration():
-    assert format_duration(65) == "1:05"
-    assert format_duration(-5) == "-0:05"
-    assert format_duration(3725) == "1:02:05"
-
-
-def test_row_list_reports_rows_to_its_listener():
-    calls = []
-
-    class Listener:
-        def __getattr__(self, name):
-            return lambda *a: calls.append((name, *a))
-
-    rows = RowList(lambda r: (r.arrived_at, r.id))
-    rows.listener = Listener()
-    rows.upsert(inquiry("b", arrived=2))
-    rows.upsert(inquiry("a", arrived=1))
-    rows.upsert(inquiry("a", arrived=1, priority=3))
-    rows.remove("b")
-    assert calls == [("begin_insert", 0), ("end_insert",), ("begin_insert", 0), ("end_insert",),
-                     ("changed", 0), ("begin_remove", 1), ("end_remove",)]
-    assert rows.ids() == ["a"]
 
 
 def test_the_plain_state_does_not_import_qt():

@@ -4,14 +4,14 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
-from broker import protocol as p
+from broker.wire import protocol as p
 
 from conftest import FakeClock, agent_spec
 from agentfix import DEADLINE_MS, isolated_settings, open_window, submit  # noqa: F401 - fixtures
 
 
 def press_grab(window) -> None:
-    QTest.keyClick(window.pool_view, Qt.Key.Key_Space)
+    QTest.keyClick(window.pool_panel.view, Qt.Key.Key_Space)
 
 
 def grabs_of(broker, inquiry_id: str) -> list[p.GrabAttempt]:
@@ -42,7 +42,7 @@ def test_two_windows_race_one_wins_the_other_is_told_who(broker, open_window, qt
     winner_name = "Alice" if winner_id == "a1" else "Bob"
     assert "Lost" in loser.banner.text() and winner_name in loser.banner.text()
     assert loser.desk.verdict.winner == winner_id
-    qtbot.waitUntil(lambda: winner.desk.mine.ids() == ["q1"] and not loser.desk.pool.ids(),
+    qtbot.waitUntil(lambda: winner.desk.mine.rows == ["q1"] and not loser.desk.pool.rows,
                     timeout=DEADLINE_MS)
     assert len(grabs_of(broker, "q1")) == 2
 
@@ -54,7 +54,7 @@ def _refused_by(window, qtbot, code: str):
     qtbot.waitUntil(lambda: bool(shown), timeout=DEADLINE_MS)
     verdict = shown[-1]
     assert verdict.outcome == "refused" and verdict.code == code, verdict
-    assert window.banner.text().startswith(window.refusal_words(code))
+    assert window.banner.text().startswith(window.banner.refusal_words(code))
     assert verdict.reason in window.banner.text()
     return verdict
 
@@ -64,10 +64,10 @@ def test_concurrent_cap_refusal_is_explained(broker, open_window, qtbot):
     broker.admin.call(p.SetQuotas, agent="a1", quotas=p.Quotas(concurrent_cap=1))
     w = open_window(broker, "a1")
     submit(broker, "q1", "q2")
-    qtbot.waitUntil(lambda: w.desk.pool.ids() == ["q1", "q2"], timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: w.desk.pool.rows == ["q1", "q2"], timeout=DEADLINE_MS)
     w.grab_oldest()
-    qtbot.waitUntil(lambda: w.desk.mine.ids() == ["q1"] and w.desk.me.held == 1, timeout=DEADLINE_MS)
-    assert w.held_label.text() == "Held 1 / 1"
+    qtbot.waitUntil(lambda: w.desk.mine.rows == ["q1"] and w.desk.me.held == 1, timeout=DEADLINE_MS)
+    assert w.me_panel.held_label.text() == "Held 1 / 1"
     _refused_by(w, qtbot, "quota-concurrent")
     assert "concurrent cap" in w.banner.text()
 
@@ -80,7 +80,7 @@ def test_daily_quota_refusal_is_explained(broker, open_window, qtbot):
     qtbot.waitUntil(lambda: len(w.desk.pool) == 2, timeout=DEADLINE_MS)
     w.grab_oldest()
     qtbot.waitUntil(lambda: w.desk.me.grabs_today == 1 and len(w.desk.pool) == 1, timeout=DEADLINE_MS)
-    assert w.grabs_label.text() == "Today 1 / 1"
+    assert w.me_panel.grabs_label.text() == "Today 1 / 1"
     _refused_by(w, qtbot, "quota-daily")
 
 
@@ -92,11 +92,11 @@ def test_continuous_hours_refusal_and_forced_break(start_broker, open_window, qt
     floor(broker, agent_spec("a1", quotas=p.Quotas(continuous_hours=1.0, break_minutes=15.0)))
     w = open_window(broker, "a1")
     qtbot.waitUntil(lambda: w.desk.me.service_since is not None, timeout=DEADLINE_MS)
-    assert w.service_label.text().endswith("/ 1 h")
+    assert w.me_panel.service_label.text().endswith("/ 1:00:00")
     clock.advance(3600.0 + 1)
     qtbot.waitUntil(lambda: w.desk.me.forced_break, timeout=DEADLINE_MS)
-    assert w.break_label.isVisible() and "Forced break until" in w.break_label.text()
-    assert w.status_combo.currentData() == "break"
+    assert w.me_panel.break_label.isVisible() and "Forced break until" in w.me_panel.break_label.text()
+    assert w.me_panel.status_combo.currentData() == "break"
     submit(broker, "q1")
     qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
     verdict = _refused_by(w, qtbot, "quota-hours")
@@ -109,16 +109,16 @@ def test_an_inquiry_i_may_not_take_never_enters_my_pool(broker, open_window, qtb
     ever_seen: set[str] = set()
 
     def record_rows(_parent, first, last):
-        ever_seen.update(w.pool_model.inquiry_at(r).id for r in range(first, last + 1))
+        ever_seen.update(w.pool_panel.model.inquiry_at(r).id for r in range(first, last + 1))
 
-    w.pool_model.rowsInserted.connect(record_rows)
+    w.pool_panel.model.rowsInserted.connect(record_rows)
     submit(broker, "other-skill", skill="after_sales")
     submit(broker, "other-language", language="en")
     submit(broker, "fits")
     qtbot.waitUntil(lambda: "fits" in w.desk.pool, timeout=DEADLINE_MS)
     assert {"other-skill", "other-language"} <= set(w.link.mirror.inquiries)
     assert ever_seen == {"fits"}
-    assert w.desk.pool.ids() == ["fits"]
+    assert w.desk.pool.rows == ["fits"]
 
 
 def test_a_double_press_sends_one_grab(broker, open_window, qtbot):
@@ -129,15 +129,15 @@ def test_a_double_press_sends_one_grab(broker, open_window, qtbot):
     shown = []
     w.verdict_shown.connect(shown.append)
     press_grab(w)
-    assert not w.grab_button.isEnabled(), "grabbing stays disabled while a grab is in flight"
+    assert not w.pool_panel.grab_button.isEnabled(), "grabbing stays disabled while a grab is in flight"
     press_grab(w)
     QTest.keyClick(w, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
-    w.grab_button.click()
+    w.pool_panel.grab_button.click()
     qtbot.waitUntil(lambda: bool(shown), timeout=DEADLINE_MS)
     assert [v.outcome for v in shown] == ["won"]
     assert len(grabs_of(broker, "q1")) == 1
     assert broker.admin.call(p.QueryGrabs, inquiry="q1").winner == "a1"
-    assert w.desk.pool.ids() == ["q2"]
+    assert w.desk.pool.rows == ["q2"]
     assert broker.server.service.counters["grab.won"] == 1
     assert sum(v for k, v in broker.server.service.counters.items() if k.startswith("grab.")) == 1
 
@@ -149,18 +149,18 @@ def test_release_puts_it_back_in_the_other_pool_with_its_original_wait(broker, o
     submit(broker, "q1", arrived_at=arrived)
     qtbot.waitUntil(lambda: "q1" in w1.desk.pool and "q1" in w2.desk.pool, timeout=DEADLINE_MS)
     w1.grab_inquiry("q1")
-    qtbot.waitUntil(lambda: w1.desk.mine.ids() == ["q1"] and not w2.desk.pool.ids(), timeout=DEADLINE_MS)
-    w1.mine_view.selectRow(0)
-    assert w1.release_button.isEnabled()
-    w1.release_button.click()
+    qtbot.waitUntil(lambda: w1.desk.mine.rows == ["q1"] and not w2.desk.pool.rows, timeout=DEADLINE_MS)
+    w1.mine_panel.view.selectRow(0)
+    assert w1.mine_panel.release_button.isEnabled()
+    w1.mine_panel.release_button.click()
     qtbot.waitUntil(lambda: "q1" in w2.desk.pool, timeout=DEADLINE_MS)
-    back = w2.desk.pool.get("q1")
+    back = w2.desk.pool.records.get("q1")
     assert back.arrived_at == arrived
     assert back.queued_at > arrived
-    wait_text = w2.pool_model.data(w2.pool_model.index(0, w2.pool_model.WAIT))
+    wait_text = w2.pool_panel.model.data(w2.pool_panel.model.index(0, w2.pool_panel.model.column_of("waiting")))
     minutes, seconds = wait_text.split(":")
     assert int(minutes) * 60 + int(seconds) >= 125
-    assert not w1.desk.mine.ids()
+    assert not w1.desk.mine.rows
 
 
 def test_first_response_resolve_and_transfer(broker, open_window, qtbot):
@@ -171,18 +171,18 @@ def test_first_response_resolve_and_transfer(broker, open_window, qtbot):
     for inquiry in ("q1", "q2"):
         w1.grab_inquiry(inquiry)
         qtbot.waitUntil(lambda i=inquiry: i in w1.desk.mine and w1.desk.grab is None, timeout=DEADLINE_MS)
-    w1.mine_view.selectRow(w1.desk.mine.row_of("q1"))
+    w1.mine_panel.view.selectRow(w1.desk.mine.position("q1"))
     w1.respond_selected()
-    qtbot.waitUntil(lambda: w1.desk.mine.get("q1").first_response_at is not None, timeout=DEADLINE_MS)
-    row = w1.desk.mine.row_of("q1")
-    assert w1.mine_model.data(w1.mine_model.index(row, w1.mine_model.FIRST_RESPONSE)) == "✓ replied"
+    qtbot.waitUntil(lambda: w1.desk.mine.records.get("q1").first_response_at is not None, timeout=DEADLINE_MS)
+    row = w1.desk.mine.position("q1")
+    assert w1.mine_panel.model.data(w1.mine_panel.model.index(row, w1.mine_panel.model.column_of("first_response"))) == "✓ replied"
     assert [a.id for a in w1.desk.colleagues("q2")] == ["a2"]
     w1.transfer("q2", "a2")
-    qtbot.waitUntil(lambda: w2.desk.mine.ids() == ["q2"] and "q2" not in w1.desk.mine, timeout=DEADLINE_MS)
-    w1.mine_view.selectRow(w1.desk.mine.row_of("q1"))
-    w1.satisfaction_combo.setCurrentIndex(w1.satisfaction_combo.findData(4))
+    qtbot.waitUntil(lambda: w2.desk.mine.rows == ["q2"] and "q2" not in w1.desk.mine, timeout=DEADLINE_MS)
+    w1.mine_panel.view.selectRow(w1.desk.mine.position("q1"))
+    w1.mine_panel.satisfaction_combo.setCurrentIndex(w1.mine_panel.satisfaction_combo.findData(4))
     w1.resolve_selected()
-    qtbot.waitUntil(lambda: not w1.desk.mine.ids(), timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: not w1.desk.mine.rows, timeout=DEADLINE_MS)
     assert "Resolved q1" in w1.statusBar().currentMessage()
 
 
@@ -192,23 +192,23 @@ def test_a_refused_identity_is_shown(broker, open_window, qtbot):
         pass
     assert "ghost" in blocker.args[0]
     assert "does not accept agent ghost" in w.banner.text()
-    assert not w.grab_button.isEnabled()
+    assert not w.pool_panel.grab_button.isEnabled()
 
 
 def test_status_selector_sets_my_status(broker, open_window, qtbot):
     floor(broker, agent_spec("a1"))
     w = open_window(broker, "a1")
-    w.status_combo.setCurrentIndex(w.status_combo.findData("away"))
-    w.status_combo.activated.emit(w.status_combo.currentIndex())
+    w.me_panel.status_combo.setCurrentIndex(w.me_panel.status_combo.findData("away"))
+    w.me_panel.status_combo.activated.emit(w.me_panel.status_combo.currentIndex())
     qtbot.waitUntil(lambda: w.desk.me.status == "away", timeout=DEADLINE_MS)
-    assert w.pool_hint.isVisible()
+    assert w.pool_panel.hint.isVisible()
 
 
 def test_the_window_goes_online_when_opened(broker, open_window, qtbot):
     broker.define(agents=[agent_spec("a1")])
     w = open_window(broker, "a1")
     qtbot.waitUntil(lambda: w.desk.me.status == "online", timeout=DEADLINE_MS)
-    assert w.focusWidget() is w.pool_view, "Space must reach the pool without a click"
+    assert w.focusWidget() is w.pool_panel.view, "Space must reach the pool without a click"
 
 
 def test_arrivals_in_the_background_raise_attention_unless_muted(broker, open_window, qtbot, monkeypatch):
@@ -251,16 +251,16 @@ def test_the_language_menu_switches_to_chinese_and_back(broker, open_window, qtb
     qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
     try:
         w.language_actions["zh_CN"].trigger()
-        qtbot.waitUntil(lambda: w.grab_button.text() == "抢单（空格）", timeout=DEADLINE_MS)
-        header = w.pool_model.headerData(w.pool_model.SKILL, Qt.Orientation.Horizontal)
+        qtbot.waitUntil(lambda: w.pool_panel.grab_button.text() == "抢单（空格）", timeout=DEADLINE_MS)
+        header = w.pool_panel.model.headerData(w.pool_panel.model.column_of("skill"), Qt.Orientation.Horizontal)
         assert header == "技能"
-        tooltip = w.pool_model.data(w.pool_model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+        tooltip = w.pool_panel.model.data(w.pool_panel.model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
         assert "咨询 q1" in tooltip and "客户：王女士" in tooltip
-        assert w.held_label.text().startswith("接待中")
+        assert w.me_panel.held_label.text().startswith("接待中")
         assert QSettings().value("ui/language") == "zh_CN"
     finally:
         w.language_actions["en"].trigger()
-    qtbot.waitUntil(lambda: w.grab_button.text() == "Grab (Space)", timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: w.pool_panel.grab_button.text() == "Grab (Space)", timeout=DEADLINE_MS)
 
 
 def test_an_inquiry_reclaimed_for_silence_is_announced(start_broker, open_window, qtbot):
@@ -272,11 +272,11 @@ def test_an_inquiry_reclaimed_for_silence_is_announced(start_broker, open_window
     submit(broker, "q1")
     qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
     w.grab_inquiry("q1")
-    qtbot.waitUntil(lambda: w.desk.mine.ids() == ["q1"], timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: w.desk.mine.rows == ["q1"], timeout=DEADLINE_MS)
     clock.advance(181.0)  # past the default silent_reclaim_s with no first response
     qtbot.waitUntil(lambda: "went back to the pool" in w.statusBar().currentMessage(), timeout=DEADLINE_MS)
     assert w.desk.my_alerts[-1].kind == "silent_grab"
-    qtbot.waitUntil(lambda: w.desk.pool.ids() == ["q1"], timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: w.desk.pool.rows == ["q1"], timeout=DEADLINE_MS)
 
 
 def test_pool_sla_colour_follows_the_customers_wait(broker, open_window, qtbot):
@@ -288,11 +288,16 @@ def test_pool_sla_colour_follows_the_customers_wait(broker, open_window, qtbot):
     submit(broker, "late", arrived_at=now - 700.0)   # past the 600 s first-response SLA
     submit(broker, "close", arrived_at=now - 500.0)  # past 80 % of it
     submit(broker, "fresh")
-    qtbot.waitUntil(lambda: w.desk.pool.ids() == ["late", "close", "fresh"], timeout=DEADLINE_MS)
-    m = w.pool_model
-    colours = [m.data(m.index(r, m.SLA), Qt.ItemDataRole.BackgroundRole).color().name() for r in range(3)]
-    assert colours == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")]
-    assert m.data(m.index(0, m.SLA)).startswith("-")
+    qtbot.waitUntil(lambda: w.desk.pool.rows == ["late", "close", "fresh"], timeout=DEADLINE_MS)
+    m = w.pool_panel.model
+
+    def colours():
+        return [m.data(m.index(r, m.column_of("sla")), Qt.ItemDataRole.BackgroundRole).color().name()
+                for r in range(3)]
+    # red past the broker's deadline; amber once the broker raised its warning
+    qtbot.waitUntil(lambda: colours() == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")],
+                    timeout=DEADLINE_MS)
+    assert m.data(m.index(0, m.column_of("sla"))).startswith("-")
 
 
 def test_a_grab_whose_answer_is_lost_is_asked_again_with_the_same_grab_id(broker, open_window, qtbot,
@@ -344,8 +349,8 @@ def test_the_window_reconnects_and_resyncs_after_a_broker_restart(start_broker, 
     qtbot.waitUntil(lambda: "q1" in w.desk.pool, timeout=DEADLINE_MS)
     first.stop()
     qtbot.waitUntil(lambda: w.badge.status.state in ("lost", "connecting"), timeout=10_000)
-    assert not w.grab_button.isEnabled()
+    assert not w.pool_panel.grab_button.isEnabled()
     second = start_broker(config=config)  # same ports, same store: a new epoch
     submit(second, "q2")
-    qtbot.waitUntil(lambda: w.link.live and w.desk.pool.ids() == ["q1", "q2"], timeout=20_000)
-    assert w.badge.status.state == "live" and w.grab_button.isEnabled()
+    qtbot.waitUntil(lambda: w.link.live and w.desk.pool.rows == ["q1", "q2"], timeout=20_000)
+    assert w.badge.status.state == "live" and w.pool_panel.grab_button.isEnabled()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from broker.config import DEFAULT_COMMAND_ENDPOINT
+from broker.service.config import DEFAULT_COMMAND_ENDPOINT
 from grabdesk.cli import build_parser, main
-from supervisor.cli_console import command_line_values
+from supervisor.console.cli import command_line_values
 from supervisor.console.settings import (ConsoleConfigError, ConsoleSettings, default_who, merge,
                                          read_config, remember, saved)
 
@@ -21,7 +21,7 @@ def test_options_are_registered_with_the_grabdesk_command():
                  "--server-key", "broker.key", "--config", "c.toml")
     assert command_line_values(args) == {"command_endpoint": "tcp://10.0.0.5:5570", "who": "lead1",
                                          "lang": "zh_CN", "server_key": "broker.key"}
-    assert args.func.__module__ == "supervisor.cli_console"
+    assert args.func.__module__ == "supervisor.console.cli"
 
 
 def test_precedence_command_line_then_file_then_saved_then_defaults(tmp_path):
@@ -73,7 +73,7 @@ def test_sigterm_closes_the_window_the_way_its_close_button_does(qtbot):
 
     from PySide6.QtWidgets import QWidget
 
-    from supervisor.widgets import close_on_termination
+    from supervisor.common.widgets import close_on_termination
 
     window = QWidget()
     qtbot.addWidget(window)

@@ -6,10 +6,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from PySide6.QtCore import Qt
 
-from supervisor import i18n
+from supervisor.common import i18n
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
-from supervisor.link import BrokerLink, LinkSettings
+from supervisor.common.link import BrokerLink, LinkSettings
 
 from console_fixtures import agent, isolated_settings, snapshot  # noqa: F401 (fixture)
 

@@ -12,19 +12,19 @@ import numpy as np
 
 from PySide6.QtGui import QColor, QImage
 
-from broker import protocol as p
-from broker.client import ConnectionStatus
+from broker.wire import protocol as p
+from broker.wire.client import ConnectionStatus
 from supervisor.console.chart import PALETTE, QueueChart, fill_colour
 from supervisor.console.coverage_view import CoverageView
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.state import ConsoleState
 from supervisor.console.window import MainWindow
-from supervisor.link import BrokerLink, LinkSettings
-from supervisor.widgets import ConnectionBadge
+from supervisor.common.link import BrokerLink, LinkSettings
+from supervisor.common.widgets import ConnectionBadge
 
 from console_fixtures import agent, event, inquiry, isolated_settings, snapshot  # noqa: F401 (fixture)
 
-from broker.mirror import Mirror
+from broker.wire.mirror import Mirror
 
 
 def count_near(image: QImage, colour: str, tolerance: int = 40) -> int:

@@ -1,0 +1,1 @@
+"""The arbiter: every decision, pure and synchronous, on an injected clock."""

@@ -1,0 +1,1 @@
+"""The broker process: the ZeroMQ loop, command dispatch, the store, floor figures, config, keys."""

@@ -1,0 +1,1 @@
+"""Staffing: Erlang C, rosters, demand forecasts, coverage and period reports."""

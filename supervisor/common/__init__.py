@@ -1,0 +1,1 @@
+"""What the console and the agent window share: the link to the broker, i18n, widgets, rows, formats."""

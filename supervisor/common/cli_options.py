@@ -1,0 +1,20 @@
+"""Command-line options the console and the agent window share.
+
+No Qt here: ``grabdesk --help`` builds every sub-parser without a display.
+"""
+from __future__ import annotations
+
+import argparse
+
+from broker.wire.protocol import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
+
+
+def add_link_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the broker listens, and the CurveZMQ key files ``grabdesk keys`` writes (docs/security.md)."""
+    parser.add_argument("--command-endpoint", metavar="ENDPOINT",
+                        help=f"broker command endpoint (default {DEFAULT_COMMAND_ENDPOINT})")
+    parser.add_argument("--events-endpoint", metavar="ENDPOINT",
+                        help=f"broker events endpoint (default {DEFAULT_EVENTS_ENDPOINT})")
+    parser.add_argument("--server-key", metavar="FILE", help="the broker's public CurveZMQ key file")
+    parser.add_argument("--public-key", metavar="FILE", help="your public CurveZMQ key file")
+    parser.add_argument("--secret-key", metavar="FILE", help="your secret CurveZMQ key file")

@@ -1,0 +1,1 @@
+"""Tools around the product: the traffic simulator and the benchmarks."""
