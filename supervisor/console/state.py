@@ -286,10 +286,9 @@ class ConsoleState:
         self.audit_by_seq: dict[int, p.AuditEntry] = {}
         self.audit_filter = AuditFilter()
         self.probe: LatencyProbe | None = None
-        #: bumped when metrics / coverage / shops (SLA thresholds) change
+        #: bumped when metrics / coverage change
         self.metrics_version = 0
         self.coverage_version = 0
-        self.shops_version = 0
         now_key = self.clock
 
         def service_key(a: p.AgentRecord) -> float:
@@ -368,7 +367,6 @@ class ConsoleState:
         self.inquiries.reset()
         self.metrics_version += 1
         self.coverage_version += 1
-        self.shops_version += 1
 
     def apply(self, events: Iterable[p.Event]) -> None:
         """Events the mirror has just applied."""
@@ -402,8 +400,6 @@ class ConsoleState:
                 self.metrics_version += 1
             elif isinstance(record, p.CoverageRecord):
                 self.coverage_version += 1
-            elif isinstance(record, p.ShopRecord):
-                self.shops_version += 1
         if inquiries:
             current = self.mirror.inquiries
             for inquiry_id in inquiries:
