@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "simulate": "tools.simulate.cli",
     "demo": "grabdesk.demo",
     "bench": "tools.bench.cli",
+    "robot": "robot.cli",
 }
 
 

@@ -68,11 +68,21 @@ def continuous_service_s(agent: p.AgentRecord, now: float) -> float | None:
 
 
 def sla_rank(inquiry: p.InquiryRecord) -> int:
-    """0 on time, 1 a warning raised, 2 a breach."""
+    """0 on time, 1 a warning raised, 2 a breach: the flags the broker raised."""
     flags = inquiry.sla
     if not flags:
         return 0
     return 2 if any(f.endswith(".breach") for f in flags) else 1
+
+
+def sla_rank_now(inquiry: p.InquiryRecord, now: float) -> int:
+    """``sla_rank``, and 2 once the broker's first-response deadline has passed unanswered
+    (its breach flag is then on the way)."""
+    rank = sla_rank(inquiry)
+    if rank < 2 and inquiry.first_response_at is None and inquiry.first_response_due is not None \
+            and now >= inquiry.first_response_due:
+        return 2
+    return rank
 
 
 def target_hints(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> list[tuple[str, str]]:
