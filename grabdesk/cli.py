@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "simulate": "tools.simulate.cli",
     "demo": "grabdesk.demo",
     "bench": "tools.bench.cli",
+    "lab": "tools.lab.cli",
 }
 
 
