@@ -18,6 +18,7 @@ from typing import Callable
 
 import msgspec
 
+import broker.wire.reasons as reasons
 from broker.wire import protocol as p
 from broker.arbiter import rules
 from broker.arbiter.core import Arbiter, Refusal
@@ -81,6 +82,9 @@ class Service:
         self.time_scale = time_scale
         self.broker_name = broker_name
         self.epoch = uuid.uuid4().hex[:12]
+        #: set by an active/standby pair (pair.py): the shard, and when this broker took it over
+        self.shard = ""
+        self.active_since: float | None = None
         self.counters: Counter[str] = Counter()
         self._on_shutdown = on_shutdown
         #: hooks the floor views provide (broker/service/floor.py); without them the commands say so
@@ -135,7 +139,7 @@ class Service:
                                   failure.code.value, failure.reason, event="frame.refused",
                                   code=failure.code.value)
             return [p.Error(re=failure.msg_id, code=failure.code, reason=failure.reason,
-                            detail=failure.detail)]
+                            detail=failure.detail, key=failure.key, params=failure.params)]
         except Exception:  # no frame, however strange, may stop the loop
             log.exception("unexpected failure decoding a frame")
             self.counters["bad_requests"] += 1
@@ -165,8 +169,8 @@ class Service:
             log.exception("internal error handling %s from %s", kind, cmd.who,
                           extra={"event": "command.failed", "command": kind, "who": cmd.who})
             self.counters["internal_errors"] += 1
-            return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL,
-                            reason="the broker failed on this command; it is logged")]
+            return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL, reason=reasons.sentence("internal", {}),
+                            key="internal")]
         if audited:
             self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), getattr(cmd, "reason", "") or "", True)
         for hook in self.after_success:
@@ -177,7 +181,8 @@ class Service:
         self.counters[f"refused.{refusal.code.value}"] += 1
         if audit:
             self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), refusal.reason, False)
-        return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail))]
+        return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail),
+                        key=refusal.key, params=_plain(refusal.params))]
 
     def _authorize(self, cmd: p.Command, kind: str, peer: Peer | None) -> Refusal | None:
         return rules.authorize(kind, cmd.role, cmd.who,
@@ -195,7 +200,7 @@ class Service:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
                           time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
-                          agent=agent)]
+                          agent=agent, shard=self.shard, active_since=self.active_since)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
         too_fast = self.grab_limit.check(cmd.who)
@@ -206,7 +211,7 @@ class Service:
         return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=verdict.inquiry,
                           outcome=verdict.outcome,  # type: ignore[arg-type]
                           code=verdict.code, reason=verdict.reason, winner=verdict.winner,
-                          won_at=verdict.won_at)]
+                          won_at=verdict.won_at, key=verdict.key, params=dict(verdict.params))]
 
     def _set_status(self, cmd: p.SetStatus) -> Replies:
         agent_id = cmd.agent or cmd.who
@@ -249,13 +254,13 @@ class Service:
 
     def _query_grabs(self, cmd: p.QueryGrabs) -> Replies:
         if self.store is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker keeps no grab history")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
         attempts = self.store.grab_history(cmd.inquiry)
         inq = self.core.inquiries.get(cmd.inquiry)
         winner = inq.owner if inq is not None else next(
             (a.agent for a in reversed(attempts) if a.outcome == "won"), None)
         if not attempts and inq is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"no grabs recorded for inquiry {cmd.inquiry}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "grabs.none", {"inquiry": cmd.inquiry})
         return [p.GrabHistory(re=cmd.id, inquiry=cmd.inquiry, winner=winner, attempts=attempts)]
 
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
@@ -267,15 +272,15 @@ class Service:
 
     def _replace_roster(self, cmd: p.ReplaceRoster) -> Replies:
         if self.on_roster is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker does not manage rosters")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_rosters", {})
         text = self.on_roster(cmd.fmt, cmd.text, cmd.who, cmd.reason)
         return self._ok(cmd, text=text)
 
     def _query_stats(self, cmd: p.QueryStats) -> Replies:
         if self.stats_query is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker keeps no statistics")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_stats", {})
         if cmd.until <= cmd.since:
-            raise Refusal(ErrorCode.BAD_REQUEST, "until must be after since")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.period", {}, field="until")
         return [p.Stats(re=cmd.id, since=cmd.since, until=cmd.until,
                         rows=self.stats_query(cmd.since, cmd.until))]
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QVBoxLayout, 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused, ConnectionStatus
 from supervisor.agentwin import settings
+from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.actions import DeskActions
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.panels import MePanel, MinePanel, PoolPanel, VerdictBanner
@@ -243,7 +244,7 @@ class AgentWindow(QMainWindow):
             return
         if isinstance(reply, BrokerRefused) and reply.code in (p.ErrorCode.FORBIDDEN,
                                                                p.ErrorCode.UNAUTHENTICATED):
-            self._refuse_identity(reply.reason)
+            self._refuse_identity(broker_text().refusal(reply))
 
     def _refuse_identity(self, reason: str) -> None:
         first = self.refusal is None

@@ -46,6 +46,13 @@ X_LEAD = 0.04
 BREACH_COLOUR = "#d93025"
 
 
+def _label_opts(colour: str) -> dict:
+    """An SLA line's label sits just above its line, on a white ground, so the dashes
+    never run through the text (CJK glyphs are taller than the Latin ones it was laid out for)."""
+    return {"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)],
+            "fill": pg.mkBrush(255, 255, 255, 220)}
+
+
 class QueueChart(QWidget):
     """Queue depth and longest wait over time, per skill, stacked or overlaid."""
 
@@ -93,12 +100,10 @@ class QueueChart(QWidget):
         self.legend = self.depth_plot.addLegend(offset=(8, 4), colCount=4)
         self.warn_line = pg.InfiniteLine(angle=0, movable=False,
                                          pen=pg.mkPen(WARN_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                         label="", labelOpts={"position": 0.02, "color": WARN_COLOUR,
-                                                              "anchors": [(0, 0), (0, 0)]})
+                                         label="", labelOpts=_label_opts(WARN_COLOUR))
         self.breach_line = pg.InfiniteLine(angle=0, movable=False,
                                            pen=pg.mkPen(BREACH_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                           label="", labelOpts={"position": 0.02, "color": BREACH_COLOUR,
-                                                                "anchors": [(0, 0), (0, 0)]})
+                                           label="", labelOpts=_label_opts(BREACH_COLOUR))
         self.wait_plot.addItem(self.warn_line, ignoreBounds=False)
         self.wait_plot.addItem(self.breach_line, ignoreBounds=False)
 

@@ -27,12 +27,14 @@ from supervisor.console import export
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.chart import QueueChart
 from supervisor.console.coverage_view import CoverageView
+from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
+from supervisor.console.active_broker import ActiveBrokerLabel
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,8 @@ class MainWindow(QMainWindow):
         self.last_result.setObjectName("lastResult")
         self.statusBar().addWidget(self.stale_banner)
         self.statusBar().addPermanentWidget(self.last_result)
+        self.active_broker = ActiveBrokerLabel()
+        self.statusBar().addPermanentWidget(self.active_broker)
         self.statusBar().addPermanentWidget(self.badge)
 
         self.agents.quota_dialog_requested.connect(self.open_quota_dialog)
@@ -124,7 +128,7 @@ class MainWindow(QMainWindow):
 
         self._last_sample = float("-inf")
         self._columns_due = 0.0
-        self._versions = (-1, -1, -1)
+        self._versions = (-1, -1)
         self.timer = QTimer(self)
         self.timer.setObjectName("refreshTimer")
         self.timer.setInterval(refresh_ms)
@@ -185,6 +189,11 @@ class MainWindow(QMainWindow):
         self.reassign_action = self.actions_menu.addAction(
             "", lambda: self.open_reassign_dialog(self.inquiries.view.selected_ids()))
         self.reassign_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.agent_state_action = self.actions_menu.addAction(
+            "", lambda: self.open_agent_state_dialog(self.agents.current_agent() or ""))
+        self.agent_state_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.shop_mode_action = self.actions_menu.addAction("", self.open_shop_mode_dialog)
+        self.shop_mode_action.setShortcut(QKeySequence("Ctrl+M"))
         self.actions_menu.addSeparator()
         self.find_agent_action = self.actions_menu.addAction("", self._find_agent)
         self.find_agent_action.setShortcut(QKeySequence.StandardKey.Find)
@@ -217,6 +226,8 @@ class MainWindow(QMainWindow):
         self.actions_menu.setTitle(self.tr("&Actions"))
         self.quota_action.setText(self.tr("Change &quotas…"))
         self.reassign_action.setText(self.tr("&Reassign selected inquiry…"))
+        self.agent_state_action.setText(self.tr("Agent s&tatus and quality…"))
+        self.shop_mode_action.setText(self.tr("Shop &mode…"))
         self.find_agent_action.setText(self.tr("Find &agent"))
         self.find_inquiry_action.setText(self.tr("Find &inquiry"))
         self.view_menu.setTitle(self.tr("&View"))
@@ -283,6 +294,7 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self.badge.set_status(status)
+        self.active_broker.set_status(status)
         stale = status.state != "live"
         if stale == self.stale:
             return
@@ -293,7 +305,7 @@ class MainWindow(QMainWindow):
             model.set_stale(stale)
         self.chart.set_stale(stale)
         self.coverage.refresh(stale)
-        for action in (self.quota_action, self.reassign_action):
+        for action in (self.quota_action, self.reassign_action, self.agent_state_action, self.shop_mode_action):
             action.setEnabled(not stale)
         self.agents.quota_button.setEnabled(not stale)
         self.inquiries.reassign_button.setEnabled(not stale)
@@ -332,12 +344,10 @@ class MainWindow(QMainWindow):
             self.agents.model.refresh_columns(["service"])
             self.agents.update_count()
             self.inquiries.update_count()
-        versions = (self.state.metrics_version, self.state.coverage_version, self.state.shops_version)
+        versions = (self.state.metrics_version, self.state.coverage_version)
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
-            if versions[2] != self._versions[2]:
-                self.inquiries.model.update_thresholds()
             self._versions = versions
         mono = time.monotonic()
         self.state.agents.resort_if_due(mono)
@@ -378,6 +388,16 @@ class MainWindow(QMainWindow):
             self.notify(False, self.tr("Select an inquiry in the inquiry table first"))
             return None
         dialog = ReassignDialog(self.state, self.actions, list(inquiry_ids), self)
+        self._open(dialog)
+        return dialog
+
+    def open_agent_state_dialog(self, agent_id: str = "") -> AgentStateDialog:
+        dialog = AgentStateDialog(self.state, self.actions, agent_id, self)
+        self._open(dialog)
+        return dialog
+
+    def open_shop_mode_dialog(self, shop_id: str = "") -> ShopModeDialog:
+        dialog = ShopModeDialog(self.state, self.actions, shop_id, self)
         self._open(dialog)
         return dialog
 
