@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "staffing": "broker.staffing.cli_staffing",
     "report": "broker.staffing.cli_report",
     "keys": "broker.service.cli_keys",
+    "backup": "broker.service.cli_backup",
     "console": "supervisor.console.cli",
     "agent": "supervisor.agentwin.cli",
     "simulate": "tools.simulate.cli",

@@ -1221,6 +1221,14 @@
         <source>%1 is at the concurrent cap (%2)</source>
         <translation>%1 已达同时接待上限（%2）</translation>
     </message>
+    <message>
+        <source>%1 is on a forced break until %2</source>
+        <translation>%1 正在强制休息，至 %2</translation>
+    </message>
+    <message>
+        <source>%1 has reached the continuous-service limit</source>
+        <translation>%1 已达连续服务时长上限</translation>
+    </message>
 </context>
 <context>
     <name>_BrokerDialog</name>

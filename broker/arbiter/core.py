@@ -25,6 +25,7 @@ import msgspec
 
 from broker.arbiter import rules
 from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
+from broker.arbiter.waiting import WaitOrder
 import broker.wire.reasons as reasons
 from broker.wire.protocol import (
     QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
@@ -42,6 +43,13 @@ MAX_ARRIVAL_AGE_S = 30 * 86400.0
 MAX_CLOCK_SKEW_S = 300.0
 #: the most queued inquiries auto-assignment examines in one tick
 ASSIGN_SCAN_PER_TICK = 2_000
+#: the most of each kind of work one sliced tick does (see ``Arbiter.tick``): about
+#: 0.2-0.3 ms each on this class of machine, under one group commit's fsync
+SLICE_TIMERS = 32
+#: timers of closed inquiries cost only their pop, so more of them fit in a slice
+SLICE_TIMER_POPS = 512
+SLICE_AGENTS = 64
+SLICE_ASSIGN_CHECKS = 256
 
 
 @dataclass
@@ -103,6 +111,8 @@ class Arbiter:
         self._day = ""
         self._day_ends = 0.0
         self._last_agent_sweep = 0.0
+        #: the agent sweep under way (a generator: see ``tick``), or None
+        self._sweep = None
         #: group -> mean grabs today of its online agents, refreshed each sweep
         self._group_mean_grabs: dict[str, float] = {}
         #: skill -> inquiries in the pool, kept incrementally so metrics never scan
@@ -110,8 +120,8 @@ class Arbiter:
         #: (shop, skill, language, channel) -> inquiries in the pool, so the floor can ask
         #: "can anyone online take these?" per kind of need, never per inquiry
         self.queued_needs: dict[tuple[str, str, str, str], int] = {}
-        #: skill -> heap of (arrived_at, inquiry id); stale entries dropped when read
-        self._wait_heaps: dict[str, list[tuple[float, str]]] = {}
+        #: skill -> its queued inquiries in order of arrival, kept exact on every change
+        self._waiting: dict[str, WaitOrder] = {}
         #: observers for the floor statistics: fn(inquiry, now)
         self.on_taken: list[Callable[[InquiryRecord, float], None]] = []
         self.on_closed: list[Callable[[InquiryRecord, float], None]] = []
@@ -126,6 +136,10 @@ class Arbiter:
         out.stream_last = dict(self.stream_last)
         return out
 
+    def has_changes(self) -> bool:
+        """Whether anything happened since the last drain."""
+        return bool(self._out)
+
     def _emit(self, kind: str, record: Record | None, actor: str = "", reason: str = "",
               removed: bool = False) -> int:
         self.seq += 1
@@ -133,6 +147,8 @@ class Arbiter:
         stream = stream_of(kind)
         self.stream_last[stream] = seq
         now = self.clock()
+        if type(record) is AgentRecord:
+            self._stamp_unavailable(record, now)
         # Encoded now, so the event carries the record as it is at this seq.
         raw = encode(Event(seq=seq, kind=kind, at=now, actor=actor, reason=reason,
                            record=record, removed=removed))
@@ -177,11 +193,13 @@ class Arbiter:
         for agent in self.agents.values():
             self._index_agent(agent)
             self._refresh_agent(agent)
+            self._stamp_unavailable(agent, now)
             if agent.last_seen:
                 # last_seen is stale in the store; give every client time to reconnect
                 # before the offline timeout and the grace period start counting
                 agent.last_seen = now
-        for inq in self.inquiries.values():
+        # in order of arrival, so the waiting index takes them all at its O(1) end
+        for inq in sorted(self.inquiries.values(), key=lambda i: i.arrived_at):
             self._arm_timers(inq)
             if inq.state == "queued":
                 self._enqueued(inq)
@@ -270,6 +288,7 @@ class Arbiter:
         inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
+        self._stamp_deadlines(inq)
         self.inquiries[inq.id] = inq
         self._enqueued(inq)
         self._emit("inquiry.queued", inq, actor)
@@ -335,6 +354,12 @@ class Arbiter:
     def _available(self, agent: AgentRecord, now: float, count_daily: bool = True) -> Refusal | None:
         return rules.availability_refusal(agent, now, self.today(now), self._tz, count_daily)
 
+    def _stamp_unavailable(self, agent: AgentRecord, now: float) -> None:
+        """Put on the record what clients show and must not work out themselves: whether
+        (and why) the broker would refuse handing this agent an inquiry now."""
+        refusal = self._available(agent, now, count_daily=False)
+        agent.unavailable = refusal.code.value if refusal is not None else ""
+
     def _roll_day(self, agent: AgentRecord, now: float) -> None:
         today = self.today(now)
         if agent.day == today:
@@ -351,12 +376,16 @@ class Arbiter:
 
     def _enqueued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] = self.queue_count.get(inq.skill, 0) + 1
+        waiting = self._waiting.get(inq.skill)
+        if waiting is None:
+            waiting = self._waiting[inq.skill] = WaitOrder()
+        waiting.add(inq.id, inq.arrived_at)
         need = (inq.shop, inq.skill, inq.language, inq.channel)
         self.queued_needs[need] = self.queued_needs.get(need, 0) + 1
-        heapq.heappush(self._wait_heaps.setdefault(inq.skill, []), (inq.arrived_at, inq.id))
 
     def _dequeued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] -= 1
+        self._waiting[inq.skill].remove(inq.id, inq.arrived_at)
         need = (inq.shop, inq.skill, inq.language, inq.channel)
         left = self.queued_needs[need] - 1
         if left:
@@ -365,15 +394,10 @@ class Arbiter:
             del self.queued_needs[need]
 
     def longest_waiting(self, skill: str) -> InquiryRecord | None:
-        """The queued inquiry of ``skill`` that has waited longest (amortized O(log n))."""
-        heap = self._wait_heaps.get(skill)
-        while heap:
-            arrived_at, inquiry_id = heap[0]
-            inq = self.inquiries.get(inquiry_id)
-            if inq is not None and inq.state == "queued" and inq.arrived_at == arrived_at:
-                return inq
-            heapq.heappop(heap)
-        return None
+        """The queued inquiry of ``skill`` that has waited longest (O(1): see waiting.py)."""
+        waiting = self._waiting.get(skill)
+        inquiry_id = waiting.oldest() if waiting is not None else None
+        return None if inquiry_id is None else self.inquiries[inquiry_id]
 
     def _take(self, inq: InquiryRecord, agent: AgentRecord, how: str, now: float) -> None:
         if inq.state == "queued":
@@ -688,36 +712,67 @@ class Arbiter:
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
             self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
 
-    def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
+    def _stamp_deadlines(self, inq: InquiryRecord) -> None:
+        """Fix the inquiry's SLA deadlines (published on its record) by the policy in force."""
         sla = self.sla_for(inq)
-        warn = sla.warn_pct / 100.0
+        inq.first_response_due = inq.arrived_at + sla.first_response_s
+        inq.resolution_due = inq.arrived_at + sla.resolution_s
+
+    def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
+        # the timers check the deadlines clients count down to
+        if inq.first_response_due is None or inq.resolution_due is None:
+            self._stamp_deadlines(inq)  # journaled before records carried deadlines
+        frt_due, res_due = inq.first_response_due, inq.resolution_due
+        warn = self.sla_for(inq).warn_pct / 100.0
         t0 = inq.arrived_at
         # one timer per inquiry at a time: arrivals are the hot path
-        for kind, due in ((_T_FRT_WARN, t0 + warn * sla.first_response_s),
-                          (_T_FRT_BREACH, t0 + sla.first_response_s),
-                          (_T_RES_WARN, t0 + warn * sla.resolution_s),
-                          (_T_RES_BREACH, t0 + sla.resolution_s)):
+        for kind, due in ((_T_FRT_WARN, t0 + warn * (frt_due - t0)),  # type: ignore[operator]
+                          (_T_FRT_BREACH, frt_due),
+                          (_T_RES_WARN, t0 + warn * (res_due - t0)),  # type: ignore[operator]
+                          (_T_RES_BREACH, res_due)):
             if kind > after_kind:
                 self._push_timer(due, kind, inq.id, t0)
                 return
 
     def next_timer_due(self) -> float | None:
+        """When ``tick`` next has work: the earliest timer, or now while a sweep is under way."""
+        if self._sweep is not None:
+            return self.clock()
         return self._timers[0][0] if self._timers else None
 
-    def tick(self) -> None:
-        """Run every timer that is due: SLA, reclaims, assignment, agents' clocks."""
+    def tick(self, sliced: bool = False) -> None:
+        """Run what is due: SLA timers, reclaims, assignment, the agents' clocks.
+
+        ``sliced`` bounds the work of this call (``SLICE_TIMERS`` timers fired,
+        ``SLICE_AGENTS`` agents swept, ``SLICE_ASSIGN_CHECKS`` candidates
+        weighed for assignment), so a burst of due work never holds the
+        broker's loop longer than about a commit; the rest runs on the next
+        calls, which ``next_timer_due`` asks for at once. Unsliced (tests, the
+        lab), a call runs everything due.
+        """
         now = self.clock()
         timers = self._timers
+        fired = popped = 0
         while timers and timers[0][0] <= now:
+            if sliced and (fired >= SLICE_TIMERS or popped >= SLICE_TIMER_POPS):
+                break
             _, kind, inquiry_id, stamp = heapq.heappop(timers)
+            popped += 1
             inq = self.inquiries.get(inquiry_id)
             if inq is not None:
                 self._fire(kind, inq, stamp, now)
-        if now - self._last_agent_sweep >= 1.0:
+                fired += 1
+        if self._sweep is None and now - self._last_agent_sweep >= 1.0:
             self._last_agent_sweep = now
-            self._sweep_agents(now)
+            self._sweep = self._sweep_agents()
+        if self._sweep is not None:
+            for _ in self._sweep:
+                if sliced:
+                    break
+            else:
+                self._sweep = None
         if self._assign_wanted:
-            self._assign_pending(now)
+            self._assign_pending(now, SLICE_ASSIGN_CHECKS if sliced else None)
 
     def _fire(self, kind: int, inq: InquiryRecord, stamp: float, now: float) -> None:
         if kind == _T_HYBRID:
@@ -784,11 +839,15 @@ class Arbiter:
         ``params`` name the sentence in broker/wire/reasons.ALERTS."""
         self._alert(kind, severity, key, params, **links)
 
-    def _sweep_agents(self, now: float) -> None:
+    def _sweep_agents(self):
+        """The agents' clocks (time-outs, grace, forced breaks, the quota day), then their
+        standing against their group's mean; yields every ``SLICE_AGENTS`` agents."""
         timeout = self.config.agent_timeout_s
         grace = self.config.offline_grace_s
         means: dict[str, list[int]] = {}
-        for agent in self.agents.values():
+        agents = list(self.agents.values())
+        now = self.clock()
+        for n, agent in enumerate(agents, 1):
             self._roll_day(agent, now)
             if agent.status != "offline" and agent.last_seen and now - agent.last_seen > timeout:
                 self._set_status(agent, "offline", now)
@@ -810,10 +869,15 @@ class Arbiter:
                 self._emit("agent.status", agent, "", "forced break over")
             if agent.status == "online" and agent.group:
                 means.setdefault(agent.group, []).append(agent.grabs_today)
+            if n % SLICE_AGENTS == 0:
+                yield
+                now = self.clock()
         self._group_mean_grabs = {g: sum(v) / len(v) for g, v in means.items() if v}
-        for agent in self.agents.values():
-            if agent.status == "online":
+        for n, agent in enumerate(agents, 1):
+            if agent.status == "online" and self.agents.get(agent.id) is agent:
                 self._refresh_agent(agent, publish=True)
+            if n % SLICE_AGENTS == 0:
+                yield
 
     def _grace_over(self, agent: AgentRecord, now: float) -> bool:
         """An offline agent keeps what it holds for the grace period, counted from when it
@@ -826,11 +890,13 @@ class Arbiter:
             deadlines.append(agent.away_since + grace)
         return bool(deadlines) and now > min(deadlines)
 
-    def _assign_pending(self, now: float) -> None:
+    def _assign_pending(self, now: float, max_checks: int | None = None) -> None:
+        """Offer waiting inquiries to agents: at most ``ASSIGN_SCAN_PER_TICK`` inquiries,
+        and, given ``max_checks``, no more candidate agents weighed than that."""
         no_capacity: set[tuple] = set()
-        scanned = 0
+        scanned = checked = 0
         for inquiry_id in list(self._assign_wanted):
-            if scanned >= ASSIGN_SCAN_PER_TICK:
+            if scanned >= ASSIGN_SCAN_PER_TICK or (max_checks is not None and checked >= max_checks):
                 break
             inq = self.inquiries.get(inquiry_id)
             if inq is None or inq.state != "queued" or self._mode(inq) == "grab":
@@ -841,6 +907,7 @@ class Arbiter:
             if key in no_capacity:
                 continue
             scanned += 1
+            checked += len(self._agents_by_skill.get(inq.skill, ()))
             if not self._try_assign(inq, now):
                 no_capacity.add(key)
 
@@ -886,6 +953,15 @@ class Arbiter:
             if queued.get(skill, 0) != self.queue_count.get(skill, 0):
                 raise AssertionError(f"queue count of {skill} is {self.queue_count.get(skill, 0)}, "
                                      f"the pool holds {queued.get(skill, 0)}")
+            waiting = self._waiting.get(skill)
+            if queued.get(skill, 0) != (len(waiting) if waiting is not None else 0):
+                raise AssertionError(f"the waiting index of {skill} holds {len(waiting or ())} inquiries, "
+                                     f"the pool {queued.get(skill, 0)}")
+            longest = self.longest_waiting(skill)
+            oldest = min((i.arrived_at for i in self.inquiries.values()
+                          if i.state == "queued" and i.skill == skill), default=None)
+            if (longest.arrived_at if longest is not None else None) != oldest:
+                raise AssertionError(f"the longest waiter of {skill} is not the earliest arrival")
         needs: dict[tuple, int] = {}
         for inq in self.inquiries.values():
             if inq.state == "queued":

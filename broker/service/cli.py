@@ -26,7 +26,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="ZeroMQ endpoint for commands (default tcp://127.0.0.1:5570)")
     parser.add_argument("--events-endpoint", metavar="ENDPOINT",
                         help="ZeroMQ endpoint for events (default tcp://127.0.0.1:5571)")
-    parser.add_argument("--db", metavar="PATH", help="SQLite store (default ~/.local/share/grabdesk/broker.db)")
+    parser.add_argument("--db", metavar="PATH|URL",
+                        help="SQLite store (default ~/.local/share/grabdesk/broker.db), or postgresql://... to "
+                             "run as one of an active/standby pair on PostgreSQL")
+    parser.add_argument("--shard", metavar="NAME", help="the shard this broker serves (PostgreSQL store; "
+                                                        "default main)")
+    parser.add_argument("--lease-s", metavar="SECONDS", type=float,
+                        help="a standby takes over this long after the active stops renewing (default 2)")
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"],
                         help="FULL survives a power loss (default), NORMAL only a process crash")
     parser.add_argument("--roster", metavar="FILE", help="roster file to load at start (CSV or TOML)")
@@ -63,10 +69,12 @@ def merged_config(args):
     b = config.broker
     for name in ("command_endpoint", "events_endpoint", "db", "synchronous", "roster", "curve",
                  "keys_dir", "allow_insecure_bind", "metrics_endpoint", "log_format", "time_scale",
-                 "start"):
+                 "start", "shard", "lease_s"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(b, name, value)
+    if b.db.startswith(("postgresql://", "postgres://")):  # --db postgresql://... chooses the store
+        b.store, b.db = b.db, ""
     return config
 
 

@@ -78,6 +78,8 @@ class ErrorCode(str, enum.Enum):
     TOO_MANY_PENDING = "too-many-pending"
     UNAUTHENTICATED = "unauthenticated"
     INTERNAL = "internal"
+    #: this broker is a standby; detail names the active one (docs/protocol.md)
+    NOT_ACTIVE = "not-active"
 
 
 # --------------------------------------------------------------------------
@@ -171,6 +173,11 @@ class AgentRecord(Struct, tag="agent", omit_defaults=True, gc=False):
     visibility_delay_s: float = 0.0
     last_seen: float = 0.0
     reclaims_today: int = 0
+    #: the ErrorCode value the broker would refuse handing this agent an inquiry with
+    #: right now (a transfer or a reassignment: status, forced break, concurrent cap,
+    #: continuous hours); "" when it would not. "quota-concurrent" is the at-cap flag.
+    #: A str, not an ErrorCode, so a client older than a new code still decodes it.
+    unavailable: str = ""
 
 
 class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
@@ -199,6 +206,10 @@ class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
     #: SLA flags raised so far: "first_response.warn", "resolution.breach", ...
     #: (a tuple of strings, which the cyclic GC does not track)
     sla: tuple[str, ...] = ()
+    #: the SLA deadlines on the broker's clock, fixed when the inquiry arrived
+    #: (counted from arrived_at, by the shop's policy for its skill then in force)
+    first_response_due: float | None = None
+    resolution_due: float | None = None
     #: the note of the last transfer to another skill's pool, for whoever takes it next
     note: str = ""
 
@@ -249,6 +260,12 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
     arrivals_last_hour: int = 0
     bad_requests: int = 0
     grabs_total: int = 0
+    #: the broker loop's longest turn (read, decide, commit, reply, publish, one slice of
+    #: periodic work) since the previous metrics, in ms: how long a command can wait unread
+    loop_max_turn_ms: float = 0.0
+    #: the CPU time of the loop's costliest turn since the previous metrics, in ms (what the
+    #: broker's own work costs, without waits on the disk or for a busy host's CPU)
+    loop_max_turn_cpu_ms: float = 0.0
 
 
 class Alert(Struct, tag="alert", omit_defaults=True, gc=False):

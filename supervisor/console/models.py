@@ -139,7 +139,7 @@ class AgentModel(RowModel):
         if role == _BACKGROUND:
             if on_break(a):
                 return BREAK_BG
-            if a.status == "online" and at_cap(a):
+            if at_cap(a):
                 return AT_CAP_BG
             return None
         if role == _FOREGROUND:
@@ -202,15 +202,11 @@ class InquiryModel(RowModel):
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
         super().__init__(state.inquiries, list(self.COLUMNS), parent)
-        self._warn_s, self._breach_s = state.sla_thresholds_s()
 
     def titles(self) -> list[str]:
         return [self.tr("Inquiry"), self.tr("State"), self.tr("Skill"), self.tr("Shop"),
                 self.tr("Language"), self.tr("Channel"), self.tr("Priority"), self.tr("Waiting"),
                 self.tr("Owner"), self.tr("SLA")]
-
-    def update_thresholds(self) -> None:
-        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
 
     def flags(self, index: QModelIndex):
         return _INQUIRY_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
@@ -233,9 +229,9 @@ class InquiryModel(RowModel):
         if role == _BACKGROUND:
             if column in ("waiting", "sla"):
                 rank = sla_rank(i)
-                if rank == 0 and i.first_response_at is None:
-                    waited = self.state.clock() - i.arrived_at
-                    rank = 2 if waited >= self._breach_s else 1 if waited >= self._warn_s else 0
+                if rank < 2 and i.first_response_at is None and i.first_response_due is not None \
+                        and self.state.clock() >= i.first_response_due:
+                    rank = 2  # overdue by the broker's deadline; its breach flag is on the way
                 return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
             return None
         if role == _ALIGN:

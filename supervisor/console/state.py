@@ -11,9 +11,10 @@ batch of events) and keeps what the views need and the mirror does not:
 * alerts and audit entries (the snapshot carries neither, so they outlive a
   re-sync), per-agent SLA results seen this session, quota edits in flight.
 
-The broker decides everything; nothing here predicts a verdict. The
-eligibility hint only explains, in the broker's own words
-(``broker.arbiter.rules``), why a target is likely to be refused.
+The broker decides everything; nothing here predicts a verdict. A
+reassignment hint only explains why a target is likely to be refused, from
+what the broker sent (the agent's ``unavailable`` code) and the one shared
+eligibility function (``broker.arbiter.rules.ineligible_rule``).
 """
 from __future__ import annotations
 
@@ -51,8 +52,8 @@ def fraction(used: float, limit: float | None) -> float | None:
 
 
 def at_cap(agent: p.AgentRecord) -> bool:
-    cap = agent.effective.concurrent_cap
-    return cap is not None and agent.held >= cap
+    """The broker's at-cap flag: an online agent holding as many inquiries as its cap allows."""
+    return agent.unavailable == p.ErrorCode.QUOTA_CONCURRENT
 
 
 def on_break(agent: p.AgentRecord) -> bool:
@@ -74,27 +75,27 @@ def sla_rank(inquiry: p.InquiryRecord) -> int:
     return 2 if any(f.endswith(".breach") for f in flags) else 1
 
 
-def target_hint(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> tuple[str, str] | None:
-    """Why the broker will probably refuse ``agent`` for ``inquiry``: (rule, sentence).
+def target_hints(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> list[tuple[str, str]]:
+    """Every reason the broker would give for refusing ``inquiry`` to ``agent``: (reason, sentence).
 
-    Only an explanation for the supervisor; the broker applies the same
-    rules (and its fresher state) when it decides.
+    ``reason`` is "owner" (it holds it already), an ``ineligible_rule`` name
+    ("shop", "skill", "language", "channel"), or the ErrorCode value the broker
+    put on the agent's record (``unavailable``). Only an explanation for the
+    supervisor: the broker decides, on its fresher state.
     """
+    hints = []
+    if inquiry.owner == agent.id:
+        hints.append(("owner", f"agent {agent.id} already holds {inquiry.id}"))
     rule = rules.ineligible_rule(agent, inquiry)
     if rule is not None:
-        return rule, rules.explain_rule(rule, agent.id, inquiry)
-    if inquiry.owner == agent.id:
-        return "owner", f"agent {agent.id} already holds {inquiry.id}"
-    if agent.status != "online":
-        return "status", f"agent {agent.id} is {agent.status}, not online"
-    if at_cap(agent):
-        return "cap", (f"agent {agent.id} holds {agent.held} of a concurrent cap of "
-                       f"{agent.effective.concurrent_cap}")
-    return None
+        hints.append((rule, rules.explain_rule(rule, agent.id, inquiry)))
+    if agent.unavailable:
+        hints.append((agent.unavailable, f"agent {agent.id} is unavailable ({agent.unavailable})"))
+    return hints
 
 
 class RefusalHint(NamedTuple):
-    """One ``target_hint``, with the records a translation needs (``Words.hint`` takes these fields)."""
+    """One of ``target_hints``, with the records a translation needs (``Words.hint`` takes these fields)."""
 
     rule: str
     sentence: str
@@ -459,7 +460,7 @@ class ConsoleState:
     def summary(self, now: float) -> FloorSummary:
         agents = self.mirror.agents.values()
         online = sum(1 for a in agents if a.status == "online")
-        capped = sum(1 for a in agents if a.status == "online" and at_cap(a))
+        capped = sum(1 for a in agents if at_cap(a))
         waits = self.longest_waits(now)
         longest = None
         if waits:
@@ -482,9 +483,9 @@ class ConsoleState:
         hints = []
         for inquiry_id in inquiry_ids:
             inquiry = self.mirror.inquiries.get(inquiry_id)
-            hint = target_hint(agent, inquiry) if inquiry is not None else None
-            if hint is not None:
-                hints.append(RefusalHint(hint[0], hint[1], agent, inquiry))
+            if inquiry is not None:
+                hints.extend(RefusalHint(rule, sentence, agent, inquiry)
+                             for rule, sentence in target_hints(agent, inquiry))
         return hints
 
     # ------------------------------------------------------------------ edits in flight

@@ -344,8 +344,6 @@ class MainWindow(QMainWindow):
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
-            if versions[2] != self._versions[2]:
-                self.inquiries.model.update_thresholds()
             self._versions = versions
         mono = time.monotonic()
         self.state.agents.resort_if_due(mono)

@@ -290,8 +290,13 @@ def test_pool_sla_colour_follows_the_customers_wait(broker, open_window, qtbot):
     submit(broker, "fresh")
     qtbot.waitUntil(lambda: w.desk.pool.rows == ["late", "close", "fresh"], timeout=DEADLINE_MS)
     m = w.pool_panel.model
-    colours = [m.data(m.index(r, m.column_of("sla")), Qt.ItemDataRole.BackgroundRole).color().name() for r in range(3)]
-    assert colours == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")]
+
+    def colours():
+        return [m.data(m.index(r, m.column_of("sla")), Qt.ItemDataRole.BackgroundRole).color().name()
+                for r in range(3)]
+    # red past the broker's deadline; amber once the broker raised its warning
+    qtbot.waitUntil(lambda: colours() == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")],
+                    timeout=DEADLINE_MS)
     assert m.data(m.index(0, m.column_of("sla"))).startswith("-")
 
 

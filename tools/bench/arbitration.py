@@ -22,6 +22,7 @@ store does not have. Both must be 0.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import random
 import sqlite3
@@ -36,7 +37,7 @@ import zmq
 from broker.wire import protocol as p
 from grabdesk.cli import positive_int
 from tools.bench.harness import (
-    RawClient, SocketSet, command, cpu_seconds, define_floor, percentile, running_broker,
+    LoopWatch, RawClient, SocketSet, command, cpu_seconds, define_floor, percentile, running_broker,
     thread_cpu_seconds,
 )
 
@@ -58,6 +59,9 @@ BENCH_GRAB_RATE_PER_S = 1_000_000.0
 WARM_UP_TIMEOUT_S = 60.0
 #: grabs each agent keeps in flight in the saturated phase (see the module docstring)
 IN_FLIGHT_PER_AGENT = 2
+#: the floor metrics that arrive this soon after a phase starts also cover turns
+#: before it (each covers the second since the previous one), so they are left out
+METRICS_SETTLE_S = 1.2
 _NOBLOCK = int(zmq.NOBLOCK)
 
 
@@ -323,7 +327,9 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
                            f"{WARM_UP_TIMEOUT_S:g} s; their errors, if any, are above") from None
     cpu0 = cpu_seconds(broker.pid)
     threads0 = thread_cpu_seconds(broker.pid)
+    started = time.monotonic()
     collected = [results.get(timeout=duration_s + WARM_UP_TIMEOUT_S) for _ in workers]
+    ended = time.monotonic()
     for w in workers:
         w.join(10)
     cpu = cpu_seconds(broker.pid) - cpu0
@@ -334,7 +340,7 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
     latencies = [x for c in collected for x in c[2]]
     return {"verdicts": verdicts, "wins": wins, "elapsed_s": max(c[4] for c in collected),
             "latencies": latencies, "broker_cpu_s": cpu, "loadgen_cpu_s": sum(c[3] for c in collected),
-            "by_thread": by_thread}
+            "by_thread": by_thread, "window": (started + METRICS_SETTLE_S, ended)}
 
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
@@ -353,7 +359,8 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         broker_fields.update(curve_setup["broker_fields"])
         admin_curve, intake_curve, agent_curve = (curve_setup["admin"], curve_setup["intake"],
                                                   curve_setup["agent"])
-    with running_broker(workdir=workdir, curve_client=admin_curve, **broker_fields) as broker:
+    with running_broker(workdir=workdir, curve_client=admin_curve, **broker_fields) as broker, \
+            contextlib.closing(LoopWatch(broker.events_endpoint)) as watch:
         zctx = zmq.Context()
         admin = RawClient(zctx, broker.command_endpoint, "admin", "bench", curve=admin_curve)
         agent_ids = define_floor(admin, agents)
@@ -412,6 +419,12 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         "achieved_paced_per_s": round(paced["verdicts"] / duration_s),
         "p50_ms": round(percentile(paced["latencies"], 50), 3),
         "p99_ms": round(percentile(paced["latencies"], 99), 3),
+        # the broker loop's longest turn at the paced rate (a command arriving meanwhile waits
+        # unread), its costliest turn in CPU time (without waits on the disk or for the CPU on a
+        # shared host), and the same under saturation, where a turn is a whole group commit
+        "max_loop_stall_ms": watch.longest_ms(*paced["window"]),
+        "max_loop_stall_cpu_ms": watch.longest_ms(*paced["window"], cpu=True),
+        "max_loop_stall_ms_saturated": watch.longest_ms(*saturated["window"]),
         "double_owners": double_owners,
         "lost_inquiries": max(0, accepted - stored),
         "agents": agents,
@@ -422,7 +435,7 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
 
 
 #: what ``--repeat`` lists of each run beside the median one
-RUN_SUMMARY_KEYS = ("grabs_per_s", "wins_per_s", "p50_ms", "p99_ms", "broker_cpu_us_per_grab")
+RUN_SUMMARY_KEYS = ("grabs_per_s", "wins_per_s", "p50_ms", "p99_ms", "max_loop_stall_ms", "broker_cpu_us_per_grab")
 
 
 def _median_run(runs: list[dict]) -> dict:
