@@ -264,22 +264,18 @@ class Service:
             raise Refusal.because(ErrorCode.NOT_FOUND, "grabs.none", {"inquiry": cmd.inquiry})
         return [p.GrabHistory(re=cmd.id, inquiry=cmd.inquiry, winner=winner, attempts=attempts)]
 
-    # A store may not keep these histories (a PostgreSQL store still growing its queries):
-    # then the query is answered with the feature's absence, like query_stats without floor views.
-
     def _query_agent_grabs(self, cmd: p.QueryAgentGrabs) -> Replies:
-        history = getattr(self.store, "agent_grabs", None)
-        if history is None:
+        if self.store is None:
             raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
         if cmd.agent not in self.core.agents:
             raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": cmd.agent}, field="agent")
-        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=history(cmd.agent, cmd.limit))]
+        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=self.store.agent_grabs(cmd.agent, cmd.limit))]
 
     def _query_customer(self, cmd: p.QueryCustomer) -> Replies:
-        history = getattr(self.store, "customer_history", None)
-        if history is None:
+        if self.store is None:
             raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_history", {})
-        return [p.CustomerHistory(re=cmd.id, customer=cmd.customer, inquiries=history(cmd.customer, cmd.limit))]
+        return [p.CustomerHistory(re=cmd.id, customer=cmd.customer,
+                                  inquiries=self.store.customer_history(cmd.customer, cmd.limit))]
 
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
         if self.store is None:
