@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "grabdesk.demo",
     "grabs": "grabdesk.grabs",
     "bench": "tools.bench.cli",
+    "robot": "robot.cli",
 }
 
 

@@ -1239,4 +1239,27 @@
         <translation>等待调度服务答复…</translation>
     </message>
 </context>
+<context>
+    <name>ActiveBrokerLabel</name>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="28" />
+        <source>Broker %1 · shard %2</source>
+        <translation>调度服务 %1 · 分片 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="30" />
+        <source> · active since %1</source>
+        <translation> · 自 %1 起为主</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="33" />
+        <source>The active broker of this shard; a standby takes over if it stops.</source>
+        <translation>本分片当前的主调度服务；它停止时由备用服务接管。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="35" />
+        <source>This console moved to another broker %1 time(s), last at %2.</source>
+        <translation>本控制台已切换到其他调度服务 %1 次，最近一次在 %2。</translation>
+    </message>
+</context>
 </TS>

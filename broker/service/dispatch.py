@@ -82,6 +82,9 @@ class Service:
         self.time_scale = time_scale
         self.broker_name = broker_name
         self.epoch = uuid.uuid4().hex[:12]
+        #: set by an active/standby pair (pair.py): the shard, and when this broker took it over
+        self.shard = ""
+        self.active_since: float | None = None
         self.counters: Counter[str] = Counter()
         self._on_shutdown = on_shutdown
         #: hooks the floor views provide (broker/service/floor.py); without them the commands say so
@@ -201,7 +204,7 @@ class Service:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
                           time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
-                          agent=agent)]
+                          agent=agent, shard=self.shard, active_since=self.active_since)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
         too_fast = self.grab_limit.check(cmd.who)

@@ -564,6 +564,10 @@ class Welcome(Reply, tag="welcome", kw_only=True):
     heartbeat_s: float
     max_command_bytes: int
     agent: AgentRecord | None = None
+    #: the shard this broker serves ("" for a broker on its own SQLite file)
+    shard: str = ""
+    #: when this broker became the shard's active one (its takeover); None without a pair
+    active_since: float | None = None
 
 
 class SnapshotPart(Reply, tag="snapshot_part", kw_only=True):

@@ -22,7 +22,7 @@ from supervisor.common.broker_text import broker_text
 from supervisor.common.formats import format_duration, format_limit, format_service
 from supervisor.common.rowmodel import STALE_FG, KeyRole, RowModel
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
-                                      on_break, sla_rank)
+                                      on_break, sla_rank_now)
 from supervisor.console.text import fmt_clock, words
 
 #: drag-and-drop payload: a JSON list of inquiry ids
@@ -228,10 +228,7 @@ class InquiryModel(RowModel):
             return getattr(i, column)
         if role == _BACKGROUND:
             if column in ("waiting", "sla"):
-                rank = sla_rank(i)
-                if rank < 2 and i.first_response_at is None and i.first_response_due is not None \
-                        and self.state.clock() >= i.first_response_due:
-                    rank = 2  # overdue by the broker's deadline; its breach flag is on the way
+                rank = sla_rank_now(i, self.state.clock())
                 return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
             return None
         if role == _ALIGN:
@@ -342,7 +339,7 @@ class QueueNowModel(QAbstractTableModel):
         self.state = state
         self._skills: list[str] = []
         self._waits: dict[str, tuple[str, float]] = {}
-        self._warn_s, self._breach_s = state.sla_thresholds_s()
+        self._now = 0.0
         self.stale = False
         self._titles = self.titles()
 
@@ -367,8 +364,7 @@ class QueueNowModel(QAbstractTableModel):
     def refresh(self, now: float, stale: bool) -> None:
         self.stale = stale
         self._waits = self.state.longest_waits(now)
-        # once a tick rather than per painted cell; shop policies may have changed since the last one
-        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
+        self._now = now
         skills = list(self.state.skills)
         if len(skills) > len(self._skills):  # skills are only ever added
             self.beginInsertRows(QModelIndex(), len(self._skills), len(skills) - 1)
@@ -399,5 +395,7 @@ class QueueNowModel(QAbstractTableModel):
         if role == _ALIGN and column in ("queued", "longest"):
             return _RIGHT
         if role == _BACKGROUND and column == "longest" and wait:
-            return BREACH_BG if wait[1] >= self._breach_s else WARN_BG if wait[1] >= self._warn_s else None
+            inquiry = self.state.mirror.inquiries.get(wait[0])
+            rank = sla_rank_now(inquiry, self._now) if inquiry is not None else 0
+            return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
         return None

@@ -34,6 +34,7 @@ from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, Inquir
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
+from supervisor.console.active_broker import ActiveBrokerLabel
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         self.last_result.setObjectName("lastResult")
         self.statusBar().addWidget(self.stale_banner)
         self.statusBar().addPermanentWidget(self.last_result)
+        self.active_broker = ActiveBrokerLabel()
+        self.statusBar().addPermanentWidget(self.active_broker)
         self.statusBar().addPermanentWidget(self.badge)
 
         self.agents.quota_dialog_requested.connect(self.open_quota_dialog)
@@ -125,7 +128,7 @@ class MainWindow(QMainWindow):
 
         self._last_sample = float("-inf")
         self._columns_due = 0.0
-        self._versions = (-1, -1, -1)
+        self._versions = (-1, -1)
         self.timer = QTimer(self)
         self.timer.setObjectName("refreshTimer")
         self.timer.setInterval(refresh_ms)
@@ -291,6 +294,7 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self.badge.set_status(status)
+        self.active_broker.set_status(status)
         stale = status.state != "live"
         if stale == self.stale:
             return
@@ -340,7 +344,7 @@ class MainWindow(QMainWindow):
             self.agents.model.refresh_columns(["service"])
             self.agents.update_count()
             self.inquiries.update_count()
-        versions = (self.state.metrics_version, self.state.coverage_version, self.state.shops_version)
+        versions = (self.state.metrics_version, self.state.coverage_version)
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
