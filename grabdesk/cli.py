@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "broker.staffing.cli_report",
     "keys": "broker.service.cli_keys",
     "backup": "broker.service.cli_backup",
+    "status": "broker.service.cli_status",
     "console": "supervisor.console.cli",
     "agent": "supervisor.agentwin.cli",
     "simulate": "tools.simulate.cli",
