@@ -128,6 +128,7 @@ class BrokerText(QObject):
             "too-many-pending": self.tr("too many requests waiting for an answer"),
             "unauthenticated": self.tr("the key does not match this identity"),
             "internal": self.tr("the broker failed on this command; it is logged"),
+            "not-active": self.tr("this broker is a standby; the active one answers"),
         }
 
     def words(self) -> dict[str, str]:
