@@ -200,6 +200,55 @@
     </message>
 </context>
 <context>
+    <name>AlertBar</name>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <source>All alerts</source>
+        <extracomment>players tried in order; each takes a WAV path as its one argument the chime: two short tones (Hz) of this length (s), at this sample rate what the severity filter offers, least to most severe the ids of the alerts to acknowledge (the panel's selection) fn() -&gt; the selected alerts' ids</extracomment>
+        <translation>全部告警</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <source>Warnings and critical</source>
+        <translation>警告及严重</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <source>Critical only</source>
+        <translation>仅严重</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="145" />
+        <source>Not acknowledged</source>
+        <translation>未确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="146" />
+        <source>Filter alerts</source>
+        <translation>筛选告警</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="147" />
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="148" />
+        <source>Take the selected alerts in hand; the broker records who and when</source>
+        <translation>接手所选告警；调度服务记录确认人和时间</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="149" />
+        <source>Sound for critical</source>
+        <translation>严重告警提示音</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="161" />
+        <source>Select an alert nobody has acknowledged yet</source>
+        <translation>请选择尚未确认的告警</translation>
+    </message>
+</context>
+<context>
     <name>AlertModel</name>
     <message>
         <location filename="../../supervisor/console/models.py" line="282" />
@@ -228,7 +277,12 @@
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="300" />
+        <location filename="../../supervisor/console/models.py" line="283" />
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="304" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -236,47 +290,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="315" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="315" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="315" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="315" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="315" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="316" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="316" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="323" />
+        <location filename="../../supervisor/console/models.py" line="327" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="323" />
+        <location filename="../../supervisor/console/models.py" line="327" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -284,33 +338,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="301" />
+        <location filename="../../supervisor/console/panels.py" line="302" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="302" />
+        <location filename="../../supervisor/console/panels.py" line="303" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="303" />
+        <location filename="../../supervisor/console/panels.py" line="304" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="304" />
+        <location filename="../../supervisor/console/panels.py" line="305" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="305" />
+        <location filename="../../supervisor/console/panels.py" line="306" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="306" />
+        <location filename="../../supervisor/console/panels.py" line="307" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -439,7 +493,17 @@
         <translation>%1 的质量分修改被拒绝</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="131" />
+        <location filename="../../supervisor/console/actions.py" line="109" />
+        <source>Alert acknowledged</source>
+        <translation>告警已确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="109" />
+        <source>Acknowledging the alert refused</source>
+        <translation>确认告警被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="137" />
         <source>no answer from the broker</source>
         <translation>服务端无应答</translation>
     </message>
@@ -641,219 +705,219 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="222" />
+        <location filename="../../supervisor/console/window.py" line="226" />
         <source>Queue</source>
         <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="222" />
+        <location filename="../../supervisor/console/window.py" line="226" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="223" />
+        <location filename="../../supervisor/console/window.py" line="227" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="223" />
+        <location filename="../../supervisor/console/window.py" line="227" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="223" />
+        <location filename="../../supervisor/console/window.py" line="227" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="224" />
+        <location filename="../../supervisor/console/window.py" line="228" />
         <source>Grabs</source>
         <translation>抢单记录</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="227" />
+        <location filename="../../supervisor/console/window.py" line="231" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="228" />
+        <location filename="../../supervisor/console/window.py" line="232" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="229" />
+        <location filename="../../supervisor/console/window.py" line="233" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="230" />
+        <location filename="../../supervisor/console/window.py" line="234" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="230" />
+        <location filename="../../supervisor/console/window.py" line="234" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="231" />
+        <location filename="../../supervisor/console/window.py" line="235" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="231" />
+        <location filename="../../supervisor/console/window.py" line="235" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="232" />
+        <location filename="../../supervisor/console/window.py" line="236" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="232" />
+        <location filename="../../supervisor/console/window.py" line="236" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="235" />
+        <location filename="../../supervisor/console/window.py" line="239" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="236" />
+        <location filename="../../supervisor/console/window.py" line="240" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="237" />
+        <location filename="../../supervisor/console/window.py" line="241" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="238" />
+        <location filename="../../supervisor/console/window.py" line="242" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="239" />
+        <location filename="../../supervisor/console/window.py" line="243" />
         <source>Agent s&amp;tatus and quality…</source>
         <translation>客服状态与质量分(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="244" />
         <source>Shop &amp;mode…</source>
         <translation>店铺模式(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="241" />
+        <location filename="../../supervisor/console/window.py" line="245" />
         <source>&amp;Grabs of the selected inquiry</source>
         <translation>所选咨询的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="242" />
+        <location filename="../../supervisor/console/window.py" line="246" />
         <source>Grabs of the selected a&amp;gent</source>
         <translation>所选客服的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="243" />
+        <location filename="../../supervisor/console/window.py" line="247" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="244" />
+        <location filename="../../supervisor/console/window.py" line="248" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="245" />
+        <location filename="../../supervisor/console/window.py" line="249" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="246" />
+        <location filename="../../supervisor/console/window.py" line="250" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="255" />
+        <location filename="../../supervisor/console/window.py" line="259" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="290" />
+        <location filename="../../supervisor/console/window.py" line="294" />
         <source>Cannot connect: %1</source>
         <translation>无法连接：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="329" />
+        <location filename="../../supervisor/console/window.py" line="333" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="332" />
+        <location filename="../../supervisor/console/window.py" line="336" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="391" />
+        <location filename="../../supervisor/console/window.py" line="398" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="401" />
-        <location filename="../../supervisor/console/window.py" line="456" />
+        <location filename="../../supervisor/console/window.py" line="408" />
+        <location filename="../../supervisor/console/window.py" line="463" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="441" />
+        <location filename="../../supervisor/console/window.py" line="448" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="463" />
+        <location filename="../../supervisor/console/window.py" line="470" />
         <source>Select an agent in the agent table first</source>
         <translation>请先在客服表中选择客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="481" />
+        <location filename="../../supervisor/console/window.py" line="488" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="481" />
+        <location filename="../../supervisor/console/window.py" line="488" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="485" />
+        <location filename="../../supervisor/console/window.py" line="492" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="485" />
+        <location filename="../../supervisor/console/window.py" line="492" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="491" />
+        <location filename="../../supervisor/console/window.py" line="498" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="491" />
+        <location filename="../../supervisor/console/window.py" line="498" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="497" />
+        <location filename="../../supervisor/console/window.py" line="504" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="499" />
+        <location filename="../../supervisor/console/window.py" line="506" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -1003,22 +1067,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="347" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="347" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="347" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="347" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>

@@ -25,6 +25,7 @@ from broker.wire.client import ConnectionStatus
 from supervisor.common import i18n
 from supervisor.console import export
 from supervisor.console.actions import ConsoleActions
+from supervisor.console.alert_bar import AlertBar, selected_keys
 from supervisor.console.chart import QueueChart
 from supervisor.console.coverage_view import CoverageView
 from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
@@ -80,6 +81,9 @@ class MainWindow(QMainWindow):
         self.agents = AgentPanel(self.state)
         self.inquiries = InquiryPanel(self.state)
         self.alerts = AlertPanel(self.state)
+        self.alert_bar = AlertBar(self.state, self.actions, lambda: selected_keys(self.alerts.view))
+        self.alerts.layout().insertWidget(0, self.alert_bar)
+        self._alerts_seen = 0
         self.audit = AuditPanel(self.state)
         self.grabs = GrabsView(link)
         self.setCentralWidget(self.agents)
@@ -357,6 +361,9 @@ class MainWindow(QMainWindow):
             self.agents.model.refresh_columns(["service"])
             self.agents.update_count()
             self.inquiries.update_count()
+        if len(self.state.alerts_by_id) != self._alerts_seen:
+            self._alerts_seen = len(self.state.alerts_by_id)
+            self.alert_bar.alerts_arrived()
         versions = (self.state.metrics_version, self.state.coverage_version)
         if versions != self._versions:
             if versions[1] != self._versions[1]:
