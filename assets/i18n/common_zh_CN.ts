@@ -342,7 +342,7 @@
     </message>
     <message>
         <location filename="../../supervisor/common/broker_text.py" line="116" />
-        <location filename="../../supervisor/common/broker_text.py" line="172" />
+        <location filename="../../supervisor/common/broker_text.py" line="173" />
         <source>not found</source>
         <translation>未找到</translation>
     </message>
@@ -478,16 +478,31 @@
     </message>
     <message>
         <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <source>won</source>
+        <translation>抢到</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <source>lost</source>
+        <translation>没抢到</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <source>refused</source>
+        <translation>被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" line="142" />
         <source>grab</source>
         <translation>抢单</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <location filename="../../supervisor/common/broker_text.py" line="142" />
         <source>push</source>
         <translation>派单</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <location filename="../../supervisor/common/broker_text.py" line="142" />
         <source>hybrid</source>
         <translation>混合</translation>
     </message>

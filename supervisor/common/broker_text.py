@@ -138,6 +138,7 @@ class BrokerText(QObject):
             "offline": self.tr("offline"), "resolved": self.tr("resolved"), "abandoned": self.tr("abandoned"),
             "queued": self.tr("queued"), "held": self.tr("held"), "gold": self.tr("gold"),
             "silver": self.tr("silver"), "bronze": self.tr("bronze"), "probation": self.tr("probation"),
+            "won": self.tr("won"), "lost": self.tr("lost"), "refused": self.tr("refused"),
             "grab": self.tr("grab"), "assign": self.tr("push"), "hybrid": self.tr("hybrid"),
         }
 
