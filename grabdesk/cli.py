@@ -25,7 +25,9 @@ SUBCOMMANDS: dict[str, str] = {
     "agent": "supervisor.agentwin.cli",
     "simulate": "tools.simulate.cli",
     "demo": "grabdesk.demo",
+    "grabs": "grabdesk.grabs",
     "bench": "tools.bench.cli",
+    "lab": "tools.lab.cli",
     "robot": "robot.cli",
 }
 
