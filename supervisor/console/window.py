@@ -31,6 +31,7 @@ from supervisor.console.coverage_view import CoverageView
 from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
 from supervisor.console.grabs_view import GrabsView
+from supervisor.console.skills_view import SkillsView
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self._alerts_seen = 0
         self.audit = AuditPanel(self.state)
         self.grabs = GrabsView(link)
+        self.skills = SkillsView(link, lambda: self.state.clock())
         self.setCentralWidget(self.agents)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -95,7 +97,10 @@ class MainWindow(QMainWindow):
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("grabs", self.grabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["audit"])
+        self._dock("skills", self.skills, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["grabs"])
+        self.tabifyDockWidget(self.docks["inquiries"], self.docks["skills"])
+        self.docks["skills"].visibilityChanged.connect(lambda shown: shown and self.skills.refresh())
         self.docks["inquiries"].raise_()
         # the chart spans the full width on top; coverage and alerts fill the right column
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -225,7 +230,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         titles = {"queue": self.tr("Queue"), "coverage": self.tr("Coverage (24 h)"),
                   "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit"),
-                  "grabs": self.tr("Grabs")}
+                  "grabs": self.tr("Grabs"), "skills": self.tr("Who is good at what")}
         for name, dock in self.docks.items():
             dock.setWindowTitle(titles[name])
         self.file_menu.setTitle(self.tr("&File"))
@@ -280,6 +285,7 @@ class MainWindow(QMainWindow):
         link.status_changed.connect(self._on_status)
         self.actions.set_link(link)
         self.grabs.set_link(link)
+        self.skills.set_link(link)
         self.state.attach(link.mirror)
         self._flush_models()
         self._on_status(link.status)
