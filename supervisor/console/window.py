@@ -32,6 +32,7 @@ from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
 from supervisor.console.grabs_view import GrabsView
 from supervisor.console.skills_view import SkillsView
+from supervisor.console.wallboard import Wallboard
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         self.audit = AuditPanel(self.state)
         self.grabs = GrabsView(link)
         self.skills = SkillsView(link, lambda: self.state.clock())
+        self.wallboard = Wallboard(self.state, self)
+        self.wallboard.leave_requested.connect(lambda: self.show_wallboard(False))
         self.setCentralWidget(self.agents)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -221,6 +224,11 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("")
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.wallboard_action = self.view_menu.addAction("")
+        self.wallboard_action.setCheckable(True)
+        self.wallboard_action.setShortcut(QKeySequence("F11"))
+        self.wallboard_action.toggled.connect(self.show_wallboard)
 
         self.language_menu = bar.addMenu("")
         self.language_actions = fill_language_menu(
@@ -252,6 +260,7 @@ class MainWindow(QMainWindow):
         self.find_agent_action.setText(self.tr("Find &agent"))
         self.find_inquiry_action.setText(self.tr("Find &inquiry"))
         self.view_menu.setTitle(self.tr("&View"))
+        self.wallboard_action.setText(self.tr("&Wallboard (full screen)"))
         self.language_menu.setTitle(self.tr("&Language"))
         self._update_stale_banner()
 
@@ -327,6 +336,7 @@ class MainWindow(QMainWindow):
         for model in (self.agents.model, self.inquiries.model, self.alerts.model, self.audit.model):
             model.set_stale(stale)
         self.chart.set_stale(stale)
+        self.wallboard.set_stale(stale)
         self.coverage.refresh(stale)
         for action in (self.quota_action, self.reassign_action, self.agent_state_action, self.shop_mode_action):
             action.setEnabled(not stale)
@@ -361,6 +371,8 @@ class MainWindow(QMainWindow):
             now = self.state.clock()
             self.state.sample(now, not stale)
             self.chart.refresh(now, stale)
+            if self.wallboard.isVisible():
+                self.wallboard.refresh()
         elif self._columns_due and tick >= self._columns_due:
             self._columns_due = 0.0
             self.inquiries.model.refresh_columns(["waiting"])
@@ -518,7 +530,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
 
+    def show_wallboard(self, on: bool = True) -> None:
+        """The floor's figures full screen (View → Wallboard, F11); Esc or F11 returns."""
+        if on:
+            self.wallboard.refresh()
+            self.wallboard.showFullScreen()
+            self.wallboard.activateWindow()
+        else:
+            self.wallboard.hide()
+        if self.wallboard_action.isChecked() != on:
+            self.wallboard_action.setChecked(on)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.wallboard.close()
         self.timer.stop()
         self.save_layout()
         if self.link is not None:
