@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "grabdesk.demo",
     "grabs": "grabdesk.grabs",
     "bench": "tools.bench.cli",
+    "lab": "tools.lab.cli",
     "robot": "robot.cli",
 }
 
