@@ -708,7 +708,7 @@
         <location filename="../../supervisor/console/window.py" line="239" />
         <source>Queue</source>
         <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
-        <translation>排队</translation>
+        <translation>队列</translation>
     </message>
     <message>
         <location filename="../../supervisor/console/window.py" line="239" />
@@ -942,7 +942,7 @@
     <message>
         <location filename="../../supervisor/console/coverage_models.py" line="149" />
         <source>At cap</source>
-        <translation>满负荷</translation>
+        <translation>已满</translation>
     </message>
     <message>
         <location filename="../../supervisor/console/coverage_models.py" line="149" />
@@ -971,7 +971,7 @@
     <message>
         <location filename="../../supervisor/console/chart.py" line="147" />
         <source>Last hour</source>
-        <translation>最近一小时</translation>
+        <translation>最近 1 小时</translation>
     </message>
     <message>
         <location filename="../../supervisor/console/chart.py" line="147" />
