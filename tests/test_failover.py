@@ -263,7 +263,7 @@ def test_kill_9_of_the_active_under_load_loses_nothing_and_clients_are_served_ag
     load.start()
     wait_until(lambda: len(load.wins) >= 50, timeout_s=30, message="no grabs were won before the kill")
     first["proc"].kill()
-    killed_at = time.monotonic()
+    killed_at, killed_wall = time.monotonic(), time.time()
     first["proc"].wait(10)
     shard.wait_active(second, timeout_s=20)
     # every agent is served by the new active
@@ -274,6 +274,8 @@ def test_kill_9_of_the_active_under_load_loses_nothing_and_clients_are_served_ag
     wait_until(lambda: console.status.state == "live" and len(console_epochs) >= 2, timeout_s=20,
                message="the console never re-synced to the new active broker")
     assert console_epochs[-1].startswith("2-") and console.command_endpoint == second["command"]
+    # what the console's status bar shows: the shard, and that the takeover happened after the kill
+    assert console.status.shard == "main" and console.status.active_since > killed_wall
     load.finish()
     assert not load.errors, load.errors
 

@@ -34,6 +34,8 @@ from broker.wire.protocol import (
 
 #: how many grab verdicts are remembered for idempotent retries
 VERDICT_MEMORY = 200_000
+#: how many recent alerts can be acknowledged
+ALERT_MEMORY = 5_000
 #: how many closed inquiries are remembered to tell late grabbers who won
 CLOSED_MEMORY = 200_000
 #: how far in the past an intake may date an arrival, and in the future (clock skew)
@@ -103,6 +105,8 @@ class Arbiter:
         self._verdicts: OrderedDict[tuple[str, str], tuple] = OrderedDict()
         #: inquiry -> the ClosedFacts fields as a plain tuple (untracked by the GC, as verdicts)
         self._closed: OrderedDict[str, tuple[str, str | None, float | None]] = OrderedDict()
+        #: the latest alerts by id, so a supervisor can acknowledge one
+        self._alerts: OrderedDict[str, Alert] = OrderedDict()
         self._timers: list[tuple[float, int, str, float]] = []
         self._agents_by_skill: dict[str, set[str]] = {}
         self._assign_wanted: dict[str, None] = {}
@@ -512,6 +516,20 @@ class Arbiter:
         self._requeue(inq, "inquiry.released", agent_id, "released by its owner")
         return inq
 
+    def transfer_to_pool(self, agent_id: str, inquiry_id: str, skill: str, note: str) -> InquiryRecord:
+        """Hand a held inquiry to another skill's pool with a note for the next agent. Its
+        arrival time is kept (the customer's wait goes on); it is queued anew for ``skill``."""
+        inq = self._owned(inquiry_id, agent_id)
+        if skill == inq.skill:
+            raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.same_skill", {"inquiry": inquiry_id, "skill": skill},
+                                  field="skill")
+        from_skill = inq.skill
+        inq.skill = skill
+        inq.note = note
+        self._requeue(inq, "inquiry.to_pool", agent_id, f"from {from_skill} to {skill}: {note}" if note
+                      else f"from {from_skill} to {skill}")
+        return inq
+
     def transfer(self, agent_id: str, inquiry_id: str, to_agent: str) -> InquiryRecord:
         inq = self._owned(inquiry_id, agent_id)
         target = self._target(to_agent, inq)
@@ -811,6 +829,21 @@ class Arbiter:
                       at=self.clock(), text=reasons.sentence(key, params, reasons.ALERTS), key=key,
                       params=params, **links)
         self._emit(f"alert.{kind}", alert)
+        self._alerts[alert.id] = alert
+        if len(self._alerts) > ALERT_MEMORY:
+            self._alerts.popitem(last=False)
+
+    def ack_alert(self, alert_id: str, actor: str, note: str) -> Alert:
+        """A supervisor takes an alert in hand; the first acknowledgement stands."""
+        alert = self._alerts.get(alert_id)
+        if alert is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "alert.unknown", {"alert": alert_id}, field="alert")
+        if alert.acked_by is not None:
+            return alert
+        acked = msgspec.structs.replace(alert, acked_by=actor, acked_at=self.clock(), ack_note=note)
+        self._alerts[alert_id] = acked
+        self._emit("alert.acked", acked, actor, note)
+        return acked
 
     def raise_alert(self, kind: str, severity: str, key: str, params: dict, **links) -> None:
         """For the metrics and coverage layers: alerts share the event stream. ``key`` and

@@ -38,8 +38,9 @@ auto-assignment checks 6 and 9.
 Every function here is pure: the records, the floor's ``now`` and the
 configuration come in, a refusal (or a verdict) goes out; the arbiter
 (``core.py``) changes the state. Clients call (never copy) ``ineligible_rule``
-to *display* the pool an agent may take, so what an agent sees and what the
-broker accepts cannot drift apart.
+and ``visible_at`` to *display* the pool an agent may take, so what an agent
+sees and what the broker accepts cannot drift apart; everything else a client
+shows about availability and SLA deadlines the broker puts on its records.
 """
 from __future__ import annotations
 
@@ -248,12 +249,18 @@ def judge_grab(agent_id: str, agent: AgentRecord | None, inq: InquiryRecord, now
     unavailable = availability_refusal(agent, now, today, tz)
     if unavailable is not None:
         return refused(unavailable.code, unavailable.key, unavailable.params)
-    visible_at = inq.queued_at + agent.visibility_delay_s
-    if now < visible_at:
+    visible = visible_at(agent, inq)
+    if now < visible:
         return refused(ErrorCode.NOT_ELIGIBLE, "grab.not_visible",
                        {"tier": agent.tier, "delay_s": reasons.number(agent.visibility_delay_s),
-                        "in_s": f"{visible_at - now:.1f}"})
+                        "in_s": f"{visible - now:.1f}"})
     return VerdictFacts(inq.id, "won", None, "", agent_id, now)
+
+
+def visible_at(agent: AgentRecord, inq: InquiryRecord) -> float:
+    """When ``agent`` may grab ``inq``: ``visibility_delay_s`` after it was (re-)queued.
+    The agent window calls this to know when an inquiry enters its pool."""
+    return inq.queued_at + agent.visibility_delay_s
 
 
 def ineligible_rule(agent: _AgentLike, inquiry: _InquiryLike) -> str | None:

@@ -206,6 +206,8 @@ class PairedBroker:
                               sockets=(self.router, self.pub))
         # clients compare epochs for equality only; the lease epoch first makes a takeover readable in logs
         server.service.epoch = f"{epoch}-{server.service.epoch}"
+        server.service.shard = self.shard
+        server.service.active_since = time.time()
         last_renewed = [time.monotonic()]
 
         def renew(_now: float) -> None:

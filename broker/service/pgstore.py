@@ -37,7 +37,7 @@ from broker.service.store import (
     CLOSED_RELOAD, MATERIALIZE_BATCH_ROWS, MAINTENANCE_INTERVAL_S, VERDICT_RELOAD_S, Loaded, StoreError,
     _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, _one_blob, fold_journal, journal_row,
 )
-from broker.wire.protocol import STREAMS, AuditEntry, GrabAttempt
+from broker.wire.protocol import STREAMS, AgentGrabAttempt, AuditEntry, GrabAttempt, PastInquiry
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,12 @@ MIGRATIONS: list[str] = [
                             role TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
                             reason TEXT NOT NULL, ok BOOLEAN NOT NULL);
     CREATE INDEX audit_actor ON {s}.audit (actor, seq);
+    """,
+    # a customer's earlier inquiries and an agent's recent grabs, for the windows' history views
+    """
+    ALTER TABLE {s}.inquiries ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+    CREATE INDEX inquiries_customer ON {s}.inquiries (customer, arrived_at) WHERE customer != '';
+    CREATE INDEX grabs_agent ON {s}.grabs (agent, at);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -291,13 +297,14 @@ class PgStore:
                 if folded.inquiries:
                     cur.executemany(
                         f"INSERT INTO {s}.inquiries (id, state, shop, skill, language, channel, owner, "
-                        "arrived_at, taken_at, first_response_at, closed_at, satisfaction, record) "
-                        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET "
+                        "arrived_at, taken_at, first_response_at, closed_at, satisfaction, customer, record) "
+                        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET "
                         "state = EXCLUDED.state, owner = EXCLUDED.owner, taken_at = EXCLUDED.taken_at, "
                         "first_response_at = EXCLUDED.first_response_at, closed_at = EXCLUDED.closed_at, "
                         "satisfaction = EXCLUDED.satisfaction, shop = EXCLUDED.shop, skill = EXCLUDED.skill, "
                         "language = EXCLUDED.language, channel = EXCLUDED.channel, "
-                        "arrived_at = EXCLUDED.arrived_at, record = EXCLUDED.record", folded.inquiries)
+                        "arrived_at = EXCLUDED.arrived_at, customer = EXCLUDED.customer, "
+                        "record = EXCLUDED.record", folded.inquiries)
                 if folded.agents:
                     cur.executemany(f"INSERT INTO {s}.agents (id, record) VALUES (%s, %s) "
                                     "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record", folded.agents)
@@ -368,6 +375,20 @@ class PgStore:
         return [GrabAttempt(*row) for row in self._query(
             f"SELECT grab_id, agent, at, latency_s, outcome, code, reason FROM {s}.grabs "
             "WHERE inquiry = %s ORDER BY n", (inquiry,))]
+
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]:
+        """An agent's latest grab attempts, newest first."""
+        s = self._sql["s"]
+        return [AgentGrabAttempt(*row) for row in self._query(
+            f"SELECT inquiry, grab_id, at, latency_s, outcome, code, reason, winner FROM {s}.grabs "
+            "WHERE agent = %s ORDER BY at DESC LIMIT %s", (agent, limit))]
+
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]:
+        """A customer's latest inquiries (open ones included), newest first."""
+        s = self._sql["s"]
+        return [PastInquiry(*row) for row in self._query(
+            f"SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM {s}.inquiries "
+            "WHERE customer = %s AND customer != '' ORDER BY arrived_at DESC LIMIT %s", (customer, limit))]
 
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:

@@ -43,8 +43,8 @@ from broker.arbiter.core import Changes
 from broker.service.retention import RetentionPolicy, Upkeep, oldest_row, prune_rows
 from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
-    STREAMS, AgentLoad, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, ShopRecord, encode,
-    stream_of,
+    STREAMS, AgentGrabAttempt, AgentLoad, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord,
+    PastInquiry, ShopRecord, encode, stream_of,
 )
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class Store(Protocol):
     def write(self, changes: Changes) -> None: ...
     def catch_up(self) -> None: ...
     def grab_history(self, inquiry: str) -> list[GrabAttempt]: ...
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]: ...
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]: ...
     def audit(self, limit: int, actor: str | None, kind_prefix: str | None,
               only_refusals: bool) -> list[AuditEntry]: ...
     def journal(self, since_seq: int = 0): ...
@@ -148,6 +150,12 @@ STATE_MIGRATIONS: list[str] = [
                         role TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
                         reason TEXT NOT NULL, ok INTEGER NOT NULL);
     CREATE INDEX audit_actor ON audit (actor, seq);
+    """,
+    # a customer's earlier inquiries and an agent's recent grabs, for the windows' history views
+    """
+    ALTER TABLE inquiries ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+    CREATE INDEX inquiries_customer ON inquiries (customer, arrived_at) WHERE customer != '';
+    CREATE INDEX grabs_agent ON grabs (agent, at);
     """,
 ]
 SCHEMA_VERSION = len(JOURNAL_MIGRATIONS)
@@ -306,8 +314,8 @@ class Materializer:
         if folded.inquiries:
             state.executemany(
                 "INSERT OR REPLACE INTO inquiries (id, state, shop, skill, language, channel, owner,"
-                " arrived_at, taken_at, first_response_at, closed_at, satisfaction, record)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", folded.inquiries)
+                " arrived_at, taken_at, first_response_at, closed_at, satisfaction, customer, record)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", folded.inquiries)
         if folded.agents:
             state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", folded.agents)
         if folded.config:
@@ -379,7 +387,8 @@ def fold_journal(rows, seq: int, stream_last: dict[str, int],
         if kind == "inquiry":
             i = record
             inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
-                              i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, encode(i)))
+                              i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, i.customer,
+                              encode(i)))
         elif kind == "agent":
             load = loads.pop(record.id, None)
             if load is not None:
@@ -590,6 +599,18 @@ class SqliteStore:
         return [GrabAttempt(*row) for row in self._query(
             "SELECT grab_id, agent, at, latency_s, outcome, code, reason FROM grabs "
             "WHERE inquiry = ? ORDER BY rowid", (inquiry,))]
+
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]:
+        """An agent's latest grab attempts, newest first."""
+        return [AgentGrabAttempt(*row) for row in self._query(
+            "SELECT inquiry, grab_id, at, latency_s, outcome, code, reason, winner FROM grabs "
+            "WHERE agent = ? ORDER BY at DESC LIMIT ?", (agent, limit))]
+
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]:
+        """A customer's latest inquiries (open ones included), newest first."""
+        return [PastInquiry(*row) for row in self._query(
+            "SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM inquiries "
+            "WHERE customer = ? AND customer != '' ORDER BY arrived_at DESC LIMIT ?", (customer, limit))]
 
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:

@@ -28,6 +28,7 @@ go in from any thread with ``request`` and come back as futures.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -109,6 +110,9 @@ class ConnectionStatus:
     failovers: int = 0
     #: wall-clock time of the last move to another broker (0: never)
     failover_at: float = 0.0
+    #: from the broker's welcome: its shard, and since when it is the active one (a takeover)
+    shard: str = ""
+    active_since: float | None = None
 
 
 @dataclass
@@ -241,7 +245,7 @@ class BrokerClient:
         if state != st.state or detail != st.detail:
             self.status = ConnectionStatus(state, time.time() if state != st.state else st.since,
                                            detail, st.gaps, st.resyncs, st.epoch, self.command_endpoint,
-                                           st.failovers, st.failover_at)
+                                           st.failovers, st.failover_at, st.shard, st.active_since)
             if self.on_status is not None:
                 self.on_status(self.status)
 
@@ -532,6 +536,11 @@ class BrokerClient:
                 if isinstance(reply, p.Welcome):
                     self.welcome = reply
                     self.floor_clock.sync(reply.now, reply.time_scale)
+                    if (reply.shard, reply.active_since) != (self.status.shard, self.status.active_since):
+                        self.status = dataclasses.replace(self.status, shard=reply.shard,
+                                                          active_since=reply.active_since)
+                        if self.on_status is not None:
+                            self.on_status(self.status)
                 pending.future.set_result(reply)
 
     def _on_not_active(self, reply: p.Error, pending: _Pending) -> None:

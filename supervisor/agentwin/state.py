@@ -4,8 +4,8 @@
 client last heard it) and keeps, for one agent:
 
 * ``pool``: queued inquiries the agent is eligible for (the broker's own
-  ``rules.ineligible_rule``) and whose visibility delay has passed
-  (``queued_at + visibility_delay_s``), oldest first by ``arrived_at``;
+  ``rules.ineligible_rule``) and whose visibility delay has passed (its
+  ``rules.visible_at``), oldest first by ``arrived_at``;
 * ``mine``: the inquiries the agent holds, with SLA countdowns to the
   deadlines the broker put on each record (``first_response_due``,
   ``resolution_due``), coloured by the SLA flags it raised;
@@ -30,7 +30,7 @@ from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused, new_grab_id
 from broker.wire.floorclock import FloorClock
 from broker.wire.mirror import Mirror
-from broker.arbiter.rules import ineligible_rule
+from broker.arbiter.rules import ineligible_rule, visible_at
 from supervisor.common.rows import TableState
 
 #: one grab attempt unanswered this long is sent again with the same grab_id
@@ -308,8 +308,7 @@ class AgentDeskState:
         return arrived
 
     def _visible_at(self, inq: p.InquiryRecord) -> float:
-        delay = self.me.visibility_delay_s if self.me is not None else 0.0
-        return inq.queued_at + delay
+        return visible_at(self.me, inq) if self.me is not None else inq.queued_at
 
     def _place(self, inq: p.InquiryRecord, now: float) -> str:
         """Where a record belongs here: "pool", "later", "mine" or "" (nowhere)."""

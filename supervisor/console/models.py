@@ -22,7 +22,7 @@ from supervisor.common.broker_text import broker_text
 from supervisor.common.formats import format_duration, format_limit, format_service
 from supervisor.common.rowmodel import STALE_FG, KeyRole, RowModel
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
-                                      on_break, sla_rank)
+                                      on_break, sla_rank_now)
 from supervisor.console.text import fmt_clock, words
 
 #: drag-and-drop payload: a JSON list of inquiry ids
@@ -228,10 +228,7 @@ class InquiryModel(RowModel):
             return getattr(i, column)
         if role == _BACKGROUND:
             if column in ("waiting", "sla"):
-                rank = sla_rank(i)
-                if rank < 2 and i.first_response_at is None and i.first_response_due is not None \
-                        and self.state.clock() >= i.first_response_due:
-                    rank = 2  # overdue by the broker's deadline; its breach flag is on the way
+                rank = sla_rank_now(i, self.state.clock())
                 return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
             return None
         if role == _ALIGN:
@@ -275,7 +272,7 @@ class AlertModel(RowModel):
     """Alerts newest first; each links to an inquiry, an agent, a group or a skill."""
 
     #: the text last: it stretches to the panel's width
-    COLUMNS = ["time", "severity", "kind", "link", "text"]
+    COLUMNS = ["time", "severity", "kind", "link", "acked", "text"]
 
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
@@ -283,7 +280,7 @@ class AlertModel(RowModel):
 
     def titles(self) -> list[str]:
         return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("Link"),
-                self.tr("What happened")]
+                self.tr("Acknowledged"), self.tr("What happened")]
 
     def cell(self, a: p.Alert, column: str, role: int):
         if role == _DISPLAY:
@@ -297,6 +294,10 @@ class AlertModel(RowModel):
                 return broker_text().alert(a)
             if column == "link":
                 return a.inquiry or a.agent or a.group or a.skill or ""
+            if column == "acked":
+                return f"{a.acked_by} {fmt_clock(a.acked_at)}" if a.acked_by and a.acked_at else ""
+        if role == _TOOLTIP and column == "acked" and a.acked_by:
+            return a.ack_note or None
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:
@@ -342,7 +343,7 @@ class QueueNowModel(QAbstractTableModel):
         self.state = state
         self._skills: list[str] = []
         self._waits: dict[str, tuple[str, float]] = {}
-        self._warn_s, self._breach_s = state.sla_thresholds_s()
+        self._now = 0.0
         self.stale = False
         self._titles = self.titles()
 
@@ -367,8 +368,7 @@ class QueueNowModel(QAbstractTableModel):
     def refresh(self, now: float, stale: bool) -> None:
         self.stale = stale
         self._waits = self.state.longest_waits(now)
-        # once a tick rather than per painted cell; shop policies may have changed since the last one
-        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
+        self._now = now
         skills = list(self.state.skills)
         if len(skills) > len(self._skills):  # skills are only ever added
             self.beginInsertRows(QModelIndex(), len(self._skills), len(skills) - 1)
@@ -399,5 +399,7 @@ class QueueNowModel(QAbstractTableModel):
         if role == _ALIGN and column in ("queued", "longest"):
             return _RIGHT
         if role == _BACKGROUND and column == "longest" and wait:
-            return BREACH_BG if wait[1] >= self._breach_s else WARN_BG if wait[1] >= self._warn_s else None
+            inquiry = self.state.mirror.inquiries.get(wait[0])
+            rank = sla_rank_now(inquiry, self._now) if inquiry is not None else 0
+            return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
         return None

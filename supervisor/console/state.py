@@ -68,11 +68,21 @@ def continuous_service_s(agent: p.AgentRecord, now: float) -> float | None:
 
 
 def sla_rank(inquiry: p.InquiryRecord) -> int:
-    """0 on time, 1 a warning raised, 2 a breach."""
+    """0 on time, 1 a warning raised, 2 a breach: the flags the broker raised."""
     flags = inquiry.sla
     if not flags:
         return 0
     return 2 if any(f.endswith(".breach") for f in flags) else 1
+
+
+def sla_rank_now(inquiry: p.InquiryRecord, now: float) -> int:
+    """``sla_rank``, and 2 once the broker's first-response deadline has passed unanswered
+    (its breach flag is then on the way)."""
+    rank = sla_rank(inquiry)
+    if rank < 2 and inquiry.first_response_at is None and inquiry.first_response_due is not None \
+            and now >= inquiry.first_response_due:
+        return 2
+    return rank
 
 
 def target_hints(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> list[tuple[str, str]]:
@@ -286,10 +296,9 @@ class ConsoleState:
         self.audit_by_seq: dict[int, p.AuditEntry] = {}
         self.audit_filter = AuditFilter()
         self.probe: LatencyProbe | None = None
-        #: bumped when metrics / coverage / shops (SLA thresholds) change
+        #: bumped when metrics / coverage change
         self.metrics_version = 0
         self.coverage_version = 0
-        self.shops_version = 0
         now_key = self.clock
 
         def service_key(a: p.AgentRecord) -> float:
@@ -368,7 +377,6 @@ class ConsoleState:
         self.inquiries.reset()
         self.metrics_version += 1
         self.coverage_version += 1
-        self.shops_version += 1
 
     def apply(self, events: Iterable[p.Event]) -> None:
         """Events the mirror has just applied."""
@@ -404,8 +412,6 @@ class ConsoleState:
                 self.metrics_version += 1
             elif isinstance(record, p.CoverageRecord):
                 self.coverage_version += 1
-            elif isinstance(record, p.ShopRecord):
-                self.shops_version += 1
         if inquiries:
             current = self.mirror.inquiries
             for inquiry_id in inquiries:

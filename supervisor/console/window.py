@@ -25,22 +25,25 @@ from broker.wire.client import ConnectionStatus
 from supervisor.common import i18n
 from supervisor.console import export
 from supervisor.console.actions import ConsoleActions
+from supervisor.console.alert_bar import AlertBar, selected_keys
 from supervisor.console.chart import QueueChart
 from supervisor.console.coverage_view import CoverageView
 from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
+from supervisor.console.grabs_view import GrabsView
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
+from supervisor.console.active_broker import ActiveBrokerLabel
 
 log = logging.getLogger(__name__)
 
 #: the refresh tick: models replay changes this often
 REFRESH_MS = 100
 #: bump when the docks change, so an old saved layout is not forced onto new docks
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 SETTINGS_GEOMETRY = "console/geometry"
 SETTINGS_STATE = "console/windowState"
 #: the default layout (a remembered one wins)
@@ -78,7 +81,11 @@ class MainWindow(QMainWindow):
         self.agents = AgentPanel(self.state)
         self.inquiries = InquiryPanel(self.state)
         self.alerts = AlertPanel(self.state)
+        self.alert_bar = AlertBar(self.state, self.actions, lambda: selected_keys(self.alerts.view))
+        self.alerts.layout().insertWidget(0, self.alert_bar)
+        self._alerts_seen = 0
         self.audit = AuditPanel(self.state)
+        self.grabs = GrabsView(link)
         self.setCentralWidget(self.agents)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -86,7 +93,9 @@ class MainWindow(QMainWindow):
         self._dock("alerts", self.alerts, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("inquiries", self.inquiries, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("grabs", self.grabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["audit"])
+        self.tabifyDockWidget(self.docks["inquiries"], self.docks["grabs"])
         self.docks["inquiries"].raise_()
         # the chart spans the full width on top; coverage and alerts fill the right column
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -103,6 +112,8 @@ class MainWindow(QMainWindow):
         self.last_result.setObjectName("lastResult")
         self.statusBar().addWidget(self.stale_banner)
         self.statusBar().addPermanentWidget(self.last_result)
+        self.active_broker = ActiveBrokerLabel()
+        self.statusBar().addPermanentWidget(self.active_broker)
         self.statusBar().addPermanentWidget(self.badge)
 
         self.agents.quota_dialog_requested.connect(self.open_quota_dialog)
@@ -125,7 +136,7 @@ class MainWindow(QMainWindow):
 
         self._last_sample = float("-inf")
         self._columns_due = 0.0
-        self._versions = (-1, -1, -1)
+        self._versions = (-1, -1)
         self.timer = QTimer(self)
         self.timer.setObjectName("refreshTimer")
         self.timer.setInterval(refresh_ms)
@@ -192,6 +203,11 @@ class MainWindow(QMainWindow):
         self.shop_mode_action = self.actions_menu.addAction("", self.open_shop_mode_dialog)
         self.shop_mode_action.setShortcut(QKeySequence("Ctrl+M"))
         self.actions_menu.addSeparator()
+        self.inquiry_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_inquiry)
+        self.inquiry_grabs_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.agent_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_agent)
+        self.agent_grabs_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.actions_menu.addSeparator()
         self.find_agent_action = self.actions_menu.addAction("", self._find_agent)
         self.find_agent_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_inquiry_action = self.actions_menu.addAction("", self._find_inquiry)
@@ -208,7 +224,8 @@ class MainWindow(QMainWindow):
     def retranslateUi(self) -> None:
         self._update_title()
         titles = {"queue": self.tr("Queue"), "coverage": self.tr("Coverage (24 h)"),
-                  "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit")}
+                  "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit"),
+                  "grabs": self.tr("Grabs")}
         for name, dock in self.docks.items():
             dock.setWindowTitle(titles[name])
         self.file_menu.setTitle(self.tr("&File"))
@@ -225,6 +242,8 @@ class MainWindow(QMainWindow):
         self.reassign_action.setText(self.tr("&Reassign selected inquiry…"))
         self.agent_state_action.setText(self.tr("Agent s&tatus and quality…"))
         self.shop_mode_action.setText(self.tr("Shop &mode…"))
+        self.inquiry_grabs_action.setText(self.tr("&Grabs of the selected inquiry"))
+        self.agent_grabs_action.setText(self.tr("Grabs of the selected a&gent"))
         self.find_agent_action.setText(self.tr("Find &agent"))
         self.find_inquiry_action.setText(self.tr("Find &inquiry"))
         self.view_menu.setTitle(self.tr("&View"))
@@ -260,6 +279,7 @@ class MainWindow(QMainWindow):
         link.changed.connect(self._on_changed)
         link.status_changed.connect(self._on_status)
         self.actions.set_link(link)
+        self.grabs.set_link(link)
         self.state.attach(link.mirror)
         self._flush_models()
         self._on_status(link.status)
@@ -291,6 +311,7 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self.badge.set_status(status)
+        self.active_broker.set_status(status)
         stale = status.state != "live"
         if stale == self.stale:
             return
@@ -340,7 +361,10 @@ class MainWindow(QMainWindow):
             self.agents.model.refresh_columns(["service"])
             self.agents.update_count()
             self.inquiries.update_count()
-        versions = (self.state.metrics_version, self.state.coverage_version, self.state.shops_version)
+        if len(self.state.alerts_by_id) != self._alerts_seen:
+            self._alerts_seen = len(self.state.alerts_by_id)
+            self.alert_bar.alerts_arrived()
+        versions = (self.state.metrics_version, self.state.coverage_version)
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
@@ -423,6 +447,29 @@ class MainWindow(QMainWindow):
         if not found:
             self.statusBar().showMessage(self.tr("%1 is no longer on the floor").replace("%1", key), MESSAGE_MS)
         return found
+
+    def show_grabs(self, kind: str, key: str) -> None:
+        """The grab attempts on an inquiry, or of an agent, in the Grabs dock."""
+        self.docks["grabs"].show()
+        self.docks["grabs"].raise_()
+        if kind == "agent":
+            self.grabs.show_agent(key)
+        else:
+            self.grabs.show_inquiry(key)
+
+    def _grabs_of_selected_inquiry(self) -> None:
+        selected = self.inquiries.view.selected_ids()
+        if not selected:
+            self.notify(False, self.tr("Select an inquiry in the inquiry table first"))
+            return
+        self.show_grabs("inquiry", selected[0])
+
+    def _grabs_of_selected_agent(self) -> None:
+        agent_id = self.agents.current_agent()
+        if not agent_id:
+            self.notify(False, self.tr("Select an agent in the agent table first"))
+            return
+        self.show_grabs("agent", agent_id)
 
     def _find_agent(self) -> None:
         self.agents.filter.setFocus()

@@ -20,6 +20,7 @@ BENCHMARKS = {
     "console": "tools.bench.console",
     "agent": "tools.bench.agent",
     "fuzz": "tools.bench.fuzz",
+    "robot": "tools.bench.robot",
 }
 
 

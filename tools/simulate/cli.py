@@ -29,10 +29,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "follow the roster, grab with their own habits and work inquiries. Seeded, so "
                     "a run repeats. It follows the broker's clock, so the broker's timers (SLA, "
                     "hybrid, reclaim) agree with the traffic; see docs/simulator.md.")
-    parser.add_argument("--command-endpoint", default=DEFAULT_COMMAND_ENDPOINT, metavar="ENDPOINT",
-                        help=f"the broker's command endpoint (default {DEFAULT_COMMAND_ENDPOINT})")
-    parser.add_argument("--events-endpoint", default=DEFAULT_EVENTS_ENDPOINT, metavar="ENDPOINT",
-                        help=f"the broker's events endpoint (default {DEFAULT_EVENTS_ENDPOINT})")
+    parser.add_argument("--command-endpoint", default=DEFAULT_COMMAND_ENDPOINT, metavar="ENDPOINT[,ENDPOINT...]",
+                        help=f"the broker's command endpoint (default {DEFAULT_COMMAND_ENDPOINT}); for an "
+                             "active/standby pair, every broker's, comma-separated")
+    parser.add_argument("--events-endpoint", default=DEFAULT_EVENTS_ENDPOINT, metavar="ENDPOINT[,ENDPOINT...]",
+                        help=f"the broker's events endpoint (default {DEFAULT_EVENTS_ENDPOINT}); one per "
+                             "command endpoint, in the same order")
     parser.add_argument("--seed", type=int, default=1, help="random seed; same seed, same plan (default 1)")
     parser.add_argument("--time-scale", type=positive_float, default=None, metavar="N",
                         help="run the simulator's own clock at N simulated seconds per real second, for "
@@ -89,6 +91,13 @@ def run(args) -> int:
             except ValueError as exc:
                 print(f"grabdesk simulate: --start: {exc}", file=sys.stderr)
                 return 2
+        from broker.wire.client import pair_endpoints
+
+        try:
+            pair_endpoints(args.command_endpoint, args.events_endpoint)
+        except ValueError as exc:
+            print(f"grabdesk simulate: {exc}", file=sys.stderr)
+            return 2
         options = SimOptions(
             command_endpoint=args.command_endpoint, events_endpoint=args.events_endpoint,
             seed=args.seed, time_scale=args.time_scale, surge=args.surge, duration_s=args.duration_s,
