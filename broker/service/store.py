@@ -280,9 +280,13 @@ class Materializer:
         self.journal = _connect(Path(journal_path), "NORMAL")
         self.state = state if state is not None else _connect(Path(state_path), "NORMAL")
 
-    def catch_up(self) -> None:
+    def catch_up(self, budget_s: float | None = None) -> None:
+        """Apply every journal row not applied yet, or stop after ``budget_s`` (maintenance
+        passes must end now and then to checkpoint and prune, even while behind)."""
+        deadline = None if budget_s is None else time.monotonic() + budget_s
         while self.step():
-            pass
+            if deadline is not None and time.monotonic() >= deadline:
+                return
 
     def checkpoint(self) -> None:
         # PASSIVE never waits for the writer; it folds back what it can.
@@ -451,7 +455,7 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int, dura
     upkeep = Upkeep(materializer.journal, materializer.state, durable, retention)
     while os.getppid() == parent_pid:
         try:
-            materializer.catch_up()
+            materializer.catch_up(budget_s=MAINTENANCE_INTERVAL_S)
             # every pass, so the journal's WAL restarts inside its pre-sized blocks
             materializer.checkpoint()
             upkeep.after_pass()
@@ -544,8 +548,8 @@ class SqliteStore:
 
     def maintain(self) -> None:
         """One maintenance pass in this process: materialize, checkpoint, prune, retention."""
-        self.catch_up()
         with self._materialize_lock:
+            self._materializer.catch_up(budget_s=MAINTENANCE_INTERVAL_S)
             self._materializer.checkpoint()
             self._upkeep.after_pass()
 
