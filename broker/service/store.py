@@ -406,11 +406,10 @@ class SqliteStore:
 
     def write(self, changes: Changes) -> None:
         """Make one batch durable: one journal row, one commit."""
-        events = [msgspec.Raw(raw) for (stream, _seq, raw, *_rest) in changes.events
-                  if stream in JOURNALED_STREAMS]
+        events = [msgspec.Raw(event.raw) for event in changes.events if event.stream in JOURNALED_STREAMS]
         if not events and not changes.grabs:
             return  # only periodic views (metrics) changed: nothing to keep
-        at = changes.events[-1][4] if changes.events else changes.grabs[-1][3]
+        at = changes.events[-1].at if changes.events else changes.grabs[-1].at
         db = self._db
         db.execute("BEGIN")
         try:
