@@ -70,8 +70,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--dir", type=Path, metavar="PATH",
                         help="keep the store, logs and pids here (default: a temporary directory, "
                              "removed at exit)")
-    parser.add_argument("--time-scale", type=positive_float, default=60.0, metavar="N",
-                        help="simulated seconds per real second (default 60: a day in 24 minutes)")
+    parser.add_argument("--time-scale", type=_time_scale, default=60.0, metavar="N",
+                        help="floor seconds per real second, for the broker and the simulator alike "
+                             "(default 60: a day in 24 minutes)")
+    parser.add_argument("--start", metavar="ISO",
+                        help="the floor's time at start, e.g. 2026-11-11T19:00 for a Double-11 evening "
+                             "(without an offset: Asia/Shanghai; default: now)")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     parser.add_argument("--duration-s", type=positive_float, metavar="S",
                         help="stop by itself after this many seconds (default: run until closed)")
@@ -79,6 +83,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help=f"do not open the agent window for {HUMAN_AGENT}")
     parser.set_defaults(func=run)
     return parser
+
+
+def _time_scale(text: str) -> float:
+    from broker.service.clock import ClockError, check_time_scale
+
+    try:
+        return check_time_scale(positive_float(text))
+    except ClockError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------
@@ -237,11 +250,14 @@ class Demo:
 
     def start(self) -> None:
         endpoints = ("--command-endpoint", self.command_endpoint, "--events-endpoint", self.events_endpoint)
-        broker = self._child("broker", "broker", "--seed-demo", "--db", str(self.db), *endpoints,
+        # One clock: the broker runs the floor's time at the demo's pace and everybody
+        # (simulator, console, agent window) follows it, so every figure on screen is true.
+        clock = ("--time-scale", f"{self.args.time_scale:g}", *(("--start", self.args.start)
+                                                                  if self.args.start else ()))
+        broker = self._child("broker", "broker", "--seed-demo", "--db", str(self.db), *endpoints, *clock,
                              stop_timeout_s=BROKER_STOP_TIMEOUT_S)
         wait_for_broker(self.command_endpoint, broker)
-        self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed),
-                    "--time-scale", f"{self.args.time_scale:g}", "--exclude", HUMAN_AGENT,
+        self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed), "--exclude", HUMAN_AGENT,
                     stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
         # The windows remember the endpoints they last used (QSettings); the
         # demo's are throw-away ports, so they must not become the user's

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -53,6 +54,44 @@ def stable(read):
         except RuntimeError:
             time.sleep(0.001)
     return read()
+
+
+#: the PostgreSQL every machine of this project runs (CI included); GRABDESK_TEST_PG overrides
+PG_DSN = os.environ.get("GRABDESK_TEST_PG", "postgresql://127.0.0.1:5432/test")
+
+
+def pg_dsn() -> str:
+    """The test PostgreSQL's URL, or fail saying it is absent: a missing server is a broken
+    environment, never a reason for a PostgreSQL test to pass."""
+    from broker.service.pgstore import StoreError, connect
+
+    try:
+        connect(PG_DSN).close()
+    except StoreError as exc:
+        pytest.fail(f"PostgreSQL is needed for this test and is not available: {exc} "
+                    "(start it, or point GRABDESK_TEST_PG at one)", pytrace=False)
+    return PG_DSN
+
+
+@pytest.fixture
+def pg_schema():
+    """Factory of fresh schemas (unique per test, so parallel runs never meet); dropped at the end."""
+    made: list[str] = []
+
+    def make() -> str:
+        pg_dsn()
+        name = f"grabdesk_test_{uuid.uuid4().hex[:12]}"
+        made.append(name)
+        return name
+
+    yield make
+    if made:
+        from broker.service.pgstore import connect
+
+        conn = connect(PG_DSN)
+        for name in made:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        conn.close()
 
 
 def loopback_config(tmp_path, **broker_fields) -> FileConfig:
@@ -127,7 +166,7 @@ def start_broker(tmp_path):
 
     def start(clock=None, config: FileConfig | None = None, **fields) -> BrokerHandle:
         cfg = config or loopback_config(tmp_path, **fields)
-        server, thread = serve_in_thread(cfg, clock or time.time)
+        server, thread = serve_in_thread(cfg, clock)  # None: the configured clock (wall unless scaled)
         handle = BrokerHandle(server, thread, clock)
         handles.append(handle)
         return handle

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 REQUIRED = ("grabs_per_s", "wins_per_s", "p50_ms", "p99_ms", "offered_per_s", "double_owners",
-            "lost_inquiries", "agents", "inquiries")
+            "lost_inquiries", "agents", "inquiries", "max_loop_stall_ms", "broker_cpu_us_per_grab")
 
 
 def test_a_repeated_run_prints_the_median_run_and_lists_every_run():

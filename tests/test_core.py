@@ -1141,3 +1141,56 @@ def test_mirror_fed_by_events_equals_the_core(clock):
     mirror.apply(events(core))
     assert mirror.inquiries == core.inquiries
     assert mirror.agents == core.agents
+
+
+def test_a_sliced_tick_spreads_a_burst_over_calls_and_ends_where_a_whole_one_does(clock):
+    """The broker's loop ticks in slices, so a second's sweep of many agents or a burst of
+    due timers never holds it; sliced or whole, the floor ends in the same state."""
+    from broker.arbiter.core import SLICE_AGENTS, SLICE_TIMERS
+
+    def floor():
+        c = FakeClock(clock.now)
+        core = make_core(c, agent_timeout_s=15.0)
+        for i in range(3 * SLICE_AGENTS):
+            add_agent(core, f"a{i}")
+            core.seen(f"a{i}")
+        for i in range(3 * SLICE_TIMERS):
+            submit(core, f"q{i}")
+        core.drain()
+        c.advance(3600)  # every agent silent, every SLA timer due
+        return core
+
+    whole, sliced = floor(), floor()
+    whole.tick()
+    whole_kinds = sorted(e.kind for e in events(whole))
+    sliced.tick(sliced=True)
+    first = events(sliced)
+    assert 0 < sum(e.kind == "agent.status" for e in first) <= SLICE_AGENTS
+    assert sum(e.kind == "inquiry.sla" for e in first) <= SLICE_TIMERS
+    assert sliced.next_timer_due() <= sliced.clock(), "work left must be asked for at once"
+    calls = 1
+    while sliced.next_timer_due() is not None and sliced.next_timer_due() <= sliced.clock():
+        sliced.tick(sliced=True)
+        first += events(sliced)
+        calls += 1
+    assert calls > 3
+    assert sorted(e.kind for e in first) == whole_kinds
+    assert all(a.status == "offline" for a in sliced.agents.values())
+    sliced.check_invariants()
+
+
+def test_the_longest_waiter_is_exact_after_grabs_requeues_and_a_reload(clock):
+    core = make_core(clock)
+    add_agent(core, "a1")
+    for i in range(5):
+        submit(core, f"q{i}")
+        clock.advance(1)
+    assert core.longest_waiting("pre_sales").id == "q0"
+    core.grab("a1", "q0", "g0")
+    core.grab("a1", "q1", "g1")
+    assert core.longest_waiting("pre_sales").id == "q2"
+    core.release("a1", "q0")  # back in the pool with its first arrival: it waited longest
+    assert core.longest_waiting("pre_sales").id == "q0"
+    core.abandon("q0")
+    assert core.longest_waiting("pre_sales").id == "q2"
+    core.check_invariants()

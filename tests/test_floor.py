@@ -8,7 +8,7 @@ from broker.wire import protocol as p
 from broker.service.server import BrokerServer
 from broker.service.store import SqliteStore
 
-from conftest import FakeClock, agent_spec, loopback_config
+from conftest import FakeClock, agent_spec, loopback_config, wait_until
 
 
 @pytest.fixture
@@ -96,3 +96,34 @@ def test_report_without_a_store_says_so(tmp_path, capsys):
 
     assert main(["report", "--db", str(tmp_path / "nothing.db")]) == 2
     assert "no broker store" in capsys.readouterr().err
+
+
+def test_the_metrics_job_runs_in_slices_and_publishes_what_a_whole_run_does(floor):
+    """Each step of the broker's periodic metrics job is one bounded slice; stepping
+    through them publishes the same figures as computing them at once."""
+    from broker.service.floor import AGENTS_PER_SLICE
+
+    server, core, clock = floor
+    for i in range(2 * AGENTS_PER_SLICE):
+        core.define_agent(agent_spec(f"b{i}", group="g"))
+        core.set_status(f"b{i}", "online", f"b{i}")
+    core.submit(p.NewInquiry(id="q1", shop="s1", skill="pre_sales"))
+    clock.advance(7)
+    core.drain()
+    server.floor.publish_metrics(clock.now)
+    whole = _latest(core, "metrics.floor")
+    server.floor.stats._times_at = float("-inf")  # recompute the medians in the sliced run too
+    steps = sum(1 for _ in server.floor.metrics_slices(clock.now))
+    assert steps >= 3  # the agents alone take two slices
+    assert _latest(core, "metrics.floor") == whole
+    assert whole.agents_online == 3 + 2 * AGENTS_PER_SLICE
+    assert whole.longest_wait == {"pre_sales": ("q1", 7.0)}
+
+
+def test_a_running_broker_reports_its_loop_turns_in_the_metrics(broker):
+    client, mirror = broker.follow("sup")
+    wait_until(lambda: broker.server.service.latest_metrics is not None
+               and broker.server.service.latest_metrics.loop_max_turn_ms > 0, 10,
+               message="no metrics with the loop's longest turn")
+    metrics = broker.server.service.latest_metrics
+    assert metrics.loop_max_turn_cpu_ms <= metrics.loop_max_turn_ms + 1.0

@@ -11,17 +11,19 @@ import shutil
 import sqlite3
 
 import msgspec
+import psycopg
 import pytest
 
 from broker.arbiter.core import Arbiter, Changes, CoreConfig, EmittedEvent
 from broker.wire.protocol import (
     AgentSpec, Event, FloorMetrics, GroupRecord, NewInquiry, Quotas, ShopRecord, encode,
 )
+from broker.service.pgstore import MIGRATIONS as PG_MIGRATIONS
 from broker.service.store import (
     JOURNAL_MIGRATIONS, STATE_MIGRATIONS, WAL_PRESIZE_BYTES, SqliteStore, StoreError, state_path_for,
 )
 
-from conftest import FakeClock
+from conftest import FakeClock, pg_dsn
 
 
 @pytest.fixture
@@ -35,8 +37,8 @@ def store_path(tmp_path):
 
 
 @pytest.fixture
-def open_store(store_path):
-    """Factory of stores on ``store_path``; every one is closed at the end."""
+def open_sqlite(store_path):
+    """Factory of SQLite stores on ``store_path``; every one is closed at the end."""
     stores: list[SqliteStore] = []
 
     def make(**kw) -> SqliteStore:
@@ -54,10 +56,60 @@ def open_store(store_path):
             pass  # closed by the test already
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_store(request, open_sqlite, pg_schema):
+    """Factory of stores of one backend on one place (a file, a schema): the conformance suite.
+
+    Every store opened by one test sees the same data, like a broker restarting
+    on it. PostgreSQL stores fold the journal only on demand, as SQLite's do here.
+    """
+    if request.param == "sqlite":
+        yield open_sqlite
+        return
+    from broker.service.pgstore import PgStore
+
+    dsn, schema = pg_dsn(), pg_schema()
+    stores: list[PgStore] = []
+
+    def make(**kw) -> PgStore:
+        store = PgStore(dsn, schema, maintenance=None)
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def hold_lease(store) -> None:
+    """Make ``store`` the shard's writer (a PostgreSQL store writes only under the lease)."""
+    if isinstance(store, SqliteStore):
+        return
+    from broker.service.lease import Lease
+
+    lease = Lease(store.dsn, store.schema, store.shard, holder=f"test-{id(store)}", ttl_s=3600)
+    store.epoch = lease.try_take()
+    lease.close()
+    assert store.epoch is not None, "the test's lease was held by someone else"
+
+
+def schema_version(store) -> int:
+    if isinstance(store, SqliteStore):
+        return store._db.execute("PRAGMA user_version").fetchone()[0]
+    return store._db.execute(f"SELECT version FROM {store._sql['s']}.schema_version").fetchone()[0]
+
+
+def materialized_position(store) -> int:
+    if isinstance(store, SqliteStore):
+        return store._state.execute("SELECT journal_id FROM position").fetchone()[0]
+    return store._state.execute(f"SELECT journal_id FROM {store._sql['s']}.position").fetchone()[0]
+
+
 class Floor:
     """An arbiter whose every batch is written to a store, like the server loop."""
 
-    def __init__(self, store: SqliteStore, clock: FakeClock):
+    def __init__(self, store, clock: FakeClock):
+        hold_lease(store)
         self.store = store
         self.clock = clock
         self.core = Arbiter(CoreConfig(), clock=clock)
@@ -117,8 +169,8 @@ def _agents_without_last_seen(agents):
 
 # --------------------------------------------------------------------------- schema
 
-def test_first_open_creates_both_files_at_the_current_schema_version(open_store, store_path):
-    store = open_store()
+def test_first_open_creates_both_files_at_the_current_schema_version(open_sqlite, store_path):
+    store = open_sqlite()
     assert store_path.exists() and state_path_for(store_path).exists()
     journal_version = store._db.execute("PRAGMA user_version").fetchone()[0]
     state_version = store._state.execute("PRAGMA user_version").fetchone()[0]
@@ -136,26 +188,27 @@ def test_reopening_does_not_migrate_again_or_lose_data(open_store, clock):
     again = open_store()
     loaded = again.load(clock())
     assert {s.id for s in loaded.shops} == {"s1", "s2"}
-    assert again._db.execute("PRAGMA user_version").fetchone()[0] == len(JOURNAL_MIGRATIONS)
+    assert schema_version(again) == (len(JOURNAL_MIGRATIONS) if isinstance(again, SqliteStore)
+                                     else len(PG_MIGRATIONS))
 
 
-def test_an_empty_existing_file_is_migrated(open_store, store_path):
+def test_an_empty_existing_file_is_migrated(open_sqlite, store_path):
     store_path.parent.mkdir(parents=True)
     sqlite3.connect(store_path).close()  # a zero-version database, e.g. touched by an operator
-    store = open_store()
+    store = open_sqlite()
     assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(JOURNAL_MIGRATIONS)
 
 
 @pytest.mark.parametrize("which", ["journal", "state"])
-def test_a_newer_schema_is_refused_with_a_clear_error(open_store, store_path, which):
-    open_store().close()
+def test_a_newer_schema_is_refused_with_a_clear_error(open_sqlite, store_path, which):
+    open_sqlite().close()
     path = store_path if which == "journal" else state_path_for(store_path)
     newer = len(JOURNAL_MIGRATIONS if which == "journal" else STATE_MIGRATIONS) + 5
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version={newer}")
     db.close()
     with pytest.raises(StoreError) as info:
-        open_store()
+        open_sqlite()
     message = str(info.value)
     assert str(path) in message and str(newer) in message and "upgrade" in message
     # refusing must not touch the file: the newer broker can still use it
@@ -170,8 +223,8 @@ def test_bad_synchronous_setting_is_refused(store_path):
 
 
 @pytest.mark.parametrize("synchronous, level", [("FULL", 2), ("NORMAL", 1)])
-def test_wal_mode_without_autocheckpoint(open_store, synchronous, level):
-    store = open_store(synchronous=synchronous)
+def test_wal_mode_without_autocheckpoint(open_sqlite, synchronous, level):
+    store = open_sqlite(synchronous=synchronous)
     for db in (store._db, store._state):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
@@ -232,26 +285,26 @@ def test_late_grab_after_restart_learns_who_had_a_closed_inquiry(open_store, clo
     assert (late.outcome, late.winner) == ("lost", "a2")
 
 
-def test_load_replays_what_the_state_tables_have_not_caught_up_with(open_store, store_path, clock):
+def test_load_replays_what_the_state_tables_have_not_caught_up_with(open_store, clock):
     writer = open_store()
     floor = Floor(writer, clock)
     floor.busy_day()
     # a crash before the side thread materialized anything: only the journal has it
     reader = open_store()
-    assert reader._state.execute("SELECT journal_id FROM position").fetchone()[0] == 0
+    assert materialized_position(reader) == 0
     loaded = reader.load(clock())
     assert {i.id for i in loaded.inquiries} == set(floor.core.inquiries)
     assert loaded.seq == floor.core.seq
 
 
-def test_the_state_file_can_be_rebuilt_from_the_journal(open_store, store_path, clock):
-    floor = Floor(open_store(), clock)
+def test_the_state_file_can_be_rebuilt_from_the_journal(open_sqlite, store_path, clock):
+    floor = Floor(open_sqlite(), clock)
     floor.busy_day()
     floor.store.close()
     for suffix in ("", "-wal", "-shm"):
         path = state_path_for(store_path).with_name(state_path_for(store_path).name + suffix)
         path.unlink(missing_ok=True)
-    loaded = open_store().load(clock())
+    loaded = open_sqlite().load(clock())
     assert {i.id: i for i in loaded.inquiries} == floor.core.inquiries
     assert loaded.seq == floor.core.seq
 
@@ -298,7 +351,7 @@ def test_a_failed_write_leaves_nothing_half_done(open_store, clock):
     floor.core.submit(NewInquiry(id="second", shop="s1", skill="pre_sales"))
     broken = floor.core.drain()
     broken.seq = None  # the journal row violates a constraint
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.NotNullViolation)):
         store.write(broken)
 
     loaded = open_store().load(clock())
@@ -322,11 +375,11 @@ def test_batches_without_journaled_events_write_nothing(open_store, clock):
     assert list(store.journal()) == journal
 
 
-def test_a_crash_with_a_pre_sized_wal_loses_no_commit(open_store, store_path, tmp_path, clock):
+def test_a_crash_with_a_pre_sized_wal_loses_no_commit(open_sqlite, store_path, tmp_path, clock):
     """The journal's WAL is padded with zeros so commits overwrite instead of extend
     it; the files as a crash leaves them (copied while the store is still open, so
     nothing was checkpointed or cleaned up) must load every committed batch."""
-    store = open_store()
+    store = open_sqlite()
     wal = store_path.parent / f"{store_path.name}-wal"
     assert wal.stat().st_size >= WAL_PRESIZE_BYTES
     floor = Floor(store, clock)

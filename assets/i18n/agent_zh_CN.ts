@@ -186,8 +186,8 @@
             <translation>服务端未应答：%1</translation>
         </message>
         <message>
-            <source>Not done (%1): %2</source>
-            <translation>未完成（%1）：%2</translation>
+            <source>Not done: %1</source>
+            <translation>未完成：%1</translation>
         </message>
     </context>
     <context>

@@ -26,6 +26,8 @@ import msgspec
 
 from broker.arbiter import rules
 from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
+from broker.arbiter.waiting import WaitOrder
+import broker.wire.reasons as reasons
 from broker.wire.protocol import (
     QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
     InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
@@ -33,6 +35,8 @@ from broker.wire.protocol import (
 
 #: how many grab verdicts are remembered for idempotent retries
 VERDICT_MEMORY = 200_000
+#: how many recent alerts can be acknowledged
+ALERT_MEMORY = 5_000
 #: how many closed inquiries are remembered to tell late grabbers who won
 CLOSED_MEMORY = 200_000
 #: how far in the past an intake may date an arrival, and in the future (clock skew)
@@ -40,6 +44,13 @@ MAX_ARRIVAL_AGE_S = 30 * 86400.0
 MAX_CLOCK_SKEW_S = 300.0
 #: the most queued inquiries auto-assignment examines in one tick
 ASSIGN_SCAN_PER_TICK = 2_000
+#: the most of each kind of work one sliced tick does (see ``Arbiter.tick``): about
+#: 0.2-0.3 ms each on this class of machine, under one group commit's fsync
+SLICE_TIMERS = 32
+#: timers of closed inquiries cost only their pop, so more of them fit in a slice
+SLICE_TIMER_POPS = 512
+SLICE_AGENTS = 64
+SLICE_ASSIGN_CHECKS = 256
 
 
 @dataclass
@@ -139,6 +150,8 @@ class Arbiter:
         self._verdicts: OrderedDict[tuple[str, str], tuple] = OrderedDict()
         #: inquiry -> the ClosedFacts fields as a plain tuple (untracked by the GC, as verdicts)
         self._closed: OrderedDict[str, tuple[str, str | None, float | None]] = OrderedDict()
+        #: the latest alerts by id, so a supervisor can acknowledge one
+        self._alerts: OrderedDict[str, Alert] = OrderedDict()
         self._timers: list[tuple[float, int, str, float]] = []
         self._agents_by_skill: dict[str, set[str]] = {}
         self._assign_wanted: dict[str, None] = {}
@@ -146,12 +159,17 @@ class Arbiter:
         self._day = ""
         self._day_ends = 0.0
         self._last_agent_sweep = 0.0
+        #: the agent sweep under way (a generator: see ``tick``), or None
+        self._sweep = None
         #: group -> mean grabs today of its online agents, refreshed each sweep
         self._group_mean_grabs: dict[str, float] = {}
         #: skill -> inquiries in the pool, kept incrementally so metrics never scan
         self.queue_count: dict[str, int] = {}
-        #: skill -> heap of (arrived_at, inquiry id); stale entries dropped when read
-        self._wait_heaps: dict[str, list[tuple[float, str]]] = {}
+        #: (shop, skill, language, channel) -> inquiries in the pool, so the floor can ask
+        #: "can anyone online take these?" per kind of need, never per inquiry
+        self.queued_needs: dict[tuple[str, str, str, str], int] = {}
+        #: skill -> its queued inquiries in order of arrival, kept exact on every change
+        self._waiting: dict[str, WaitOrder] = {}
         #: observers for the floor statistics: fn(inquiry, now)
         self.on_taken: list[Callable[[InquiryRecord, float], None]] = []
         self.on_closed: list[Callable[[InquiryRecord, float], None]] = []
@@ -166,6 +184,10 @@ class Arbiter:
         out.stream_last = dict(self.stream_last)
         return out
 
+    def has_changes(self) -> bool:
+        """Whether anything happened since the last drain."""
+        return bool(self._out)
+
     def _emit(self, kind: str, record: Record | None, actor: str = "", reason: str = "",
               removed: bool = False) -> int:
         self.seq += 1
@@ -173,6 +195,8 @@ class Arbiter:
         stream = stream_of(kind)
         self.stream_last[stream] = seq
         now = self.clock()
+        if type(record) is AgentRecord:
+            self._stamp_unavailable(record, now)
         # Encoded now, so the event carries the record as it is at this seq.
         raw = encode(Event(seq=seq, kind=kind, at=now, actor=actor, reason=reason,
                            record=record, removed=removed))
@@ -217,11 +241,13 @@ class Arbiter:
         for agent in self.agents.values():
             self._index_agent(agent)
             self._refresh_agent(agent)
+            self._stamp_unavailable(agent, now)
             if agent.last_seen:
                 # last_seen is stale in the store; give every client time to reconnect
                 # before the offline timeout and the grace period start counting
                 agent.last_seen = now
-        for inq in self.inquiries.values():
+        # in order of arrival, so the waiting index takes them all at its O(1) end
+        for inq in sorted(self.inquiries.values(), key=lambda i: i.arrived_at):
             self._arm_timers(inq)
             if inq.state == "queued":
                 self._enqueued(inq)
@@ -256,7 +282,7 @@ class Arbiter:
         """Create an agent, or update its definition keeping its live state."""
         _validate_quotas(spec.quotas, allow_clear=False)
         if not 0 <= spec.quality <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"quality of {spec.id} must be 0 to 100", field="quality")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quality", {}, field="quality")
         agent = self.agents.get(spec.id)
         if agent is None:
             agent = AgentRecord(id=spec.id, idle_since=self.clock())
@@ -297,18 +323,20 @@ class Arbiter:
 
     def submit(self, new: NewInquiry, actor: str = "") -> InquiryRecord:
         if new.id in self.inquiries or new.id in self._closed:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"inquiry {new.id} already exists", field="id")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "inquiry.exists", {"inquiry": new.id}, field="id")
         if new.shop not in self.shops:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {new.shop}", field="shop")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "shop.unknown", {"shop": new.shop}, field="shop")
         now = self.clock()
         arrived = new.arrived_at if new.arrived_at is not None else now
         # NaN compares false both ways, so this also refuses it; timers must never see one
         if not now - MAX_ARRIVAL_AGE_S <= arrived <= now + MAX_CLOCK_SKEW_S:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"arrived_at {new.arrived_at} is not a time within the last "
-                          f"{MAX_ARRIVAL_AGE_S / 86400:g} days", field="arrived_at")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.arrived_at",
+                                  {"value": str(new.arrived_at), "days": reasons.number(MAX_ARRIVAL_AGE_S / 86400)},
+                                  field="arrived_at")
         inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
+        self._stamp_deadlines(inq)
         self.inquiries[inq.id] = inq
         self._enqueued(inq)
         self._emit("inquiry.queued", inq, actor)
@@ -373,6 +401,12 @@ class Arbiter:
     def _available(self, agent: AgentRecord, now: float, count_daily: bool = True) -> Refusal | None:
         return rules.availability_refusal(agent, now, self.today(now), self._tz, count_daily)
 
+    def _stamp_unavailable(self, agent: AgentRecord, now: float) -> None:
+        """Put on the record what clients show and must not work out themselves: whether
+        (and why) the broker would refuse handing this agent an inquiry now."""
+        refusal = self._available(agent, now, count_daily=False)
+        agent.unavailable = refusal.code.value if refusal is not None else ""
+
     def _roll_day(self, agent: AgentRecord, now: float) -> None:
         today = self.today(now)
         if agent.day == today:
@@ -389,21 +423,28 @@ class Arbiter:
 
     def _enqueued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] = self.queue_count.get(inq.skill, 0) + 1
-        heapq.heappush(self._wait_heaps.setdefault(inq.skill, []), (inq.arrived_at, inq.id))
+        waiting = self._waiting.get(inq.skill)
+        if waiting is None:
+            waiting = self._waiting[inq.skill] = WaitOrder()
+        waiting.add(inq.id, inq.arrived_at)
+        need = (inq.shop, inq.skill, inq.language, inq.channel)
+        self.queued_needs[need] = self.queued_needs.get(need, 0) + 1
 
     def _dequeued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] -= 1
+        self._waiting[inq.skill].remove(inq.id, inq.arrived_at)
+        need = (inq.shop, inq.skill, inq.language, inq.channel)
+        left = self.queued_needs[need] - 1
+        if left:
+            self.queued_needs[need] = left
+        else:
+            del self.queued_needs[need]
 
     def longest_waiting(self, skill: str) -> InquiryRecord | None:
-        """The queued inquiry of ``skill`` that has waited longest (amortized O(log n))."""
-        heap = self._wait_heaps.get(skill)
-        while heap:
-            arrived_at, inquiry_id = heap[0]
-            inq = self.inquiries.get(inquiry_id)
-            if inq is not None and inq.state == "queued" and inq.arrived_at == arrived_at:
-                return inq
-            heapq.heappop(heap)
-        return None
+        """The queued inquiry of ``skill`` that has waited longest (O(1): see waiting.py)."""
+        waiting = self._waiting.get(skill)
+        inquiry_id = waiting.oldest() if waiting is not None else None
+        return None if inquiry_id is None else self.inquiries[inquiry_id]
 
     def _take(self, inq: InquiryRecord, agent: AgentRecord, how: str, now: float) -> None:
         if inq.state == "queued":
@@ -471,8 +512,8 @@ class Arbiter:
     def _owned(self, inquiry_id: str, agent_id: str) -> InquiryRecord:
         inq = self._open(inquiry_id)
         if inq.owner != agent_id:
-            raise Refusal(ErrorCode.FORBIDDEN, f"inquiry {inquiry_id} is not held by {agent_id}",
-                          owner=inq.owner)
+            raise Refusal.because(ErrorCode.FORBIDDEN, "inquiry.not_held",
+                                  {"inquiry": inquiry_id, "agent": agent_id}, owner=inq.owner)
         return inq
 
     def _open(self, inquiry_id: str) -> InquiryRecord:
@@ -480,8 +521,9 @@ class Arbiter:
         if inq is None:
             closed = self._closed.get(inquiry_id)
             if closed is not None:
-                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already {closed[0]}")
-            raise Refusal(ErrorCode.NOT_FOUND, f"no open inquiry {inquiry_id}")
+                raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.closed",
+                                      {"inquiry": inquiry_id, "state": closed[0]})
+            raise Refusal.because(ErrorCode.NOT_FOUND, "inquiry.not_open", {"inquiry": inquiry_id})
         return inq
 
     def respond(self, agent_id: str, inquiry_id: str) -> InquiryRecord:
@@ -496,7 +538,7 @@ class Arbiter:
 
     def resolve(self, agent_id: str, inquiry_id: str, satisfaction: int | None) -> InquiryRecord:
         if satisfaction is not None and not 1 <= satisfaction <= 5:
-            raise Refusal(ErrorCode.BAD_REQUEST, "satisfaction must be 1 to 5", field="satisfaction")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.satisfaction", {}, field="satisfaction")
         inq = self._owned(inquiry_id, agent_id)
         if inq.first_response_at is None:
             inq.first_response_at = self.clock()  # resolving answers the customer too
@@ -510,6 +552,20 @@ class Arbiter:
         self._requeue(inq, "inquiry.released", agent_id, "released by its owner")
         return inq
 
+    def transfer_to_pool(self, agent_id: str, inquiry_id: str, skill: str, note: str) -> InquiryRecord:
+        """Hand a held inquiry to another skill's pool with a note for the next agent. Its
+        arrival time is kept (the customer's wait goes on); it is queued anew for ``skill``."""
+        inq = self._owned(inquiry_id, agent_id)
+        if skill == inq.skill:
+            raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.same_skill", {"inquiry": inquiry_id, "skill": skill},
+                                  field="skill")
+        from_skill = inq.skill
+        inq.skill = skill
+        inq.note = note
+        self._requeue(inq, "inquiry.to_pool", agent_id, f"from {from_skill} to {skill}: {note}" if note
+                      else f"from {from_skill} to {skill}")
+        return inq
+
     def transfer(self, agent_id: str, inquiry_id: str, to_agent: str) -> InquiryRecord:
         inq = self._owned(inquiry_id, agent_id)
         target = self._target(to_agent, inq)
@@ -519,15 +575,15 @@ class Arbiter:
     def _target(self, to_agent: str, inq: InquiryRecord) -> AgentRecord:
         target = self.agents.get(to_agent)
         if target is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {to_agent}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": to_agent})
         if target.id == inq.owner:
-            raise Refusal(ErrorCode.INVALID_STATE, f"{to_agent} already holds {inq.id}")
+            raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.already_holds", {"agent": to_agent, "inquiry": inq.id})
         rule = rules.ineligible_rule(target, inq)
         if rule is not None:
-            raise Refusal(ErrorCode.NOT_ELIGIBLE, rules.explain_rule(rule, to_agent, inq), rule=rule)
+            raise Refusal.because(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rules.rule_params(to_agent, inq), rule=rule)
         refusal = self._available(target, self.clock(), count_daily=False)
         if refusal is not None:
-            raise Refusal(refusal.code, refusal.reason, agent=to_agent)
+            raise Refusal(refusal.code, refusal.reason, refusal.key, refusal.params, agent=to_agent)
         return target
 
     def _move(self, inq: InquiryRecord, target: AgentRecord, how: str, actor: str, reason: str) -> None:
@@ -547,7 +603,7 @@ class Arbiter:
         why = reason or "reassigned by a supervisor"
         if to_agent is None:
             if inq.state == "queued":
-                raise Refusal(ErrorCode.INVALID_STATE, f"inquiry {inquiry_id} is already in the pool")
+                raise Refusal.because(ErrorCode.INVALID_STATE, "inquiry.in_pool", {"inquiry": inquiry_id})
             self._requeue(inq, "inquiry.reassigned", actor, why)
         else:
             target = self._target(to_agent, inq)
@@ -558,18 +614,18 @@ class Arbiter:
                    group_id: str | None = None) -> Record:
         _validate_quotas(quotas)
         if (agent_id is None) == (group_id is None):
-            raise Refusal(ErrorCode.BAD_REQUEST, "name exactly one of agent or group")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quota_target", {})
         if agent_id is not None:
             agent = self.agents.get(agent_id)
             if agent is None:
-                raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+                raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
             agent.quotas = _merge_quotas(agent.quotas, quotas)
             self._refresh_agent(agent)
             self._emit("agent.quotas", agent, actor, reason)
             return agent
         group = self.groups.get(group_id)  # type: ignore[arg-type]
         if group is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown group {group_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "group.unknown", {"group": group_id})
         group.quotas = _merge_quotas(group.quotas, quotas)
         self._emit("config.group", group, actor, reason)
         for agent in self.agents.values():
@@ -581,9 +637,10 @@ class Arbiter:
                  reason: str) -> ShopRecord:
         shop = self.shops.get(shop_id)
         if shop is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown shop {shop_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "shop.unknown", {"shop": shop_id})
         if hybrid_after_s is not None and not 0 < hybrid_after_s <= MAX_SLA_S:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s must be within (0, {MAX_SLA_S:g}]")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.hybrid_after", {"max_s": reasons.number(MAX_SLA_S)},
+                                  field="hybrid_after_s")
         shop.mode = mode  # type: ignore[assignment]
         if hybrid_after_s is not None:
             shop.hybrid_after_s = hybrid_after_s
@@ -607,10 +664,10 @@ class Arbiter:
 
     def set_quality(self, agent_id: str, quality: float, actor: str, reason: str) -> AgentRecord:
         if not 0 <= quality <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, "quality must be 0 to 100", field="quality")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.quality", {}, field="quality")
         agent = self.agents.get(agent_id)
         if agent is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
         agent.quality = quality
         self._refresh_agent(agent)
         self._emit("agent.quality", agent, actor, reason)
@@ -619,7 +676,7 @@ class Arbiter:
     def set_status(self, agent_id: str, status: str, actor: str, reason: str = "") -> AgentRecord:
         agent = self.agents.get(agent_id)
         if agent is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
         now = self.clock()
         if status == agent.status:
             return agent
@@ -702,37 +759,68 @@ class Arbiter:
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
             self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, TimerKind.SILENT, inq.id, inq.taken_at)
 
+    def _stamp_deadlines(self, inq: InquiryRecord) -> None:
+        """Fix the inquiry's SLA deadlines (published on its record) by the policy in force."""
+        sla = self.sla_for(inq)
+        inq.first_response_due = inq.arrived_at + sla.first_response_s
+        inq.resolution_due = inq.arrived_at + sla.resolution_s
+
     def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
         """Arm the first SLA check after ``after_kind`` (-1: the first of all)."""
-        sla = self.sla_for(inq)
-        warn = sla.warn_pct / 100.0
+        # the timers check the deadlines clients count down to
+        if inq.first_response_due is None or inq.resolution_due is None:
+            self._stamp_deadlines(inq)  # journaled before records carried deadlines
+        frt_due, res_due = inq.first_response_due, inq.resolution_due
+        warn = self.sla_for(inq).warn_pct / 100.0
         t0 = inq.arrived_at
         # one timer per inquiry at a time: arrivals are the hot path
-        for kind, due in ((TimerKind.FRT_WARN, t0 + warn * sla.first_response_s),
-                          (TimerKind.FRT_BREACH, t0 + sla.first_response_s),
-                          (TimerKind.RES_WARN, t0 + warn * sla.resolution_s),
-                          (TimerKind.RES_BREACH, t0 + sla.resolution_s)):
+        for kind, due in ((TimerKind.FRT_WARN, t0 + warn * (frt_due - t0)),  # type: ignore[operator]
+                          (TimerKind.FRT_BREACH, frt_due),
+                          (TimerKind.RES_WARN, t0 + warn * (res_due - t0)),  # type: ignore[operator]
+                          (TimerKind.RES_BREACH, res_due)):
             if kind > after_kind:
                 self._push_timer(due, kind, inq.id, t0)
                 return
 
     def next_timer_due(self) -> float | None:
+        """When ``tick`` next has work: the earliest timer, or now while a sweep is under way."""
+        if self._sweep is not None:
+            return self.clock()
         return self._timers[0][0] if self._timers else None
 
-    def tick(self) -> None:
-        """Run every timer that is due: SLA, reclaims, assignment, agents' clocks."""
+    def tick(self, sliced: bool = False) -> None:
+        """Run what is due: SLA timers, reclaims, assignment, the agents' clocks.
+
+        ``sliced`` bounds the work of this call (``SLICE_TIMERS`` timers fired,
+        ``SLICE_AGENTS`` agents swept, ``SLICE_ASSIGN_CHECKS`` candidates
+        weighed for assignment), so a burst of due work never holds the
+        broker's loop longer than about a commit; the rest runs on the next
+        calls, which ``next_timer_due`` asks for at once. Unsliced (tests, the
+        lab), a call runs everything due.
+        """
         now = self.clock()
         timers = self._timers
+        fired = popped = 0
         while timers and timers[0][0] <= now:
+            if sliced and (fired >= SLICE_TIMERS or popped >= SLICE_TIMER_POPS):
+                break
             _, kind, inquiry_id, stamp = heapq.heappop(timers)
+            popped += 1
             inq = self.inquiries.get(inquiry_id)
             if inq is not None:
                 self._fire(TimerKind(kind), inq, stamp, now)
-        if now - self._last_agent_sweep >= 1.0:
+                fired += 1
+        if self._sweep is None and now - self._last_agent_sweep >= 1.0:
             self._last_agent_sweep = now
-            self._sweep_agents(now)
+            self._sweep = self._sweep_agents()
+        if self._sweep is not None:
+            for _ in self._sweep:
+                if sliced:
+                    break
+            else:
+                self._sweep = None
         if self._assign_wanted:
-            self._assign_pending(now)
+            self._assign_pending(now, SLICE_ASSIGN_CHECKS if sliced else None)
 
     def _fire(self, kind: TimerKind, inq: InquiryRecord, stamp: float, now: float) -> None:
         if kind == TimerKind.HYBRID:
@@ -750,8 +838,7 @@ class Arbiter:
                 sla = self.sla_for(inq)
                 self._requeue(inq, "inquiry.reclaimed", "",
                               f"{owner} did not respond within {sla.silent_reclaim_s:g} s of taking it")
-                self._alert("silent_grab", "warning",
-                            f"{owner} took {inq.id} and stayed silent; it is back in the pool",
+                self._alert("silent_grab", "warning", "silent_grab", {"agent": owner, "inquiry": inq.id},
                             inquiry=inq.id, agent=owner)
             return
         if stamp != inq.arrived_at:
@@ -765,27 +852,47 @@ class Arbiter:
             return
         inq.sla = (*inq.sla, flag)
         self._emit("inquiry.sla", inq, "", flag)
-        label = "first response" if which == "first_response" else "resolution"
-        holder = f" (held by {inq.owner})" if inq.owner else " (still in the pool)"
-        self._alert(f"sla.{level}", "warning" if level == "warn" else "critical",
-                    f"{inq.id}: {label} SLA {'at risk' if level == 'warn' else 'breached'}{holder}",
+        key = f"sla.{level}.{which}.{'held' if inq.owner else 'pool'}"
+        self._alert(f"sla.{level}", "warning" if level == "warn" else "critical", key,
+                    {"inquiry": inq.id, "agent": inq.owner or ""},
                     inquiry=inq.id, agent=inq.owner, skill=inq.skill)
 
-    def _alert(self, kind: str, severity: str, text: str, **links) -> None:
-        subject = links.get("inquiry") or links.get("agent") or links.get("group") or ""
+    def _alert(self, kind: str, severity: str, key: str, params: dict, **links) -> None:
+        subject = links.get("inquiry") or links.get("agent") or links.get("group") or links.get("skill") or ""
         alert = Alert(id=f"{kind}:{subject}:{self.seq + 1}", kind=kind, severity=severity,  # type: ignore[arg-type]
-                      at=self.clock(), text=text, **links)
+                      at=self.clock(), text=reasons.sentence(key, params, reasons.ALERTS), key=key,
+                      params=params, **links)
         self._emit(f"alert.{kind}", alert)
+        self._alerts[alert.id] = alert
+        if len(self._alerts) > ALERT_MEMORY:
+            self._alerts.popitem(last=False)
 
-    def raise_alert(self, kind: str, severity: str, text: str, **links) -> None:
-        """For the metrics and coverage layers: alerts share the event stream."""
-        self._alert(kind, severity, text, **links)
+    def ack_alert(self, alert_id: str, actor: str, note: str) -> Alert:
+        """A supervisor takes an alert in hand; the first acknowledgement stands."""
+        alert = self._alerts.get(alert_id)
+        if alert is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "alert.unknown", {"alert": alert_id}, field="alert")
+        if alert.acked_by is not None:
+            return alert
+        acked = msgspec.structs.replace(alert, acked_by=actor, acked_at=self.clock(), ack_note=note)
+        self._alerts[alert_id] = acked
+        self._emit("alert.acked", acked, actor, note)
+        return acked
 
-    def _sweep_agents(self, now: float) -> None:
+    def raise_alert(self, kind: str, severity: str, key: str, params: dict, **links) -> None:
+        """For the metrics and coverage layers: alerts share the event stream. ``key`` and
+        ``params`` name the sentence in broker/wire/reasons.ALERTS."""
+        self._alert(kind, severity, key, params, **links)
+
+    def _sweep_agents(self):
+        """The agents' clocks (time-outs, grace, forced breaks, the quota day), then their
+        standing against their group's mean; yields every ``SLICE_AGENTS`` agents."""
         timeout = self.config.agent_timeout_s
         grace = self.config.offline_grace_s
         means: dict[str, list[int]] = {}
-        for agent in self.agents.values():
+        agents = list(self.agents.values())
+        now = self.clock()
+        for n, agent in enumerate(agents, 1):
             self._roll_day(agent, now)
             if agent.status != "offline" and agent.last_seen and now - agent.last_seen > timeout:
                 self._set_status(agent, "offline", now)
@@ -807,10 +914,15 @@ class Arbiter:
                 self._emit("agent.status", agent, "", "forced break over")
             if agent.status == "online" and agent.group:
                 means.setdefault(agent.group, []).append(agent.grabs_today)
+            if n % SLICE_AGENTS == 0:
+                yield
+                now = self.clock()
         self._group_mean_grabs = {g: sum(v) / len(v) for g, v in means.items() if v}
-        for agent in self.agents.values():
-            if agent.status == "online":
+        for n, agent in enumerate(agents, 1):
+            if agent.status == "online" and self.agents.get(agent.id) is agent:
                 self._refresh_agent(agent, publish=True)
+            if n % SLICE_AGENTS == 0:
+                yield
 
     def _grace_over(self, agent: AgentRecord, now: float) -> bool:
         """An offline agent keeps what it holds for the grace period, counted from when it
@@ -823,11 +935,13 @@ class Arbiter:
             deadlines.append(agent.away_since + grace)
         return bool(deadlines) and now > min(deadlines)
 
-    def _assign_pending(self, now: float) -> None:
+    def _assign_pending(self, now: float, max_checks: int | None = None) -> None:
+        """Offer waiting inquiries to agents: at most ``ASSIGN_SCAN_PER_TICK`` inquiries,
+        and, given ``max_checks``, no more candidate agents weighed than that."""
         no_capacity: set[tuple] = set()
-        scanned = 0
+        scanned = checked = 0
         for inquiry_id in list(self._assign_wanted):
-            if scanned >= ASSIGN_SCAN_PER_TICK:
+            if scanned >= ASSIGN_SCAN_PER_TICK or (max_checks is not None and checked >= max_checks):
                 break
             inq = self.inquiries.get(inquiry_id)
             if inq is None or inq.state != "queued" or self._mode(inq) == "grab":
@@ -838,6 +952,7 @@ class Arbiter:
             if key in no_capacity:
                 continue
             scanned += 1
+            checked += len(self._agents_by_skill.get(inq.skill, ()))
             if not self._try_assign(inq, now):
                 no_capacity.add(key)
 
@@ -883,6 +998,22 @@ class Arbiter:
             if queued.get(skill, 0) != self.queue_count.get(skill, 0):
                 raise AssertionError(f"queue count of {skill} is {self.queue_count.get(skill, 0)}, "
                                      f"the pool holds {queued.get(skill, 0)}")
+            waiting = self._waiting.get(skill)
+            if queued.get(skill, 0) != (len(waiting) if waiting is not None else 0):
+                raise AssertionError(f"the waiting index of {skill} holds {len(waiting or ())} inquiries, "
+                                     f"the pool {queued.get(skill, 0)}")
+            longest = self.longest_waiting(skill)
+            oldest = min((i.arrived_at for i in self.inquiries.values()
+                          if i.state == "queued" and i.skill == skill), default=None)
+            if (longest.arrived_at if longest is not None else None) != oldest:
+                raise AssertionError(f"the longest waiter of {skill} is not the earliest arrival")
+        needs: dict[tuple, int] = {}
+        for inq in self.inquiries.values():
+            if inq.state == "queued":
+                need = (inq.shop, inq.skill, inq.language, inq.channel)
+                needs[need] = needs.get(need, 0) + 1
+        if needs != self.queued_needs:
+            raise AssertionError(f"queued needs {self.queued_needs} differ from the pool's {needs}")
 
 
 #: a quota change of -1 removes the override, so the group's (or broker's) value applies
@@ -897,7 +1028,8 @@ def _validate_quotas(q: Quotas, allow_clear: bool = True) -> None:
             continue
         # "not low <= value <= high" is also true for NaN, which must never reach a timer
         if not low <= value <= high:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}, not {value}",
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.range",
+                                  {"field": name, "low": low, "high": high, "value": value},
                           field=name)
 
 
@@ -911,14 +1043,15 @@ def _validate_shop(shop: ShopRecord) -> None:
         for name in ("first_response_s", "resolution_s", "silent_reclaim_s"):
             value = getattr(sla, name)
             if not 0 < value <= MAX_SLA_S:
-                raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.{name} of shop {shop.id} must be within "
-                              f"(0, {MAX_SLA_S:g}] seconds, not {value}", field=f"{where}.{name}")
+                raise Refusal.because(ErrorCode.BAD_REQUEST, "value.sla",
+                                      {"field": f"{where}.{name}", "shop": shop.id, "max_s": reasons.number(MAX_SLA_S),
+                                       "value": value}, field=f"{where}.{name}")
         if not 0 < sla.warn_pct <= 100:
-            raise Refusal(ErrorCode.BAD_REQUEST, f"{where}.warn_pct of shop {shop.id} must be within (0, 100]",
-                          field=f"{where}.warn_pct")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.warn_pct",
+                                  {"field": f"{where}.warn_pct", "shop": shop.id}, field=f"{where}.warn_pct")
     if not 0 < shop.hybrid_after_s <= MAX_SLA_S:
-        raise Refusal(ErrorCode.BAD_REQUEST, f"hybrid_after_s of shop {shop.id} must be within (0, {MAX_SLA_S:g}]",
-                      field="hybrid_after_s")
+        raise Refusal.because(ErrorCode.BAD_REQUEST, "value.hybrid_after", {"max_s": reasons.number(MAX_SLA_S)},
+                              field="hybrid_after_s")
 
 
 def _merge_quotas(old: Quotas, new: Quotas) -> Quotas:

@@ -38,8 +38,9 @@ auto-assignment checks 6 and 9.
 Every function here is pure: the records, the floor's ``now`` and the
 configuration come in, a refusal (or a verdict) goes out; the arbiter
 (``core.py``) changes the state. Clients call (never copy) ``ineligible_rule``
-to *display* the pool an agent may take, so what an agent sees and what the
-broker accepts cannot drift apart.
+and ``visible_at`` to *display* the pool an agent may take, so what an agent
+sees and what the broker accepts cannot drift apart; everything else a client
+shows about availability and SLA deadlines the broker puts on its records.
 """
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, NamedTuple, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
+import broker.wire.reasons as reasons
 from broker.wire.protocol import (
     AGENT_COMMANDS, COMMON_COMMANDS, INTAKE_COMMANDS, QUOTA_FIELDS, SUPERVISOR_COMMANDS, AgentRecord, ErrorCode,
     FairShare, GroupRecord, InquiryRecord, Quotas, TierRule,
@@ -54,13 +56,24 @@ from broker.wire.protocol import (
 
 
 class Refusal(Exception):
-    """A command the rules refuse. Raised before any state is changed."""
+    """A command the rules refuse. Raised before any state is changed.
 
-    def __init__(self, code: ErrorCode, reason: str, **detail):
+    ``key`` and ``params`` name the sentence (broker/wire/reasons.py) so clients
+    can say it in their user's language; ``because`` builds all three at once.
+    """
+
+    def __init__(self, code: ErrorCode, reason: str, key: str = "", params: dict | None = None, **detail):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.key = key
+        self.params = params or {}
         self.detail = detail
+
+    @classmethod
+    def because(cls, code: ErrorCode, key: str, params: dict, **detail) -> Refusal:
+        """A refusal whose English reason is the catalog's sentence for ``key``."""
+        return cls(code, reasons.sentence(key, params), key, params, **detail)
 
 
 class VerdictFacts(NamedTuple):
@@ -74,6 +87,15 @@ class VerdictFacts(NamedTuple):
     reason: str
     winner: str | None
     won_at: float | None
+    #: the reason's key and parameters (broker/wire/reasons.py); a tuple of pairs, untracked by the GC
+    key: str = ""
+    params: tuple = ()
+
+
+def _facts(inquiry: str, outcome: str, code: ErrorCode, key: str, params: dict,
+           winner: str | None = None, won_at: float | None = None) -> VerdictFacts:
+    return VerdictFacts(inquiry, outcome, code.value, reasons.sentence(key, params), winner, won_at,
+                        key, tuple(params.items()))
 
 
 class _AgentLike(Protocol):
@@ -114,16 +136,16 @@ def authorize(kind: str, role: str, who: str, *, authenticated: tuple[str, str] 
     if authenticated is not None:
         key_role, key_who = authenticated
         if key_role == "revoked":
-            return Refusal(ErrorCode.UNAUTHENTICATED, "this key has been revoked")
+            return Refusal.because(ErrorCode.UNAUTHENTICATED, "auth.revoked", {})
         if (key_role, key_who) != (role, who):
-            return Refusal(ErrorCode.UNAUTHENTICATED,
-                           f"this key is enrolled as {key_role} {key_who}, not {role} {who}")
+            return Refusal.because(ErrorCode.UNAUTHENTICATED, "auth.key_mismatch",
+                                   {"key_role": key_role, "key_who": key_who, "role": role, "who": who})
     if not may_send(role, kind):
-        return Refusal(ErrorCode.FORBIDDEN, f"role {role} may not send {kind}")
+        return Refusal.because(ErrorCode.FORBIDDEN, "auth.role", {"role": role, "command": kind})
     if role == "agent" and not enrolled_agent:
-        return Refusal(ErrorCode.FORBIDDEN, f"{who} is not an enrolled agent")
+        return Refusal.because(ErrorCode.FORBIDDEN, "auth.not_enrolled", {"agent": who})
     if kind == "set_status" and status_target not in (None, who) and role not in ("supervisor", "admin"):
-        return Refusal(ErrorCode.FORBIDDEN, "an agent may set only its own status")
+        return Refusal.because(ErrorCode.FORBIDDEN, "auth.own_status", {})
     return None
 
 
@@ -172,8 +194,8 @@ class GrabRateLimit:
         """The rate-limited refusal when ``who`` grabs faster than the limit."""
         if self.allow(who):
             return None
-        return Refusal(ErrorCode.RATE_LIMITED,
-                       f"more than {self.rate:g} grabs per second from {who}; slow down", limit=self.rate)
+        return Refusal.because(ErrorCode.RATE_LIMITED, "grab.rate", {"rate": reasons.number(self.rate), "agent": who},
+                               limit=self.rate)
 
 
 # ---------------------------------------------------------------------- 3. grab id, 4. inquiry open
@@ -182,9 +204,8 @@ def reused_grab_id(previous_inquiry: str, inquiry_id: str, grab_id: str) -> Refu
     """A grab id names one attempt: reusing it for another inquiry is a client bug."""
     if previous_inquiry == inquiry_id:
         return None
-    return Refusal(ErrorCode.BAD_REQUEST,
-                   f"grab id {grab_id} was already used for inquiry {previous_inquiry}; "
-                   "use a new grab id for each attempt", field="grab_id")
+    return Refusal.because(ErrorCode.BAD_REQUEST, "grab.id_reused", {"grab_id": grab_id, "inquiry": previous_inquiry},
+                           field="grab_id")
 
 
 class ClosedFacts(NamedTuple):
@@ -198,10 +219,9 @@ class ClosedFacts(NamedTuple):
 def verdict_without_inquiry(inquiry_id: str, closed: ClosedFacts | None) -> VerdictFacts:
     """The verdict on a grab of an inquiry that is not open."""
     if closed is not None and closed.owner is not None:
-        return VerdictFacts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN.value,
-                            f"taken by {closed.owner} and already {closed.state}", closed.owner, closed.taken_at)
-    return VerdictFacts(inquiry_id, "refused", ErrorCode.NOT_FOUND.value, f"no open inquiry {inquiry_id}",
-                        None, None)
+        return _facts(inquiry_id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken_closed",
+                      {"winner": closed.owner, "state": closed.state}, closed.owner, closed.taken_at)
+    return _facts(inquiry_id, "refused", ErrorCode.NOT_FOUND, "inquiry.not_open", {"inquiry": inquiry_id})
 
 
 # ---------------------------------------------------------------------- 5.-10. the verdict
@@ -213,28 +233,34 @@ def judge_grab(agent_id: str, agent: AgentRecord | None, inq: InquiryRecord, now
     ``agent`` is None for an unknown agent; ``shop_mode`` is the inquiry's
     shop's mode; ``today`` the current quota day (``quota_day``).
     """
-    def refused(code: ErrorCode, reason: str) -> VerdictFacts:
-        return VerdictFacts(inq.id, "refused", code.value, reason, None, None)
+    def refused(code: ErrorCode, key: str, params: dict) -> VerdictFacts:
+        return _facts(inq.id, "refused", code, key, params)
 
     if agent is None:
-        return refused(ErrorCode.NOT_FOUND, f"unknown agent {agent_id}")
+        return refused(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": agent_id})
     rule = ineligible_rule(agent, inq)
     if rule is not None:
-        return refused(ErrorCode.NOT_ELIGIBLE, explain_rule(rule, agent_id, inq))
+        return refused(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rule_params(agent_id, inq))
     if inq.state != "queued":
-        return VerdictFacts(inq.id, "lost", ErrorCode.ALREADY_TAKEN.value,
-                            f"taken by {inq.owner}", inq.owner, inq.taken_at)
+        return _facts(inq.id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken", {"winner": inq.owner},
+                      inq.owner, inq.taken_at)
     if shop_mode == "assign":
-        return refused(ErrorCode.NOT_ELIGIBLE, f"shop {inq.shop} assigns its inquiries; grabbing is off")
+        return refused(ErrorCode.NOT_ELIGIBLE, "grab.assign_mode", {"shop": inq.shop})
     unavailable = availability_refusal(agent, now, today, tz)
     if unavailable is not None:
-        return refused(unavailable.code, unavailable.reason)
-    visible_at = inq.queued_at + agent.visibility_delay_s
-    if now < visible_at:
-        return refused(ErrorCode.NOT_ELIGIBLE,
-                       f"tier {agent.tier} sees new inquiries after {agent.visibility_delay_s:g} s; "
-                       f"visible in {visible_at - now:.1f} s")
+        return refused(unavailable.code, unavailable.key, unavailable.params)
+    visible = visible_at(agent, inq)
+    if now < visible:
+        return refused(ErrorCode.NOT_ELIGIBLE, "grab.not_visible",
+                       {"tier": agent.tier, "delay_s": reasons.number(agent.visibility_delay_s),
+                        "in_s": f"{visible - now:.1f}"})
     return VerdictFacts(inq.id, "won", None, "", agent_id, now)
+
+
+def visible_at(agent: AgentRecord, inq: InquiryRecord) -> float:
+    """When ``agent`` may grab ``inq``: ``visibility_delay_s`` after it was (re-)queued.
+    The agent window calls this to know when an inquiry enters its pool."""
+    return inq.queued_at + agent.visibility_delay_s
 
 
 def ineligible_rule(agent: _AgentLike, inquiry: _InquiryLike) -> str | None:
@@ -254,19 +280,15 @@ def ineligible_rule(agent: _AgentLike, inquiry: _InquiryLike) -> str | None:
     return None
 
 
-RULE_SENTENCES = {
-    "shop": "does not serve shop {shop}",
-    "skill": "lacks skill {skill}",
-    "language": "does not handle language {language}",
-    "channel": "does not handle channel {channel}",
-}
+def rule_params(agent_id: str, inquiry: _InquiryLike) -> dict[str, str]:
+    """The parameters of a rule's sentence (``rule.<name>`` in broker/wire/reasons.py)."""
+    return {"agent": agent_id, "shop": inquiry.shop, "skill": inquiry.skill,
+            "language": inquiry.language, "channel": inquiry.channel}
 
 
 def explain_rule(rule: str, agent_id: str, inquiry: _InquiryLike) -> str:
     """The sentence a refusal by ``ineligible_rule``'s ``rule`` carries."""
-    what = RULE_SENTENCES[rule].format(shop=inquiry.shop, skill=inquiry.skill,
-                                       language=inquiry.language, channel=inquiry.channel)
-    return f"agent {agent_id} {what}"
+    return reasons.sentence(f"rule.{rule}", rule_params(agent_id, inquiry))
 
 
 def availability_refusal(agent: AgentRecord, now: float, today: str, tz: ZoneInfo,
@@ -275,20 +297,20 @@ def availability_refusal(agent: AgentRecord, now: float, today: str, tz: ZoneInf
     online, concurrent cap, daily quota (unless ``count_daily`` is False), continuous hours."""
     if agent.status != "online":
         if agent.forced_break and agent.break_until:
-            return Refusal(ErrorCode.QUOTA_HOURS,
-                           f"on a forced break after {agent.effective.continuous_hours:g} h of continuous "
-                           f"service, until {clock_text(agent.break_until, tz)}")
-        return Refusal(ErrorCode.NOT_ELIGIBLE, f"agent {agent.id} is {agent.status}, not online")
+            return Refusal.because(ErrorCode.QUOTA_HOURS, "status.forced_break",
+                                   {"hours": reasons.number(agent.effective.continuous_hours or 0.0),
+                                    "until": clock_text(agent.break_until, tz)})
+        return Refusal.because(ErrorCode.NOT_ELIGIBLE, "status.not_online", {"agent": agent.id, "status": agent.status})
     eff = agent.effective
     if at_cap(agent):
-        return Refusal(ErrorCode.QUOTA_CONCURRENT, f"holds {agent.held} of a concurrent cap of {eff.concurrent_cap}")
+        return Refusal.because(ErrorCode.QUOTA_CONCURRENT, "quota.concurrent",
+                               {"held": agent.held, "cap": eff.concurrent_cap})
     if count_daily:
         taken = grabs_today(agent, today)
         if eff.daily_grabs is not None and taken >= eff.daily_grabs:
-            return Refusal(ErrorCode.QUOTA_DAILY, f"took {taken} today, the daily quota is {eff.daily_grabs}")
+            return Refusal.because(ErrorCode.QUOTA_DAILY, "quota.daily", {"taken": taken, "quota": eff.daily_grabs})
     if service_exceeded(agent, now):
-        return Refusal(ErrorCode.QUOTA_HOURS, f"{eff.continuous_hours:g} h of continuous service reached; "
-                       "a break is due")
+        return Refusal.because(ErrorCode.QUOTA_HOURS, "quota.hours", {"hours": reasons.number(eff.continuous_hours or 0.0)})
     return None
 
 
@@ -323,8 +345,8 @@ def service_exceeded(agent: AgentRecord, now: float) -> bool:
 def forced_break_refusal(agent: AgentRecord, now: float, tz: ZoneInfo) -> Refusal | None:
     """An agent on a forced break may not set itself online before the break ends."""
     if agent.forced_break and agent.break_until and now < agent.break_until:
-        return Refusal(ErrorCode.QUOTA_HOURS, f"on a forced break until {clock_text(agent.break_until, tz)}",
-                       break_until=agent.break_until)
+        return Refusal.because(ErrorCode.QUOTA_HOURS, "status.break_until", {"until": clock_text(agent.break_until, tz)},
+                               break_until=agent.break_until)
     return None
 
 

@@ -57,8 +57,6 @@ def check_binding(config: FileConfig) -> None:
 
 class BrokerApp:
     def __init__(self, config: FileConfig, seed_demo: bool = False, clock=None, context=None):
-        import time
-
         check_binding(config)
         if seed_demo:
             demo = load_config(DEMO_FLOOR)
@@ -78,11 +76,22 @@ class BrokerApp:
             except KeyFileError as exc:
                 raise StartupError(str(exc)) from exc
         self.config = config
-        self.server = BrokerServer(config, clock or time.time, context=context, authenticator=authenticator)
+        if config.broker.store:
+            from broker.service.pair import PairedBroker
+
+            try:
+                self.server = PairedBroker(config, clock, context=context, authenticator=authenticator)
+            except BindError as exc:
+                raise StartupError(str(exc)) from None
+        else:
+            self.server = BrokerServer(config, clock, context=context, authenticator=authenticator)
         if config.broker.metrics_endpoint:
             from broker.service.httpd import serve_metrics
 
-            serve_metrics(self.server, config.broker.metrics_endpoint)
+            if config.broker.store:  # each active turn serves its own figures; a standby has none
+                self.server.on_server.append(lambda server: serve_metrics(server, config.broker.metrics_endpoint))
+            else:
+                serve_metrics(self.server, config.broker.metrics_endpoint)
 
     def run(self) -> int:
         try:

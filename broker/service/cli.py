@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 
 from broker.service.config import ConfigError, load_config
 
@@ -25,7 +26,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="ZeroMQ endpoint for commands (default tcp://127.0.0.1:5570)")
     parser.add_argument("--events-endpoint", metavar="ENDPOINT",
                         help="ZeroMQ endpoint for events (default tcp://127.0.0.1:5571)")
-    parser.add_argument("--db", metavar="PATH", help="SQLite store (default ~/.local/share/grabdesk/broker.db)")
+    parser.add_argument("--db", metavar="PATH|URL",
+                        help="SQLite store (default ~/.local/share/grabdesk/broker.db), or postgresql://... to "
+                             "run as one of an active/standby pair on PostgreSQL")
+    parser.add_argument("--shard", metavar="NAME", help="the shard this broker serves (PostgreSQL store; "
+                                                        "default main)")
+    parser.add_argument("--lease-s", metavar="SECONDS", type=float,
+                        help="a standby takes over this long after the active stops renewing (default 2)")
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"],
                         help="FULL survives a power loss (default), NORMAL only a process crash")
     parser.add_argument("--roster", metavar="FILE", help="roster file to load at start (CSV or TOML)")
@@ -34,9 +41,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--keys-dir", metavar="DIR", help="broker key pair and enrolled clients")
     parser.add_argument("--allow-insecure-bind", action="store_true", default=None,
                         help="DANGEROUS: allow binding beyond loopback without CurveZMQ")
+    parser.add_argument("--time-scale", type=float, metavar="N",
+                        help="run the floor's clock N times real speed (demos, rehearsals; default 1: "
+                             "the wall clock); every SLA, delay and quota timer follows it")
+    parser.add_argument("--start", metavar="ISO",
+                        help="the floor's time at start-up, e.g. 2026-11-11T19:00 (without an offset: "
+                             "in broker.day_tz; default: now)")
     parser.add_argument("--metrics-endpoint", metavar="HOST:PORT",
                         help="serve Prometheus /metrics and /healthz over HTTP here (off by default; "
                              "a bare PORT listens on 127.0.0.1)")
+    parser.add_argument("--log-format", choices=["text", "json"],
+                        help="text: one human line per message (default); json: one JSON object per line "
+                             "with ts, level, logger, message and fields such as event, agent, code")
     parser.add_argument("--seed-demo", action="store_true",
                         help="use the demo floor (assets/demo) for shops, groups, agents, roster "
                              "and profile the config file does not set")
@@ -52,10 +68,13 @@ def merged_config(args):
     config = load_config(args.config)
     b = config.broker
     for name in ("command_endpoint", "events_endpoint", "db", "synchronous", "roster", "curve",
-                 "keys_dir", "allow_insecure_bind", "metrics_endpoint"):
+                 "keys_dir", "allow_insecure_bind", "metrics_endpoint", "log_format", "time_scale",
+                 "start", "shard", "lease_s"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(b, name, value)
+    if b.db.startswith(("postgresql://", "postgres://")):  # --db postgresql://... chooses the store
+        b.store, b.db = b.db, ""
     return config
 
 
@@ -70,6 +89,9 @@ def run(args) -> int:
     try:
         config = merged_config(args)
         validate(config, "command line")
+        from broker.service.logs import configure
+
+        configure(config.broker.log_format)
         if args.check_config:
             from broker.service.checkconfig import check
 
@@ -81,6 +103,9 @@ def run(args) -> int:
     except (ConfigError, StartupError, StoreError) as exc:
         print(f"grabdesk broker: {exc}", file=sys.stderr)
         return 2
+    if app.server.time_scale != 1.0 or config.broker.start:
+        log.info("floor clock: %s at %gx real speed", time.strftime(
+            "%Y-%m-%d %H:%M:%S UTC", time.gmtime(app.server.clock())), app.server.time_scale)
     try:
         return _serve(app)
     except BindError as exc:

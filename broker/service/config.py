@@ -23,6 +23,19 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     events_endpoint: str = DEFAULT_EVENTS_ENDPOINT
     #: empty: the per-user default (see store.default_db_path)
     db: str = ""
+    #: "postgresql://..." runs this broker on PostgreSQL as one of an active/standby
+    #: pair of its shard (docs/operating.md, "More than one machine"); empty: SQLite at ``db``
+    store: str = ""
+    #: the floor this broker serves; brokers of one shard share a lease and a schema
+    shard: str = "main"
+    #: PostgreSQL schema of the shard's tables (empty: grabdesk_<shard>)
+    pg_schema: str = ""
+    #: a standby takes over this long after the active last renewed its lease
+    lease_s: float = 2.0
+    #: endpoints a standby names in its "not active, try ..." replies for this broker
+    #: (empty: the bound endpoints; set them when binding to 0.0.0.0 or behind NAT)
+    advertise_command_endpoint: str = ""
+    advertise_events_endpoint: str = ""
     #: SQLite synchronous: FULL survives a power loss, NORMAL a process crash
     synchronous: str = "FULL"
     #: where the journal is folded into the state tables: "process" keeps that
@@ -37,6 +50,10 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     agent_timeout_s: float = 15.0
     offline_grace_s: float = 120.0
     day_tz: str = "Asia/Shanghai"
+    #: floor seconds per real second; 1.0 is the wall clock (production)
+    time_scale: float = 1.0
+    #: the floor's time at start-up, ISO 8601 (naive: in day_tz); empty: now
+    start: str = ""
     roster: str = ""
     #: demand profile for the coverage forecast when there is no history yet
     profile: str = ""
@@ -62,6 +79,12 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     # --- operations (docs/operating.md)
     #: HOST:PORT serving /metrics (Prometheus) and /healthz; empty: off. A bare PORT binds loopback
     metrics_endpoint: str = ""
+    #: grab attempts, audit entries and closed inquiries are kept this long (0: forever)
+    retention_days: float = 90.0
+    #: deleted history is appended to CSV files here first; empty: not exported
+    retention_export_dir: str = ""
+    #: "text" (one human line per message) or "json" (one JSON object per line)
+    log_format: str = "text"
 
 
 class FileConfig(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -123,9 +146,32 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
         ZoneInfo(b.day_tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{source}: broker.day_tz {b.day_tz!r} is not a known time zone") from None
+    if b.store and not b.store.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{source}: broker.store must be a postgresql:// URL (or empty for SQLite at "
+                          f"broker.db), not {b.store!r}")
+    import re
+
+    if b.pg_schema and not re.match(r"^[a-z_][a-z0-9_]{0,62}$", b.pg_schema):
+        raise ConfigError(f"{source}: broker.pg_schema {b.pg_schema!r}: use lower-case letters, digits and _")
+    if not b.shard.strip():
+        raise ConfigError(f"{source}: broker.shard must not be empty")
+    if b.lease_s <= 0:
+        raise ConfigError(f"{source}: broker.lease_s must be positive")
+    from broker.service.clock import ClockError, check_time_scale, parse_start
+
+    try:
+        check_time_scale(b.time_scale)
+        if b.start:
+            parse_start(b.start, b.day_tz)
+    except ClockError as exc:
+        raise ConfigError(f"{source}: broker.{exc}") from None
     for name in ("max_command_bytes", "max_batch", "max_pending_per_client", "pub_hwm"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+    if b.retention_days < 0:
+        raise ConfigError(f"{source}: broker.retention_days must be 0 (keep forever) or more")
+    if b.log_format not in ("text", "json"):
+        raise ConfigError(f"{source}: broker.log_format must be text or json, not {b.log_format!r}")
     if b.metrics_endpoint:
         from broker.service.httpd import EndpointError, parse_endpoint
 

@@ -18,6 +18,7 @@ from typing import Callable
 
 import msgspec
 
+import broker.wire.reasons as reasons
 from broker.wire import protocol as p
 from broker.arbiter import rules
 from broker.arbiter.core import Arbiter, Refusal
@@ -41,7 +42,8 @@ class ThrottledLog:
         self._last: dict[str, float] = {}
         self._suppressed: Counter[str] = Counter()
 
-    def warning(self, key: str, message: str, *args) -> None:
+    def warning(self, key: str, message: str, *args, **fields) -> None:
+        """``fields`` go to the record as ``extra`` (structured logs, broker/service/logs.py)."""
         now = self._clock()
         last = self._last.get(key)
         if last is not None and now - last < self._every:
@@ -51,7 +53,8 @@ class ThrottledLog:
         extra = self._suppressed.pop(key, 0)
         if extra:
             message += f" (and {extra} more like it)"
-        self._log.warning(message, *args)
+            fields["suppressed"] = extra
+        self._log.warning(message, *args, extra=fields)
 
 
 class Peer(msgspec.Struct):
@@ -67,6 +70,7 @@ Replies = list[p.Reply | p.SnapshotPartOut]
 class Service:
     def __init__(self, core: Arbiter, store=None, *, max_command_bytes: int = p.MAX_COMMAND_BYTES,
                  heartbeat_s: float = 1.0, broker_name: str = "grabdesk", grab_rate_per_s: float = 50.0,
+                 time_scale: float = 1.0,
                  on_shutdown: Callable[[str], None] | None = None,
                  on_roster: Callable[[str, str, str, str], str] | None = None,
                  stats_query: Callable[[float, float], list] | None = None):
@@ -74,8 +78,13 @@ class Service:
         self.store = store
         self.max_command_bytes = max_command_bytes
         self.heartbeat_s = heartbeat_s
+        #: floor seconds per real second of the core's clock, told to every client
+        self.time_scale = time_scale
         self.broker_name = broker_name
         self.epoch = uuid.uuid4().hex[:12]
+        #: set by an active/standby pair (pair.py): the shard, and when this broker took it over
+        self.shard = ""
+        self.active_since: float | None = None
         self.counters: Counter[str] = Counter()
         self._on_shutdown = on_shutdown
         #: hooks the floor views provide (broker/service/floor.py); without them the commands say so
@@ -97,6 +106,10 @@ class Service:
             p.Resolve: lambda c: self._ok(c, self.core.resolve(c.who, c.inquiry, c.satisfaction)),
             p.Release: lambda c: self._ok(c, self.core.release(c.who, c.inquiry)),
             p.Transfer: lambda c: self._ok(c, self.core.transfer(c.who, c.inquiry, c.to_agent)),
+            p.TransferToPool: lambda c: self._ok(c, self.core.transfer_to_pool(c.who, c.inquiry, c.skill, c.note)),
+            p.AcknowledgeAlert: lambda c: self._ok(c, self.core.ack_alert(c.alert, c.who, c.reason)),
+            p.QueryAgentGrabs: self._query_agent_grabs,
+            p.QueryCustomer: self._query_customer,
             p.SetStatus: self._set_status,
             p.Submit: self._submit,
             p.Abandon: lambda c: self._ok(c, self.core.abandon(c.inquiry, c.who)),
@@ -127,9 +140,10 @@ class Service:
             self.counters["bad_requests"] += 1
             self.counters[f"refused.{failure.code.value}"] += 1
             self._bad_log.warning(f"decode.{failure.code.value}", "refused a frame: %s: %s",
-                                  failure.code.value, failure.reason)
+                                  failure.code.value, failure.reason, event="frame.refused",
+                                  code=failure.code.value)
             return [p.Error(re=failure.msg_id, code=failure.code, reason=failure.reason,
-                            detail=failure.detail)]
+                            detail=failure.detail, key=failure.key, params=failure.params)]
         except Exception:  # no frame, however strange, may stop the loop
             log.exception("unexpected failure decoding a frame")
             self.counters["bad_requests"] += 1
@@ -141,7 +155,10 @@ class Service:
         refusal = self._authorize(cmd, kind, peer)
         if refusal is not None:
             self._bad_log.warning(f"auth.{refusal.code.value}", "refused %s from %s/%s: %s",
-                                  kind, cmd.role, cmd.who, refusal.reason)
+                                  kind, cmd.role, cmd.who, refusal.reason, event="command.refused",
+                                  code=refusal.code.value, command=kind, role=cmd.role, who=cmd.who,
+                                  agent=cmd.who if cmd.role == "agent" else getattr(cmd, "agent", None),
+                                  inquiry=getattr(cmd, "inquiry", None))
             return self._refused(cmd, kind, refusal, audit=kind not in _NOT_AUDITED_WHEN_REFUSED)
         if cmd.role == "agent":
             self.core.seen(cmd.who)
@@ -153,10 +170,11 @@ class Service:
         except Refusal as refusal:
             return self._refused(cmd, kind, refusal, audit=audited)
         except Exception:  # a bug in one handler must not take the broker down
-            log.exception("internal error handling %s from %s", kind, cmd.who)
+            log.exception("internal error handling %s from %s", kind, cmd.who,
+                          extra={"event": "command.failed", "command": kind, "who": cmd.who})
             self.counters["internal_errors"] += 1
-            return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL,
-                            reason="the broker failed on this command; it is logged")]
+            return [p.Error(re=cmd.id, code=ErrorCode.INTERNAL, reason=reasons.sentence("internal", {}),
+                            key="internal")]
         if audited:
             self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), getattr(cmd, "reason", "") or "", True)
         for hook in self.after_success:
@@ -167,7 +185,8 @@ class Service:
         self.counters[f"refused.{refusal.code.value}"] += 1
         if audit:
             self.core.audit(cmd.who, cmd.role, kind, _subject_of(cmd), refusal.reason, False)
-        return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail))]
+        return [p.Error(re=cmd.id, code=refusal.code, reason=refusal.reason, detail=_plain(refusal.detail),
+                        key=refusal.key, params=_plain(refusal.params))]
 
     def _authorize(self, cmd: p.Command, kind: str, peer: Peer | None) -> Refusal | None:
         return rules.authorize(kind, cmd.role, cmd.who,
@@ -184,8 +203,8 @@ class Service:
     def _hello(self, cmd: p.Hello) -> Replies:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
-                          heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
-                          agent=agent)]
+                          time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
+                          agent=agent, shard=self.shard, active_since=self.active_since)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
         too_fast = self.grab_limit.check(cmd.who)
@@ -196,7 +215,7 @@ class Service:
         return [p.Verdict(re=cmd.id, grab_id=cmd.grab_id, inquiry=verdict.inquiry,
                           outcome=verdict.outcome,  # type: ignore[arg-type]
                           code=verdict.code, reason=verdict.reason, winner=verdict.winner,
-                          won_at=verdict.won_at)]
+                          won_at=verdict.won_at, key=verdict.key, params=dict(verdict.params))]
 
     def _set_status(self, cmd: p.SetStatus) -> Replies:
         agent_id = cmd.agent or cmd.who
@@ -230,7 +249,7 @@ class Service:
             replies.append(p.SnapshotPartOut(re=cmd.id, records=records[start:start + step]))
         replies.append(p.SnapshotEnd(re=cmd.id, epoch=self.epoch, seq=self.core.seq,
                                      streams=dict(self.core.stream_last), now=self.core.clock(),
-                                     records=len(records)))
+                                     time_scale=self.time_scale, records=len(records)))
         return replies
 
     def extra_snapshot_records(self) -> list:
@@ -239,14 +258,27 @@ class Service:
 
     def _query_grabs(self, cmd: p.QueryGrabs) -> Replies:
         if self.store is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker keeps no grab history")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
         attempts = self.store.grab_history(cmd.inquiry)
         inq = self.core.inquiries.get(cmd.inquiry)
         winner = inq.owner if inq is not None else next(
             (a.agent for a in reversed(attempts) if a.outcome == "won"), None)
         if not attempts and inq is None:
-            raise Refusal(ErrorCode.NOT_FOUND, f"no grabs recorded for inquiry {cmd.inquiry}")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "grabs.none", {"inquiry": cmd.inquiry})
         return [p.GrabHistory(re=cmd.id, inquiry=cmd.inquiry, winner=winner, attempts=attempts)]
+
+    def _query_agent_grabs(self, cmd: p.QueryAgentGrabs) -> Replies:
+        if self.store is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
+        if cmd.agent not in self.core.agents:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": cmd.agent}, field="agent")
+        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=self.store.agent_grabs(cmd.agent, cmd.limit))]
+
+    def _query_customer(self, cmd: p.QueryCustomer) -> Replies:
+        if self.store is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_history", {})
+        return [p.CustomerHistory(re=cmd.id, customer=cmd.customer,
+                                  inquiries=self.store.customer_history(cmd.customer, cmd.limit))]
 
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
         if self.store is None:
@@ -257,15 +289,15 @@ class Service:
 
     def _replace_roster(self, cmd: p.ReplaceRoster) -> Replies:
         if self.on_roster is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker does not manage rosters")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_rosters", {})
         text = self.on_roster(cmd.fmt, cmd.text, cmd.who, cmd.reason)
         return self._ok(cmd, text=text)
 
     def _query_stats(self, cmd: p.QueryStats) -> Replies:
         if self.stats_query is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "this broker keeps no statistics")
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_stats", {})
         if cmd.until <= cmd.since:
-            raise Refusal(ErrorCode.BAD_REQUEST, "until must be after since")
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.period", {}, field="until")
         return [p.Stats(re=cmd.id, since=cmd.since, until=cmd.until,
                         rows=self.stats_query(cmd.since, cmd.until))]
 
@@ -287,7 +319,7 @@ def _type_of(cmd: p.Command) -> str:
 def _subject_of(cmd: p.Command) -> str:
     """What an audit entry is about. Bounded like every identifier: a refused command is
     audited before anything checks its fields, and a record's id has no length limit."""
-    for name in ("inquiry", "agent", "group", "shop"):
+    for name in ("inquiry", "agent", "group", "shop", "alert"):
         value = getattr(cmd, name, None)
         if value is not None and not isinstance(value, str):
             value = getattr(value, "id", None)

@@ -7,6 +7,13 @@ verdict a promise (group commit): the more commands wait while one batch is
 being committed, the larger the next batch, so one fsync serves more grabs
 exactly when the load is high.
 
+Nothing else holds a batch's replies. Periodic work (SLA and reclaim timers,
+the once-a-second agent sweep, floor metrics) runs after them, in slices
+bounded to about a commit's time (``Arbiter.tick(sliced=True)``, periodic
+jobs that return an iterator of slices), and what it produced is committed
+with the next batch. The floor metrics report the loop's longest turn, so a
+stall shows (``loop_max_turn_ms``).
+
 The commit runs on this thread. A committer thread overlapping fsync with the
 next decisions was measured slower here (p50 1.9-2.0 ms against 1.2-1.3 ms at
 5,000 grabs/s, equal throughput): the two thread hand-offs per batch cost more
@@ -24,17 +31,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import msgspec
 import zmq
 import zmq.backend
 
 from broker.wire import protocol as p
+from broker.service.clock import broker_clock, parse_start, time_scale_of
 from broker.service.config import FileConfig
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
 from broker.service.ports import bind_failure
+from broker.service.retention import retention_of
 from broker.service.store import Loaded, SqliteStore, default_db_path
 
 log = logging.getLogger(__name__)
@@ -47,6 +56,8 @@ MAX_EVENTS_PER_FRAME = 2_000
 LISTEN_BACKLOG = 1_000
 #: distinct refused keys remembered to audit each at most once a minute
 REFUSED_KEYS_REMEMBERED = 10_000
+#: a commit slower than this is logged (throttled): verdicts waited that long for the disk
+SLOW_COMMIT_S = 0.1
 #: Python thread switch interval inside the broker (default 5 ms)
 SWITCH_INTERVAL_S = 0.0005
 #: ROUTER queue per client, both ways: far above a client's allowed unanswered
@@ -71,32 +82,50 @@ class CommitFailed(RuntimeError):
 
 
 class BrokerServer:
-    def __init__(self, config: FileConfig, clock: Callable[[], float] = time.time,
+    def __init__(self, config: FileConfig, clock: Callable[[], float] | None = None,
                  store=None, context: zmq.Context | None = None, authenticator=None,
-                 floor_views: bool = True):
+                 floor_views: bool = True, sockets: tuple[zmq.Socket, zmq.Socket] | None = None):
+        """``sockets``: a (ROUTER, PUB) pair already bound by ``bind_sockets`` and owned by
+        the caller (an active/standby pair keeps them across roles); else bound in ``run``."""
         self.config = config
         b = config.broker
+        if clock is None:  # the configured floor clock: the wall clock unless scaled
+            clock = broker_clock(b.time_scale, parse_start(b.start, b.day_tz) if b.start else None)
         self.clock = clock
+        self.time_scale = time_scale_of(clock)
+        # Agent liveness is transport: a client heartbeats once a real second whatever
+        # the floor's pace, so its time-out and reconnect grace are real seconds too.
         core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
-                                 default_sla=config.sla, agent_timeout_s=b.agent_timeout_s,
-                                 offline_grace_s=b.offline_grace_s, day_tz=b.day_tz)
+                                 default_sla=config.sla, agent_timeout_s=b.agent_timeout_s * self.time_scale,
+                                 offline_grace_s=b.offline_grace_s * self.time_scale, day_tz=b.day_tz)
         self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
-                                                                 maintenance=b.materializer)
+                                                                 maintenance=b.materializer,
+                                                                 retention=retention_of(b))
         self.service = Service(self.core, self.store, max_command_bytes=b.max_command_bytes,
                                heartbeat_s=b.heartbeat_s, on_shutdown=self.request_stop,
-                               grab_rate_per_s=b.grab_rate_per_s)
+                               grab_rate_per_s=b.grab_rate_per_s, time_scale=self.time_scale)
         self._own_context = context is None
         self.ctx = context or zmq.Context()
         self.authenticator = authenticator
         self.ready = threading.Event()
         self.stopped = threading.Event()
         self._stop_reason: str | None = None
+        #: set when a commit failed or was fenced: nothing more may be committed or announced
+        self._store_failed = False
+        self._sockets = sockets
         self.command_endpoint = ""
         self.events_endpoint = ""
         #: periodic jobs run on the loop: (interval_s, fn(now)); metrics and coverage add theirs
+        #: (see _run_periodic: a job may return an iterator of bounded slices)
         self.periodic: list[list] = []
+        #: job fn -> the iterator of its slices, while one is under way
+        self._under_way: dict[Callable, Iterator[None]] = {}
+        #: the loop's longest turn since the floor metrics last took it: wall time (what a
+        #: waiting command sees, the disk and a busy host's scheduler included) and CPU time
+        self.longest_turn_s = 0.0
+        self.longest_turn_cpu_s = 0.0
         self._send_log = ThrottledLog(log)
         self._published_last: dict[str, int] = {}
         self._pending: dict[str, list] = {}
@@ -113,7 +142,8 @@ class BrokerServer:
         self._refused_seen: dict[str, float] = {}
         if authenticator is not None:
             self.periodic.append([1.0, self._audit_refused_connections])
-            self.on_stop.append(authenticator.stop)
+            if sockets is None:  # whoever bound the sockets owns the authenticator too
+                self.on_stop.append(authenticator.stop)
         if floor_views:
             from broker.service.floor import attach
 
@@ -155,41 +185,30 @@ class BrokerServer:
         new_agents = [a for a in self.config.agents if a.id not in self.core.agents]
         for spec in new_agents:
             self.core.define_agent(spec, "config")
-        log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.db_path,
-                 len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq)
+        log.info("store %s: %d shops, %d agents, %d open inquiries, seq %d", self.store.location,
+                 len(self.core.shops), len(self.core.agents), len(self.core.inquiries), self.core.seq,
+                 extra={"event": "store.loaded", "agents": len(self.core.agents),
+                        "open_inquiries": len(self.core.inquiries), "seq": self.core.seq})
         # what was loaded goes to the hooks, not onto self: the closed inquiries in it
         # are tens of MB the core has copied already
         for hook in self.on_loaded:
             hook(self, loaded)
 
     def _bind(self) -> None:
-        b = self.config.broker
-        self.router = self.ctx.socket(zmq.ROUTER)
-        self.pub = self.ctx.socket(zmq.PUB)
-        for sock in (self.router, self.pub):
-            sock.setsockopt(zmq.LINGER, 1000)
-            sock.setsockopt(zmq.BACKLOG, LISTEN_BACKLOG)
-            if self.authenticator is not None:
-                self.authenticator.configure_server(sock)
-        # Without ROUTER_MANDATORY a reply to a peer whose queue is full vanishes
-        # silently (PERF-NOTES trap 1); with it we at least know and count it.
-        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        self.router.setsockopt(zmq.SNDHWM, ROUTER_HWM)
-        self.router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
-        # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
-        self.pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
-        # Frames up to 4x the limit are read and answered "too-large"; beyond that
-        # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
-        self.router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
-        for sock, endpoint, what in ((self.router, b.command_endpoint, "commands"),
-                                     (self.pub, b.events_endpoint, "events")):
-            try:
-                sock.bind(endpoint)
-            except zmq.ZMQError as exc:
-                raise BindError(bind_failure(endpoint, what, exc)) from None
+        if self._sockets is None:
+            self.router, self.pub = bind_sockets(self.ctx, self.config.broker, self.authenticator)
+        else:
+            self.router, self.pub = self._sockets
         self.command_endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.events_endpoint = self.pub.getsockopt(zmq.LAST_ENDPOINT).decode()
-        log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint)
+        log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint,
+                 extra={"event": "broker.listening", "command_endpoint": self.command_endpoint,
+                        "events_endpoint": self.events_endpoint})
+
+    def abandon(self, reason: str) -> None:
+        """Stop without committing or announcing anything more (the lease moved on, the store is gone)."""
+        self._store_failed = True
+        self.request_stop(reason)
 
     def run(self) -> None:
         """Load, bind, serve until asked to stop, then shut down in order."""
@@ -212,13 +231,15 @@ class BrokerServer:
     def _shutdown(self) -> None:
         reason = self._stop_reason or "loop ended"
         try:
-            if self._serving:
+            if self._serving and not self._store_failed:
                 # stop reading; make what was decided durable, then answer and publish it
                 self._commit_and_publish([])
                 self._flush_events()
                 log.info("shutting down: %s (%d loop turns, %d commit transactions, %.1f s committing, "
                          "%d commands)", reason, self.loop_turns, self.commits, self.commit_s,
-                         self.service.counters["commands"])
+                         self.service.counters["commands"],
+                         extra={"event": "broker.stopping", "reason": reason, "loop_turns": self.loop_turns,
+                                "commits": self.commits, "commands": self.service.counters["commands"]})
         except Exception:
             log.exception("error while publishing the final state")
         finally:
@@ -227,7 +248,7 @@ class BrokerServer:
                     hook()
                 except Exception:
                     log.exception("stop hook failed")
-            for name in ("router", "pub"):
+            for name in ("router", "pub") if self._sockets is None else ():
                 sock = getattr(self, name, None)
                 if sock is not None:
                     sock.close(linger=500)
@@ -251,6 +272,7 @@ class BrokerServer:
         next_heartbeat = 0.0
         mono = time.monotonic
         perf = time.perf_counter
+        thread_time = time.thread_time
         figures = self.figures
         for job in self.periodic:
             job.append(0.0)  # last run
@@ -260,35 +282,30 @@ class BrokerServer:
             wait_s = min(MAX_POLL_MS / 1000.0, max(0.0, next_heartbeat - now_m))
             if self._pending_count:
                 wait_s = min(wait_s, max(0.0, self._last_flush + publish_interval - now_m))
-            if due is not None:
-                wait_s = min(wait_s, max(0.0, due - self.clock()))
+            if due is not None:  # a floor duration, in real seconds
+                wait_s = min(wait_s, max(0.0, (due - self.clock()) / self.time_scale))
+            if self._under_way or self.core.has_changes():
+                wait_s = 0.0  # a job is under way, or periodic work awaits its commit
             # pyzmq rounds a timeout below 1 ms to 0 and the loop would spin (trap 3)
             timeout_ms = max(1, int(wait_s * 1000))
             replies: list[tuple[bytes, bytes]] = []
             if poller.poll(timeout_ms):
                 turn_started = perf()
+                turn_cpu = thread_time()
                 self._read_batch(router, handle, replies, max_batch)
             else:
                 turn_started = perf()
-            self.core.tick()
+                turn_cpu = thread_time()
             self.loop_turns += 1
-            # answer first: periodic jobs (metrics take milliseconds) must not delay verdicts
+            # The batch's replies wait for its decisions and its commit, nothing else.
+            # Periodic work (timers, the agent sweep, metrics) runs after them in bounded
+            # slices, and what it produced is committed with the next batch.
             self._commit_and_publish(replies)
             if figures is not None:
                 figures.replied(turn_started, perf())
+            self.core.tick(sliced=True)
             now_m = mono()
-            ran_job = False
-            for job in self.periodic:
-                interval, fn, last = job
-                if now_m - last >= interval:
-                    job[2] = now_m
-                    ran_job = True
-                    try:
-                        fn(self.clock())
-                    except Exception:
-                        log.exception("periodic job %s failed", getattr(fn, "__name__", fn))
-            if ran_job:
-                self._commit_and_publish([])  # what the jobs produced (metrics, alerts)
+            self._run_periodic(now_m)
             if self._pending_count and (now_m - self._last_flush >= publish_interval
                                         or self._pending_count >= MAX_EVENTS_PER_FRAME):
                 self._flush_events()
@@ -297,9 +314,57 @@ class BrokerServer:
                 self._flush_events()
                 self.pub.send_multipart([p.HEARTBEAT_TOPIC, p.encode(p.BrokerHeartbeat(
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
-                    seq=self.core.seq, streams=dict(self._published_last)))])
+                    time_scale=self.time_scale, seq=self.core.seq, streams=dict(self._published_last)))])
+            turn_s = perf() - turn_started
+            if turn_s > self.longest_turn_s:
+                self.longest_turn_s = turn_s
+            turn_cpu = thread_time() - turn_cpu
+            if turn_cpu > self.longest_turn_cpu_s:
+                self.longest_turn_cpu_s = turn_cpu
             if figures is not None:
                 figures.turn(turn_started, perf())
+
+    def take_longest_turn(self) -> tuple[float, float]:
+        """The loop's longest turn since the last call, as (wall s, CPU s); starts over."""
+        longest = (self.longest_turn_s, self.longest_turn_cpu_s)
+        self.longest_turn_s = self.longest_turn_cpu_s = 0.0
+        return longest
+
+    def _run_periodic(self, now_m: float) -> None:
+        """Start each periodic job that is due; advance each one under way by one slice.
+
+        A job is ``fn(now)``: either it does its work at once (keep that well under
+        a commit's time), or it returns an iterator whose every step is one bounded
+        slice, run one per loop turn so commands are read in between.
+        """
+        under_way = self._under_way
+        for job in self.periodic:
+            interval, fn, last = job
+            slices = under_way.get(fn)
+            if slices is None:
+                if now_m - last < interval:
+                    continue
+                job[2] = now_m
+                try:
+                    slices = fn(self.clock())
+                except Exception:
+                    log.exception("periodic job %s failed", getattr(fn, "__name__", fn))
+                    continue
+                if slices is None:
+                    continue
+                under_way[fn] = slices
+            try:
+                next(slices)
+            except StopIteration:
+                del under_way[fn]
+            except Exception:
+                log.exception("periodic job %s failed", getattr(fn, "__name__", fn))
+                del under_way[fn]
+        if under_way:
+            # a job removed while under way is dropped, so the loop does not keep waking for it
+            live = {job[1] for job in self.periodic}
+            for fn in [fn for fn in under_way if fn not in live]:
+                del under_way[fn]
 
     def _audit_refused_connections(self, now: float) -> None:
         """ZAP refused these keys (on its own thread); journal them, once a minute per key."""
@@ -314,7 +379,8 @@ class BrokerServer:
                 if len(seen) >= REFUSED_KEYS_REMEMBERED:  # bounded: keys are cheap to invent
                     seen.clear()
                 seen[key] = now
-                log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8])
+                log.warning("refused a connection from a key that is not enrolled (%s…)", key[:8],
+                            extra={"event": "connection.refused", "key": key[:8]})
                 self.core.audit("unknown", "none", "connect", key[:8] + "…",
                                 "key not enrolled: connection refused", False)
 
@@ -374,15 +440,22 @@ class BrokerServer:
         idents, self._batch_idents = self._batch_idents, []
         if changes:
             t0 = time.perf_counter()
+            if self._store_failed:
+                raise CommitFailed("an earlier commit failed; nothing more is committed")
             try:
                 self.store.write(changes)
             except Exception as exc:
+                self._store_failed = True
                 log.critical("commit failed; nothing of this batch (%d replies) was sent: %s",
-                             len(replies), exc)
+                             len(replies), exc, extra={"event": "commit.failed", "replies": len(replies)})
                 raise CommitFailed(f"the store refused a commit: {exc}") from exc
             elapsed = time.perf_counter() - t0
             self.commit_s += elapsed
             self.commits += 1
+            if elapsed > SLOW_COMMIT_S:
+                self._send_log.warning("slow-commit", "a commit took %.0f ms (%d replies waited for it)",
+                                       elapsed * 1000, len(replies), event="commit.slow",
+                                       elapsed_ms=round(elapsed * 1000, 1), replies=len(replies))
             if self.figures is not None:
                 self.figures.committed(changes, elapsed)
         unanswered = self._unanswered
@@ -438,7 +511,36 @@ class BrokerServer:
         self._last_flush = time.monotonic()
 
 
-def serve_in_thread(config: FileConfig, clock: Callable[[], float] = time.time,
+def bind_sockets(ctx: zmq.Context, b, authenticator=None) -> tuple[zmq.Socket, zmq.Socket]:
+    """The broker's ROUTER (commands) and PUB (events), configured and bound; BindError if not."""
+    router = ctx.socket(zmq.ROUTER)
+    pub = ctx.socket(zmq.PUB)
+    for sock in (router, pub):
+        sock.setsockopt(zmq.LINGER, 1000)
+        sock.setsockopt(zmq.BACKLOG, LISTEN_BACKLOG)
+        if authenticator is not None:
+            authenticator.configure_server(sock)
+    # Without ROUTER_MANDATORY a reply to a peer whose queue is full vanishes
+    # silently; with it we at least know and count it.
+    router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    router.setsockopt(zmq.SNDHWM, ROUTER_HWM)
+    router.setsockopt(zmq.RCVHWM, ROUTER_HWM)
+    # A frozen subscriber hits this and loses frames; the sequence gap makes it re-sync.
+    pub.setsockopt(zmq.SNDHWM, b.pub_hwm)
+    # Frames up to 4x the limit are read and answered "too-large"; beyond that
+    # libzmq drops the connection, so nobody can make the broker buffer gigabytes.
+    router.setsockopt(zmq.MAXMSGSIZE, 4 * b.max_command_bytes + 4096)
+    for sock, endpoint, what in ((router, b.command_endpoint, "commands"), (pub, b.events_endpoint, "events")):
+        try:
+            sock.bind(endpoint)
+        except zmq.ZMQError as exc:
+            router.close(linger=0)
+            pub.close(linger=0)
+            raise BindError(bind_failure(endpoint, what, exc)) from None
+    return router, pub
+
+
+def serve_in_thread(config: FileConfig, clock: Callable[[], float] | None = None,
                     timeout_s: float = 10.0, **kwargs) -> tuple[BrokerServer, threading.Thread]:
     """Start a broker on a thread (tests, demo); returns once it is bound."""
     server = BrokerServer(config, clock, **kwargs)

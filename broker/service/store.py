@@ -19,8 +19,9 @@ client has seen survives a crash. ``load()`` rebuilds the arbiter's state.
 
 Two files, so the materializer never holds the write lock the decision loop
 needs. A restart loads the state and replays the journal past its position.
-A PostgreSQL store for several brokers would implement the same ``Store``
-protocol (none exists yet); nothing in the core knows which one it talks to.
+``pgstore.PgStore`` keeps the same journal and state tables in PostgreSQL
+for brokers that run as an active/standby pair; both implement ``Store``
+and nothing in the core knows which one it talks to.
 """
 from __future__ import annotations
 
@@ -38,10 +39,11 @@ from typing import Protocol
 import msgspec
 
 from broker.arbiter.core import Changes
+from broker.service.retention import RetentionPolicy, Upkeep, oldest_row, prune_rows
 from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
-    STREAMS, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, ShopRecord, encode,
-    stream_of,
+    STREAMS, AgentGrabAttempt, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, PastInquiry,
+    ShopRecord, encode, stream_of,
 )
 
 log = logging.getLogger(__name__)
@@ -77,14 +79,40 @@ class Loaded:
 
 
 class Store(Protocol):
+    """What the broker needs from durable storage (SqliteStore, pgstore.PgStore).
+
+    ``write`` is the decision path: one call per loop turn, durable when it
+    returns (or it raises and nothing of the batch is kept). ``load`` rebuilds
+    what the arbiter had at the last commit. The rest serves queries.
+    """
+
+    #: where the state lives, for logs and messages (a path, or host:port/db schema)
+    location: str
+
     def load(self, now: float) -> Loaded: ...
     def write(self, changes: Changes) -> None: ...
     def catch_up(self) -> None: ...
     def grab_history(self, inquiry: str) -> list[GrabAttempt]: ...
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]: ...
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]: ...
     def audit(self, limit: int, actor: str | None, kind_prefix: str | None,
               only_refusals: bool) -> list[AuditEntry]: ...
+    def journal(self, since_seq: int = 0): ...
+    def query_state(self, sql: str, args=()) -> list[tuple]: ...
     def save_roster(self, fmt: str, text: str) -> None: ...
     def close(self) -> None: ...
+
+
+def journal_row(changes: Changes) -> tuple[int, float, bytes, bytes] | None:
+    """The journal row ``(last_seq, at, events, grabs)`` of a batch; None if nothing is kept.
+
+    Only journaled streams are kept: metrics and coverage are periodic views.
+    """
+    events = [msgspec.Raw(event.raw) for event in changes.events if event.stream in JOURNALED_STREAMS]
+    if not events and not changes.grabs:
+        return None
+    at = changes.events[-1].at if changes.events else changes.grabs[-1].at
+    return changes.seq, at, encode(events), encode(changes.grabs)
 
 
 # Each entry migrates from version i to i+1; never edit one that has shipped.
@@ -120,6 +148,12 @@ STATE_MIGRATIONS: list[str] = [
                         role TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
                         reason TEXT NOT NULL, ok INTEGER NOT NULL);
     CREATE INDEX audit_actor ON audit (actor, seq);
+    """,
+    # a customer's earlier inquiries and an agent's recent grabs, for the windows' history views
+    """
+    ALTER TABLE inquiries ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+    CREATE INDEX inquiries_customer ON inquiries (customer, arrived_at) WHERE customer != '';
+    CREATE INDEX grabs_agent ON grabs (agent, at);
     """,
 ]
 SCHEMA_VERSION = len(JOURNAL_MIGRATIONS)
@@ -237,9 +271,13 @@ class Materializer:
         self.journal = _connect(Path(journal_path), "NORMAL")
         self.state = state if state is not None else _connect(Path(state_path), "NORMAL")
 
-    def catch_up(self) -> None:
+    def catch_up(self, budget_s: float | None = None) -> None:
+        """Apply every journal row not applied yet, or stop after ``budget_s`` (maintenance
+        passes must end now and then to checkpoint and prune, even while behind)."""
+        deadline = None if budget_s is None else time.monotonic() + budget_s
         while self.step():
-            pass
+            if deadline is not None and time.monotonic() >= deadline:
+                return
 
     def checkpoint(self) -> None:
         # PASSIVE never waits for the writer; it folds back what it can.
@@ -266,55 +304,85 @@ class Materializer:
             (position, MATERIALIZE_BATCH_ROWS)).fetchall()
         if not rows:
             return False
-        stream_last = json.loads(stream_last_text)
-        latest: dict[tuple[str, str], msgspec.Raw] = {}
-        audit_raw: list[msgspec.Raw] = []
-        grabs: list = []
-        for _id, last_seq, events_blob, grabs_blob in rows:
-            seq = max(seq, last_seq)
-            for raw in _raw_list_dec.decode(events_blob):
-                head = _head_dec.decode(raw)
-                stream_last[stream_of(head.kind)] = head.seq
-                record = head.record
-                if record is None:
-                    continue
-                if record.type in _KEYED:
-                    latest[(record.type, record.id)] = raw  # later versions replace earlier ones
-                elif record.type == "audit":
-                    audit_raw.append(raw)
-            grabs.extend(_grab_list_dec.decode(grabs_blob))
-        inquiries, agents, config = [], [], []
-        for (kind, _key), raw in latest.items():
-            record = _record_dec.decode(raw).record
-            if kind == "inquiry":
-                i = record
-                inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
-                                  i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, encode(i)))
-            elif kind == "agent":
-                agents.append((record.id, encode(record)))
-            else:
-                config.append((kind, record.id, encode(record)))
-        audit = []
-        for raw in audit_raw:
-            event = _event_dec.decode(raw)
-            a = event.record
-            audit.append((event.seq, a.at, a.actor, a.role, a.kind, a.subject, a.reason, int(a.ok)))
-        if inquiries:
+        folded = fold_journal(rows, seq, json.loads(stream_last_text))
+        if folded.inquiries:
             state.executemany(
                 "INSERT OR REPLACE INTO inquiries (id, state, shop, skill, language, channel, owner,"
-                " arrived_at, taken_at, first_response_at, closed_at, satisfaction, record)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inquiries)
-        if agents:
-            state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", agents)
-        if config:
-            state.executemany("INSERT OR REPLACE INTO config (kind, id, record) VALUES (?, ?, ?)", config)
-        if grabs:
-            state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", grabs)
-        if audit:
-            state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", audit)
+                " arrived_at, taken_at, first_response_at, closed_at, satisfaction, customer, record)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", folded.inquiries)
+        if folded.agents:
+            state.executemany("INSERT OR REPLACE INTO agents (id, record) VALUES (?, ?)", folded.agents)
+        if folded.config:
+            state.executemany("INSERT OR REPLACE INTO config (kind, id, record) VALUES (?, ?, ?)", folded.config)
+        if folded.grabs:
+            state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", folded.grabs)
+        if folded.audit:
+            state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", folded.audit)
         state.execute("UPDATE position SET journal_id = ?, seq = ?, stream_last = ?",
-                      (rows[-1][0], seq, json.dumps(stream_last)))
+                      (folded.journal_id, folded.seq, json.dumps(folded.stream_last)))
         return len(rows) == MATERIALIZE_BATCH_ROWS
+
+
+@dataclass
+class Folded:
+    """Journal rows reduced to the state rows they leave behind (any SQL store writes these)."""
+
+    #: (id, state, shop, skill, language, channel, owner, arrived_at, taken_at,
+    #:  first_response_at, closed_at, satisfaction, record)
+    inquiries: list[tuple]
+    #: (id, record)
+    agents: list[tuple]
+    #: (kind, id, record)
+    config: list[tuple]
+    #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason, winner, won_at)
+    grabs: list[tuple]
+    #: (seq, at, actor, role, kind, subject, reason, ok)
+    audit: list[tuple]
+    journal_id: int
+    seq: int
+    stream_last: dict[str, int]
+
+
+def fold_journal(rows, seq: int, stream_last: dict[str, int]) -> Folded:
+    """Reduce journal rows ``(id, last_seq, events, grabs)``, oldest first, to state rows.
+
+    Only the last version of each keyed record within the rows is kept; grab
+    attempts and audit entries are appended. Pure: the stores write the result.
+    """
+    latest: dict[tuple[str, str], msgspec.Raw] = {}
+    audit_raw: list[msgspec.Raw] = []
+    grabs: list = []
+    for _id, last_seq, events_blob, grabs_blob in rows:
+        seq = max(seq, last_seq)
+        for raw in _raw_list_dec.decode(events_blob):
+            head = _head_dec.decode(raw)
+            stream_last[stream_of(head.kind)] = head.seq
+            record = head.record
+            if record is None:
+                continue
+            if record.type in _KEYED:
+                latest[(record.type, record.id)] = raw  # later versions replace earlier ones
+            elif record.type == "audit":
+                audit_raw.append(raw)
+        grabs.extend(_grab_list_dec.decode(grabs_blob))
+    inquiries, agents, config = [], [], []
+    for (kind, _key), raw in latest.items():
+        record = _record_dec.decode(raw).record
+        if kind == "inquiry":
+            i = record
+            inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
+                              i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, i.customer,
+                              encode(i)))
+        elif kind == "agent":
+            agents.append((record.id, encode(record)))
+        else:
+            config.append((kind, record.id, encode(record)))
+    audit = []
+    for raw in audit_raw:
+        event = _event_dec.decode(raw)
+        a = event.record
+        audit.append((event.seq, a.at, a.actor, a.role, a.kind, a.subject, a.reason, int(a.ok)))
+    return Folded(inquiries, agents, config, grabs, audit, rows[-1][0], seq, stream_last)
 
 
 def _lowest_priority() -> None:
@@ -340,7 +408,8 @@ def _lowest_priority() -> None:
         pass
 
 
-def _materializer_main(journal_path: str, state_path: str, parent_pid: int) -> None:
+def _materializer_main(journal_path: str, state_path: str, parent_pid: int, durable,
+                       retention: RetentionPolicy) -> None:
     """The maintenance process: materialize and checkpoint until the broker goes.
 
     It runs at the lowest CPU and I/O priority: under a peak it falls behind and
@@ -352,11 +421,13 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int) -> N
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
     _lowest_priority()
     materializer = Materializer(Path(journal_path), Path(state_path))
+    upkeep = Upkeep(materializer.journal, materializer.state, durable, retention)
     while os.getppid() == parent_pid:
         try:
-            materializer.catch_up()
+            materializer.catch_up(budget_s=MAINTENANCE_INTERVAL_S)
             # every pass, so the journal's WAL restarts inside its pre-sized blocks
             materializer.checkpoint()
+            upkeep.after_pass()
         except sqlite3.Error as exc:
             log.warning("store maintenance failed: %s", exc)
         time.sleep(MAINTENANCE_INTERVAL_S)
@@ -371,19 +442,29 @@ class SqliteStore:
     """
 
     def __init__(self, path: str | os.PathLike, synchronous: str = "FULL", checkpoint_thread: bool = True,
-                 maintenance: str = "thread"):
+                 maintenance: str = "thread", retention: RetentionPolicy | None = None):
         synchronous = synchronous.upper()
         if synchronous not in ("FULL", "NORMAL", "OFF"):
             raise StoreError(f"synchronous must be FULL, NORMAL or OFF, not {synchronous}")
         self.path = Path(path)
+        self.location = str(self.path)
         self.state_path = state_path_for(self.path)
         prepare_folder(self.path)
         self._db = _connect(self.path, synchronous)
         _migrate(self._db, self.path, JOURNAL_MIGRATIONS)
         _presize_wal(Path(f"{self.path}-wal"))
+        # a WAL that grew during a backlog is cut back to its pre-sized length once reset
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_PRESIZE_BYTES}")
         self._state = _connect(self.state_path, "NORMAL")
         _migrate(self._state, self.state_path, STATE_MIGRATIONS)
+        self._state.execute(f"PRAGMA journal_size_limit={WAL_PRESIZE_BYTES}")
         self._materializer = Materializer(self.path, self.state_path, state=self._state)
+        ctx = multiprocessing.get_context("spawn")
+        #: journal ids below this are materialized and on disk in the state file (retention.py)
+        self._durable = ctx.RawValue("q", 0)
+        self._pruned_to = oldest_row(self._db)
+        self.retention = retention or RetentionPolicy()
+        self._upkeep = Upkeep(self._materializer.journal, self._state, self._durable, self.retention)
         #: serializes use of the state connection between threads of this process
         self._materialize_lock = threading.Lock()
         self._stop = threading.Event()
@@ -392,10 +473,9 @@ class SqliteStore:
         if checkpoint_thread and maintenance == "process":
             # Materializing decodes every event in Python: in its own process it
             # never holds the broker's GIL while the loop decides.
-            ctx = multiprocessing.get_context("spawn")
             self._process = ctx.Process(target=_materializer_main, name="grabdesk-materializer",
-                                        args=(str(self.path), str(self.state_path), os.getpid()),
-                                        daemon=True)
+                                        args=(str(self.path), str(self.state_path), os.getpid(),
+                                              self._durable, self.retention), daemon=True)
             self._process.start()
         elif checkpoint_thread:
             self._thread = threading.Thread(target=self._maintenance_loop, name="store-maintenance",
@@ -406,19 +486,20 @@ class SqliteStore:
 
     def write(self, changes: Changes) -> None:
         """Make one batch durable: one journal row, one commit."""
-        events = [msgspec.Raw(event.raw) for event in changes.events if event.stream in JOURNALED_STREAMS]
-        if not events and not changes.grabs:
+        row = journal_row(changes)
+        if row is None:
             return  # only periodic views (metrics) changed: nothing to keep
-        at = changes.events[-1].at if changes.events else changes.grabs[-1].at
         db = self._db
         db.execute("BEGIN")
         try:
-            db.execute("INSERT INTO journal (last_seq, at, events, grabs) VALUES (?, ?, ?, ?)",
-                       (changes.seq, at, encode(events), encode(changes.grabs)))
+            db.execute("INSERT INTO journal (last_seq, at, events, grabs) VALUES (?, ?, ?, ?)", row)
+            # rows already materialized and synced go in the same commit: no other writer, no extra fsync
+            pruned_to = prune_rows(db, self._durable.value, self._pruned_to)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self._pruned_to = pruned_to
 
     def save_roster(self, fmt: str, text: str) -> None:
         """Rosters are configuration: kept so a restart keeps the last accepted one."""
@@ -430,11 +511,16 @@ class SqliteStore:
     def _maintenance_loop(self) -> None:
         while not self._stop.wait(MAINTENANCE_INTERVAL_S):
             try:
-                self.catch_up()
-                with self._materialize_lock:
-                    self._materializer.checkpoint()
+                self.maintain()
             except sqlite3.Error as exc:
                 log.warning("store maintenance failed: %s", exc)
+
+    def maintain(self) -> None:
+        """One maintenance pass in this process: materialize, checkpoint, prune, retention."""
+        with self._materialize_lock:
+            self._materializer.catch_up(budget_s=MAINTENANCE_INTERVAL_S)
+            self._materializer.checkpoint()
+            self._upkeep.after_pass()
 
     def catch_up(self) -> None:
         """Materialize every committed journal row into the state tables."""
@@ -486,6 +572,18 @@ class SqliteStore:
         return [GrabAttempt(*row) for row in self._query(
             "SELECT grab_id, agent, at, latency_s, outcome, code, reason FROM grabs "
             "WHERE inquiry = ? ORDER BY rowid", (inquiry,))]
+
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]:
+        """An agent's latest grab attempts, newest first."""
+        return [AgentGrabAttempt(*row) for row in self._query(
+            "SELECT inquiry, grab_id, at, latency_s, outcome, code, reason, winner FROM grabs "
+            "WHERE agent = ? ORDER BY at DESC LIMIT ?", (agent, limit))]
+
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]:
+        """A customer's latest inquiries (open ones included), newest first."""
+        return [PastInquiry(*row) for row in self._query(
+            "SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM inquiries "
+            "WHERE customer = ? AND customer != '' ORDER BY arrived_at DESC LIMIT ?", (customer, limit))]
 
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:

@@ -67,5 +67,5 @@ def check_identity(db: sqlite3.Connection, path: Path, own_table: str, version: 
         if kind == "journal":
             raise StoreError(f"{path} is not a grabdesk journal (a state file?): --db names the journal, "
                              f"broker.db, not broker.state.db")
-        raise StoreError(f"{path} is not a grabdesk {kind}; move it away and the broker rebuilds it "
-                         f"from the journal")
+        raise StoreError(f"{path} is not a grabdesk {kind}; restore the store's state file from a backup "
+                         f"(docs/operating.md, section 5.3)")

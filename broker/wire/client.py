@@ -12,12 +12,23 @@ It follows the ZeroMQ guide's Clone pattern:
    means something was missed: ask for a snapshot again (re-sync);
 5. nothing heard for ``LIVENESS_S``: close, back off, reconnect, re-sync.
 
+Failover: the endpoints may be lists (or comma-separated strings), one
+command/events pair per broker of an active/standby set. A standby answers
+``not-active`` naming the active broker; the client goes there (or to the
+next pair when the active is unknown or the connection is lost), re-syncs,
+and re-sends the grabs and queries it had in flight with their ids
+(``RETRIED_ON_FAILOVER``): a grab's ``grab_id`` makes that safe. Other
+commands in flight when a connection is lost fail with ``ConnectionError``
+(their outcome is unknown); a command a standby refused was never run, so
+it is re-sent whatever its kind.
+
 Callbacks (``on_reset``, ``on_events``, ``on_status``) run on the I/O
 thread; a Qt adapter re-emits them as signals onto the GUI thread. Commands
 go in from any thread with ``request`` and come back as futures.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -33,6 +44,7 @@ import msgspec
 import zmq
 
 from broker.wire import protocol as p
+from broker.wire.floorclock import FloorClock
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +62,23 @@ MAX_FRAMES_PER_TURN = 64
 #: a command unanswered this long fails with TimeoutError
 REQUEST_TIMEOUT_S = 5.0
 SNAPSHOT_TIMEOUT_S = 60.0
+#: commands re-sent after a lost connection: idempotent by their ids, or reads
+RETRIED_ON_FAILOVER = (p.Grab, p.QueryGrabs, p.QueryAudit, p.QueryStats)
+
+
+def split_endpoints(endpoints: str | Iterable[str]) -> list[str]:
+    """``"tcp://a:5570,tcp://b:5570"`` or a list -> the endpoints, in order, without blanks."""
+    items = endpoints.split(",") if isinstance(endpoints, str) else list(endpoints)
+    return [e.strip() for e in items if e and e.strip()]
+
+
+def pair_endpoints(command: str | Iterable[str], events: str | Iterable[str]) -> list[tuple[str, str]]:
+    """Command and events endpoints paired broker by broker; ValueError if the lists differ in length."""
+    commands, events_ = split_endpoints(command), split_endpoints(events)
+    if not commands or len(commands) != len(events_):
+        raise ValueError(f"give one events endpoint per command endpoint ({len(commands)} command, "
+                         f"{len(events_)} events)")
+    return list(zip(commands, events_))
 
 
 class BrokerRefused(Exception):
@@ -60,6 +89,9 @@ class BrokerRefused(Exception):
         self.error = error
         self.code = error.code
         self.reason = error.reason
+        #: the sentence's key and parameters (broker/wire/reasons.py), to say it in the user's language
+        self.key = error.key
+        self.params = error.params
 
 
 @dataclass
@@ -72,6 +104,15 @@ class ConnectionStatus:
     gaps: int = 0
     resyncs: int = 0
     epoch: str = ""
+    #: the command endpoint of the broker this status is about
+    endpoint: str = ""
+    #: times the client moved to another broker of its list
+    failovers: int = 0
+    #: wall-clock time of the last move to another broker (0: never)
+    failover_at: float = 0.0
+    #: from the broker's welcome: its shard, and since when it is the active one (a takeover)
+    shard: str = ""
+    active_since: float | None = None
 
 
 @dataclass
@@ -88,10 +129,13 @@ class _Pending:
     future: Future
     deadline: float
     parts: list = field(default_factory=list)
+    #: the command, when the caller waits for it (re-sent on failover if it may be)
+    cmd: p.Command | None = None
 
 
 class BrokerClient:
-    def __init__(self, command_endpoint: str, events_endpoint: str, role: str, who: str, *,
+    def __init__(self, command_endpoint: str | Iterable[str], events_endpoint: str | Iterable[str],
+                 role: str, who: str, *,
                  streams: Iterable[str] | None = None,
                  on_reset: Callable[[list[p.Record], p.SnapshotEnd], None] | None = None,
                  on_events: Callable[[list[p.Event]], None] | None = None,
@@ -99,8 +143,12 @@ class BrokerClient:
                  curve: CurveKeys | None = None, name: str = "",
                  context: zmq.Context | None = None, follow: bool = True,
                  liveness_s: float = LIVENESS_S, heartbeat_s: float = HEARTBEAT_S):
-        self.command_endpoint = command_endpoint
-        self.events_endpoint = events_endpoint
+        #: (command, events) per broker; the client talks to one at a time
+        self.endpoints = pair_endpoints(command_endpoint, events_endpoint)
+        self._current = 0
+        self.command_endpoint, self.events_endpoint = self.endpoints[0]
+        #: commands to re-send on the next connection: (cmd, future, deadline)
+        self._carried: list[tuple[p.Command, Future, float]] = []
         self.role = role
         self.who = who
         self.streams = list(streams) if streams is not None else list(p.STREAMS)
@@ -119,7 +167,9 @@ class BrokerClient:
         self._wake_addr = f"inproc://grabdesk-client-{self._prefix}"
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self.status = ConnectionStatus("connecting", time.time())
+        self.status = ConnectionStatus("connecting", time.time(), endpoint=self.command_endpoint)
+        #: the broker's clock, followed from its welcome, snapshots and heartbeats
+        self.floor_clock = FloorClock()
         self._wake_send: zmq.Socket | None = None
         self._wake_lock = threading.Lock()
 
@@ -168,6 +218,10 @@ class BrokerClient:
         future = self.request(cls, timeout_s, **fields)
         return future.result((timeout_s or REQUEST_TIMEOUT_S) + 1.0)
 
+    def floor_now(self) -> float:
+        """The floor's time: the broker's clock as last heard, run on at its pace."""
+        return self.floor_clock.now()
+
     def wait_live(self, timeout_s: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -190,7 +244,8 @@ class BrokerClient:
         st = self.status
         if state != st.state or detail != st.detail:
             self.status = ConnectionStatus(state, time.time() if state != st.state else st.since,
-                                           detail, st.gaps, st.resyncs, st.epoch)
+                                           detail, st.gaps, st.resyncs, st.epoch, self.command_endpoint,
+                                           st.failovers, st.failover_at, st.shard, st.active_since)
             if self.on_status is not None:
                 self.on_status(self.status)
 
@@ -213,11 +268,18 @@ class BrokerClient:
                 self.sub.setsockopt(zmq.SUBSCRIBE, p.topic_of(stream))
         self.sub.setsockopt(zmq.SUBSCRIBE, p.HEARTBEAT_TOPIC)
         self.monitor = None
+        watched = 0
         if self.curve is not None:
             # the only way to learn that the broker refused our key is the handshake event
-            self.monitor = self.dealer.get_monitor_socket(
-                zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-                | zmq.EVENT_HANDSHAKE_SUCCEEDED)
+            watched |= zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL \
+                | zmq.EVENT_HANDSHAKE_SUCCEEDED
+        if len(self.endpoints) > 1:
+            # with somewhere else to go, a dropped connection (a broker killed) is reason
+            # enough to move on; silence (a frozen broker) still waits for the liveness limit
+            watched |= zmq.EVENT_DISCONNECTED
+        self._disconnected = False
+        if watched:
+            self.monitor = self.dealer.get_monitor_socket(watched)
         self.dealer.connect(self.command_endpoint)
         self.sub.connect(self.events_endpoint)
 
@@ -243,19 +305,28 @@ class BrokerClient:
                     break
                 if self._was_live:
                     backoff = BACKOFF_START_S  # a good session ends the back-off
-                self._fail_in_flight(ConnectionError(f"connection to {self.command_endpoint} lost"))
+                self._carry_in_flight(ConnectionError(f"connection to {self.command_endpoint} lost"))
                 self._set_status("lost", outcome)
-                waited = backoff
+                moved = self._fail_over()
+                if moved and self._redirected:
+                    waited = 0.0  # a standby named the active broker: go there at once
+                else:
+                    waited = backoff
+                    backoff = min(backoff * 2, BACKOFF_MAX_S)
                 if self._stopping.wait(waited):
                     break
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
-                self._set_status("connecting", f"retrying after {waited:g} s")
+                self._set_status("connecting", f"retrying after {waited:g} s" if waited else
+                                 f"following the active broker to {self.command_endpoint}")
         except Exception:
             log.exception("client %s I/O thread failed", self.name)
             self._set_status("lost", "client error; see the log")
         finally:
             self._close()
             self._fail_in_flight(ConnectionError("client stopped"))
+            for _cmd, future, _deadline in self._carried:
+                if not future.done():
+                    future.set_exception(ConnectionError("client stopped"))
+            self._carried = []
             self._drain_outbox(ConnectionError("client stopped"))
             self._wake_recv.close(linger=0)
             self._set_status("stopped")
@@ -269,6 +340,9 @@ class BrokerClient:
         self._epoch = ""
         self._was_live = False
         self._snapshot_retry_at: float | None = None
+        #: set when a standby answered not-active: (command, events) of the active, or None
+        self._not_active: tuple[str, str] | None = None
+        self._redirected = False
         poller = zmq.Poller()
         poller.register(self.dealer, zmq.POLLIN)
         poller.register(self.sub, zmq.POLLIN)
@@ -279,6 +353,10 @@ class BrokerClient:
         self._send(self.command(p.Hello, client=self.name), None, REQUEST_TIMEOUT_S)
         if self.follow:
             self._resync(first=True)
+        carried, self._carried = self._carried, []
+        for cmd, future, deadline in carried:
+            if not future.done():
+                self._send(cmd, future, max(0.0, deadline - time.monotonic()))
         last_heard = time.monotonic()
         next_beat = last_heard + self.heartbeat_s
         while not self._stopping.is_set():
@@ -308,6 +386,10 @@ class BrokerClient:
             if self._snapshot_retry_at is not None and now >= self._snapshot_retry_at:
                 self._snapshot_retry_at = None
                 self._resync()
+            if self._not_active is not None:
+                return "not the active broker"
+            if self._disconnected:
+                return f"{self.command_endpoint} dropped the connection"
             liveness_s = self._liveness()
             if now - last_heard > liveness_s:
                 return f"no word from the broker for {liveness_s:g} s"
@@ -318,7 +400,9 @@ class BrokerClient:
 
         while self.monitor.poll(0):
             event = recv_monitor_message(self.monitor)["event"]
-            if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            if event == zmq.EVENT_DISCONNECTED:
+                self._disconnected = True
+            elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
                 self._set_status(self.status.state, "the broker refused this key (not enrolled, or revoked)")
             elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
                 self._set_status(self.status.state, "security handshake failed (wrong broker key?)")
@@ -328,8 +412,44 @@ class BrokerClient:
         welcome = getattr(self, "welcome", None)
         return max(self.liveness_s, 3.5 * welcome.heartbeat_s) if welcome is not None else self.liveness_s
 
+    def _carry_in_flight(self, error: Exception) -> None:
+        """At the end of a session: keep what may be re-sent on the next one, fail the rest."""
+        in_flight, self._in_flight = getattr(self, "_in_flight", {}), {}
+        for pending in in_flight.values():
+            if pending.future.done():
+                continue
+            if pending.cmd is not None and isinstance(pending.cmd, RETRIED_ON_FAILOVER) \
+                    and len(self.endpoints) > 1:
+                self._carried.append((pending.cmd, pending.future, pending.deadline))
+            else:
+                pending.future.set_exception(error)
+
+    def _fail_over(self) -> bool:
+        """Choose the broker for the next session; True if it is another one than this session's."""
+        before = self._current
+        self._redirected = False
+        target = self._not_active
+        if target is not None and target[0]:
+            commands = [c for c, _e in self.endpoints]
+            if target[0] in commands:
+                self._current = commands.index(target[0])
+            else:  # the active broker advertises an endpoint we were not given: trust the set
+                self.endpoints.append(target)
+                self._current = len(self.endpoints) - 1
+            self._redirected = self._current != before
+        elif len(self.endpoints) > 1:
+            self._current = (self._current + 1) % len(self.endpoints)
+        self.command_endpoint, self.events_endpoint = self.endpoints[self._current]
+        if self._current == before:
+            return False
+        self.status.failovers += 1
+        self.status.failover_at = time.time()
+        log.info("client %s: moving to %s", self.name, self.command_endpoint)
+        return True
+
     def _send(self, cmd: p.Command, future: Future | None, timeout_s: float) -> None:
-        pending = _Pending(future if future is not None else Future(), time.monotonic() + timeout_s)
+        pending = _Pending(future if future is not None else Future(), time.monotonic() + timeout_s,
+                           cmd=cmd if future is not None else None)
         try:
             self.dealer.send(p.encode(cmd), zmq.NOBLOCK)
         except zmq.Again:
@@ -393,6 +513,9 @@ class BrokerClient:
                 pending.deadline = time.monotonic() + SNAPSHOT_TIMEOUT_S
                 continue
             del self._in_flight[reply.re]
+            if isinstance(reply, p.Error) and reply.code == p.ErrorCode.NOT_ACTIVE:
+                self._on_not_active(reply, pending)
+                continue
             if reply.re == self._snapshot_id and isinstance(reply, p.SnapshotEnd):
                 self._snapshot_id = None
                 self._install(pending.parts, reply)
@@ -412,7 +535,21 @@ class BrokerClient:
             else:
                 if isinstance(reply, p.Welcome):
                     self.welcome = reply
+                    self.floor_clock.sync(reply.now, reply.time_scale)
+                    if (reply.shard, reply.active_since) != (self.status.shard, self.status.active_since):
+                        self.status = dataclasses.replace(self.status, shard=reply.shard,
+                                                          active_since=reply.active_since)
+                        if self.on_status is not None:
+                            self.on_status(self.status)
                 pending.future.set_result(reply)
+
+    def _on_not_active(self, reply: p.Error, pending: _Pending) -> None:
+        """A standby answered: the command was not run; send it again to the active broker."""
+        active, events = reply.detail.get("active"), reply.detail.get("active_events")
+        self._not_active = (str(active), str(events or "")) if active and events else ("", "")
+        if pending.cmd is not None and not pending.future.done():
+            self._carried.append((pending.cmd, pending.future, pending.deadline))
+        self._set_status(self.status.state, reply.reason)
 
     def _resync(self, first: bool = False) -> None:
         if not first:
@@ -424,6 +561,7 @@ class BrokerClient:
         self._send(cmd, None, SNAPSHOT_TIMEOUT_S)
 
     def _install(self, records: list[p.Record], end: p.SnapshotEnd) -> None:
+        self.floor_clock.sync(end.now, end.time_scale)
         self._epoch = end.epoch
         self.status.epoch = end.epoch
         self._last_seen = {s: end.streams.get(s, 0) for s in self.streams}
@@ -480,6 +618,7 @@ class BrokerClient:
         return True
 
     def _on_heartbeat(self, hb: p.BrokerHeartbeat) -> None:
+        self.floor_clock.sync(hb.at, hb.time_scale)
         if self._snapshot_id is not None or not self.follow:
             return
         if self.status.state != "live":

@@ -27,6 +27,8 @@ from typing import Annotated, Literal, Union
 import msgspec
 from msgspec import Meta, Raw, Struct, field
 
+import broker.wire.reasons as reasons
+
 PROTOCOL_VERSION = 1
 #: where a broker listens unless told otherwise (loopback: without keys it must not be reachable)
 DEFAULT_COMMAND_ENDPOINT = "tcp://127.0.0.1:5570"
@@ -44,6 +46,8 @@ HEARTBEAT_TOPIC = b"hb."
 #: identifiers a client sends (ids, names); bounded so nobody can make the broker
 #: remember megabytes per grab in its verdict memory
 MAX_ID_CHARS = 128
+#: a sentence's parameters (broker/wire/reasons.py): plain values only
+Params = dict[str, str | int | float | None]
 #: free text a client sends (reasons, client names)
 MAX_TEXT_CHARS = 1_000
 Id = Annotated[str, Meta(max_length=MAX_ID_CHARS)]
@@ -74,6 +78,8 @@ class ErrorCode(str, enum.Enum):
     TOO_MANY_PENDING = "too-many-pending"
     UNAUTHENTICATED = "unauthenticated"
     INTERNAL = "internal"
+    #: this broker is a standby; detail names the active one (docs/protocol.md)
+    NOT_ACTIVE = "not-active"
 
 
 # --------------------------------------------------------------------------
@@ -167,6 +173,11 @@ class AgentRecord(Struct, tag="agent", omit_defaults=True, gc=False):
     visibility_delay_s: float = 0.0
     last_seen: float = 0.0
     reclaims_today: int = 0
+    #: the ErrorCode value the broker would refuse handing this agent an inquiry with
+    #: right now (a transfer or a reassignment: status, forced break, concurrent cap,
+    #: continuous hours); "" when it would not. "quota-concurrent" is the at-cap flag.
+    #: A str, not an ErrorCode, so a client older than a new code still decodes it.
+    unavailable: str = ""
 
 
 class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
@@ -195,6 +206,12 @@ class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
     #: SLA flags raised so far: "first_response.warn", "resolution.breach", ...
     #: (a tuple of strings, which the cyclic GC does not track)
     sla: tuple[str, ...] = ()
+    #: the SLA deadlines on the broker's clock, fixed when the inquiry arrived
+    #: (counted from arrived_at, by the shop's policy for its skill then in force)
+    first_response_due: float | None = None
+    resolution_due: float | None = None
+    #: the note of the last transfer to another skill's pool, for whoever takes it next
+    note: str = ""
 
 
 class NewInquiry(Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -243,18 +260,31 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
     arrivals_last_hour: int = 0
     bad_requests: int = 0
     grabs_total: int = 0
+    #: the broker loop's longest turn (read, decide, commit, reply, publish, one slice of
+    #: periodic work) since the previous metrics, in ms: how long a command can wait unread
+    loop_max_turn_ms: float = 0.0
+    #: the CPU time of the loop's costliest turn since the previous metrics, in ms (what the
+    #: broker's own work costs, without waits on the disk or for a busy host's CPU)
+    loop_max_turn_cpu_ms: float = 0.0
 
 
 class Alert(Struct, tag="alert", omit_defaults=True, gc=False):
     id: str
-    kind: str  # "sla.warn", "sla.breach", "silent_grab", "uneven_grabbing", "coverage_gap"
+    kind: str  # reasons.ALERT_KINDS: "sla.warn", "sla.breach", "silent_grab", ...
     severity: Literal["info", "warning", "critical"]
     at: float
+    #: the English sentence; ``key`` and ``params`` let a client say it in its user's language
     text: str
     inquiry: str | None = None
     agent: str | None = None
     group: str | None = None
     skill: str | None = None
+    key: str = ""
+    params: Params = field(default_factory=dict)
+    #: the supervisor who took it in hand (``ack_alert``), when, and their note
+    acked_by: str | None = None
+    acked_at: float | None = None
+    ack_note: str = ""
 
 
 class CoverageCellRecord(Struct, array_like=True):
@@ -347,6 +377,15 @@ class Transfer(Command, tag="transfer", kw_only=True):
     to_agent: Id
 
 
+class TransferToPool(Command, tag="transfer_to_pool", kw_only=True):
+    """Hand a held inquiry to another skill's pool (pre-sales to after-sales) with a note;
+    it keeps its arrival time, so its wait and SLA go on."""
+
+    inquiry: Id
+    skill: Id
+    note: Text = ""
+
+
 class SetStatus(Command, tag="set_status", kw_only=True):
     status: AgentStatus
     #: defaults to ``who``; another agent only for supervisors
@@ -405,6 +444,32 @@ class QueryGrabs(Command, tag="query_grabs", kw_only=True):
     inquiry: Id
 
 
+#: the most rows one history query returns
+MAX_HISTORY_ROWS = 500
+
+
+class QueryAgentGrabs(Command, tag="query_agent_grabs", kw_only=True):
+    """An agent's most recent grab attempts, newest first."""
+
+    agent: Id
+    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 50
+
+
+class QueryCustomer(Command, tag="query_customer", kw_only=True):
+    """A customer's earlier inquiries, newest first."""
+
+    customer: Id
+    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 20
+
+
+class AcknowledgeAlert(Command, tag="ack_alert", kw_only=True):
+    """A supervisor takes an alert in hand: who and when are published and audited."""
+
+    alert: Id
+    #: kept in the audit log and on the alert
+    reason: Text = ""
+
+
 class QueryAudit(Command, tag="query_audit", kw_only=True):
     limit: int = 200
     actor: Id | None = None
@@ -433,20 +498,20 @@ AnyCommand = Union[
     Hello, Heartbeat, Snapshot, Grab, FirstResponse, Resolve, Release, Transfer,
     SetStatus, Submit, Abandon, SetQuotas, Reassign, SetMode, SetQuality,
     DefineAgents, DefineShop, DefineGroup, QueryGrabs, QueryAudit, ReplaceRoster,
-    QueryStats, Shutdown,
+    QueryStats, Shutdown, TransferToPool, QueryAgentGrabs, QueryCustomer, AcknowledgeAlert,
 ]
 
 #: commands each role may send; admin may send everything
 SUPERVISOR_COMMANDS = frozenset({
     "set_quotas", "reassign", "set_mode", "set_quality", "query_audit",
-    "replace_roster",
+    "replace_roster", "ack_alert",
 })
 ADMIN_COMMANDS = frozenset({"define_agents", "define_shop", "define_group", "shutdown"})
-AGENT_COMMANDS = frozenset({"grab", "respond", "resolve", "release", "transfer"})
+AGENT_COMMANDS = frozenset({"grab", "respond", "resolve", "release", "transfer", "transfer_to_pool"})
 INTAKE_COMMANDS = frozenset({"submit", "abandon"})
 #: every role may send these
 COMMON_COMMANDS = frozenset({"hello", "heartbeat", "snapshot", "set_status",
-                             "query_grabs", "query_stats"})
+                             "query_grabs", "query_stats", "query_agent_grabs", "query_customer"})
 
 
 # --------------------------------------------------------------------------
@@ -467,9 +532,13 @@ class Ok(Reply, tag="ok", kw_only=True):
 
 class Error(Reply, tag="error", kw_only=True):
     code: ErrorCode
+    #: the English sentence; ``key`` and ``params`` let a client say it in its user's language
     reason: str
     #: machine-readable facts: "rule", "winner", "limit", "field", ...
     detail: dict[str, str | int | float | None] = field(default_factory=dict)
+    #: the sentence's stable key in broker/wire/reasons.REASONS ("" when it has none)
+    key: str = ""
+    params: Params = field(default_factory=dict)
 
 
 class Verdict(Reply, tag="verdict", kw_only=True):
@@ -480,15 +549,25 @@ class Verdict(Reply, tag="verdict", kw_only=True):
     reason: str = ""
     winner: str | None = None
     won_at: float | None = None
+    #: as in ``Error``: the reason's stable key and parameters
+    key: str = ""
+    params: Params = field(default_factory=dict)
 
 
 class Welcome(Reply, tag="welcome", kw_only=True):
     broker: str
     epoch: str
+    #: the floor's time (the broker's clock) when it answered
     now: float
+    #: floor seconds per real second: 1.0 on the wall clock, e.g. 60.0 in a demo
+    time_scale: float = 1.0
     heartbeat_s: float
     max_command_bytes: int
     agent: AgentRecord | None = None
+    #: the shard this broker serves ("" for a broker on its own SQLite file)
+    shard: str = ""
+    #: when this broker became the shard's active one (its takeover); None without a pair
+    active_since: float | None = None
 
 
 class SnapshotPart(Reply, tag="snapshot_part", kw_only=True):
@@ -509,6 +588,7 @@ class SnapshotEnd(Reply, tag="snapshot_end", kw_only=True):
     streams: dict[str, int]
     now: float
     records: int
+    time_scale: float = 1.0
 
 
 class Rejected(Struct, array_like=True):
@@ -539,6 +619,42 @@ class GrabHistory(Reply, tag="grab_history", kw_only=True):
     attempts: list[GrabAttempt]
 
 
+class AgentGrabAttempt(Struct, array_like=True):
+    inquiry: str
+    grab_id: str
+    at: float
+    #: seconds since the inquiry entered the pool
+    latency_s: float
+    outcome: Outcome
+    code: str
+    reason: str
+    winner: str | None
+
+
+class AgentGrabs(Reply, tag="agent_grabs", kw_only=True):
+    agent: str
+    #: newest first
+    attempts: list[AgentGrabAttempt]
+
+
+class PastInquiry(Struct, array_like=True):
+    id: str
+    shop: str
+    skill: str
+    arrived_at: float
+    state: InquiryState
+    #: who served it last (None if nobody took it)
+    owner: str | None
+    closed_at: float | None
+    satisfaction: int | None
+
+
+class CustomerHistory(Reply, tag="customer_history", kw_only=True):
+    customer: str
+    #: newest first
+    inquiries: list[PastInquiry]
+
+
 class AuditPage(Reply, tag="audit_page", kw_only=True):
     entries: list[AuditEntry]
 
@@ -560,7 +676,7 @@ class Stats(Reply, tag="stats", kw_only=True):
 
 
 AnyReply = Union[Ok, Error, Verdict, Welcome, SnapshotPart, SnapshotEnd, Submitted,
-                 GrabHistory, AuditPage, Stats]
+                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory]
 
 
 # --------------------------------------------------------------------------
@@ -616,7 +732,10 @@ class EventFrameOut(Struct, kw_only=True):
 class BrokerHeartbeat(Struct, kw_only=True):
     v: int
     epoch: str
+    #: the floor's time (the broker's clock) when it was sent
     at: float
+    #: floor seconds per real second (see Welcome)
+    time_scale: float = 1.0
     seq: int
     #: stream -> seq of the last event published on it
     streams: dict[str, int]
@@ -670,12 +789,16 @@ _COMMAND_TYPES = frozenset(
 
 
 class DecodeFailure(Exception):
-    """A command that cannot be accepted, with the reply that says why."""
+    """A command that cannot be accepted, with the reply that says why.
 
-    def __init__(self, code: ErrorCode, reason: str, msg_id: str = "", detail: dict | None = None):
-        super().__init__(reason)
+    ``key`` and ``params`` name the sentence in broker/wire/reasons.py."""
+
+    def __init__(self, code: ErrorCode, key: str, params: dict, msg_id: str = "", detail: dict | None = None):
+        self.reason = reasons.sentence(key, params)
+        super().__init__(self.reason)
         self.code = code
-        self.reason = reason
+        self.key = key
+        self.params = params
         self.msg_id = msg_id
         self.detail = detail or {}
 
@@ -683,38 +806,38 @@ class DecodeFailure(Exception):
 def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
     """Decode one command frame or raise DecodeFailure with the precise reason."""
     if len(data) > max_bytes:
-        raise DecodeFailure(ErrorCode.TOO_LARGE,
-                            f"command of {len(data)} bytes exceeds the limit of {max_bytes}",
+        raise DecodeFailure(ErrorCode.TOO_LARGE, "frame.too_large", {"size": len(data), "limit": max_bytes},
                             detail={"limit": max_bytes, "size": len(data)})
     try:
         cmd = _command_decoder.decode(data)
     except msgspec.ValidationError as exc:
         failure = str(exc)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec raises the latter on bad UTF-8
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"not a valid MessagePack map: {exc}") from None
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.unreadable", {"problem": str(exc)}) from None
     except RecursionError:  # a few KB of nested arrays is enough to reach Python's limit
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, "values nested too deeply") from None
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.unreadable",
+                            {"problem": "values nested too deeply"}) from None
     else:
         if cmd.v != PROTOCOL_VERSION:
-            raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
-                                f"protocol version {cmd.v} is not supported; this broker speaks {PROTOCOL_VERSION}",
+            raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION, "frame.version",
+                                {"version": cmd.v, "supported": PROTOCOL_VERSION},
                                 cmd.id, {"supported": PROTOCOL_VERSION})
         return cmd
     # The full decode failed: read the envelope alone to name the cause.
     try:
         header = _header_decoder.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"bad envelope: {failure}") from None
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.envelope", {"problem": failure}) from None
     msg_id = header.id if isinstance(header.id, str) else ""
     if isinstance(header.v, int) and not isinstance(header.v, bool) and header.v != PROTOCOL_VERSION:
-        raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION,
-                            f"protocol version {header.v} is not supported; this broker speaks {PROTOCOL_VERSION}",
+        raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION, "frame.version",
+                            {"version": header.v, "supported": PROTOCOL_VERSION},
                             msg_id, {"supported": PROTOCOL_VERSION})
     if header.type is not None and (not isinstance(header.type, str) or header.type not in _COMMAND_TYPES):
-        raise DecodeFailure(ErrorCode.BAD_REQUEST, f"unknown message type {header.type!r}",
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.unknown_type", {"type": repr(header.type)},
                             msg_id, {"field": "type"})
     kind = header.type if isinstance(header.type, str) else "message"
-    raise DecodeFailure(ErrorCode.BAD_REQUEST, f"invalid {kind}: {failure}", msg_id)
+    raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.invalid", {"command": kind, "problem": failure}, msg_id)
 
 
 def stream_of(kind: str) -> str:

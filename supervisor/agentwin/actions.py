@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused
+from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.state import GRAB_ATTEMPT_TIMEOUT_S, AgentDeskState, GrabInFlight
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,7 @@ class DeskActions(QObject):
             if isinstance(reply, p.Ok):
                 self.message.emit(done.replace("%1", inquiry_id))
             elif isinstance(reply, BrokerRefused):
-                self.message.emit(self.tr("Not done (%1): %2").replace("%1", reply.code.value)
-                                  .replace("%2", reply.reason))
+                self.message.emit(self.tr("Not done: %1").replace("%1", broker_text().refusal(reply)))
             else:
                 self.message.emit(self.tr("No answer from the broker: %1").replace("%1", str(reply)))
         return on_reply
@@ -109,5 +109,5 @@ class DeskActions(QObject):
 
     def _on_status_reply(self, reply) -> None:
         if isinstance(reply, BrokerRefused):
-            self.message.emit(self.tr("Status not changed: %1").replace("%1", reply.reason))
+            self.message.emit(self.tr("Status not changed: %1").replace("%1", broker_text().refusal(reply)))
         self.status_answered.emit()

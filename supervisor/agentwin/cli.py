@@ -129,6 +129,12 @@ def build_window(options: AgentOptions, language: str | None = None):
     from supervisor.agentwin.window import AGENT_STREAMS, AgentWindow
     from supervisor.common.link import BrokerLink
 
+    from broker.wire.client import pair_endpoints
+
+    try:
+        pair_endpoints(options.command_endpoint, options.events_endpoint)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
     try:
         link = BrokerLink(options.link_settings(), "agent", options.agent, streams=AGENT_STREAMS,
                           name=f"agent-window:{options.agent}")

@@ -88,7 +88,7 @@ class PoolModel(_InquiryModel):
             if column == "waiting":
                 return format_duration(self.desk.wait_s(inq))
             if column == "sla":
-                return format_duration(self.desk.pool_sla(inq).remaining_s or 0.0)
+                return format_duration(self.desk.pool_sla(inq).remaining_s)
             if column == "priority":
                 return str(inq.priority)
             return getattr(inq, column)
@@ -113,7 +113,7 @@ class MineModel(_InquiryModel):
             first, resolution = self.desk.countdowns(inq)
             countdown = first if column == "first_response" else resolution
             if role == _DISPLAY:
-                if countdown.remaining_s is None:
+                if countdown.met:
                     return self.tr("✓ replied")
                 return format_duration(countdown.remaining_s)
             if role in (_BACKGROUND, _FOREGROUND):

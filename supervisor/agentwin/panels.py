@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from broker.wire import protocol as p
 from supervisor.agentwin.models import INQUIRY_ID_ROLE, MineModel, PoolModel
 from supervisor.agentwin.state import AgentDeskState, MeView, VerdictView
+from supervisor.common.broker_text import broker_text
 from supervisor.common.formats import format_limit, format_service
 
 #: statuses an agent may choose; "offline" is shown (the broker's word) but not offered
@@ -105,7 +106,7 @@ class MePanel(QGroupBox):
         if view is None:
             self.name_label.setText(self.tr("%1 (unknown to the broker so far)").replace("%1", agent_id))
             return
-        tier = f" · {view.tier}" if view.tier else ""
+        tier = f" · {broker_text().word(view.tier)}" if view.tier else ""
         delay = self.tr(" · sees new inquiries after %1 s").replace(
             "%1", f"{view.visibility_delay_s:g}") if view.visibility_delay_s else ""
         self.name_label.setText(f"{view.name}{tier}{delay}")
@@ -199,7 +200,8 @@ class VerdictBanner(QLabel):
         headline = self.refusal_words(view.code)
         if view.outcome == "failed" and view.code == "no-answer":
             headline = self.tr("No verdict: the broker did not answer. Check My inquiries before grabbing again.")
-        return f"{headline}\n{view.reason}" if view.reason else headline
+        reason = broker_text().reason(view.key, view.params, view.reason, view.code) if view.reason else ""
+        return f"{headline}\n{reason}" if reason else headline
 
     def refusal_words(self, code: str) -> str:
         """The broker's refusal code, in the agent's words."""

@@ -4,10 +4,11 @@
 client last heard it) and keeps, for one agent:
 
 * ``pool``: queued inquiries the agent is eligible for (the broker's own
-  ``rules.ineligible_rule``) and whose visibility delay has passed
-  (``queued_at + visibility_delay_s``), oldest first by ``arrived_at``;
-* ``mine``: the inquiries the agent holds, with SLA countdowns computed from
-  the shop's ``SlaPolicy``;
+  ``rules.ineligible_rule``) and whose visibility delay has passed (its
+  ``rules.visible_at``), oldest first by ``arrived_at``;
+* ``mine``: the inquiries the agent holds, with SLA countdowns to the
+  deadlines the broker put on each record (``first_response_due``,
+  ``resolution_due``), coloured by the SLA flags it raised;
 * the grab in flight (at most one) and the last verdict.
 
 It decides nothing the broker decides: eligibility is used only to choose
@@ -20,15 +21,16 @@ from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import msgspec
 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused, new_grab_id
+from broker.wire.floorclock import FloorClock
 from broker.wire.mirror import Mirror
-from broker.arbiter.rules import ineligible_rule
+from broker.arbiter.rules import ineligible_rule, visible_at
 from supervisor.common.rows import TableState
 
 #: one grab attempt unanswered this long is sent again with the same grab_id
@@ -54,15 +56,22 @@ class BrokerClock:
     clocks may differ, and tests run the broker on a fake clock).
     """
 
-    def __init__(self, local: Callable[[], float] = time.time):
+    def __init__(self, local: Callable[[], float] = time.time, floor: FloorClock | None = None):
         self._local = local
         self.offset_s = 0.0
+        #: the link's follower of the broker's clock (which may run scaled): when
+        #: given, it is the time, and readings only keep it from lagging behind events
+        self._floor = floor
 
     def sync(self, broker_now: float) -> None:
-        if broker_now > 0:
+        if self._floor is not None:
+            self._floor.catch_up(broker_now)
+        elif broker_now > 0:
             self.offset_s = broker_now - self._local()
 
     def now(self) -> float:
+        if self._floor is not None:
+            return self._floor.now()
         return self._local() + self.offset_s
 
 
@@ -72,32 +81,18 @@ class BrokerClock:
 
 @dataclass(frozen=True)
 class Countdown:
-    #: seconds left until the deadline (negative: overdue); None once met
+    #: seconds left until the broker's deadline (negative: overdue); None when the
+    #: record carries no deadline (a broker older than ``first_response_due``)
     remaining_s: float | None
     level: str
+    #: the first response went out: nothing left to count down
+    met: bool = False
 
 
-def sla_policy(shops: dict[str, p.ShopRecord], inq: p.InquiryRecord) -> p.SlaPolicy:
-    """The policy the broker applies: per-skill override, else the shop's."""
-    shop = shops.get(inq.shop)
-    if shop is None:
-        return p.SlaPolicy()
-    return shop.sla_by_skill.get(inq.skill, shop.sla)
-
-
-def sla_level(elapsed_s: float, limit_s: float, warn_pct: float, flags: Iterable[str] = (),
-              which: str = "first_response") -> str:
-    """Green until ``warn_pct`` of the limit, amber until the limit, red after.
-
-    A flag the broker has raised ("first_response.breach") wins over our
-    estimate, so a clock skew can only make the colour earlier, never hide one.
-    """
-    if elapsed_s >= limit_s:
-        level = SLA_BREACH
-    elif elapsed_s >= limit_s * warn_pct / 100.0:
-        level = SLA_WARN
-    else:
-        level = SLA_OK
+def sla_level(remaining_s: float | None, flags: Iterable[str], which: str) -> str:
+    """The worst of the flags the broker raised for ``which`` ("first_response.warn"...),
+    and red once its deadline has passed (its breach flag is then on the way)."""
+    level = SLA_BREACH if remaining_s is not None and remaining_s <= 0 else SLA_OK
     for flag in flags:
         name, _, raised = flag.partition(".")
         if name == which and raised in _LEVEL_RANK and _LEVEL_RANK[raised] > _LEVEL_RANK[level]:
@@ -105,19 +100,21 @@ def sla_level(elapsed_s: float, limit_s: float, warn_pct: float, flags: Iterable
     return level
 
 
-def first_response_countdown(inq: p.InquiryRecord, sla: p.SlaPolicy, now: float) -> Countdown:
-    """Counted from ``arrived_at``, as the broker's timers are: the customer's wait."""
+def _countdown(due: float | None, flags: Iterable[str], which: str, now: float) -> Countdown:
+    remaining = None if due is None else due - now
+    return Countdown(remaining, sla_level(remaining, flags, which))
+
+
+def first_response_countdown(inq: p.InquiryRecord, now: float) -> Countdown:
+    """To the broker's ``first_response_due`` (counted from ``arrived_at``: the customer's wait)."""
     if inq.first_response_at is not None:
-        return Countdown(None, SLA_OK)
-    elapsed = now - inq.arrived_at
-    return Countdown(sla.first_response_s - elapsed,
-                     sla_level(elapsed, sla.first_response_s, sla.warn_pct, inq.sla, "first_response"))
+        return Countdown(None, SLA_OK, met=True)
+    return _countdown(inq.first_response_due, inq.sla, "first_response", now)
 
 
-def resolution_countdown(inq: p.InquiryRecord, sla: p.SlaPolicy, now: float) -> Countdown:
-    elapsed = now - inq.arrived_at
-    return Countdown(sla.resolution_s - elapsed,
-                     sla_level(elapsed, sla.resolution_s, sla.warn_pct, inq.sla, "resolution"))
+def resolution_countdown(inq: p.InquiryRecord, now: float) -> Countdown:
+    """To the broker's ``resolution_due``."""
+    return _countdown(inq.resolution_due, inq.sla, "resolution", now)
 
 
 # --------------------------------------------------------------------------
@@ -168,6 +165,9 @@ class VerdictView:
     reason: str = ""
     winner: str | None = None
     winner_name: str = ""
+    #: the reason's key and parameters (broker/wire/reasons.py), to say it in the agent's language
+    key: str = ""
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -308,8 +308,7 @@ class AgentDeskState:
         return arrived
 
     def _visible_at(self, inq: p.InquiryRecord) -> float:
-        delay = self.me.visibility_delay_s if self.me is not None else 0.0
-        return inq.queued_at + delay
+        return visible_at(self.me, inq) if self.me is not None else inq.queued_at
 
     def _place(self, inq: p.InquiryRecord, now: float) -> str:
         """Where a record belongs here: "pool", "later", "mine" or "" (nowhere)."""
@@ -376,19 +375,19 @@ class AgentDeskState:
         return max(0.0, self.clock.now() - inq.arrived_at)
 
     def pool_sla(self, inq: p.InquiryRecord) -> Countdown:
-        return first_response_countdown(inq, sla_policy(self.mirror.shops, inq), self.clock.now())
+        return first_response_countdown(inq, self.clock.now())
 
     def countdowns(self, inq: p.InquiryRecord) -> tuple[Countdown, Countdown]:
-        sla = sla_policy(self.mirror.shops, inq)
         now = self.clock.now()
-        return first_response_countdown(inq, sla, now), resolution_countdown(inq, sla, now)
+        return first_response_countdown(inq, now), resolution_countdown(inq, now)
 
     def colleagues(self, inquiry_id: str | None = None) -> list[p.AgentRecord]:
-        """Online agents one could transfer to (eligible for the inquiry, if given)."""
+        """Colleagues one could transfer to: those the broker would hand work to now
+        (``unavailable`` empty: online, under the cap...) and eligible for the inquiry, if given."""
         inq = self.mirror.inquiries.get(inquiry_id) if inquiry_id else None
         out = []
         for agent in self.mirror.agents.values():
-            if agent.id == self.agent_id or agent.status != "online":
+            if agent.id == self.agent_id or agent.unavailable:
                 continue
             if inq is not None and ineligible_rule(agent, inq) is not None:
                 continue
@@ -417,7 +416,8 @@ class AgentDeskState:
             grab.attempts += 1
             return GrabStep(retry=grab)
         if isinstance(result, BrokerRefused):
-            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason)
+            view = VerdictView("failed", grab.inquiry, result.code.value, result.reason,
+                               key=result.key, params=result.params)
         else:
             view = VerdictView("failed", grab.inquiry, "no-answer", str(result))
         self.grab = None
@@ -436,7 +436,8 @@ class AgentDeskState:
                 self._gone[inq.id] = inq.queued_at
                 self._update(inq)
         view = VerdictView(verdict.outcome, verdict.inquiry, verdict.code.value if verdict.code else "",
-                           verdict.reason, verdict.winner, self.agent_name(verdict.winner))
+                           verdict.reason, verdict.winner, self.agent_name(verdict.winner),
+                           verdict.key, verdict.params)
         self.verdict = view
         return view
 

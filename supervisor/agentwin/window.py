@@ -24,10 +24,11 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QVBoxLayout, 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused, ConnectionStatus
 from supervisor.agentwin import settings
+from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.actions import DeskActions
 from supervisor.agentwin.attention import Attention, desk_icon
 from supervisor.agentwin.panels import MePanel, MinePanel, PoolPanel, VerdictBanner
-from supervisor.agentwin.state import AgentDeskState, VerdictView
+from supervisor.agentwin.state import AgentDeskState, BrokerClock, VerdictView
 from supervisor.common import i18n
 from supervisor.common.link import BrokerLink
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
@@ -66,7 +67,7 @@ class AgentWindow(QMainWindow):
         self.agent_id = link.who
         self.auto_online = auto_online
         self.dialogs = dialogs
-        self.desk = AgentDeskState(self.agent_id)
+        self.desk = AgentDeskState(self.agent_id, BrokerClock(floor=link.floor_clock))
         self.actions = DeskActions(link, self.desk, self)
         #: perf_counter() when the last verdict was painted (the benchmark reads it)
         self.last_verdict_shown_at = 0.0
@@ -243,7 +244,7 @@ class AgentWindow(QMainWindow):
             return
         if isinstance(reply, BrokerRefused) and reply.code in (p.ErrorCode.FORBIDDEN,
                                                                p.ErrorCode.UNAUTHENTICATED):
-            self._refuse_identity(reply.reason)
+            self._refuse_identity(broker_text().refusal(reply))
 
     def _refuse_identity(self, reason: str) -> None:
         first = self.refusal is None

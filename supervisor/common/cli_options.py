@@ -11,10 +11,12 @@ from broker.wire.protocol import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOI
 
 def add_link_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the broker listens, and the CurveZMQ key files ``grabdesk keys`` writes (docs/security.md)."""
-    parser.add_argument("--command-endpoint", metavar="ENDPOINT",
-                        help=f"broker command endpoint (default {DEFAULT_COMMAND_ENDPOINT})")
-    parser.add_argument("--events-endpoint", metavar="ENDPOINT",
-                        help=f"broker events endpoint (default {DEFAULT_EVENTS_ENDPOINT})")
+    parser.add_argument("--command-endpoint", metavar="ENDPOINT[,ENDPOINT...]",
+                        help=f"broker command endpoint (default {DEFAULT_COMMAND_ENDPOINT}); for an "
+                             "active/standby pair, every broker's, comma-separated: the active one is followed")
+    parser.add_argument("--events-endpoint", metavar="ENDPOINT[,ENDPOINT...]",
+                        help=f"broker events endpoint (default {DEFAULT_EVENTS_ENDPOINT}); one per command "
+                             "endpoint, in the same order")
     parser.add_argument("--server-key", metavar="FILE", help="the broker's public CurveZMQ key file")
     parser.add_argument("--public-key", metavar="FILE", help="your public CurveZMQ key file")
     parser.add_argument("--secret-key", metavar="FILE", help="your secret CurveZMQ key file")

@@ -88,6 +88,15 @@ class BrokerLink(QObject):
     def who(self) -> str:
         return self.client.who
 
+    @property
+    def floor_clock(self):
+        """The broker's clock as this link follows it (see broker.wire.floorclock)."""
+        return self.client.floor_clock
+
+    def floor_now(self) -> float:
+        """The floor's time: what every wait, countdown and clock on screen is measured by."""
+        return self.client.floor_now()
+
     def start(self) -> None:
         self.client.start()
 

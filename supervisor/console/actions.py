@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused
+from supervisor.common.broker_text import broker_text
 from supervisor.console.state import ConsoleState
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,42 @@ class ConsoleActions(QObject):
         self.link.request(p.Reassign, done, inquiry=inquiry_id, to_agent=to_agent,
                           reason=reason or self.tr("reassigned from the console"))
 
+    # ------------------------------------------------------------------ shop mode, agent status and quality
+
+    def set_mode(self, shop: str, mode: str, hybrid_after_s: float | None, reason: str,
+                 on_done: Callable[[bool, str], None] | None = None) -> None:
+        """Grab, push (``assign``) or hybrid with its delay, for one shop."""
+        self._send(p.SetMode, self.tr("Mode of shop %1 changed").replace("%1", shop),
+                   self.tr("Mode change for shop %1 refused").replace("%1", shop), on_done,
+                   shop=shop, mode=mode, hybrid_after_s=hybrid_after_s, reason=reason)
+
+    def set_status(self, agent: str, status: str, on_done: Callable[[bool, str], None] | None = None) -> None:
+        """Set an agent away, on break, offline (or back online)."""
+        self._send(p.SetStatus, self.tr("Status of %1 changed").replace("%1", agent),
+                   self.tr("Status change for %1 refused").replace("%1", agent), on_done,
+                   agent=agent, status=status)
+
+    def set_quality(self, agent: str, quality: float, reason: str,
+                    on_done: Callable[[bool, str], None] | None = None) -> None:
+        """An agent's quality score (0-100); the broker derives the tier from it."""
+        self._send(p.SetQuality, self.tr("Quality score of %1 changed").replace("%1", agent),
+                   self.tr("Quality change for %1 refused").replace("%1", agent), on_done,
+                   agent=agent, quality=quality, reason=reason)
+
+    def acknowledge(self, alert_id: str, reason: str = "",
+                    on_done: Callable[[bool, str], None] | None = None) -> None:
+        """Take an alert in hand; the broker publishes and audits who and when."""
+        self._send(p.AcknowledgeAlert, self.tr("Alert acknowledged"), self.tr("Acknowledging the alert refused"),
+                   on_done, alert=alert_id, reason=reason)
+
+    def _send(self, command: type[p.Command], accepted: str, refused: str,
+              on_done: Callable[[bool, str], None] | None, **fields) -> None:
+        def done(outcome) -> None:
+            ok, text = self._report(outcome, accepted, refused)
+            if on_done is not None:
+                on_done(ok, text)
+        self.link.request(command, done, **fields)
+
     # ------------------------------------------------------------------ audit
 
     def query_audit(self, limit: int = 1_000) -> None:
@@ -95,7 +132,7 @@ class ConsoleActions(QObject):
 
     def _report(self, outcome, accepted: str, refused: str) -> tuple[bool, str]:
         if isinstance(outcome, BrokerRefused):
-            ok, text = False, f"{refused}: {outcome.reason} ({outcome.code.value})"
+            ok, text = False, f"{refused}: {broker_text().refusal(outcome)}"
         elif isinstance(outcome, TimeoutError):
             ok, text = False, f"{refused}: " + self.tr("no answer from the broker")
         elif isinstance(outcome, Exception):

@@ -11,7 +11,6 @@ longest wait and which inquiry it is readable at all times.
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from supervisor.common.rowmodel import KeyRole
 from supervisor.console.models import QueueNowModel
 from supervisor.common.formats import format_duration
+from supervisor.console.text import fmt_clock
 from supervisor.console.state import ConsoleState
 
 #: curve colours, assigned to skills in the order they first appear
@@ -44,6 +44,13 @@ Y_SHRINK = 0.6
 #: the time axis runs this share of the window ahead of "now", and moves in such steps
 X_LEAD = 0.04
 BREACH_COLOUR = "#d93025"
+
+
+def _label_opts(colour: str) -> dict:
+    """An SLA line's label sits just above its line, on a white ground, so the dashes
+    never run through the text (CJK glyphs are taller than the Latin ones it was laid out for)."""
+    return {"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)],
+            "fill": pg.mkBrush(255, 255, 255, 220)}
 
 
 class QueueChart(QWidget):
@@ -93,12 +100,10 @@ class QueueChart(QWidget):
         self.legend = self.depth_plot.addLegend(offset=(8, 4), colCount=4)
         self.warn_line = pg.InfiniteLine(angle=0, movable=False,
                                          pen=pg.mkPen(WARN_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                         label="", labelOpts={"position": 0.02, "color": WARN_COLOUR,
-                                                              "anchors": [(0, 0), (0, 0)]})
+                                         label="", labelOpts=_label_opts(WARN_COLOUR))
         self.breach_line = pg.InfiniteLine(angle=0, movable=False,
                                            pen=pg.mkPen(BREACH_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                           label="", labelOpts={"position": 0.02, "color": BREACH_COLOUR,
-                                                                "anchors": [(0, 0), (0, 0)]})
+                                           label="", labelOpts=_label_opts(BREACH_COLOUR))
         self.wait_plot.addItem(self.warn_line, ignoreBounds=False)
         self.wait_plot.addItem(self.breach_line, ignoreBounds=False)
 
@@ -152,7 +157,7 @@ class QueueChart(QWidget):
         self.stale_label.setText(self.tr("Not live: the chart shows gaps and may be stale"))
         self.now_model.retranslate()
         self._thresholds = None  # re-label the SLA lines
-        self.refresh(time.time(), self.stale, force=True)
+        self.refresh(self.state.clock(), self.stale, force=True)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -261,7 +266,10 @@ class QueueChart(QWidget):
 
     def _update_summary(self, now: float) -> None:
         s = self.state.summary(now)
+        scale = self.state.time_scale()
+        floor = self.tr("Floor time <b>%1</b>").replace("%1", fmt_clock(now))
         parts = [
+            floor if scale == 1.0 else f"{floor} (×{scale:g})",
             self.tr("Queued <b>%1</b>").replace("%1", str(s.queued)),
             self.tr("Held <b>%1</b>").replace("%1", str(s.held)),
             self.tr("Online <b>%1</b>").replace("%1", str(s.agents_online)),
@@ -290,7 +298,7 @@ class QueueChart(QWidget):
         self.stacked = index == 1
         for skill in self._curves:
             self._style_curve(skill)
-        self.refresh(time.time(), self.stale, force=True)
+        self.refresh(self.state.clock(), self.stale, force=True)
 
     def set_window(self, seconds: int) -> None:
         """Show the last ``seconds`` (one of WINDOWS_S)."""
@@ -299,7 +307,7 @@ class QueueChart(QWidget):
     def _range_changed(self, index: int) -> None:
         if 0 <= index < len(WINDOWS_S):
             self.window_s = WINDOWS_S[index]
-            self.refresh(time.time(), self.stale, force=True)
+            self.refresh(self.state.clock(), self.stale, force=True)
 
     def _now_activated(self, index) -> None:
         inquiry_id = self.now_model.index(index.row(), 0).data(KeyRole)

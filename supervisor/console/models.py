@@ -18,10 +18,11 @@ from PySide6.QtCore import (QAbstractTableModel, QByteArray, QMimeData, QModelIn
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from broker.wire import protocol as p
+from supervisor.common.broker_text import broker_text
 from supervisor.common.formats import format_duration, format_limit, format_service
 from supervisor.common.rowmodel import STALE_FG, KeyRole, RowModel
 from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
-                                      on_break, sla_rank)
+                                      on_break, sla_rank_now)
 from supervisor.console.text import fmt_clock, words
 
 #: drag-and-drop payload: a JSON list of inquiry ids
@@ -105,7 +106,7 @@ class AgentModel(RowModel):
                         "%1", time.strftime("%H:%M", time.localtime(a.break_until)))
                 return text
             if column == "tier":
-                return a.tier
+                return broker_text().word(a.tier)
             if column == "load":
                 return self._with_pending(a.id, "concurrent_cap", f"{a.held} / {format_limit(eff.concurrent_cap)}")
             if column == "grabs":
@@ -138,7 +139,7 @@ class AgentModel(RowModel):
         if role == _BACKGROUND:
             if on_break(a):
                 return BREAK_BG
-            if a.status == "online" and at_cap(a):
+            if at_cap(a):
                 return AT_CAP_BG
             return None
         if role == _FOREGROUND:
@@ -201,15 +202,11 @@ class InquiryModel(RowModel):
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
         super().__init__(state.inquiries, list(self.COLUMNS), parent)
-        self._warn_s, self._breach_s = state.sla_thresholds_s()
 
     def titles(self) -> list[str]:
         return [self.tr("Inquiry"), self.tr("State"), self.tr("Skill"), self.tr("Shop"),
                 self.tr("Language"), self.tr("Channel"), self.tr("Priority"), self.tr("Waiting"),
                 self.tr("Owner"), self.tr("SLA")]
-
-    def update_thresholds(self) -> None:
-        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
 
     def flags(self, index: QModelIndex):
         return _INQUIRY_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
@@ -231,10 +228,7 @@ class InquiryModel(RowModel):
             return getattr(i, column)
         if role == _BACKGROUND:
             if column in ("waiting", "sla"):
-                rank = sla_rank(i)
-                if rank == 0 and i.first_response_at is None:
-                    waited = self.state.clock() - i.arrived_at
-                    rank = 2 if waited >= self._breach_s else 1 if waited >= self._warn_s else 0
+                rank = sla_rank_now(i, self.state.clock())
                 return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
             return None
         if role == _ALIGN:
@@ -278,7 +272,7 @@ class AlertModel(RowModel):
     """Alerts newest first; each links to an inquiry, an agent, a group or a skill."""
 
     #: the text last: it stretches to the panel's width
-    COLUMNS = ["time", "severity", "kind", "link", "text"]
+    COLUMNS = ["time", "severity", "kind", "link", "acked", "text"]
 
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
@@ -286,7 +280,7 @@ class AlertModel(RowModel):
 
     def titles(self) -> list[str]:
         return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("Link"),
-                self.tr("What happened")]
+                self.tr("Acknowledged"), self.tr("What happened")]
 
     def cell(self, a: p.Alert, column: str, role: int):
         if role == _DISPLAY:
@@ -297,14 +291,18 @@ class AlertModel(RowModel):
             if column == "kind":
                 return words().alert_kind(a.kind)
             if column == "text":
-                return a.text
+                return broker_text().alert(a)
             if column == "link":
                 return a.inquiry or a.agent or a.group or a.skill or ""
+            if column == "acked":
+                return f"{a.acked_by} {fmt_clock(a.acked_at)}" if a.acked_by and a.acked_at else ""
+        if role == _TOOLTIP and column == "acked" and a.acked_by:
+            return a.ack_note or None
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:
             hint = self.tr("Double-click to show the inquiry or agent")
-            return f"{a.text}\n{hint}" if column == "text" else hint
+            return f"{broker_text().alert(a)}\n{hint}" if column == "text" else hint
         return None
 
 
@@ -345,7 +343,7 @@ class QueueNowModel(QAbstractTableModel):
         self.state = state
         self._skills: list[str] = []
         self._waits: dict[str, tuple[str, float]] = {}
-        self._warn_s, self._breach_s = state.sla_thresholds_s()
+        self._now = 0.0
         self.stale = False
         self._titles = self.titles()
 
@@ -370,8 +368,7 @@ class QueueNowModel(QAbstractTableModel):
     def refresh(self, now: float, stale: bool) -> None:
         self.stale = stale
         self._waits = self.state.longest_waits(now)
-        # once a tick rather than per painted cell; shop policies may have changed since the last one
-        self._warn_s, self._breach_s = self.state.sla_thresholds_s()
+        self._now = now
         skills = list(self.state.skills)
         if len(skills) > len(self._skills):  # skills are only ever added
             self.beginInsertRows(QModelIndex(), len(self._skills), len(skills) - 1)
@@ -402,5 +399,7 @@ class QueueNowModel(QAbstractTableModel):
         if role == _ALIGN and column in ("queued", "longest"):
             return _RIGHT
         if role == _BACKGROUND and column == "longest" and wait:
-            return BREACH_BG if wait[1] >= self._breach_s else WARN_BG if wait[1] >= self._warn_s else None
+            inquiry = self.state.mirror.inquiries.get(wait[0])
+            rank = sla_rank_now(inquiry, self._now) if inquiry is not None else 0
+            return BREACH_BG if rank == 2 else WARN_BG if rank == 1 else None
         return None

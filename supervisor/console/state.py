@@ -11,9 +11,10 @@ batch of events) and keeps what the views need and the mirror does not:
 * alerts and audit entries (the snapshot carries neither, so they outlive a
   re-sync), per-agent SLA results seen this session, quota edits in flight.
 
-The broker decides everything; nothing here predicts a verdict. The
-eligibility hint only explains, in the broker's own words
-(``broker.arbiter.rules``), why a target is likely to be refused.
+The broker decides everything; nothing here predicts a verdict. A
+reassignment hint only explains why a target is likely to be refused, from
+what the broker sent (the agent's ``unavailable`` code) and the one shared
+eligibility function (``broker.arbiter.rules.ineligible_rule``).
 """
 from __future__ import annotations
 
@@ -51,8 +52,8 @@ def fraction(used: float, limit: float | None) -> float | None:
 
 
 def at_cap(agent: p.AgentRecord) -> bool:
-    cap = agent.effective.concurrent_cap
-    return cap is not None and agent.held >= cap
+    """The broker's at-cap flag: an online agent holding as many inquiries as its cap allows."""
+    return agent.unavailable == p.ErrorCode.QUOTA_CONCURRENT
 
 
 def on_break(agent: p.AgentRecord) -> bool:
@@ -67,34 +68,44 @@ def continuous_service_s(agent: p.AgentRecord, now: float) -> float | None:
 
 
 def sla_rank(inquiry: p.InquiryRecord) -> int:
-    """0 on time, 1 a warning raised, 2 a breach."""
+    """0 on time, 1 a warning raised, 2 a breach: the flags the broker raised."""
     flags = inquiry.sla
     if not flags:
         return 0
     return 2 if any(f.endswith(".breach") for f in flags) else 1
 
 
-def target_hint(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> tuple[str, str] | None:
-    """Why the broker will probably refuse ``agent`` for ``inquiry``: (rule, sentence).
+def sla_rank_now(inquiry: p.InquiryRecord, now: float) -> int:
+    """``sla_rank``, and 2 once the broker's first-response deadline has passed unanswered
+    (its breach flag is then on the way)."""
+    rank = sla_rank(inquiry)
+    if rank < 2 and inquiry.first_response_at is None and inquiry.first_response_due is not None \
+            and now >= inquiry.first_response_due:
+        return 2
+    return rank
 
-    Only an explanation for the supervisor; the broker applies the same
-    rules (and its fresher state) when it decides.
+
+def target_hints(agent: p.AgentRecord, inquiry: p.InquiryRecord) -> list[tuple[str, str]]:
+    """Every reason the broker would give for refusing ``inquiry`` to ``agent``: (reason, sentence).
+
+    ``reason`` is "owner" (it holds it already), an ``ineligible_rule`` name
+    ("shop", "skill", "language", "channel"), or the ErrorCode value the broker
+    put on the agent's record (``unavailable``). Only an explanation for the
+    supervisor: the broker decides, on its fresher state.
     """
+    hints = []
+    if inquiry.owner == agent.id:
+        hints.append(("owner", f"agent {agent.id} already holds {inquiry.id}"))
     rule = rules.ineligible_rule(agent, inquiry)
     if rule is not None:
-        return rule, rules.explain_rule(rule, agent.id, inquiry)
-    if inquiry.owner == agent.id:
-        return "owner", f"agent {agent.id} already holds {inquiry.id}"
-    if agent.status != "online":
-        return "status", f"agent {agent.id} is {agent.status}, not online"
-    if at_cap(agent):
-        return "cap", (f"agent {agent.id} holds {agent.held} of a concurrent cap of "
-                       f"{agent.effective.concurrent_cap}")
-    return None
+        hints.append((rule, rules.explain_rule(rule, agent.id, inquiry)))
+    if agent.unavailable:
+        hints.append((agent.unavailable, f"agent {agent.id} is unavailable ({agent.unavailable})"))
+    return hints
 
 
 class RefusalHint(NamedTuple):
-    """One ``target_hint``, with the records a translation needs (``Words.hint`` takes these fields)."""
+    """One of ``target_hints``, with the records a translation needs (``Words.hint`` takes these fields)."""
 
     rule: str
     sentence: str
@@ -269,8 +280,10 @@ class ConsoleState:
     """Everything the console's views show, kept up to date from the mirror."""
 
     def __init__(self, mirror: Mirror, clock: Callable[[], float] = time.time,
-                 history: QueueHistory | None = None):
+                 history: QueueHistory | None = None, time_scale: Callable[[], float] = lambda: 1.0):
+        #: the floor's time (the broker's clock as the link follows it) and its pace
         self.clock = clock
+        self.time_scale = time_scale
         self.queue = QueueTracker()
         self.history = history or QueueHistory()
         #: skills in the order first seen: chart curves and coverage rows keep their place
@@ -283,10 +296,9 @@ class ConsoleState:
         self.audit_by_seq: dict[int, p.AuditEntry] = {}
         self.audit_filter = AuditFilter()
         self.probe: LatencyProbe | None = None
-        #: bumped when metrics / coverage / shops (SLA thresholds) change
+        #: bumped when metrics / coverage change
         self.metrics_version = 0
         self.coverage_version = 0
-        self.shops_version = 0
         now_key = self.clock
 
         def service_key(a: p.AgentRecord) -> float:
@@ -365,7 +377,6 @@ class ConsoleState:
         self.inquiries.reset()
         self.metrics_version += 1
         self.coverage_version += 1
-        self.shops_version += 1
 
     def apply(self, events: Iterable[p.Event]) -> None:
         """Events the mirror has just applied."""
@@ -399,8 +410,6 @@ class ConsoleState:
                 self.metrics_version += 1
             elif isinstance(record, p.CoverageRecord):
                 self.coverage_version += 1
-            elif isinstance(record, p.ShopRecord):
-                self.shops_version += 1
         if inquiries:
             current = self.mirror.inquiries
             for inquiry_id in inquiries:
@@ -457,7 +466,7 @@ class ConsoleState:
     def summary(self, now: float) -> FloorSummary:
         agents = self.mirror.agents.values()
         online = sum(1 for a in agents if a.status == "online")
-        capped = sum(1 for a in agents if a.status == "online" and at_cap(a))
+        capped = sum(1 for a in agents if at_cap(a))
         waits = self.longest_waits(now)
         longest = None
         if waits:
@@ -480,9 +489,9 @@ class ConsoleState:
         hints = []
         for inquiry_id in inquiry_ids:
             inquiry = self.mirror.inquiries.get(inquiry_id)
-            hint = target_hint(agent, inquiry) if inquiry is not None else None
-            if hint is not None:
-                hints.append(RefusalHint(hint[0], hint[1], agent, inquiry))
+            if inquiry is not None:
+                hints.extend(RefusalHint(rule, sentence, agent, inquiry)
+                             for rule, sentence in target_hints(agent, inquiry))
         return hints
 
     # ------------------------------------------------------------------ edits in flight

@@ -47,20 +47,23 @@ class Words(QObject):
         return {
             "sla.warn": self.tr("SLA at risk"), "sla.breach": self.tr("SLA breached"),
             "silent_grab": self.tr("silent after grab"), "uneven_grabbing": self.tr("uneven grabbing"),
-            "coverage_gap": self.tr("coverage gap"),
+            "coverage_gap": self.tr("coverage gap"), "no_eligible_agent": self.tr("nobody can take it"),
         }.get(kind, kind)
 
     def hint(self, rule: str, sentence: str, agent: p.AgentRecord, inquiry: p.InquiryRecord) -> str:
-        """The eligibility hint in the user's language (the broker's sentence as fallback)."""
+        """A ``target_hints`` reason in the user's language (its English sentence as fallback)."""
         texts = {
             "shop": self.tr("%1 does not serve shop %2").replace("%2", inquiry.shop),
             "skill": self.tr("%1 lacks skill %2").replace("%2", inquiry.skill),
             "language": self.tr("%1 does not handle language %2").replace("%2", inquiry.language),
             "channel": self.tr("%1 does not handle channel %2").replace("%2", inquiry.channel),
             "owner": self.tr("%1 already holds %2").replace("%2", inquiry.id),
-            "status": self.tr("%1 is %2, not online").replace("%2", self.status(agent.status)),
-            "cap": self.tr("%1 is at the concurrent cap (%2)").replace(
+            # the agent's ``unavailable`` code, put on its record by the broker
+            "not-eligible": self.tr("%1 is %2, not online").replace("%2", self.status(agent.status)),
+            "quota-concurrent": self.tr("%1 is at the concurrent cap (%2)").replace(
                 "%2", format_limit(agent.effective.concurrent_cap)),
+            "quota-hours": self.tr("%1 is on a forced break until %2").replace("%2", fmt_clock(agent.break_until))
+            if agent.forced_break and agent.break_until else self.tr("%1 has reached the continuous-service limit"),
         }
         text = texts.get(rule)
         return text.replace("%1", agent.id) if text else sentence

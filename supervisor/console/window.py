@@ -25,21 +25,25 @@ from broker.wire.client import ConnectionStatus
 from supervisor.common import i18n
 from supervisor.console import export
 from supervisor.console.actions import ConsoleActions
+from supervisor.console.alert_bar import AlertBar, selected_keys
 from supervisor.console.chart import QueueChart
 from supervisor.console.coverage_view import CoverageView
+from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
+from supervisor.console.grabs_view import GrabsView
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
 from supervisor.console.state import ConsoleState
 from supervisor.common.widgets import ConnectionBadge, fill_language_menu
+from supervisor.console.active_broker import ActiveBrokerLabel
 
 log = logging.getLogger(__name__)
 
 #: the refresh tick: models replay changes this often
 REFRESH_MS = 100
 #: bump when the docks change, so an old saved layout is not forced onto new docks
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 SETTINGS_GEOMETRY = "console/geometry"
 SETTINGS_STATE = "console/windowState"
 #: the default layout (a remembered one wins)
@@ -67,7 +71,8 @@ class MainWindow(QMainWindow):
         #: None until the first status arrives, so the first one always applies
         self.stale: bool | None = None
         self._stale_since: float | None = None
-        self.state = ConsoleState(link.mirror)
+        self.state = ConsoleState(link.mirror, clock=link.floor_now,
+                                  time_scale=lambda: link.floor_clock.time_scale)
         self.actions = ConsoleActions(link, self.state, self)
         self.actions.result.connect(self.notify)
 
@@ -76,7 +81,11 @@ class MainWindow(QMainWindow):
         self.agents = AgentPanel(self.state)
         self.inquiries = InquiryPanel(self.state)
         self.alerts = AlertPanel(self.state)
+        self.alert_bar = AlertBar(self.state, self.actions, lambda: selected_keys(self.alerts.view))
+        self.alerts.layout().insertWidget(0, self.alert_bar)
+        self._alerts_seen = 0
         self.audit = AuditPanel(self.state)
+        self.grabs = GrabsView(link)
         self.setCentralWidget(self.agents)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -84,7 +93,9 @@ class MainWindow(QMainWindow):
         self._dock("alerts", self.alerts, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("inquiries", self.inquiries, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("grabs", self.grabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["audit"])
+        self.tabifyDockWidget(self.docks["inquiries"], self.docks["grabs"])
         self.docks["inquiries"].raise_()
         # the chart spans the full width on top; coverage and alerts fill the right column
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -101,6 +112,8 @@ class MainWindow(QMainWindow):
         self.last_result.setObjectName("lastResult")
         self.statusBar().addWidget(self.stale_banner)
         self.statusBar().addPermanentWidget(self.last_result)
+        self.active_broker = ActiveBrokerLabel()
+        self.statusBar().addPermanentWidget(self.active_broker)
         self.statusBar().addPermanentWidget(self.badge)
 
         self.agents.quota_dialog_requested.connect(self.open_quota_dialog)
@@ -121,9 +134,9 @@ class MainWindow(QMainWindow):
         if restore_layout:
             self.restore_layout()
 
-        self._last_sample = 0.0
+        self._last_sample = float("-inf")
         self._columns_due = 0.0
-        self._versions = (-1, -1, -1)
+        self._versions = (-1, -1)
         self.timer = QTimer(self)
         self.timer.setObjectName("refreshTimer")
         self.timer.setInterval(refresh_ms)
@@ -184,6 +197,16 @@ class MainWindow(QMainWindow):
         self.reassign_action = self.actions_menu.addAction(
             "", lambda: self.open_reassign_dialog(self.inquiries.view.selected_ids()))
         self.reassign_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.agent_state_action = self.actions_menu.addAction(
+            "", lambda: self.open_agent_state_dialog(self.agents.current_agent() or ""))
+        self.agent_state_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.shop_mode_action = self.actions_menu.addAction("", self.open_shop_mode_dialog)
+        self.shop_mode_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.actions_menu.addSeparator()
+        self.inquiry_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_inquiry)
+        self.inquiry_grabs_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.agent_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_agent)
+        self.agent_grabs_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
         self.actions_menu.addSeparator()
         self.find_agent_action = self.actions_menu.addAction("", self._find_agent)
         self.find_agent_action.setShortcut(QKeySequence.StandardKey.Find)
@@ -201,7 +224,8 @@ class MainWindow(QMainWindow):
     def retranslateUi(self) -> None:
         self._update_title()
         titles = {"queue": self.tr("Queue"), "coverage": self.tr("Coverage (24 h)"),
-                  "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit")}
+                  "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit"),
+                  "grabs": self.tr("Grabs")}
         for name, dock in self.docks.items():
             dock.setWindowTitle(titles[name])
         self.file_menu.setTitle(self.tr("&File"))
@@ -216,6 +240,10 @@ class MainWindow(QMainWindow):
         self.actions_menu.setTitle(self.tr("&Actions"))
         self.quota_action.setText(self.tr("Change &quotas…"))
         self.reassign_action.setText(self.tr("&Reassign selected inquiry…"))
+        self.agent_state_action.setText(self.tr("Agent s&tatus and quality…"))
+        self.shop_mode_action.setText(self.tr("Shop &mode…"))
+        self.inquiry_grabs_action.setText(self.tr("&Grabs of the selected inquiry"))
+        self.agent_grabs_action.setText(self.tr("Grabs of the selected a&gent"))
         self.find_agent_action.setText(self.tr("Find &agent"))
         self.find_inquiry_action.setText(self.tr("Find &inquiry"))
         self.view_menu.setTitle(self.tr("&View"))
@@ -251,6 +279,7 @@ class MainWindow(QMainWindow):
         link.changed.connect(self._on_changed)
         link.status_changed.connect(self._on_status)
         self.actions.set_link(link)
+        self.grabs.set_link(link)
         self.state.attach(link.mirror)
         self._flush_models()
         self._on_status(link.status)
@@ -282,17 +311,18 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self.badge.set_status(status)
+        self.active_broker.set_status(status)
         stale = status.state != "live"
         if stale == self.stale:
             return
         if stale and self.stale is False:  # was live: what is shown dates from now
-            self._stale_since = time.time()
+            self._stale_since = self.state.clock()
         self.stale = stale
         for model in (self.agents.model, self.inquiries.model, self.alerts.model, self.audit.model):
             model.set_stale(stale)
         self.chart.set_stale(stale)
         self.coverage.refresh(stale)
-        for action in (self.quota_action, self.reassign_action):
+        for action in (self.quota_action, self.reassign_action, self.agent_state_action, self.shop_mode_action):
             action.setEnabled(not stale)
         self.agents.quota_button.setEnabled(not stale)
         self.inquiries.reassign_button.setEnabled(not stale)
@@ -316,25 +346,28 @@ class MainWindow(QMainWindow):
         chart on one, the clock-driven columns on the other), so no single frame
         carries all of it.
         """
-        now = time.time()
+        # the cadence is real time; what is sampled and drawn is the floor's (the broker's) time
+        tick = time.monotonic()
         stale = self.stale
-        if now - self._last_sample >= SAMPLE_INTERVAL_S:
-            self._last_sample = now
-            self._columns_due = now + SAMPLE_INTERVAL_S / 2
+        if tick - self._last_sample >= SAMPLE_INTERVAL_S:
+            self._last_sample = tick
+            self._columns_due = tick + SAMPLE_INTERVAL_S / 2
+            now = self.state.clock()
             self.state.sample(now, not stale)
             self.chart.refresh(now, stale)
-        elif self._columns_due and now >= self._columns_due:
+        elif self._columns_due and tick >= self._columns_due:
             self._columns_due = 0.0
             self.inquiries.model.refresh_columns(["waiting"])
             self.agents.model.refresh_columns(["service"])
             self.agents.update_count()
             self.inquiries.update_count()
-        versions = (self.state.metrics_version, self.state.coverage_version, self.state.shops_version)
+        if len(self.state.alerts_by_id) != self._alerts_seen:
+            self._alerts_seen = len(self.state.alerts_by_id)
+            self.alert_bar.alerts_arrived()
+        versions = (self.state.metrics_version, self.state.coverage_version)
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
-            if versions[2] != self._versions[2]:
-                self.inquiries.model.update_thresholds()
             self._versions = versions
         mono = time.monotonic()
         self.state.agents.resort_if_due(mono)
@@ -378,6 +411,16 @@ class MainWindow(QMainWindow):
         self._open(dialog)
         return dialog
 
+    def open_agent_state_dialog(self, agent_id: str = "") -> AgentStateDialog:
+        dialog = AgentStateDialog(self.state, self.actions, agent_id, self)
+        self._open(dialog)
+        return dialog
+
+    def open_shop_mode_dialog(self, shop_id: str = "") -> ShopModeDialog:
+        dialog = ShopModeDialog(self.state, self.actions, shop_id, self)
+        self._open(dialog)
+        return dialog
+
     def open_connect_dialog(self) -> ConnectDialog:
         dialog = ConnectDialog(self.settings, self)
         dialog.accepted.connect(lambda: self.connect_to(dialog.values()))
@@ -404,6 +447,29 @@ class MainWindow(QMainWindow):
         if not found:
             self.statusBar().showMessage(self.tr("%1 is no longer on the floor").replace("%1", key), MESSAGE_MS)
         return found
+
+    def show_grabs(self, kind: str, key: str) -> None:
+        """The grab attempts on an inquiry, or of an agent, in the Grabs dock."""
+        self.docks["grabs"].show()
+        self.docks["grabs"].raise_()
+        if kind == "agent":
+            self.grabs.show_agent(key)
+        else:
+            self.grabs.show_inquiry(key)
+
+    def _grabs_of_selected_inquiry(self) -> None:
+        selected = self.inquiries.view.selected_ids()
+        if not selected:
+            self.notify(False, self.tr("Select an inquiry in the inquiry table first"))
+            return
+        self.show_grabs("inquiry", selected[0])
+
+    def _grabs_of_selected_agent(self) -> None:
+        agent_id = self.agents.current_agent()
+        if not agent_id:
+            self.notify(False, self.tr("Select an agent in the agent table first"))
+            return
+        self.show_grabs("agent", agent_id)
 
     def _find_agent(self) -> None:
         self.agents.filter.setFocus()

@@ -137,24 +137,26 @@ def test_an_error_reply_ends_the_grab_with_its_code():
     assert step.verdict.outcome == "failed" and step.verdict.code == "rate-limited"
 
 
-@pytest.mark.parametrize("elapsed, flags, expected", [
-    (100, (), SLA_OK), (480, (), SLA_WARN), (600, (), SLA_BREACH),
-    (10, ("first_response.breach",), SLA_BREACH), (10, ("resolution.warn",), SLA_OK),
+@pytest.mark.parametrize("remaining, flags, expected", [
+    (100, (), SLA_OK), (100, ("first_response.warn",), SLA_WARN), (0, (), SLA_BREACH), (-5, (), SLA_BREACH),
+    (10, ("first_response.breach",), SLA_BREACH), (10, ("resolution.warn",), SLA_OK), (None, (), SLA_OK),
 ])
-def test_sla_level(elapsed, flags, expected):
-    assert sla_level(elapsed, 600, 80, flags, "first_response") == expected
+def test_sla_level_is_the_brokers_flag_or_a_passed_deadline(remaining, flags, expected):
+    assert sla_level(remaining, flags, "first_response") == expected
 
 
-def test_countdowns_follow_the_shops_policy_per_skill():
-    shop = p.ShopRecord(id="s1", sla=p.SlaPolicy(first_response_s=600, resolution_s=1200),
-                        sla_by_skill={"complaint": p.SlaPolicy(first_response_s=60, resolution_s=300)})
-    inq = inquiry("q", skill="complaint", arrived=NOW - 50)
-    sla = shop.sla_by_skill["complaint"]
-    first = first_response_countdown(inq, sla, NOW)
-    assert first.remaining_s == pytest.approx(10) and first.level == SLA_WARN
-    assert resolution_countdown(inq, sla, NOW).remaining_s == pytest.approx(250)
+def test_countdowns_run_to_the_deadlines_the_broker_sent():
+    # deadlines no shop policy would give: the window counts to what the record says
+    inq = inquiry("q", skill="complaint", arrived=NOW - 50, first_response_due=NOW + 10,
+                  resolution_due=NOW + 250, sla=("first_response.warn",))
+    first = first_response_countdown(inq, NOW)
+    assert first.remaining_s == pytest.approx(10) and first.level == SLA_WARN and not first.met
+    assert resolution_countdown(inq, NOW).remaining_s == pytest.approx(250)
+    assert resolution_countdown(inq, NOW + 300).level == SLA_BREACH
     replied = msgspec.structs.replace(inq, first_response_at=NOW - 1)
-    assert first_response_countdown(replied, sla, NOW).remaining_s is None
+    assert first_response_countdown(replied, NOW).met
+    undated = inquiry("old")  # from a broker that sent no deadline: nothing to count down to
+    assert first_response_countdown(undated, NOW).remaining_s is None
 
 
 def test_me_view_uses_the_brokers_numbers():

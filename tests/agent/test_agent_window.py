@@ -186,6 +186,29 @@ def test_first_response_resolve_and_transfer(broker, open_window, qtbot):
     assert "Resolved q1" in w1.statusBar().currentMessage()
 
 
+def test_the_transfer_menu_offers_whom_the_broker_would_hand_it_to(broker, open_window, qtbot):
+    floor(broker, agent_spec("a1"), agent_spec("a2", name="Bob", quotas=p.Quotas(concurrent_cap=1)))
+    w1, w2 = open_window(broker, "a1"), open_window(broker, "a2")
+    submit(broker, "q1", "q2")
+    qtbot.waitUntil(lambda: len(w1.desk.pool) == 2, timeout=DEADLINE_MS)
+    w1.grab_inquiry("q1")
+    qtbot.waitUntil(lambda: w1.desk.mine.rows == ["q1"] and w1.desk.grab is None, timeout=DEADLINE_MS)
+    w1.mine_panel.view.selectRow(0)
+
+    def offered() -> list[str]:
+        menu = w1.mine_panel.transfer_menu
+        menu.aboutToShow.emit()
+        return [a.text() for a in menu.actions() if a.isEnabled()]
+    assert offered() == ["Bob  (0/1)"]
+    w2.grab_inquiry("q2")  # Bob reaches his cap: the broker flags him, the menu follows the flag
+    qtbot.waitUntil(lambda: w1.desk.mirror.agents["a2"].unavailable == p.ErrorCode.QUOTA_CONCURRENT,
+                    timeout=DEADLINE_MS)
+    assert offered() == []
+    w2.release("q2")
+    qtbot.waitUntil(lambda: not w1.desk.mirror.agents["a2"].unavailable, timeout=DEADLINE_MS)
+    assert offered() == ["Bob  (0/1)"]
+
+
 def test_a_refused_identity_is_shown(broker, open_window, qtbot):
     w = open_window(broker, "ghost", live=False)
     with qtbot.waitSignal(w.identity_refused, timeout=DEADLINE_MS) as blocker:
@@ -290,8 +313,13 @@ def test_pool_sla_colour_follows_the_customers_wait(broker, open_window, qtbot):
     submit(broker, "fresh")
     qtbot.waitUntil(lambda: w.desk.pool.rows == ["late", "close", "fresh"], timeout=DEADLINE_MS)
     m = w.pool_panel.model
-    colours = [m.data(m.index(r, m.column_of("sla")), Qt.ItemDataRole.BackgroundRole).color().name() for r in range(3)]
-    assert colours == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")]
+
+    def colours():
+        return [m.data(m.index(r, m.column_of("sla")), Qt.ItemDataRole.BackgroundRole).color().name()
+                for r in range(3)]
+    # red past the broker's deadline; amber once the broker raised its warning
+    qtbot.waitUntil(lambda: colours() == [SLA_COLOURS[level][0] for level in ("breach", "warn", "ok")],
+                    timeout=DEADLINE_MS)
     assert m.data(m.index(0, m.column_of("sla"))).startswith("-")
 
 

@@ -8,10 +8,12 @@ import ...``.
 from __future__ import annotations
 
 import itertools
+from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import QSettings
 
+from broker.arbiter import rules
 from broker.wire import protocol as p
 from broker.wire.mirror import Mirror
 
@@ -29,7 +31,11 @@ def agent(agent_id: str, **kw) -> p.AgentRecord:
                                      break_minutes=15.0),
                   service_since=NOW - 3600)
     fields.update(kw)
-    return p.AgentRecord(id=agent_id, **fields)
+    record = p.AgentRecord(id=agent_id, **fields)
+    if "unavailable" not in kw:  # as the broker publishes it
+        refusal = rules.availability_refusal(record, NOW, "", ZoneInfo("UTC"), count_daily=False)
+        record.unavailable = refusal.code.value if refusal is not None else ""
+    return record
 
 
 def inquiry(inquiry_id: str, **kw) -> p.InquiryRecord:

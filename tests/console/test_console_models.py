@@ -9,7 +9,7 @@ from broker.wire import protocol as p
 from broker.wire.mirror import Mirror
 from supervisor.console.coverage_models import CoverageModel, NowCoverageModel
 from supervisor.common.rowmodel import KeyRole
-from supervisor.console.models import (BREACH_BG, INQUIRY_MIME, AgentModel, AlertModel, AuditModel, FractionRole,
+from supervisor.console.models import (AT_CAP_BG, BREACH_BG, INQUIRY_MIME, AgentModel, AlertModel, AuditModel, FractionRole,
                                        InquiryModel, PendingRole, QueueNowModel, inquiry_ids)
 from supervisor.console.state import ConsoleState, agent_matcher, inquiry_matcher
 
@@ -50,6 +50,24 @@ def test_agent_model_contract_and_cells(qtmodeltester):
     assert model.index(0, model.column_of("service")).data() == "1:00:00 / 4:00:00", "service and its limit in one form"
     assert model.flags(load) & Qt.ItemFlag.ItemIsEditable
     assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_the_brokers_flags_and_deadlines_drive_the_colours():
+    mirror, state = make(agent("flagged", held=1, unavailable=p.ErrorCode.QUOTA_CONCURRENT.value),
+                         agent("numbers", held=5, unavailable=""),
+                         inquiry("late", first_response_due=NOW - 1),
+                         inquiry("early", arrived_at=NOW - 3600, first_response_due=NOW + 60))
+    agents = AgentModel(state)
+    background = {agents.index(r, 0).data(KeyRole): agents.index(r, 0).data(Qt.ItemDataRole.BackgroundRole)
+                  for r in range(agents.rowCount())}
+    assert background["flagged"] == AT_CAP_BG, "the broker's at-cap flag, whatever the counts say"
+    assert background["numbers"] is None, "no flag from the broker: not shown at cap"
+    inquiries = InquiryModel(state)
+    column = inquiries.column_of("waiting")
+    colour = {inquiries.index(r, 0).data(KeyRole): inquiries.index(r, column).data(Qt.ItemDataRole.BackgroundRole)
+              for r in range(inquiries.rowCount())}
+    assert colour["late"] == BREACH_BG, "past the deadline the broker set"
+    assert colour["early"] is None, "an hour's wait is fine when the broker's deadline says so"
 
 
 def test_agent_edit_asks_the_broker_and_shows_its_value_until_answered(qtbot):
@@ -185,10 +203,9 @@ def test_coverage_models(qtmodeltester):
     qtmodeltester.check(queue_now)
     assert [queue_now.index(0, c).data() for c in range(4)] == ["pre_sales", 1, "0:42", "q1"]
     assert queue_now.index(0, 2).data(Qt.ItemDataRole.BackgroundRole) is None
-    _warn_s, breach_s = state.sla_thresholds_s()
-    apply(mirror, state, event(inquiry("q0", arrived_at=NOW - breach_s - 1)))
+    apply(mirror, state, event(inquiry("q0", arrived_at=NOW - 700, first_response_due=NOW - 1)))
     queue_now.refresh(NOW, stale=False)
-    assert queue_now.index(0, 2).data(Qt.ItemDataRole.BackgroundRole) == BREACH_BG
+    assert queue_now.index(0, 2).data(Qt.ItemDataRole.BackgroundRole) == BREACH_BG, "past the broker's deadline"
 
 
 def test_header_titles_come_from_tr():

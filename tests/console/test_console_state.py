@@ -12,7 +12,7 @@ from supervisor.common.rows import Insert
 from supervisor.console.history import QueueHistory
 from supervisor.console.state import (QUOTA_FIELDS, AuditFilter, ConsoleState, LatencyProbe, QueueTracker,
                                       agent_matcher, at_cap, continuous_service_s, fraction,
-                                      inquiry_matcher, on_break, target_hint)
+                                      inquiry_matcher, on_break, target_hints)
 
 from console_fixtures import NOW, agent, event, inquiry, snapshot
 
@@ -46,16 +46,29 @@ def test_quota_fields_cover_every_quota_the_broker_knows():
     assert sorted(QUOTA_FIELDS) == sorted(p.Quotas.__struct_fields__)
 
 
-def test_target_hint_explains_with_the_broker_rules():
+def test_target_hints_explain_with_the_broker_rules_and_flags():
     inq = inquiry("q1", skill="complaint", language="en")
-    rule, sentence = target_hint(agent("a1"), inq)
+    [(rule, sentence)] = target_hints(agent("a1"), inq)
     assert rule == "skill" and "lacks skill complaint" in sentence
     ok_agent = agent("a2", skills={"complaint": 3}, languages=["en"])
-    assert target_hint(ok_agent, inq) is None
-    assert target_hint(agent("a3", skills={"complaint": 3}, languages=["en"], status="away"), inq)[0] == "status"
-    assert target_hint(agent("a4", skills={"complaint": 3}, languages=["en"], held=5), inq)[0] == "cap"
-    assert target_hint(ok_agent, inquiry("q2", skill="complaint", language="en", owner="a2",
-                                         state="held"))[0] == "owner"
+    assert target_hints(ok_agent, inq) == []
+    away = agent("a3", skills={"complaint": 3}, languages=["en"], status="away")
+    assert [r for r, _ in target_hints(away, inq)] == ["not-eligible"]
+    capped = agent("a4", skills={"complaint": 3}, languages=["en"], held=5)
+    assert [r for r, _ in target_hints(capped, inq)] == ["quota-concurrent"]
+    assert [r for r, _ in target_hints(ok_agent, inquiry("q2", skill="complaint", language="en", owner="a2",
+                                                            state="held"))] == ["owner"]
+    assert [r for r, _ in target_hints(agent("a5", status="away"), inq)] == ["skill", "not-eligible"], \
+        "every reason that applies"
+
+
+def test_availability_is_the_brokers_flag_not_a_local_estimate():
+    # what the broker sent wins over what the numbers on the record would suggest
+    flagged = agent("a1", held=1, unavailable=p.ErrorCode.QUOTA_CONCURRENT.value)
+    assert at_cap(flagged)
+    assert [r for r, _ in target_hints(flagged, inquiry("q1"))] == ["quota-concurrent"]
+    unflagged = agent("a2", held=5, unavailable="")
+    assert not at_cap(unflagged) and target_hints(unflagged, inquiry("q1")) == []
 
 
 def test_refusal_hints_skip_inquiries_no_longer_open():

@@ -22,6 +22,7 @@ store does not have. Both must be 0.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import random
 import sqlite3
@@ -36,7 +37,7 @@ import zmq
 from broker.wire import protocol as p
 from grabdesk.cli import positive_int
 from tools.bench.harness import (
-    RawClient, SocketSet, command, cpu_seconds, define_floor, percentile, running_broker,
+    LoopWatch, RawClient, SocketSet, command, cpu_seconds, define_floor, free_port, percentile, running_broker,
     thread_cpu_seconds,
 )
 
@@ -58,6 +59,9 @@ BENCH_GRAB_RATE_PER_S = 1_000_000.0
 WARM_UP_TIMEOUT_S = 60.0
 #: grabs each agent keeps in flight in the saturated phase (see the module docstring)
 IN_FLIGHT_PER_AGENT = 2
+#: the floor metrics that arrive this soon after a phase starts also cover turns
+#: before it (each covers the second since the previous one), so they are left out
+METRICS_SETTLE_S = 1.2
 _NOBLOCK = int(zmq.NOBLOCK)
 
 
@@ -88,8 +92,11 @@ def add_arguments(parser) -> None:
                         help="run this many times and report the run with the median throughput, listing "
                              "all of them under \"runs\" (a shared machine's noise swamps one run; default 1)")
     parser.add_argument("--pairs", type=positive_int, default=1,
-                        help="with --curve: alternate this many plain/curve runs and compare the medians "
-                             "(a shared machine's noise swamps one pair; default 1)")
+                        help="with --curve or --ops: alternate this many plain/curve (or plain/ops) runs and "
+                             "compare the medians (a shared machine's noise swamps one pair; default 1)")
+    parser.add_argument("--ops", action="store_true",
+                        help="alternate runs without and with the operator's kit (Prometheus /metrics scraped "
+                             "every second, JSON logs) and report both and what the kit costs")
 
 
 class TargetPicker:
@@ -323,7 +330,9 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
                            f"{WARM_UP_TIMEOUT_S:g} s; their errors, if any, are above") from None
     cpu0 = cpu_seconds(broker.pid)
     threads0 = thread_cpu_seconds(broker.pid)
+    started = time.monotonic()
     collected = [results.get(timeout=duration_s + WARM_UP_TIMEOUT_S) for _ in workers]
+    ended = time.monotonic()
     for w in workers:
         w.join(10)
     cpu = cpu_seconds(broker.pid) - cpu0
@@ -334,11 +343,11 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
     latencies = [x for c in collected for x in c[2]]
     return {"verdicts": verdicts, "wins": wins, "elapsed_s": max(c[4] for c in collected),
             "latencies": latencies, "broker_cpu_s": cpu, "loadgen_cpu_s": sum(c[3] for c in collected),
-            "by_thread": by_thread}
+            "by_thread": by_thread, "window": (started + METRICS_SETTLE_S, ended)}
 
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
-            curve_setup=None, in_flight: int = IN_FLIGHT_PER_AGENT) -> dict:
+            curve_setup=None, in_flight: int = IN_FLIGHT_PER_AGENT, ops: bool = False) -> dict:
     """One full run (both phases) against a fresh broker; returns the figures.
 
     ``curve_setup`` (see ``curve_setup.curve_fixture``): "broker_fields" for the
@@ -348,12 +357,18 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
     # 200 saturating agents grab ~100/s each: far above a human's, so the per-agent
     # rate limit (a policy knob, default 50/s) is lifted for the measurement
     broker_fields = dict(synchronous=synchronous, grab_rate_per_s=BENCH_GRAB_RATE_PER_S)
+    scraper = contextlib.nullcontext()
+    if ops:
+        metrics_endpoint = f"127.0.0.1:{free_port()}"
+        broker_fields.update(metrics_endpoint=metrics_endpoint, log_format="json")
+        scraper = Scraper(f"http://{metrics_endpoint}/metrics")
     admin_curve = intake_curve = agent_curve = None
     if curve_setup is not None:
         broker_fields.update(curve_setup["broker_fields"])
         admin_curve, intake_curve, agent_curve = (curve_setup["admin"], curve_setup["intake"],
                                                   curve_setup["agent"])
-    with running_broker(workdir=workdir, curve_client=admin_curve, **broker_fields) as broker:
+    with running_broker(workdir=workdir, curve_client=admin_curve, **broker_fields) as broker, \
+            contextlib.closing(LoopWatch(broker.events_endpoint)) as watch, scraper:
         zctx = zmq.Context()
         admin = RawClient(zctx, broker.command_endpoint, "admin", "bench", curve=admin_curve)
         agent_ids = define_floor(admin, agents)
@@ -412,17 +427,25 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         "achieved_paced_per_s": round(paced["verdicts"] / duration_s),
         "p50_ms": round(percentile(paced["latencies"], 50), 3),
         "p99_ms": round(percentile(paced["latencies"], 99), 3),
+        # the broker loop's longest turn at the paced rate (a command arriving meanwhile waits
+        # unread), its costliest turn in CPU time (without waits on the disk or for the CPU on a
+        # shared host), and the same under saturation, where a turn is a whole group commit
+        "max_loop_stall_ms": watch.longest_ms(*paced["window"]),
+        "max_loop_stall_cpu_ms": watch.longest_ms(*paced["window"], cpu=True),
+        "max_loop_stall_ms_saturated": watch.longest_ms(*saturated["window"]),
         "double_owners": double_owners,
         "lost_inquiries": max(0, accepted - stored),
         "agents": agents,
         "inquiries": accepted,
         "synchronous": synchronous,
         "grab_rate_limit_per_agent": BENCH_GRAB_RATE_PER_S,
+        "ops": ops,
+        **({"scrapes": scraper.scrapes, "scrape_failures": scraper.failures} if ops else {}),
     }
 
 
 #: what ``--repeat`` lists of each run beside the median one
-RUN_SUMMARY_KEYS = ("grabs_per_s", "wins_per_s", "p50_ms", "p99_ms", "broker_cpu_us_per_grab")
+RUN_SUMMARY_KEYS = ("grabs_per_s", "wins_per_s", "p50_ms", "p99_ms", "max_loop_stall_ms", "broker_cpu_us_per_grab")
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -439,6 +462,8 @@ def run(args) -> dict:
         return measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous,
                        curve_setup=curve_setup, in_flight=getattr(args, "in_flight", IN_FLIGHT_PER_AGENT))
 
+    if getattr(args, "ops", False):
+        return _compare_ops(args)
     if not args.curve:
         runs = [once() for _ in range(max(1, getattr(args, "repeat", 1)))]
         result = dict(_median_run(runs))
@@ -466,4 +491,68 @@ def run(args) -> dict:
     if len(plains) > 1:
         result["pairs"] = [[pl["grabs_per_s"], cu["grabs_per_s"]] for pl, cu in zip(plains, curves)]
     result["ok"] = _all_correct(plains + curves)
+    return result
+
+
+#: how often the ops runs scrape /metrics (Prometheus is usually set to 5-15 s; this is harsher)
+SCRAPE_EVERY_S = 1.0
+
+
+class Scraper:
+    """Scrapes the broker's /metrics every SCRAPE_EVERY_S on a thread, as Prometheus would."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.scrapes = self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scraper", daemon=True)
+
+    def __enter__(self) -> "Scraper":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        import urllib.request
+
+        while not self._stop.wait(SCRAPE_EVERY_S):
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as reply:
+                    reply.read()
+                self.scrapes += 1
+            except OSError:
+                self.failures += 1
+
+
+def _compare_ops(args) -> dict:
+    """Alternate plain and ops runs (``--pairs`` of them); the medians and the kit's cost."""
+    import os
+
+    def once(ops: bool) -> dict:
+        return measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous,
+                       in_flight=getattr(args, "in_flight", IN_FLIGHT_PER_AGENT), ops=ops)
+
+    plains, opses = [], []
+    load_before = os.getloadavg()
+    for _ in range(max(1, getattr(args, "pairs", 1))):
+        plains.append(once(False))
+        opses.append(once(True))
+    plain, with_ops = _median_run(plains), _median_run(opses)
+    result = dict(with_ops)
+    result["plain_grabs_per_s"] = plain["grabs_per_s"]
+    result["ops_grabs_per_s"] = with_ops["grabs_per_s"]
+    # each pair ran back to back, so its ratio shares the machine's mood; the median pair's is the figure
+    costs = sorted(100.0 * (1 - op["grabs_per_s"] / pl["grabs_per_s"]) for pl, op in zip(plains, opses))
+    result["ops_cost_pct"] = round(costs[len(costs) // 2], 1)
+    result["plain_p99_ms"], result["ops_p99_ms"] = plain["p99_ms"], with_ops["p99_ms"]
+    result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
+    result["ops_broker_cpu_cost_pct"] = round(
+        100.0 * (with_ops["broker_cpu_us_per_grab"] / plain["broker_cpu_us_per_grab"] - 1), 1)
+    result["pairs"] = [[pl["grabs_per_s"], op["grabs_per_s"]] for pl, op in zip(plains, opses)]
+    # a shared machine: the figures are indicative, and the load says how shared it was
+    result["load_average"] = [round(x, 2) for x in load_before] + [round(x, 2) for x in os.getloadavg()]
+    result["ok"] = _all_correct(plains + opses)
     return result

@@ -20,6 +20,8 @@ BENCHMARKS = {
     "console": "tools.bench.console",
     "agent": "tools.bench.agent",
     "fuzz": "tools.bench.fuzz",
+    "robot": "tools.bench.robot",
+    "disk": "tools.bench.disk",
 }
 
 

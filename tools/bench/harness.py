@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,3 +273,50 @@ def running_broker(**kwargs):
         yield broker
     finally:
         broker.stop()
+
+
+class LoopWatch:
+    """Follows the broker's floor metrics on a thread, to read the loop's longest turn.
+
+    Each ``metrics.floor`` event carries ``loop_max_turn_ms``: the longest turn
+    of the broker's loop since the previous metrics (about a second). The watch
+    files each with the moment it arrived, so a phase's longest stall is the
+    largest figure that arrived within it.
+    """
+
+    def __init__(self, events_endpoint: str):
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.SUB)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.SUBSCRIBE, p.topic_of("metrics"))
+        self._sock.connect(events_endpoint)
+        #: (time.monotonic() when received, loop_max_turn_ms, loop_max_turn_cpu_ms)
+        self.samples: list[tuple[float, float, float]] = []
+        self._stop = False
+        self._thread = threading.Thread(target=self._follow, name="loop-watch", daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        sock = self._sock
+        while not self._stop:
+            if not sock.poll(100):
+                continue
+            _topic, body = sock.recv_multipart()
+            frame = p.decode_event_frame(body)
+            at = time.monotonic()
+            for event in frame.events:
+                if isinstance(event.record, p.FloorMetrics):
+                    m = event.record
+                    self.samples.append((at, m.loop_max_turn_ms, m.loop_max_turn_cpu_ms))
+
+    def longest_ms(self, since: float, until: float, cpu: bool = False) -> float | None:
+        """The longest turn (wall time, or with ``cpu`` CPU time) reported by the metrics
+        that arrived within [since, until]; None if none did."""
+        values = [s[2 if cpu else 1] for s in self.samples if since <= s[0] <= until]
+        return max(values) if values else None
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(2)
+        self._sock.close(0)
+        self._ctx.term()

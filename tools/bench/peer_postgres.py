@@ -201,7 +201,7 @@ def run_postgres(
         import psycopg
         from psycopg import sql
     except ImportError as exc:
-        return unavailable(name, f"psycopg is not installed ({exc}); pip install 'grabdesk[peers]'")
+        return unavailable(name, f"psycopg is not installed ({exc}); pip install 'psycopg[binary]==3.3.9'")
     try:
         admin = _pg_connect(dsn)
     except Exception as exc:

@@ -27,16 +27,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
         description="Drive a running broker with simulated traffic: customers arrive along the "
                     "profile's daily curve and give up when they wait too long; simulated agents "
                     "follow the roster, grab with their own habits and work inquiries. Seeded, so "
-                    "a run repeats. The broker's own timers (SLA, reclaim, time-outs) run on real "
-                    "time; see docs/simulator.md.")
-    parser.add_argument("--command-endpoint", default=DEFAULT_COMMAND_ENDPOINT, metavar="ENDPOINT",
-                        help=f"the broker's command endpoint (default {DEFAULT_COMMAND_ENDPOINT})")
-    parser.add_argument("--events-endpoint", default=DEFAULT_EVENTS_ENDPOINT, metavar="ENDPOINT",
-                        help=f"the broker's events endpoint (default {DEFAULT_EVENTS_ENDPOINT})")
+                    "a run repeats. It follows the broker's clock, so the broker's timers (SLA, "
+                    "hybrid, reclaim) agree with the traffic; see docs/simulator.md.")
+    parser.add_argument("--command-endpoint", default=DEFAULT_COMMAND_ENDPOINT, metavar="ENDPOINT[,ENDPOINT...]",
+                        help=f"the broker's command endpoint (default {DEFAULT_COMMAND_ENDPOINT}); for an "
+                             "active/standby pair, every broker's, comma-separated")
+    parser.add_argument("--events-endpoint", default=DEFAULT_EVENTS_ENDPOINT, metavar="ENDPOINT[,ENDPOINT...]",
+                        help=f"the broker's events endpoint (default {DEFAULT_EVENTS_ENDPOINT}); one per "
+                             "command endpoint, in the same order")
     parser.add_argument("--seed", type=int, default=1, help="random seed; same seed, same plan (default 1)")
-    parser.add_argument("--time-scale", type=positive_float, default=DEFAULT_TIME_SCALE, metavar="N",
-                        help=f"simulated seconds per real second (default {DEFAULT_TIME_SCALE:g}: "
-                             "a day in 24 minutes)")
+    parser.add_argument("--time-scale", type=positive_float, default=None, metavar="N",
+                        help="run the simulator's own clock at N simulated seconds per real second, for "
+                             "a broker on the wall clock (default: follow the broker's clock; start the "
+                             f"broker with --time-scale, e.g. {DEFAULT_TIME_SCALE:g}, to speed the floor up)")
     parser.add_argument("--surge", type=_non_negative, default=1.0, metavar="FACTOR",
                         help="multiply all arrivals, e.g. 5 for Double 11 or 618 (default 1)")
     parser.add_argument("--duration-s", type=positive_float, default=None, metavar="S",
@@ -48,8 +51,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--roster", type=Path, default=DEFAULT_ROSTER, metavar="FILE",
                         help="roster CSV or TOML (default: the demo roster)")
     parser.add_argument("--start", metavar="WHEN",
-                        help="simulated start, ISO 8601 (e.g. 2025-11-11T20:00); without an offset "
-                             "it is read in the profile's time zone (default: now)")
+                        help="the simulator's own clock's start, ISO 8601 (e.g. 2025-11-11T20:00); "
+                             "without an offset it is read in the profile's time zone (default: follow the "
+                             "broker's clock)")
     parser.set_defaults(func=run)
     return parser
 
@@ -87,6 +91,13 @@ def run(args) -> int:
             except ValueError as exc:
                 print(f"grabdesk simulate: --start: {exc}", file=sys.stderr)
                 return 2
+        from broker.wire.client import pair_endpoints
+
+        try:
+            pair_endpoints(args.command_endpoint, args.events_endpoint)
+        except ValueError as exc:
+            print(f"grabdesk simulate: {exc}", file=sys.stderr)
+            return 2
         options = SimOptions(
             command_endpoint=args.command_endpoint, events_endpoint=args.events_endpoint,
             seed=args.seed, time_scale=args.time_scale, surge=args.surge, duration_s=args.duration_s,
@@ -102,7 +113,8 @@ def run(args) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(f"grabdesk simulate: broker {args.command_endpoint}, seed {args.seed}, x{args.time_scale:g}, "
+    pace = f"x{args.time_scale:g}" if args.time_scale else "on the broker's clock"
+    print(f"grabdesk simulate: broker {args.command_endpoint}, seed {args.seed}, {pace}, "
           f"surge {args.surge:g}" + (f", excluding {', '.join(sorted(excluded))}" if excluded else ""),
           file=sys.stderr, flush=True)
     try:

@@ -16,13 +16,14 @@ Clients:
 * one ``BrokerClient(follow=False)`` **per agent on shift**: the broker sees
   each agent speak for itself, with its own heartbeat keeping it alive.
 
-Time: simulated time runs ``time_scale`` times faster than real time. The
-daily arrival curve and the roster are read at simulated time; reaction,
-response and handling times are simulated durations divided by the scale;
-arrivals per real second are the profile's rate times the scale. The
-broker knows nothing of this: its SLA timers, silent-grab reclaim, hybrid
-auto-assignment delay, visibility delays, agent time-outs and daily quotas
-run on real time (see docs/simulator.md for what that means at high scales).
+Time: by default the simulator follows the broker's clock (the floor's
+time, which the broker announces with its pace in every welcome, snapshot
+and heartbeat): arrivals, the roster and every persona's delay are planned in
+floor time and slept in real time at the broker's pace, so the broker's SLA
+timers, hybrid delay, silent-grab reclaim and visibility delays agree with
+the traffic. ``time_scale``/``start`` give the simulator a clock of its own
+instead, for a broker on the wall clock only (the old way: the broker's
+timers then run on real time; see docs/simulator.md).
 """
 from __future__ import annotations
 
@@ -104,7 +105,8 @@ class SimOptions:
     command_endpoint: str
     events_endpoint: str
     seed: int = 1
-    time_scale: float = DEFAULT_TIME_SCALE
+    #: simulated seconds per real second of the simulator's own clock; None: follow the broker's
+    time_scale: float | None = None
     surge: float = 1.0
     #: real seconds to run; None: until stopped
     duration_s: float | None = None
@@ -112,7 +114,7 @@ class SimOptions:
     exclude: frozenset[str] = frozenset()
     profile: Path = DEFAULT_PROFILE
     roster: Path = DEFAULT_ROSTER
-    #: simulated start instant (aware); None: now
+    #: simulated start instant (aware) of the simulator's own clock; None: now (or the broker's time)
     start: datetime | None = None
     mix: TrafficMix = DEFAULT_MIX
     #: prefix of inquiry ids, so runs against the same store never collide; None: from the clock
@@ -127,7 +129,7 @@ class Simulation:
     """A run of the simulator against one broker. ``run()`` blocks; ``stop()`` from anywhere."""
 
     def __init__(self, options: SimOptions):
-        if not options.time_scale > 0:
+        if options.time_scale is not None and not options.time_scale > 0:
             raise SimulationError(f"time scale must be > 0, got {options.time_scale}")
         self.options = options
         self.command_endpoint = options.command_endpoint
@@ -246,11 +248,11 @@ class Simulation:
             mix = o.mix.with_shops(shops)
         except ValueError as exc:
             raise SimulationError(f"broker at {o.command_endpoint}: {exc}") from None
-        start = o.start or datetime.now(timezone.utc)
+        self.clock = self._make_clock()
+        start = self.clock.sim_datetime(self.clock.real_start)
         self.plan = ArrivalPlan(self.profile, o.seed, o.surge, mix)
         self._arrivals = self.plan.arrivals(start)
         self._next_arrival = next(self._arrivals, None)
-        self.clock = SimClock(start.timestamp(), time.monotonic(), o.time_scale)
         simulated = {a.id: a.skills for a in self.mirror.agents.values()
                      if a.id not in o.exclude and a.id in self.roster.agents}
         unknown = sorted(self.roster.agents - set(self.mirror.agents))
@@ -267,7 +269,30 @@ class Simulation:
         else:
             self.id_prefix = o.id_prefix
         log.info("simulating %d agents from %s at %gx (surge %g)", len(self.agents),
-                 start.isoformat(timespec="minutes"), o.time_scale, o.surge)
+                 start.isoformat(timespec="minutes"), self.clock.time_scale, o.surge)
+
+    def _make_clock(self) -> SimClock:
+        """The floor's clock as the broker runs it, or (asked for) one of our own."""
+        o = self.options
+        floor = self._intake.floor_clock
+        if o.time_scale is None and o.start is None:
+            return SimClock(floor.now(), time.monotonic(), floor.time_scale)
+        if floor.time_scale != 1.0:
+            raise SimulationError(
+                f"the broker runs the floor's clock at {floor.time_scale:g}x; leave out --time-scale and "
+                "--start so the simulator follows it")
+        log.warning("the simulator runs its own clock; the broker's timers (SLA, hybrid, reclaim) run on "
+                    "the wall clock and will not agree with it (start the broker with --time-scale instead)")
+        start = o.start or datetime.now(timezone.utc)
+        return SimClock(start.timestamp(), time.monotonic(), o.time_scale or DEFAULT_TIME_SCALE)
+
+    def floor_now(self) -> float:
+        """The broker's time now (what its visibility delays and timers count in)."""
+        return self._intake.floor_clock.now()
+
+    def broker_real_s(self, floor_s: float) -> float:
+        """Real seconds a duration on the broker's clock takes."""
+        return self._intake.floor_clock.real_s(floor_s)
 
     # ------------------------------------------------------------------ the loop
 
@@ -502,7 +527,8 @@ class Simulation:
         local = self.clock.sim_datetime(now).astimezone(ZoneInfo(self.profile.tz)) if self.clock else None
         when = local.strftime("%a %Y-%m-%d %H:%M") if local else "-"
         online = sum(1 for a in self.agents.values() if a.grabbing)
-        return (f"sim {when} x{self.options.time_scale:g} | arrivals {s.arrivals} | grabs won {s.grabs_won} "
+        scale = self.clock.time_scale if self.clock else 1.0
+        return (f"sim {when} x{scale:g} | arrivals {s.arrivals} | grabs won {s.grabs_won} "
                 f"lost {s.grabs_lost} refused {s.grabs_refused} | resolved {s.resolved} | released "
                 f"{s.released} | transferred {s.transferred} | abandoned {s.abandoned} | pool "
                 f"{len(self.mirror.queued())} | agents on {online}")

@@ -1,0 +1,352 @@
+"""An active/standby pair on PostgreSQL: takeover under load, fencing, the standby's answer.
+
+Brokers run as an operator runs them (``python -m grabdesk broker`` with
+``store = "postgresql://..."``), two per shard, on one fresh schema per test
+and a 1 s lease so a takeover takes about a second. Clients are given both
+brokers' endpoints and follow the active one.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+import pytest
+import zmq
+
+from broker.service.pgstore import PgStore
+from broker.wire import protocol as p
+from broker.wire.client import BrokerClient
+
+from conftest import pg_dsn, wait_until
+from test_durability import _free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENTS = [f"a{i}" for i in range(6)]
+LEASE_S = 1.0
+
+
+class Pair:
+    """Broker processes of one shard on one schema; each with its own ports and log."""
+
+    def __init__(self, tmp_path: Path, schema: str, shard: str = "main"):
+        self.tmp_path = tmp_path
+        self.schema = schema
+        self.config = tmp_path / f"{shard}.toml"
+        # the rate limit and pending cap protect a live floor; the load here is deliberate
+        self.config.write_text(
+            f'[broker]\nstore = "{pg_dsn()}"\nshard = "{shard}"\npg_schema = "{schema}"\n'
+            f"lease_s = {LEASE_S}\nheartbeat_s = 0.2\ngrab_rate_per_s = 100000.0\n"
+            "max_pending_per_client = 1000\n")
+        self.brokers: list[dict] = []
+        self.clients: list[BrokerClient] = []
+
+    def start(self) -> dict:
+        n = len(self.brokers)
+        broker = {"command": f"tcp://127.0.0.1:{_free_port()}", "events": f"tcp://127.0.0.1:{_free_port()}",
+                  "log": self.tmp_path / f"broker-{self.schema[-4:]}-{n}.log"}
+        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        with open(broker["log"], "ab") as log:
+            broker["proc"] = subprocess.Popen(
+                [sys.executable, "-m", "grabdesk", "broker", "--config", str(self.config),
+                 "--command-endpoint", broker["command"], "--events-endpoint", broker["events"]],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.brokers.append(broker)
+        return broker
+
+    def log(self, broker: dict) -> str:
+        return broker["log"].read_text()
+
+    def answer(self, broker: dict, timeout_s: float = 0.5):
+        """One Hello straight to ``broker``: its reply (welcome or error), or None if silent."""
+        ctx = zmq.Context.instance()
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        try:
+            sock.connect(broker["command"])
+            sock.send(p.encode(p.Hello(v=1, id="probe", role="admin", who="probe")))
+            if sock.poll(int(timeout_s * 1000)):
+                return p.decode_reply(sock.recv())
+            return None
+        finally:
+            sock.close()
+
+    def wait_active(self, broker: dict, timeout_s: float = 20.0) -> p.Welcome:
+        found: list = []
+
+        def active() -> bool:
+            assert broker["proc"].poll() is None, f"broker exited: {self.log(broker)[-3000:]}"
+            reply = self.answer(broker)
+            if isinstance(reply, p.Welcome):
+                found.append(reply)
+                return True
+            return False
+        wait_until(active, timeout_s=timeout_s, interval_s=0.05,
+                   message=f"{broker['command']} never became active")
+        return found[-1]
+
+    def client(self, role: str, who: str, **kw) -> BrokerClient:
+        c = BrokerClient([b["command"] for b in self.brokers], [b["events"] for b in self.brokers],
+                         role, who, follow=kw.pop("follow", False), **kw).start()
+        self.clients.append(c)
+        return c
+
+    def stop_clients(self) -> None:
+        for c in self.clients:
+            c.stop()
+        self.clients.clear()
+
+    def cleanup(self) -> None:
+        self.stop_clients()
+        for broker in self.brokers:
+            proc = broker["proc"]
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGCONT)  # a frozen one must be able to die
+                proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture
+def pair(tmp_path, pg_schema):
+    made: list[Pair] = []
+
+    def make(shard: str = "main") -> Pair:
+        made.append(Pair(tmp_path, pg_schema(), shard))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.cleanup()
+
+
+def define_floor(admin: BrokerClient, shop: str = "s1", agents=AGENTS) -> None:
+    admin.call(p.DefineShop, shop=p.ShopRecord(id=shop))
+    admin.call(p.DefineAgents, agents=[
+        p.AgentSpec(id=a, skills={"pre_sales": 3}, quality=95,
+                    quotas=p.Quotas(concurrent_cap=1000, daily_grabs=100_000)) for a in agents])
+    for a in agents:
+        admin.call(p.SetStatus, status="online", agent=a)
+
+
+def stored(schema: str):
+    """Everything the shard's store holds: (inquiries by id with state and owner)."""
+    store = PgStore(pg_dsn(), schema, maintenance=None)
+    try:
+        store.catch_up()
+        rows = store.query_state("SELECT id, state, owner FROM inquiries")
+        return {i: (state, owner) for i, state, owner in rows}
+    finally:
+        store.close()
+
+
+# --------------------------------------------------------------------------- the standby
+
+def test_the_second_broker_stands_by_and_names_the_active_one(pair):
+    shard = pair()
+    first = shard.start()
+    shard.wait_active(first)
+    second = shard.start()
+    wait_until(lambda: "standby for shard main" in shard.log(second), timeout_s=20,
+               message="the second broker never said it stands by")
+    reply = shard.answer(second, timeout_s=5)
+    assert isinstance(reply, p.Error) and reply.code == p.ErrorCode.NOT_ACTIVE
+    assert reply.re == "probe"
+    assert reply.reason == f"not active, try {first['command']}"
+    assert (reply.detail["active"], reply.detail["active_events"], reply.detail["shard"], reply.detail["epoch"]) \
+        == (first["command"], first["events"], "main", 1)
+    # a client given the standby first ends up served by the active broker
+    admin = BrokerClient([second["command"], first["command"]], [second["events"], first["events"]],
+                         "admin", "root").start()
+    shard.clients.append(admin)
+    wait_until(lambda: admin.command_endpoint == first["command"], timeout_s=10,
+               message="the client did not follow the standby's answer")
+    assert isinstance(admin.call(p.Hello), p.Welcome)
+
+
+# --------------------------------------------------------------------------- takeover under load
+
+class Load:
+    """Submitters and agents that remember exactly what they were told."""
+
+    def __init__(self, shard: Pair):
+        self.shard = shard
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.acked: list[str] = []
+        self.wins: dict[str, str] = {}             # inquiry -> agent told it won
+        self.double_wins: list[tuple] = []
+        self.verdict_times: dict[str, float] = {}  # agent -> monotonic time of its last verdict
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._submitter, daemon=True)] + \
+            [threading.Thread(target=self._agent, args=(a,), daemon=True) for a in AGENTS]
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def _guard(self, fn):
+        try:
+            return fn()
+        except (ConnectionError, TimeoutError, FutureTimeout):
+            return None  # not acknowledged: may or may not have happened
+        except BaseException as exc:
+            self.errors.append(exc)
+            self.stop.set()
+            return None
+
+    def _submitter(self) -> None:
+        client = self.shard.client("intake", "gw")
+        i = 0
+        while not self.stop.is_set():
+            ids = [f"q{i + k}" for k in range(5)]
+            i += 5
+            reply = self._guard(lambda: client.call(
+                p.Submit, inquiries=[p.NewInquiry(id=q, shop="s1", skill="pre_sales") for q in ids]))
+            if reply is not None:
+                assert not reply.rejected, reply.rejected
+                with self.lock:
+                    self.acked.extend(ids)
+
+    def _agent(self, agent: str) -> None:
+        client = self.shard.client("agent", agent)
+        rng = random.Random(agent)
+        n = 0
+        while not self.stop.is_set():
+            with self.lock:
+                recent = self.acked[-10:]
+            if not recent:
+                time.sleep(0.001)
+                continue
+            futures = []
+            for _ in range(3):
+                n += 1
+                futures.append(client.request(p.Grab, grab_id=f"{agent}-{n}", inquiry=rng.choice(recent)))
+            for future in futures:
+                verdict = self._guard(lambda: future.result(15))
+                if verdict is None:
+                    continue
+                with self.lock:
+                    self.verdict_times[agent] = time.monotonic()
+                    if verdict.outcome == "won":
+                        other = self.wins.setdefault(verdict.inquiry, agent)
+                        if other != agent:
+                            self.double_wins.append((verdict.inquiry, other, agent))
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.shard.stop_clients()
+        for t in self.threads:
+            t.join(20)
+            assert not t.is_alive(), "a load thread did not stop"
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_active_under_load_loses_nothing_and_clients_are_served_again(pair):
+    shard = pair()
+    first = shard.start()
+    shard.wait_active(first)
+    second = shard.start()
+    wait_until(lambda: "standby for shard main" in shard.log(second), timeout_s=20)
+    define_floor(shard.client("admin", "root"))
+    console_epochs: list[str] = []
+    console = shard.client("supervisor", "lead", follow=True,
+                           on_reset=lambda records, end: console_epochs.append(end.epoch))
+    assert console.wait_live(10)
+
+    load = Load(shard)
+    load.start()
+    wait_until(lambda: len(load.wins) >= 50, timeout_s=30, message="no grabs were won before the kill")
+    first["proc"].kill()
+    killed_at, killed_wall = time.monotonic(), time.time()
+    first["proc"].wait(10)
+    shard.wait_active(second, timeout_s=20)
+    # every agent is served by the new active
+    wait_until(lambda: all(load.verdict_times.get(a, 0) > killed_at for a in AGENTS), timeout_s=30,
+               message=f"not every agent got a verdict after the takeover: {load.verdict_times}")
+    wins_before = len(load.wins)
+    wait_until(lambda: len(load.wins) > wins_before + 20, timeout_s=20, message="grabbing did not resume")
+    wait_until(lambda: console.status.state == "live" and len(console_epochs) >= 2, timeout_s=20,
+               message="the console never re-synced to the new active broker")
+    assert console_epochs[-1].startswith("2-") and console.command_endpoint == second["command"]
+    # what the console's status bar shows: the shard, and that the takeover happened after the kill
+    assert console.status.shard == "main" and console.status.active_since > killed_wall
+    load.finish()
+    assert not load.errors, load.errors
+
+    assert load.double_wins == [], "an inquiry was won by two agents"
+    inquiries = stored(shard.schema)
+    lost = [q for q in load.acked if q not in inquiries]
+    assert lost == [], f"{len(lost)} acknowledged inquiries are not in the store"
+    wrong = {q: (agent, inquiries.get(q)) for q, agent in load.wins.items() if inquiries.get(q, ("", ""))[1] != agent}
+    assert wrong == {}, "acknowledged wins the store does not show (inquiry: told, stored)"
+    assert "taking over shard main at epoch 2" in shard.log(second)
+
+
+# --------------------------------------------------------------------------- fencing
+
+def test_a_frozen_active_that_wakes_up_commits_nothing_announces_nothing_and_steps_down(pair):
+    shard = pair()
+    first = shard.start()
+    shard.wait_active(first)
+    second = shard.start()
+    wait_until(lambda: "standby for shard main" in shard.log(second), timeout_s=20)
+    define_floor(shard.client("admin", "root"), agents=["a0"])
+    shard.client("intake", "gw").call(p.Submit, inquiries=[p.NewInquiry(id="qf", shop="s1", skill="pre_sales")])
+
+    ctx = zmq.Context.instance()
+    # an agent that only knows the old active, and a raw subscriber to its events
+    dealer = ctx.socket(zmq.DEALER)
+    sub = ctx.socket(zmq.SUB)
+    try:
+        for sock in (dealer, sub):
+            sock.setsockopt(zmq.LINGER, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        dealer.connect(first["command"])
+        sub.connect(first["events"])
+        dealer.send(p.encode(p.Hello(v=1, id="h", role="agent", who="a0")))
+        assert dealer.poll(5000) and isinstance(p.decode_reply(dealer.recv()), p.Welcome)
+
+        os.kill(first["proc"].pid, signal.SIGSTOP)
+        dealer.send(p.encode(p.Grab(v=1, id="late", role="agent", who="a0", grab_id="g-late", inquiry="qf")))
+        shard.wait_active(second, timeout_s=20)
+        while sub.poll(0):  # what it published before the freeze
+            sub.recv_multipart()
+        os.kill(first["proc"].pid, signal.SIGCONT)
+
+        wait_until(lambda: "stepping down" in shard.log(first), timeout_s=20,
+                   message="the old active did not step down")
+        wait_until(lambda: isinstance(shard.answer(first), p.Error), timeout_s=10,
+                   message="the old active does not answer as a standby")
+        replies = []
+        while dealer.poll(200):
+            replies.append(p.decode_reply(dealer.recv()))
+        assert not [r for r in replies if isinstance(r, p.Verdict)], f"the old active announced: {replies}"
+        frames = []
+        while sub.poll(200):
+            topic, body = sub.recv_multipart()
+            if topic != p.HEARTBEAT_TOPIC:
+                frames.append(p.decode_event_frame(body))
+        assert [e for f in frames for e in f.events] == [], "the old active published events after waking"
+    finally:
+        dealer.close()
+        sub.close()
+
+    assert stored(shard.schema)["qf"] == ("queued", None), "the fenced grab reached the store"
+    # the new active serves the grab the frozen one could not
+    agent = shard.client("agent", "a0")
+    verdict = agent.call(p.Grab, grab_id="g-late", inquiry="qf")
+    assert verdict.outcome == "won"
+    assert shard.answer(first).code == p.ErrorCode.NOT_ACTIVE, "the old active did not stay a standby"
+    store = PgStore(pg_dsn(), shard.schema, maintenance=None)
+    try:
+        rows = store._db.execute(f'SELECT epoch, id FROM "{shard.schema}".journal ORDER BY id').fetchall()
+    finally:
+        store.close()
+    first_of_new = min(i for e, i in rows if e == 2)
+    assert [i for e, i in rows if e == 1 and i > first_of_new] == [], "a stale epoch committed after the takeover"
