@@ -39,7 +39,7 @@ def floor():
 
 
 def published(core: Arbiter) -> list[Event]:
-    return [_event.decode(raw) for (_stream, _seq, raw, *_rest) in core.drain().events]
+    return [_event.decode(e.raw) for e in core.drain().events]
 
 
 def last_agent(core: Arbiter, agent_id: str = "a1"):
