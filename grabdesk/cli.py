@@ -20,11 +20,14 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "broker.staffing.cli_report",
     "keys": "broker.service.cli_keys",
     "backup": "broker.service.cli_backup",
+    "status": "broker.service.cli_status",
     "console": "supervisor.console.cli",
     "agent": "supervisor.agentwin.cli",
     "simulate": "tools.simulate.cli",
     "demo": "grabdesk.demo",
+    "grabs": "grabdesk.grabs",
     "bench": "tools.bench.cli",
+    "lab": "tools.lab.cli",
     "robot": "robot.cli",
 }
 

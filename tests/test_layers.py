@@ -153,3 +153,14 @@ def test_the_private_name_check_sees_a_side_door(tmp_path):
                       "from broker.arbiter.core import _validate_quotas\n")
     hits = private_arbiter_uses(module, {"_emit", "_validate_quotas"})
     assert sorted(hits) == ["m.py:1 uses core._emit", "m.py:4 imports _validate_quotas"]
+
+
+def test_the_lab_drives_the_arbiter_itself_and_reads_files_only():
+    """The lab runs the broker's own arbiter (never a copy of it) and no sockets: arbiter, wire
+    types, staffing, the config file format; no server, no store writer, no client."""
+    paths = sorted((ROOT / "tools" / "lab").rglob("*.py"))
+    assert paths
+    allowed = ("broker.arbiter", "broker.wire", "broker.staffing", "broker.service.config")
+    assert _outside(paths, allowed) == []
+    assert [f for f in _outside(paths, ("broker.wire.protocol",)) if "broker.wire." in f] == []
+    assert offenders(paths, ("zmq",)) == []

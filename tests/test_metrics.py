@@ -200,3 +200,59 @@ def test_the_grafana_dashboard_uses_only_exported_metrics(metered):
     exprs = [t["expr"] for panel in json.loads(dashboard.read_text())["panels"] for t in panel.get("targets", [])]
     used = {name for expr in exprs for name in re.findall(r"grabdesk_[a-z_]+", expr)}
     assert used and used <= exported, used - exported
+
+
+def grabdesk_status(*args: str) -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "grabdesk", "status", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_status_answers_for_probes(metered, tmp_path):
+    import json
+
+    broker, base = metered
+    broker.define()  # one commit, so there is a last commit to report
+    endpoint = base.removeprefix("http://")
+    wait_until(lambda: get(base + "/healthz")[0] == 200 and '"last_commit_age_s": null' not in get(base + "/healthz")[1],
+               5, 0.05)
+    healthy = grabdesk_status("--metrics-endpoint", endpoint)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert healthy.stdout.startswith("ok, serving, loop lag")
+    answer = json.loads(grabdesk_status("--metrics-endpoint", endpoint, "--json").stdout)
+    assert answer["status"] == "ok" and answer["last_commit_age_s"] is not None
+    # without a metrics endpoint the heartbeat still proves the loop turns
+    beat = grabdesk_status("--events-endpoint", broker.server.events_endpoint)
+    assert beat.returncode == 0 and "heartbeat only" in beat.stdout
+    # a stalled loop is unhealthy for a probe
+    release = threading.Event()
+
+    def stall(_now):
+        release.wait(20)
+
+    broker.server.periodic.append([0.0, stall, 0.0])
+    try:
+        stalled = grabdesk_status("--metrics-endpoint", endpoint, "--wait-s", "0")
+        wait_until(lambda: grabdesk_status("--metrics-endpoint", endpoint).returncode == 1, 15, 0.2,
+                   "a stalled loop passed the probe")
+    finally:
+        broker.server.periodic.pop()
+        release.set()
+    assert stalled.returncode in (0, 1)
+    # a readiness gate waits until healthy again
+    assert grabdesk_status("--metrics-endpoint", endpoint, "--wait-s", "15").returncode == 0
+
+
+def test_status_of_a_broker_that_is_not_there():
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
+    holder.close()  # a port nobody listens on
+    down = grabdesk_status("--metrics-endpoint", f"127.0.0.1:{port}", "--timeout-s", "1")
+    assert down.returncode == 1 and down.stdout.startswith("unreachable"), down.stdout
+    silent = grabdesk_status("--events-endpoint", f"tcp://127.0.0.1:{port}", "--timeout-s", "0.5")
+    assert silent.returncode == 1 and "no heartbeat" in silent.stdout
+    usage = grabdesk_status("--metrics-endpoint", "nowhere:port")
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr

@@ -342,7 +342,7 @@
     </message>
     <message>
         <location filename="../../supervisor/common/broker_text.py" line="116" />
-        <location filename="../../supervisor/common/broker_text.py" line="171" />
+        <location filename="../../supervisor/common/broker_text.py" line="173" />
         <source>not found</source>
         <translation>未找到</translation>
     </message>
@@ -412,77 +412,97 @@
         <translation>密钥与此身份不符</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="136" />
+        <location filename="../../supervisor/common/broker_text.py" line="131" />
+        <source>this broker is a standby; the active one answers</source>
+        <translation>此调度服务为备用节点，请连接主节点</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" line="137" />
         <source>online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="136" />
+        <location filename="../../supervisor/common/broker_text.py" line="137" />
         <source>away</source>
         <translation>离开</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="136" />
+        <location filename="../../supervisor/common/broker_text.py" line="137" />
         <source>break</source>
         <translation>休息</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="137" />
+        <location filename="../../supervisor/common/broker_text.py" line="138" />
         <source>offline</source>
         <translation>离线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="137" />
+        <location filename="../../supervisor/common/broker_text.py" line="138" />
         <source>resolved</source>
         <translation>解决</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="137" />
+        <location filename="../../supervisor/common/broker_text.py" line="138" />
         <source>abandoned</source>
         <translation>放弃</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="138" />
+        <location filename="../../supervisor/common/broker_text.py" line="139" />
         <source>queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="138" />
+        <location filename="../../supervisor/common/broker_text.py" line="139" />
         <source>held</source>
         <translation>处理中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="138" />
+        <location filename="../../supervisor/common/broker_text.py" line="139" />
         <source>gold</source>
         <translation>金牌</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="139" />
+        <location filename="../../supervisor/common/broker_text.py" line="140" />
         <source>silver</source>
         <translation>银牌</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="139" />
+        <location filename="../../supervisor/common/broker_text.py" line="140" />
         <source>bronze</source>
         <translation>铜牌</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="139" />
+        <location filename="../../supervisor/common/broker_text.py" line="140" />
         <source>probation</source>
         <translation>试用</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="140" />
+        <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <source>won</source>
+        <translation>抢到</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <source>lost</source>
+        <translation>没抢到</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" line="141" />
+        <source>refused</source>
+        <translation>被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" line="142" />
         <source>grab</source>
         <translation>抢单</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="140" />
+        <location filename="../../supervisor/common/broker_text.py" line="142" />
         <source>push</source>
         <translation>派单</translation>
     </message>
     <message>
-        <location filename="../../supervisor/common/broker_text.py" line="140" />
+        <location filename="../../supervisor/common/broker_text.py" line="142" />
         <source>hybrid</source>
         <translation>混合</translation>
     </message>

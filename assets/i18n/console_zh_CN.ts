@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ActiveBrokerLabel</name>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="27" />
+        <source>Broker %1 · shard %2</source>
+        <translation>调度服务 %1 · 分片 %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="29" />
+        <source> · active since %1</source>
+        <translation> · 自 %1 起为主</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="32" />
+        <source>The active broker of this shard; a standby takes over if it stops.</source>
+        <translation>本分片当前的主调度服务；它停止时由备用服务接管。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="34" />
+        <source>This console moved to another broker %1 time(s), last at %2.</source>
+        <translation>本控制台已切换到其他调度服务 %1 次，最近一次在 %2。</translation>
+    </message>
+</context>
+<context>
     <name>AgentModel</name>
     <message>
         <location filename="../../supervisor/console/models.py" line="79" />
@@ -177,35 +200,89 @@
     </message>
 </context>
 <context>
+    <name>AlertBar</name>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <source>All alerts</source>
+        <extracomment>players tried in order; each takes a WAV path as its one argument the chime: two short tones (Hz) of this length (s), at this sample rate what the severity filter offers, least to most severe the ids of the alerts to acknowledge (the panel's selection) fn() -&gt; the selected alerts' ids</extracomment>
+        <translation>全部告警</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <source>Warnings and critical</source>
+        <translation>警告及严重</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <source>Critical only</source>
+        <translation>仅严重</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="145" />
+        <source>Not acknowledged</source>
+        <translation>未确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="146" />
+        <source>Filter alerts</source>
+        <translation>筛选告警</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="147" />
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="148" />
+        <source>Take the selected alerts in hand; the broker records who and when</source>
+        <translation>接手所选告警；调度服务记录确认人和时间</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="149" />
+        <source>Sound for critical</source>
+        <translation>严重告警提示音</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/alert_bar.py" line="161" />
+        <source>Select an alert nobody has acknowledged yet</source>
+        <translation>请选择尚未确认的告警</translation>
+    </message>
+</context>
+<context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="289" />
+        <location filename="../../supervisor/console/models.py" line="282" />
         <source>Time</source>
         <extracomment>the text last: it stretches to the panel's width</extracomment>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="289" />
+        <location filename="../../supervisor/console/models.py" line="282" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="289" />
+        <location filename="../../supervisor/console/models.py" line="282" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="290" />
+        <location filename="../../supervisor/console/models.py" line="283" />
         <source>What happened</source>
         <translation>内容</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="289" />
+        <location filename="../../supervisor/console/models.py" line="282" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="307" />
+        <location filename="../../supervisor/console/models.py" line="283" />
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="304" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -213,47 +290,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="322" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="322" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="322" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="322" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="322" />
+        <location filename="../../supervisor/console/models.py" line="319" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="323" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="323" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="330" />
+        <location filename="../../supervisor/console/models.py" line="327" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="330" />
+        <location filename="../../supervisor/console/models.py" line="327" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -261,33 +338,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="301" />
+        <location filename="../../supervisor/console/panels.py" line="302" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="302" />
+        <location filename="../../supervisor/console/panels.py" line="303" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="303" />
+        <location filename="../../supervisor/console/panels.py" line="304" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="304" />
+        <location filename="../../supervisor/console/panels.py" line="305" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="305" />
+        <location filename="../../supervisor/console/panels.py" line="306" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="306" />
+        <location filename="../../supervisor/console/panels.py" line="307" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -416,7 +493,17 @@
         <translation>%1 的质量分修改被拒绝</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="131" />
+        <location filename="../../supervisor/console/actions.py" line="109" />
+        <source>Alert acknowledged</source>
+        <translation>告警已确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="109" />
+        <source>Acknowledging the alert refused</source>
+        <translation>确认告警被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="137" />
         <source>no answer from the broker</source>
         <translation>服务端无应答</translation>
     </message>
@@ -443,59 +530,145 @@
     </message>
 </context>
 <context>
+    <name>GrabsView</name>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="70" />
+        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <source>Inquiry</source>
+        <extracomment>outcome -&gt; text colour, so a long list reads at a glance</extracomment>
+        <translation>咨询</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="70" />
+        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <source>Agent</source>
+        <translation>客服</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="72" />
+        <source>inquiry or agent id</source>
+        <translation>咨询或客服编号</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="73" />
+        <source>Show grabs</source>
+        <translation>查看抢单</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <source>After</source>
+        <translation>用时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="80" />
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="80" />
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="98" />
+        <source>Type an inquiry or agent id</source>
+        <translation>请输入咨询或客服编号</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="102" />
+        <source>Asking the broker…</source>
+        <translation>正在询问调度服务…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="118" />
+        <source>No answer from the broker: %1</source>
+        <translation>调度服务未应答：%1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="124" />
+        <source>Nobody has tried to grab %1 yet</source>
+        <translation>还没有人抢过 %1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="126" />
+        <source>%1: %2 attempts, won by %3</source>
+        <translation>%1：共 %2 次抢单，%3 抢到</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="128" />
+        <source>nobody</source>
+        <translation>无人</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="135" />
+        <source>%1 has no grab attempts recorded</source>
+        <translation>%1 没有抢单记录</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/grabs_view.py" line="138" />
+        <source>%1: latest %2 attempts, %3 won</source>
+        <translation>%1：最近 %2 次抢单，抢到 %3 次</translation>
+    </message>
+</context>
+<context>
     <name>InquiryModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="207" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="207" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="207" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="207" />
         <source>Shop</source>
         <translation>店铺</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="209" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="209" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>Channel</source>
         <translation>渠道</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="209" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="209" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>Waiting</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="210" />
+        <location filename="../../supervisor/console/models.py" line="209" />
         <source>Owner</source>
         <translation>处理人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="210" />
+        <location filename="../../supervisor/console/models.py" line="209" />
         <source>SLA</source>
         <translation>SLA</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="244" />
+        <location filename="../../supervisor/console/models.py" line="237" />
         <source>Drag onto an agent to reassign; double-click for the reassign dialog</source>
         <translation>拖到客服上即可改派；双击打开改派对话框</translation>
     </message>
@@ -532,198 +705,229 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="210" />
+        <location filename="../../supervisor/console/window.py" line="239" />
         <source>Queue</source>
         <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="210" />
+        <location filename="../../supervisor/console/window.py" line="239" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="211" />
+        <location filename="../../supervisor/console/window.py" line="240" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="211" />
+        <location filename="../../supervisor/console/window.py" line="240" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="211" />
+        <location filename="../../supervisor/console/window.py" line="240" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="214" />
+        <location filename="../../supervisor/console/window.py" line="241" />
+        <source>Grabs</source>
+        <translation>抢单记录</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="241" />
+        <source>Who is good at what</source>
+        <translation>谁擅长什么</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="244" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="215" />
+        <location filename="../../supervisor/console/window.py" line="245" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="216" />
+        <location filename="../../supervisor/console/window.py" line="246" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="217" />
+        <location filename="../../supervisor/console/window.py" line="247" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="217" />
+        <location filename="../../supervisor/console/window.py" line="247" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="218" />
+        <location filename="../../supervisor/console/window.py" line="248" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="218" />
+        <location filename="../../supervisor/console/window.py" line="248" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="219" />
+        <location filename="../../supervisor/console/window.py" line="249" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="219" />
+        <location filename="../../supervisor/console/window.py" line="249" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="222" />
+        <location filename="../../supervisor/console/window.py" line="252" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="223" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="224" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="225" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="226" />
+        <location filename="../../supervisor/console/window.py" line="256" />
         <source>Agent s&amp;tatus and quality…</source>
         <translation>客服状态与质量分(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="227" />
+        <location filename="../../supervisor/console/window.py" line="257" />
         <source>Shop &amp;mode…</source>
         <translation>店铺模式(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="228" />
+        <location filename="../../supervisor/console/window.py" line="258" />
+        <source>&amp;Grabs of the selected inquiry</source>
+        <translation>所选咨询的抢单记录(&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="259" />
+        <source>Grabs of the selected a&amp;gent</source>
+        <translation>所选客服的抢单记录(&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="260" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="229" />
+        <location filename="../../supervisor/console/window.py" line="261" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="230" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="231" />
+        <location filename="../../supervisor/console/window.py" line="263" />
+        <source>&amp;Wallboard (full screen)</source>
+        <translation>大屏模式（全屏）(&amp;W)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="273" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="274" />
+        <location filename="../../supervisor/console/window.py" line="309" />
         <source>Cannot connect: %1</source>
         <translation>无法连接：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="312" />
+        <location filename="../../supervisor/console/window.py" line="349" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="315" />
+        <location filename="../../supervisor/console/window.py" line="352" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="376" />
+        <location filename="../../supervisor/console/window.py" line="416" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="386" />
+        <location filename="../../supervisor/console/window.py" line="426" />
+        <location filename="../../supervisor/console/window.py" line="481" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="426" />
+        <location filename="../../supervisor/console/window.py" line="466" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="443" />
+        <location filename="../../supervisor/console/window.py" line="488" />
+        <source>Select an agent in the agent table first</source>
+        <translation>请先在客服表中选择客服</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="506" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="443" />
+        <location filename="../../supervisor/console/window.py" line="506" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="447" />
+        <location filename="../../supervisor/console/window.py" line="510" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="447" />
+        <location filename="../../supervisor/console/window.py" line="510" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="453" />
+        <location filename="../../supervisor/console/window.py" line="516" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="453" />
+        <location filename="../../supervisor/console/window.py" line="516" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="459" />
+        <location filename="../../supervisor/console/window.py" line="522" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="461" />
+        <location filename="../../supervisor/console/window.py" line="524" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -873,22 +1077,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="354" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="354" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="354" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="354" />
+        <location filename="../../supervisor/console/models.py" line="351" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
@@ -1090,6 +1294,119 @@
     </message>
 </context>
 <context>
+    <name>SkillsView</name>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <source>Last hour</source>
+        <extracomment>the periods offered, in floor seconds back from now (None: since the floor's midnight) fn() -&gt; the floor's time (the broker's clock)</extracomment>
+        <translation>最近一小时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="87" />
+        <source>Filter by agent or skill</source>
+        <translation>按客服或技能筛选</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="88" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>Agent</source>
+        <translation>客服</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>Handled</source>
+        <translation>已处理</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>First response (median)</source>
+        <translation>首次响应（中位数）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="91" />
+        <source>Resolution (median)</source>
+        <translation>解决时长（中位数）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="91" />
+        <source>Satisfaction</source>
+        <translation>满意度</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="106" />
+        <source>Asking the broker…</source>
+        <translation>正在询问调度服务…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="117" />
+        <source>No answer from the broker: %1</source>
+        <translation>调度服务未应答：%1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="134" />
+        <source>%1 agent and skill pairs, %2 to %3</source>
+        <translation>%1 组客服与技能，%2 至 %3</translation>
+    </message>
+</context>
+<context>
+    <name>Wallboard</name>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="83" />
+        <source>grabdesk wallboard</source>
+        <extracomment>the figures, in reading order figure height as a share of the window's height, so a wall-sized screen gets wall-sized digits the user asked to leave (Esc, F11)</extracomment>
+        <translation>grabdesk 大屏</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="84" />
+        <source>Queue</source>
+        <translation>排队</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="84" />
+        <source>Longest wait</source>
+        <translation>最长等待</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="85" />
+        <source>First response SLA today</source>
+        <translation>今日首次响应 SLA</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="85" />
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="86" />
+        <source>At cap</source>
+        <translation>满负荷</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="107" />
+        <source>Not live since %1 — figures are stale</source>
+        <translation>自 %1 起未连接——数据已过时</translation>
+    </message>
+</context>
+<context>
     <name>Words</name>
     <message>
         <location filename="../../supervisor/console/text.py" line="28" />
@@ -1212,20 +1529,22 @@
         <translation>%1 已在处理 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/text.py" line="61" />
+        <location filename="../../supervisor/console/text.py" line="62" />
         <source>%1 is %2, not online</source>
         <translation>%1 当前为%2，不在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/text.py" line="62" />
+        <location filename="../../supervisor/console/text.py" line="63" />
         <source>%1 is at the concurrent cap (%2)</source>
         <translation>%1 已达同时接待上限（%2）</translation>
     </message>
     <message>
+        <location filename="../../supervisor/console/text.py" line="65" />
         <source>%1 is on a forced break until %2</source>
         <translation>%1 正在强制休息，至 %2</translation>
     </message>
     <message>
+        <location filename="../../supervisor/console/text.py" line="66" />
         <source>%1 has reached the continuous-service limit</source>
         <translation>%1 已达连续服务时长上限</translation>
     </message>
@@ -1237,29 +1556,6 @@
         <source>Waiting for the broker…</source>
         <extracomment>the modes a shop may run, in the order a supervisor reads them the statuses a supervisor may set the delay editor's ceiling (s); the broker has its own limit and says so when it refuses</extracomment>
         <translation>等待调度服务答复…</translation>
-    </message>
-</context>
-<context>
-    <name>ActiveBrokerLabel</name>
-    <message>
-        <location filename="../../supervisor/console/active_broker.py" line="28" />
-        <source>Broker %1 · shard %2</source>
-        <translation>调度服务 %1 · 分片 %2</translation>
-    </message>
-    <message>
-        <location filename="../../supervisor/console/active_broker.py" line="30" />
-        <source> · active since %1</source>
-        <translation> · 自 %1 起为主</translation>
-    </message>
-    <message>
-        <location filename="../../supervisor/console/active_broker.py" line="33" />
-        <source>The active broker of this shard; a standby takes over if it stops.</source>
-        <translation>本分片当前的主调度服务；它停止时由备用服务接管。</translation>
-    </message>
-    <message>
-        <location filename="../../supervisor/console/active_broker.py" line="35" />
-        <source>This console moved to another broker %1 time(s), last at %2.</source>
-        <translation>本控制台已切换到其他调度服务 %1 次，最近一次在 %2。</translation>
     </message>
 </context>
 </TS>

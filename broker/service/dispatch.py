@@ -106,6 +106,10 @@ class Service:
             p.Resolve: lambda c: self._ok(c, self.core.resolve(c.who, c.inquiry, c.satisfaction)),
             p.Release: lambda c: self._ok(c, self.core.release(c.who, c.inquiry)),
             p.Transfer: lambda c: self._ok(c, self.core.transfer(c.who, c.inquiry, c.to_agent)),
+            p.TransferToPool: lambda c: self._ok(c, self.core.transfer_to_pool(c.who, c.inquiry, c.skill, c.note)),
+            p.AcknowledgeAlert: lambda c: self._ok(c, self.core.ack_alert(c.alert, c.who, c.reason)),
+            p.QueryAgentGrabs: self._query_agent_grabs,
+            p.QueryCustomer: self._query_customer,
             p.SetStatus: self._set_status,
             p.Submit: self._submit,
             p.Abandon: lambda c: self._ok(c, self.core.abandon(c.inquiry, c.who)),
@@ -263,6 +267,19 @@ class Service:
             raise Refusal.because(ErrorCode.NOT_FOUND, "grabs.none", {"inquiry": cmd.inquiry})
         return [p.GrabHistory(re=cmd.id, inquiry=cmd.inquiry, winner=winner, attempts=attempts)]
 
+    def _query_agent_grabs(self, cmd: p.QueryAgentGrabs) -> Replies:
+        if self.store is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
+        if cmd.agent not in self.core.agents:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": cmd.agent}, field="agent")
+        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=self.store.agent_grabs(cmd.agent, cmd.limit))]
+
+    def _query_customer(self, cmd: p.QueryCustomer) -> Replies:
+        if self.store is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_history", {})
+        return [p.CustomerHistory(re=cmd.id, customer=cmd.customer,
+                                  inquiries=self.store.customer_history(cmd.customer, cmd.limit))]
+
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
         if self.store is None:
             return [p.AuditPage(re=cmd.id, entries=[])]
@@ -302,7 +319,7 @@ def _type_of(cmd: p.Command) -> str:
 def _subject_of(cmd: p.Command) -> str:
     """What an audit entry is about. Bounded like every identifier: a refused command is
     audited before anything checks its fields, and a record's id has no length limit."""
-    for name in ("inquiry", "agent", "group", "shop"):
+    for name in ("inquiry", "agent", "group", "shop", "alert"):
         value = getattr(cmd, name, None)
         if value is not None and not isinstance(value, str):
             value = getattr(value, "id", None)

@@ -35,9 +35,9 @@ from typing import Any
 from broker.arbiter.core import Changes
 from broker.service.store import (
     CLOSED_RELOAD, MATERIALIZE_BATCH_ROWS, MAINTENANCE_INTERVAL_S, VERDICT_RELOAD_S, Loaded, StoreError,
-    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, fold_journal, journal_row,
+    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, _one_blob, fold_journal, journal_row,
 )
-from broker.wire.protocol import STREAMS, AuditEntry, GrabAttempt
+from broker.wire.protocol import STREAMS, AgentGrabAttempt, AuditEntry, GrabAttempt, PastInquiry
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,12 @@ MIGRATIONS: list[str] = [
                             role TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
                             reason TEXT NOT NULL, ok BOOLEAN NOT NULL);
     CREATE INDEX audit_actor ON {s}.audit (actor, seq);
+    """,
+    # a customer's earlier inquiries and an agent's recent grabs, for the windows' history views
+    """
+    ALTER TABLE {s}.inquiries ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+    CREATE INDEX inquiries_customer ON {s}.inquiries (customer, arrived_at) WHERE customer != '';
+    CREATE INDEX grabs_agent ON {s}.grabs (agent, at);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -285,18 +291,20 @@ class PgStore:
                               f"ORDER BY id LIMIT %s", (position, MATERIALIZE_BATCH_ROWS)).fetchall()
             if not rows:
                 return False
-            folded = fold_journal(rows, seq, json.loads(stream_last))
+            folded = fold_journal(rows, seq, json.loads(stream_last), lambda agent_id: _one_blob(db.execute(
+                f"SELECT record FROM {s}.agents WHERE id = %s", (agent_id,)).fetchone()))
             with db.cursor() as cur:
                 if folded.inquiries:
                     cur.executemany(
                         f"INSERT INTO {s}.inquiries (id, state, shop, skill, language, channel, owner, "
-                        "arrived_at, taken_at, first_response_at, closed_at, satisfaction, record) "
-                        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET "
+                        "arrived_at, taken_at, first_response_at, closed_at, satisfaction, customer, record) "
+                        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET "
                         "state = EXCLUDED.state, owner = EXCLUDED.owner, taken_at = EXCLUDED.taken_at, "
                         "first_response_at = EXCLUDED.first_response_at, closed_at = EXCLUDED.closed_at, "
                         "satisfaction = EXCLUDED.satisfaction, shop = EXCLUDED.shop, skill = EXCLUDED.skill, "
                         "language = EXCLUDED.language, channel = EXCLUDED.channel, "
-                        "arrived_at = EXCLUDED.arrived_at, record = EXCLUDED.record", folded.inquiries)
+                        "arrived_at = EXCLUDED.arrived_at, customer = EXCLUDED.customer, "
+                        "record = EXCLUDED.record", folded.inquiries)
                 if folded.agents:
                     cur.executemany(f"INSERT INTO {s}.agents (id, record) VALUES (%s, %s) "
                                     "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record", folded.agents)
@@ -360,13 +368,28 @@ class PgStore:
         """Read the state, current to the last commit."""
         self.catch_up()
         with self._mat_lock:
-            return [tuple(r) for r in self._state.execute(statement, args).fetchall()]
+            # without arguments psycopg leaves % alone (LIKE patterns)
+            return [tuple(r) for r in self._state.execute(statement, args or None).fetchall()]
 
     def grab_history(self, inquiry: str) -> list[GrabAttempt]:
         s = self._sql["s"]
         return [GrabAttempt(*row) for row in self._query(
             f"SELECT grab_id, agent, at, latency_s, outcome, code, reason FROM {s}.grabs "
             "WHERE inquiry = %s ORDER BY n", (inquiry,))]
+
+    def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]:
+        """An agent's latest grab attempts, newest first."""
+        s = self._sql["s"]
+        return [AgentGrabAttempt(*row) for row in self._query(
+            f"SELECT inquiry, grab_id, at, latency_s, outcome, code, reason, winner FROM {s}.grabs "
+            "WHERE agent = %s ORDER BY at DESC LIMIT %s", (agent, limit))]
+
+    def customer_history(self, customer: str, limit: int) -> list[PastInquiry]:
+        """A customer's latest inquiries (open ones included), newest first."""
+        s = self._sql["s"]
+        return [PastInquiry(*row) for row in self._query(
+            f"SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM {s}.inquiries "
+            "WHERE customer = %s AND customer != '' ORDER BY arrived_at DESC LIMIT %s", (customer, limit))]
 
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:

@@ -180,6 +180,32 @@ class AgentRecord(Struct, tag="agent", omit_defaults=True, gc=False):
     unavailable: str = ""
 
 
+class AgentLoad(Struct, tag="agent_load", omit_defaults=True, gc=False):
+    """What decisions change on an agent: its load. Published as ``agent.load`` (one per
+    agent per batch of decisions, however many touched it) instead of the whole
+    AgentRecord; a client sets these fields on the agent it holds (``applied_to``)."""
+
+    id: str
+    held: int = 0
+    grabs_today: int = 0
+    reclaims_today: int = 0
+    day: str = ""
+    idle_since: float = 0.0
+    unavailable: str = ""
+
+    def applied_to(self, agent: AgentRecord) -> AgentRecord:
+        """``agent`` with this load: a new record, the old one is left as it was."""
+        return msgspec.structs.replace(
+            agent, held=self.held, grabs_today=self.grabs_today, reclaims_today=self.reclaims_today,
+            day=self.day, idle_since=self.idle_since, unavailable=self.unavailable)
+
+    @classmethod
+    def of(cls, agent: AgentRecord) -> "AgentLoad":
+        return cls(id=agent.id, held=agent.held, grabs_today=agent.grabs_today,
+                   reclaims_today=agent.reclaims_today, day=agent.day, idle_since=agent.idle_since,
+                   unavailable=agent.unavailable)
+
+
 class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
     id: str
     shop: str
@@ -210,6 +236,8 @@ class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
     #: (counted from arrived_at, by the shop's policy for its skill then in force)
     first_response_due: float | None = None
     resolution_due: float | None = None
+    #: the note of the last transfer to another skill's pool, for whoever takes it next
+    note: str = ""
 
 
 class NewInquiry(Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -279,6 +307,10 @@ class Alert(Struct, tag="alert", omit_defaults=True, gc=False):
     skill: str | None = None
     key: str = ""
     params: Params = field(default_factory=dict)
+    #: the supervisor who took it in hand (``ack_alert``), when, and their note
+    acked_by: str | None = None
+    acked_at: float | None = None
+    ack_note: str = ""
 
 
 class CoverageCellRecord(Struct, array_like=True):
@@ -318,7 +350,7 @@ class AuditEntry(Struct, tag="audit", omit_defaults=True, gc=False):
 # (full collections took 35-280 ms on the decision loop before this).
 
 Record = Union[
-    InquiryRecord, AgentRecord, ShopRecord, GroupRecord, FloorMetrics, Alert,
+    InquiryRecord, AgentRecord, AgentLoad, ShopRecord, GroupRecord, FloorMetrics, Alert,
     CoverageRecord, AuditEntry,
 ]
 
@@ -369,6 +401,15 @@ class Release(Command, tag="release", kw_only=True):
 class Transfer(Command, tag="transfer", kw_only=True):
     inquiry: Id
     to_agent: Id
+
+
+class TransferToPool(Command, tag="transfer_to_pool", kw_only=True):
+    """Hand a held inquiry to another skill's pool (pre-sales to after-sales) with a note;
+    it keeps its arrival time, so its wait and SLA go on."""
+
+    inquiry: Id
+    skill: Id
+    note: Text = ""
 
 
 class SetStatus(Command, tag="set_status", kw_only=True):
@@ -429,6 +470,32 @@ class QueryGrabs(Command, tag="query_grabs", kw_only=True):
     inquiry: Id
 
 
+#: the most rows one history query returns
+MAX_HISTORY_ROWS = 500
+
+
+class QueryAgentGrabs(Command, tag="query_agent_grabs", kw_only=True):
+    """An agent's most recent grab attempts, newest first."""
+
+    agent: Id
+    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 50
+
+
+class QueryCustomer(Command, tag="query_customer", kw_only=True):
+    """A customer's earlier inquiries, newest first."""
+
+    customer: Id
+    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 20
+
+
+class AcknowledgeAlert(Command, tag="ack_alert", kw_only=True):
+    """A supervisor takes an alert in hand: who and when are published and audited."""
+
+    alert: Id
+    #: kept in the audit log and on the alert
+    reason: Text = ""
+
+
 class QueryAudit(Command, tag="query_audit", kw_only=True):
     limit: int = 200
     actor: Id | None = None
@@ -457,20 +524,20 @@ AnyCommand = Union[
     Hello, Heartbeat, Snapshot, Grab, FirstResponse, Resolve, Release, Transfer,
     SetStatus, Submit, Abandon, SetQuotas, Reassign, SetMode, SetQuality,
     DefineAgents, DefineShop, DefineGroup, QueryGrabs, QueryAudit, ReplaceRoster,
-    QueryStats, Shutdown,
+    QueryStats, Shutdown, TransferToPool, QueryAgentGrabs, QueryCustomer, AcknowledgeAlert,
 ]
 
 #: commands each role may send; admin may send everything
 SUPERVISOR_COMMANDS = frozenset({
     "set_quotas", "reassign", "set_mode", "set_quality", "query_audit",
-    "replace_roster",
+    "replace_roster", "ack_alert",
 })
 ADMIN_COMMANDS = frozenset({"define_agents", "define_shop", "define_group", "shutdown"})
-AGENT_COMMANDS = frozenset({"grab", "respond", "resolve", "release", "transfer"})
+AGENT_COMMANDS = frozenset({"grab", "respond", "resolve", "release", "transfer", "transfer_to_pool"})
 INTAKE_COMMANDS = frozenset({"submit", "abandon"})
 #: every role may send these
 COMMON_COMMANDS = frozenset({"hello", "heartbeat", "snapshot", "set_status",
-                             "query_grabs", "query_stats"})
+                             "query_grabs", "query_stats", "query_agent_grabs", "query_customer"})
 
 
 # --------------------------------------------------------------------------
@@ -578,6 +645,42 @@ class GrabHistory(Reply, tag="grab_history", kw_only=True):
     attempts: list[GrabAttempt]
 
 
+class AgentGrabAttempt(Struct, array_like=True):
+    inquiry: str
+    grab_id: str
+    at: float
+    #: seconds since the inquiry entered the pool
+    latency_s: float
+    outcome: Outcome
+    code: str
+    reason: str
+    winner: str | None
+
+
+class AgentGrabs(Reply, tag="agent_grabs", kw_only=True):
+    agent: str
+    #: newest first
+    attempts: list[AgentGrabAttempt]
+
+
+class PastInquiry(Struct, array_like=True):
+    id: str
+    shop: str
+    skill: str
+    arrived_at: float
+    state: InquiryState
+    #: who served it last (None if nobody took it)
+    owner: str | None
+    closed_at: float | None
+    satisfaction: int | None
+
+
+class CustomerHistory(Reply, tag="customer_history", kw_only=True):
+    customer: str
+    #: newest first
+    inquiries: list[PastInquiry]
+
+
 class AuditPage(Reply, tag="audit_page", kw_only=True):
     entries: list[AuditEntry]
 
@@ -599,7 +702,7 @@ class Stats(Reply, tag="stats", kw_only=True):
 
 
 AnyReply = Union[Ok, Error, Verdict, Welcome, SnapshotPart, SnapshotEnd, Submitted,
-                 GrabHistory, AuditPage, Stats]
+                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory]
 
 
 # --------------------------------------------------------------------------

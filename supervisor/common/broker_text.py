@@ -128,6 +128,7 @@ class BrokerText(QObject):
             "too-many-pending": self.tr("too many requests waiting for an answer"),
             "unauthenticated": self.tr("the key does not match this identity"),
             "internal": self.tr("the broker failed on this command; it is logged"),
+            "not-active": self.tr("this broker is a standby; the active one answers"),
         }
 
     def words(self) -> dict[str, str]:
@@ -137,6 +138,7 @@ class BrokerText(QObject):
             "offline": self.tr("offline"), "resolved": self.tr("resolved"), "abandoned": self.tr("abandoned"),
             "queued": self.tr("queued"), "held": self.tr("held"), "gold": self.tr("gold"),
             "silver": self.tr("silver"), "bronze": self.tr("bronze"), "probation": self.tr("probation"),
+            "won": self.tr("won"), "lost": self.tr("lost"), "refused": self.tr("refused"),
             "grab": self.tr("grab"), "assign": self.tr("push"), "hybrid": self.tr("hybrid"),
         }
 

@@ -103,6 +103,12 @@ class ConsoleActions(QObject):
                    self.tr("Quality change for %1 refused").replace("%1", agent), on_done,
                    agent=agent, quality=quality, reason=reason)
 
+    def acknowledge(self, alert_id: str, reason: str = "",
+                    on_done: Callable[[bool, str], None] | None = None) -> None:
+        """Take an alert in hand; the broker publishes and audits who and when."""
+        self._send(p.AcknowledgeAlert, self.tr("Alert acknowledged"), self.tr("Acknowledging the alert refused"),
+                   on_done, alert=alert_id, reason=reason)
+
     def _send(self, command: type[p.Command], accepted: str, refused: str,
               on_done: Callable[[bool, str], None] | None, **fields) -> None:
         def done(outcome) -> None:

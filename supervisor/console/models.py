@@ -272,7 +272,7 @@ class AlertModel(RowModel):
     """Alerts newest first; each links to an inquiry, an agent, a group or a skill."""
 
     #: the text last: it stretches to the panel's width
-    COLUMNS = ["time", "severity", "kind", "link", "text"]
+    COLUMNS = ["time", "severity", "kind", "link", "acked", "text"]
 
     def __init__(self, state: ConsoleState, parent: QObject | None = None):
         self.state = state
@@ -280,7 +280,7 @@ class AlertModel(RowModel):
 
     def titles(self) -> list[str]:
         return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("Link"),
-                self.tr("What happened")]
+                self.tr("Acknowledged"), self.tr("What happened")]
 
     def cell(self, a: p.Alert, column: str, role: int):
         if role == _DISPLAY:
@@ -294,6 +294,10 @@ class AlertModel(RowModel):
                 return broker_text().alert(a)
             if column == "link":
                 return a.inquiry or a.agent or a.group or a.skill or ""
+            if column == "acked":
+                return f"{a.acked_by} {fmt_clock(a.acked_at)}" if a.acked_by and a.acked_at else ""
+        if role == _TOOLTIP and column == "acked" and a.acked_by:
+            return a.ack_note or None
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:

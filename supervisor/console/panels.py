@@ -225,7 +225,8 @@ class AlertPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.model = AlertModel(state, self)
-        self.view = log_table(self.model, "alertTable", {"time": 64, "severity": 60, "kind": 96, "link": 110})
+        self.view = log_table(self.model, "alertTable",
+                              {"time": 64, "severity": 60, "kind": 130, "link": 150, "acked": 110})
         self.view.doubleClicked.connect(self._activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -25,10 +25,14 @@ from broker.wire.client import ConnectionStatus
 from supervisor.common import i18n
 from supervisor.console import export
 from supervisor.console.actions import ConsoleActions
+from supervisor.console.alert_bar import AlertBar, selected_keys
 from supervisor.console.chart import QueueChart
 from supervisor.console.coverage_view import CoverageView
 from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
+from supervisor.console.grabs_view import GrabsView
+from supervisor.console.skills_view import SkillsView
+from supervisor.console.wallboard import Wallboard
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
@@ -41,7 +45,7 @@ log = logging.getLogger(__name__)
 #: the refresh tick: models replay changes this often
 REFRESH_MS = 100
 #: bump when the docks change, so an old saved layout is not forced onto new docks
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 SETTINGS_GEOMETRY = "console/geometry"
 SETTINGS_STATE = "console/windowState"
 #: the default layout (a remembered one wins)
@@ -79,7 +83,14 @@ class MainWindow(QMainWindow):
         self.agents = AgentPanel(self.state)
         self.inquiries = InquiryPanel(self.state)
         self.alerts = AlertPanel(self.state)
+        self.alert_bar = AlertBar(self.state, self.actions, lambda: selected_keys(self.alerts.view))
+        self.alerts.layout().insertWidget(0, self.alert_bar)
+        self._alerts_seen = 0
         self.audit = AuditPanel(self.state)
+        self.grabs = GrabsView(link)
+        self.skills = SkillsView(link, lambda: self.state.clock())
+        self.wallboard = Wallboard(self.state, self)
+        self.wallboard.leave_requested.connect(lambda: self.show_wallboard(False))
         self.setCentralWidget(self.agents)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -87,7 +98,12 @@ class MainWindow(QMainWindow):
         self._dock("alerts", self.alerts, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("inquiries", self.inquiries, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("grabs", self.grabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["audit"])
+        self._dock("skills", self.skills, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["inquiries"], self.docks["grabs"])
+        self.tabifyDockWidget(self.docks["inquiries"], self.docks["skills"])
+        self.docks["skills"].visibilityChanged.connect(lambda shown: shown and self.skills.refresh())
         self.docks["inquiries"].raise_()
         # the chart spans the full width on top; coverage and alerts fill the right column
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -195,6 +211,11 @@ class MainWindow(QMainWindow):
         self.shop_mode_action = self.actions_menu.addAction("", self.open_shop_mode_dialog)
         self.shop_mode_action.setShortcut(QKeySequence("Ctrl+M"))
         self.actions_menu.addSeparator()
+        self.inquiry_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_inquiry)
+        self.inquiry_grabs_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.agent_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_agent)
+        self.agent_grabs_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.actions_menu.addSeparator()
         self.find_agent_action = self.actions_menu.addAction("", self._find_agent)
         self.find_agent_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_inquiry_action = self.actions_menu.addAction("", self._find_inquiry)
@@ -203,6 +224,11 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("")
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.wallboard_action = self.view_menu.addAction("")
+        self.wallboard_action.setCheckable(True)
+        self.wallboard_action.setShortcut(QKeySequence("F11"))
+        self.wallboard_action.toggled.connect(self.show_wallboard)
 
         self.language_menu = bar.addMenu("")
         self.language_actions = fill_language_menu(
@@ -211,7 +237,8 @@ class MainWindow(QMainWindow):
     def retranslateUi(self) -> None:
         self._update_title()
         titles = {"queue": self.tr("Queue"), "coverage": self.tr("Coverage (24 h)"),
-                  "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit")}
+                  "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit"),
+                  "grabs": self.tr("Grabs"), "skills": self.tr("Who is good at what")}
         for name, dock in self.docks.items():
             dock.setWindowTitle(titles[name])
         self.file_menu.setTitle(self.tr("&File"))
@@ -228,9 +255,12 @@ class MainWindow(QMainWindow):
         self.reassign_action.setText(self.tr("&Reassign selected inquiry…"))
         self.agent_state_action.setText(self.tr("Agent s&tatus and quality…"))
         self.shop_mode_action.setText(self.tr("Shop &mode…"))
+        self.inquiry_grabs_action.setText(self.tr("&Grabs of the selected inquiry"))
+        self.agent_grabs_action.setText(self.tr("Grabs of the selected a&gent"))
         self.find_agent_action.setText(self.tr("Find &agent"))
         self.find_inquiry_action.setText(self.tr("Find &inquiry"))
         self.view_menu.setTitle(self.tr("&View"))
+        self.wallboard_action.setText(self.tr("&Wallboard (full screen)"))
         self.language_menu.setTitle(self.tr("&Language"))
         self._update_stale_banner()
 
@@ -263,6 +293,8 @@ class MainWindow(QMainWindow):
         link.changed.connect(self._on_changed)
         link.status_changed.connect(self._on_status)
         self.actions.set_link(link)
+        self.grabs.set_link(link)
+        self.skills.set_link(link)
         self.state.attach(link.mirror)
         self._flush_models()
         self._on_status(link.status)
@@ -304,6 +336,7 @@ class MainWindow(QMainWindow):
         for model in (self.agents.model, self.inquiries.model, self.alerts.model, self.audit.model):
             model.set_stale(stale)
         self.chart.set_stale(stale)
+        self.wallboard.set_stale(stale)
         self.coverage.refresh(stale)
         for action in (self.quota_action, self.reassign_action, self.agent_state_action, self.shop_mode_action):
             action.setEnabled(not stale)
@@ -338,12 +371,17 @@ class MainWindow(QMainWindow):
             now = self.state.clock()
             self.state.sample(now, not stale)
             self.chart.refresh(now, stale)
+            if self.wallboard.isVisible():
+                self.wallboard.refresh()
         elif self._columns_due and tick >= self._columns_due:
             self._columns_due = 0.0
             self.inquiries.model.refresh_columns(["waiting"])
             self.agents.model.refresh_columns(["service"])
             self.agents.update_count()
             self.inquiries.update_count()
+        if len(self.state.alerts_by_id) != self._alerts_seen:
+            self._alerts_seen = len(self.state.alerts_by_id)
+            self.alert_bar.alerts_arrived()
         versions = (self.state.metrics_version, self.state.coverage_version)
         if versions != self._versions:
             if versions[1] != self._versions[1]:
@@ -428,6 +466,29 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr("%1 is no longer on the floor").replace("%1", key), MESSAGE_MS)
         return found
 
+    def show_grabs(self, kind: str, key: str) -> None:
+        """The grab attempts on an inquiry, or of an agent, in the Grabs dock."""
+        self.docks["grabs"].show()
+        self.docks["grabs"].raise_()
+        if kind == "agent":
+            self.grabs.show_agent(key)
+        else:
+            self.grabs.show_inquiry(key)
+
+    def _grabs_of_selected_inquiry(self) -> None:
+        selected = self.inquiries.view.selected_ids()
+        if not selected:
+            self.notify(False, self.tr("Select an inquiry in the inquiry table first"))
+            return
+        self.show_grabs("inquiry", selected[0])
+
+    def _grabs_of_selected_agent(self) -> None:
+        agent_id = self.agents.current_agent()
+        if not agent_id:
+            self.notify(False, self.tr("Select an agent in the agent table first"))
+            return
+        self.show_grabs("agent", agent_id)
+
     def _find_agent(self) -> None:
         self.agents.filter.setFocus()
         self.agents.filter.selectAll()
@@ -469,7 +530,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
 
+    def show_wallboard(self, on: bool = True) -> None:
+        """The floor's figures full screen (View → Wallboard, F11); Esc or F11 returns."""
+        if on:
+            self.wallboard.refresh()
+            self.wallboard.showFullScreen()
+            self.wallboard.activateWindow()
+        else:
+            self.wallboard.hide()
+        if self.wallboard_action.isChecked() != on:
+            self.wallboard_action.setChecked(on)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.wallboard.close()
         self.timer.stop()
         self.save_layout()
         if self.link is not None:

@@ -37,7 +37,7 @@ import zmq
 from broker.wire import protocol as p
 from grabdesk.cli import positive_int
 from tools.bench.harness import (
-    LoopWatch, RawClient, SocketSet, command, cpu_seconds, define_floor, percentile, running_broker,
+    LoopWatch, RawClient, SocketSet, command, cpu_seconds, define_floor, free_port, percentile, running_broker,
     thread_cpu_seconds,
 )
 
@@ -92,8 +92,11 @@ def add_arguments(parser) -> None:
                         help="run this many times and report the run with the median throughput, listing "
                              "all of them under \"runs\" (a shared machine's noise swamps one run; default 1)")
     parser.add_argument("--pairs", type=positive_int, default=1,
-                        help="with --curve: alternate this many plain/curve runs and compare the medians "
-                             "(a shared machine's noise swamps one pair; default 1)")
+                        help="with --curve or --ops: alternate this many plain/curve (or plain/ops) runs and "
+                             "compare the medians (a shared machine's noise swamps one pair; default 1)")
+    parser.add_argument("--ops", action="store_true",
+                        help="alternate runs without and with the operator's kit (Prometheus /metrics scraped "
+                             "every second, JSON logs) and report both and what the kit costs")
 
 
 class TargetPicker:
@@ -344,23 +347,33 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
 
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
-            curve_setup=None, in_flight: int = IN_FLIGHT_PER_AGENT) -> dict:
+            curve_setup=None, in_flight: int = IN_FLIGHT_PER_AGENT, ops: bool = False,
+            store_fields: dict | None = None, audit=None) -> dict:
     """One full run (both phases) against a fresh broker; returns the figures.
 
     ``curve_setup`` (see ``curve_setup.curve_fixture``): "broker_fields" for the
     broker, "admin" and "intake" key tuples, and "agent", a dict agent id -> key tuple.
+    ``store_fields`` (e.g. ``store``, ``pg_schema``) put the broker on another store,
+    and ``audit(workdir) -> (double_owners, stored_inquiries)`` reads that store
+    afterwards (default: the SQLite state file in the run's folder).
     """
     workdir = Path(tempfile.mkdtemp(prefix="grabdesk-arb-"))
     # 200 saturating agents grab ~100/s each: far above a human's, so the per-agent
     # rate limit (a policy knob, default 50/s) is lifted for the measurement
-    broker_fields = dict(synchronous=synchronous, grab_rate_per_s=BENCH_GRAB_RATE_PER_S)
+    broker_fields = dict(synchronous=synchronous, grab_rate_per_s=BENCH_GRAB_RATE_PER_S,
+                         **(store_fields or {}))
+    scraper = contextlib.nullcontext()
+    if ops:
+        metrics_endpoint = f"127.0.0.1:{free_port()}"
+        broker_fields.update(metrics_endpoint=metrics_endpoint, log_format="json")
+        scraper = Scraper(f"http://{metrics_endpoint}/metrics")
     admin_curve = intake_curve = agent_curve = None
     if curve_setup is not None:
         broker_fields.update(curve_setup["broker_fields"])
         admin_curve, intake_curve, agent_curve = (curve_setup["admin"], curve_setup["intake"],
                                                   curve_setup["agent"])
     with running_broker(workdir=workdir, curve_client=admin_curve, **broker_fields) as broker, \
-            contextlib.closing(LoopWatch(broker.events_endpoint)) as watch:
+            contextlib.closing(LoopWatch(broker.events_endpoint)) as watch, scraper:
         zctx = zmq.Context()
         admin = RawClient(zctx, broker.command_endpoint, "admin", "bench", curve=admin_curve)
         agent_ids = define_floor(admin, agents)
@@ -394,13 +407,7 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         stop.set()
         intake.join(10)
         accepted = submitted.value
-    # the store's materialized state (broker.state.db) has been caught up at shutdown
-    db = sqlite3.connect(workdir / "broker.state.db")
-    double_owners = db.execute(
-        "SELECT COUNT(*) FROM (SELECT inquiry FROM grabs WHERE outcome = 'won' "
-        "GROUP BY inquiry HAVING COUNT(*) > 1)").fetchone()[0]
-    stored = db.execute("SELECT COUNT(*) FROM inquiries WHERE id LIKE 'q%'").fetchone()[0]
-    db.close()
+    double_owners, stored = (audit or _audit_sqlite)(workdir)
     sat_s = saturated["elapsed_s"]
     return {
         "grabs_per_s": round(saturated["verdicts"] / sat_s),
@@ -431,7 +438,25 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         "inquiries": accepted,
         "synchronous": synchronous,
         "grab_rate_limit_per_agent": BENCH_GRAB_RATE_PER_S,
+        "ops": ops,
+        **({"scrapes": scraper.scrapes, "scrape_failures": scraper.failures} if ops else {}),
     }
+
+
+def _audit_sqlite(workdir: Path) -> tuple[int, int]:
+    """(inquiries won more than once, inquiries stored) from the run's SQLite state file."""
+    # the store's materialized state (broker.state.db) has been caught up at shutdown
+    db = sqlite3.connect(workdir / "broker.state.db")
+    try:
+        return (db.execute(AUDIT_DOUBLE_OWNERS_SQL).fetchone()[0],
+                db.execute("SELECT COUNT(*) FROM inquiries WHERE id LIKE 'q%'").fetchone()[0])
+    finally:
+        db.close()
+
+
+#: inquiries with more than one win in the store's grab attempts (SQLite and PostgreSQL alike)
+AUDIT_DOUBLE_OWNERS_SQL = ("SELECT COUNT(*) FROM (SELECT inquiry FROM grabs WHERE outcome = 'won' "
+                           "GROUP BY inquiry HAVING COUNT(*) > 1) AS doubles")
 
 
 #: what ``--repeat`` lists of each run beside the median one
@@ -452,6 +477,8 @@ def run(args) -> dict:
         return measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous,
                        curve_setup=curve_setup, in_flight=getattr(args, "in_flight", IN_FLIGHT_PER_AGENT))
 
+    if getattr(args, "ops", False):
+        return _compare_ops(args)
     if not args.curve:
         runs = [once() for _ in range(max(1, getattr(args, "repeat", 1)))]
         result = dict(_median_run(runs))
@@ -479,4 +506,68 @@ def run(args) -> dict:
     if len(plains) > 1:
         result["pairs"] = [[pl["grabs_per_s"], cu["grabs_per_s"]] for pl, cu in zip(plains, curves)]
     result["ok"] = _all_correct(plains + curves)
+    return result
+
+
+#: how often the ops runs scrape /metrics (Prometheus is usually set to 5-15 s; this is harsher)
+SCRAPE_EVERY_S = 1.0
+
+
+class Scraper:
+    """Scrapes the broker's /metrics every SCRAPE_EVERY_S on a thread, as Prometheus would."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.scrapes = self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scraper", daemon=True)
+
+    def __enter__(self) -> "Scraper":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        import urllib.request
+
+        while not self._stop.wait(SCRAPE_EVERY_S):
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as reply:
+                    reply.read()
+                self.scrapes += 1
+            except OSError:
+                self.failures += 1
+
+
+def _compare_ops(args) -> dict:
+    """Alternate plain and ops runs (``--pairs`` of them); the medians and the kit's cost."""
+    import os
+
+    def once(ops: bool) -> dict:
+        return measure(args.agents, args.processes, args.duration_s, args.offered_per_s, args.synchronous,
+                       in_flight=getattr(args, "in_flight", IN_FLIGHT_PER_AGENT), ops=ops)
+
+    plains, opses = [], []
+    load_before = os.getloadavg()
+    for _ in range(max(1, getattr(args, "pairs", 1))):
+        plains.append(once(False))
+        opses.append(once(True))
+    plain, with_ops = _median_run(plains), _median_run(opses)
+    result = dict(with_ops)
+    result["plain_grabs_per_s"] = plain["grabs_per_s"]
+    result["ops_grabs_per_s"] = with_ops["grabs_per_s"]
+    # each pair ran back to back, so its ratio shares the machine's mood; the median pair's is the figure
+    costs = sorted(100.0 * (1 - op["grabs_per_s"] / pl["grabs_per_s"]) for pl, op in zip(plains, opses))
+    result["ops_cost_pct"] = round(costs[len(costs) // 2], 1)
+    result["plain_p99_ms"], result["ops_p99_ms"] = plain["p99_ms"], with_ops["p99_ms"]
+    result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
+    result["ops_broker_cpu_cost_pct"] = round(
+        100.0 * (with_ops["broker_cpu_us_per_grab"] / plain["broker_cpu_us_per_grab"] - 1), 1)
+    result["pairs"] = [[pl["grabs_per_s"], op["grabs_per_s"]] for pl, op in zip(plains, opses)]
+    # a shared machine: the figures are indicative, and the load says how shared it was
+    result["load_average"] = [round(x, 2) for x in load_before] + [round(x, 2) for x in os.getloadavg()]
+    result["ok"] = _all_correct(plains + opses)
     return result

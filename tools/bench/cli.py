@@ -21,6 +21,8 @@ BENCHMARKS = {
     "agent": "tools.bench.agent",
     "fuzz": "tools.bench.fuzz",
     "robot": "tools.bench.robot",
+    "disk": "tools.bench.disk",
+    "failover": "tools.bench.failover",
 }
 
 

@@ -92,8 +92,7 @@ class SimAgent:
         record = self.record
         if record is None:
             return 0
-        cap = record.effective.concurrent_cap
-        limit = self.persona.comfort_load if cap is None else min(cap, self.persona.comfort_load)
+        limit = self.persona.slots(record.effective.concurrent_cap)
         busy = max(record.held, len(self.jobs)) + self.grabs_in_flight
         daily = record.effective.daily_grabs
         if daily is not None and record.grabs_today + self.grabs_in_flight >= daily:
@@ -224,7 +223,7 @@ class SimAgent:
                     live.append(inq)
             if not live:
                 return
-            best = min(live, key=lambda i: (-i.priority, i.arrived_at))
+            best = self.persona.most_urgent(live)
             del self.backlog[best.id]
             self._grab(best.id)
 
@@ -269,8 +268,10 @@ class SimAgent:
             job.responded = True
             self._schedule_finish(job)
         else:
-            self.sim.after(self.sim.clock.real_s(self.persona.response_s(self.rng)),
-                           lambda: self._respond(job))
+            delay_s = self.persona.response_s(self.rng)
+            if inq.taken_by == "assign":  # pushed: first the person has to notice it
+                delay_s += self.persona.accept_s(self.rng, inq.priority)
+            self.sim.after(self.sim.clock.real_s(delay_s), lambda: self._respond(job))
 
     def lost_hold(self, inquiry_id: str) -> None:
         """The inquiry left this agent (closed, reclaimed, reassigned by a supervisor)."""
@@ -297,7 +298,8 @@ class SimAgent:
         record = self.record
         proficiency = record.skills.get(job.skill, 3) if record is not None else 3
         aht_s = self.sim.aht_s.get(job.skill, DEFAULT_AHT_S)
-        handling_s = self.persona.handling_s(self.rng, aht_s, proficiency)
+        handling_s = self.persona.handling_s(self.rng, aht_s, proficiency) * \
+            self.persona.overload_factor(len(self.jobs))
         self.sim.after(self.sim.clock.real_s(handling_s), lambda: self._finish(job))
 
     def _finish(self, job: Job) -> None:

@@ -8,7 +8,11 @@ runner keeps one per agent so a run repeats for a seed as far as the
 broker's verdicts let it (who wins a race depends on real timing).
 
 All durations are **simulated seconds**; the runner divides them by the time
-scale.
+scale. The live simulator (``tools.simulate.agents``) and the policy lab
+(``tools.lab``) both drive their people with these methods, so a live run and
+a virtual one share one behaviour model: what a person notices, how fast,
+how many inquiries they are comfortable holding, which waiting inquiry they
+pick when a slot frees, and how much slower they work when overloaded.
 
 Styles, and why they exist on a real floor (seed 000 and 004):
 
@@ -39,6 +43,8 @@ DISLIKED_REACTION_FACTOR = 3.0
 PROFICIENCY_FACTOR = {1: 1.3, 2: 1.15, 3: 1.0, 4: 0.9, 5: 0.8}
 #: persona parameters vary this much (+/- fraction) around their style's value
 JITTER = 0.2
+#: handling-time shapes: the personas' log-normal, or exponential (queueing-theory checks)
+HANDLING_SHAPES = ("lognormal", "exponential")
 
 OUTCOMES = ("resolve", "release", "transfer")
 
@@ -91,6 +97,27 @@ class Persona:
     disliked_skills: frozenset[str] = frozenset()
     skip_disliked_prob: float = 0.0
     skip_low_priority_prob: float = 0.0
+    #: "lognormal" (people) or "exponential" (the Erlang C check)
+    handling_shape: str = "lognormal"
+
+    def slots(self, cap: int | None) -> int:
+        """How many inquiries this person holds at most: their comfort, within the broker's cap."""
+        return self.comfort_load if cap is None else min(cap, self.comfort_load)
+
+    def overload_factor(self, held: int) -> float:
+        """Multiplier on handling time while holding ``held`` inquiries.
+
+        Beyond their comfort a person does not get more done, they get slower:
+        each of ``held`` inquiries takes ``held / comfort_load`` times as long,
+        so no policy wins by piling work on people (a pushed inquiry ignores
+        comfort; a grabbing person never exceeds it).
+        """
+        return max(1.0, held / self.comfort_load)
+
+    @staticmethod
+    def most_urgent(candidates: Iterable):
+        """The waiting inquiry a person picks when a slot frees: highest priority, then longest wait."""
+        return min(candidates, key=lambda i: (-i.priority, i.arrived_at), default=None)
 
     def reaction_s(self, rng: random.Random, skill: str, priority: int) -> float | None:
         """Seconds from seeing an inquiry to grabbing it, or None to pass it over."""
@@ -105,6 +132,11 @@ class Persona:
             factor *= URGENT_REACTION_FACTOR
         return factor * _lognormal(rng, self.reaction_median_s, REACTION_SIGMA)
 
+    def accept_s(self, rng: random.Random, priority: int) -> float:
+        """Seconds until a person notices an inquiry the broker pushed to them (no skipping it)."""
+        factor = URGENT_REACTION_FACTOR if priority > 0 else 1.0
+        return factor * _lognormal(rng, self.reaction_median_s, REACTION_SIGMA)
+
     def response_s(self, rng: random.Random) -> float:
         """Seconds from taking an inquiry to the first reply."""
         return _lognormal(rng, self.response_median_s, RESPONSE_SIGMA)
@@ -116,6 +148,8 @@ class Persona:
         profile's AHT is an average.
         """
         mean = aht_s * self.handling_factor * PROFICIENCY_FACTOR.get(proficiency, 1.0)
+        if self.handling_shape == "exponential":
+            return rng.expovariate(1.0 / mean)
         median = mean / math.exp(HANDLING_SIGMA ** 2 / 2.0)
         return _lognormal(rng, median, HANDLING_SIGMA)
 
