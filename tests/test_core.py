@@ -16,7 +16,7 @@ from broker.arbiter import rules
 from broker.arbiter.core import CLEAR_OVERRIDE, Arbiter, CoreConfig, Refusal
 from broker.wire.mirror import Mirror
 from broker.wire.protocol import (
-    Alert, AgentRecord, AgentSpec, ErrorCode, InquiryRecord, Event, FairShare, GroupRecord, NewInquiry, Quotas, ShopRecord,
+    Alert, AgentLoad, AgentRecord, AgentSpec, ErrorCode, InquiryRecord, Event, FairShare, GroupRecord, NewInquiry, Quotas, ShopRecord,
     SlaPolicy, TierRule,
 )
 
@@ -93,7 +93,11 @@ def test_queued_grabbed_responded_resolved(clock):
     facts = core.grab("a1", "q1", "g1")
     assert (facts.outcome, facts.winner, facts.won_at, facts.code) == ("won", "a1", clock.now, None)
     changes = core.drain()
-    assert [e[3] for e in changes.events] == ["inquiry.grabbed", "agent.updated"]
+    # one event for the decision, then the agent's load (once per drain, however many
+    # decisions changed it), carrying only what changed
+    assert [e[3] for e in changes.events] == ["inquiry.grabbed", "agent.load"]
+    load = _event.decode(changes.events[1][2]).record
+    assert load == AgentLoad(id="a1", held=1, grabs_today=1, day=agent.day, idle_since=agent.idle_since)
     inq = core.inquiries["q1"]
     assert (inq.state, inq.owner, inq.taken_by, inq.taken_at) == ("held", "a1", "grab", clock.now)
     assert agent.held == 1 and agent.grabs_today == 1
@@ -112,7 +116,7 @@ def test_queued_grabbed_responded_resolved(clock):
     clock.advance(60)
     core.resolve("a1", "q1", 5)
     evs = events(core)
-    assert [e.kind for e in evs] == ["inquiry.resolved", "agent.updated"]
+    assert [e.kind for e in evs] == ["inquiry.resolved", "agent.load"]
     assert evs[0].removed and evs[0].record.state == "resolved"
     assert evs[0].record.owner == "a1" and evs[0].record.satisfaction == 5
     assert evs[0].record.closed_at == clock.now
@@ -143,7 +147,7 @@ def test_release_requeues_and_keeps_the_customers_arrival_time(clock):
     clock.advance(50)
     core.release("a1", "q1")
     evs = events(core)
-    assert [e.kind for e in evs] == ["inquiry.released", "agent.updated"]
+    assert [e.kind for e in evs] == ["inquiry.released", "agent.load"]
     assert evs[0].actor == "a1"
     inq = core.inquiries["q1"]
     assert (inq.state, inq.owner, inq.taken_at) == ("queued", None, None)
@@ -168,7 +172,7 @@ def test_transfer_moves_ownership_and_both_agents_counts(clock):
     core.drain()
     core.transfer("a1", "q1", "a2")
     evs = events(core)
-    assert [e.kind for e in evs] == ["inquiry.transferred", "agent.updated", "agent.updated"]
+    assert [e.kind for e in evs] == ["inquiry.transferred", "agent.load", "agent.load"]
     assert {e.record.id for e in evs[1:]} == {"a1", "a2"}
     inq = core.inquiries["q1"]
     assert (inq.owner, inq.taken_by, a1.held, a2.held) == ("a2", "transfer", 0, 1)
@@ -213,14 +217,14 @@ def test_supervisor_reassigns_to_an_agent_and_back_to_the_pool(clock):
     clock.advance(3)
     core.reassign("q1", "a2", "boss", "a1 is overloaded")
     evs = events(core)
-    assert [e.kind for e in evs] == ["inquiry.reassigned", "agent.updated", "agent.updated"]
+    assert [e.kind for e in evs] == ["inquiry.reassigned", "agent.load", "agent.load"]
     assert (evs[0].actor, evs[0].reason) == ("boss", "a1 is overloaded")
     inq = core.inquiries["q1"]
     assert (inq.owner, inq.taken_by, inq.taken_at, a1.held, a2.held) == ("a2", "reassign", clock.now, 0, 1)
 
     core.reassign("q1", None, "boss", "back to the pool")
     evs = events(core)
-    assert [e.kind for e in evs] == ["inquiry.reassigned", "agent.updated"]
+    assert [e.kind for e in evs] == ["inquiry.reassigned", "agent.load"]
     assert (inq.state, inq.owner, a2.held) == ("queued", None, 0)
     r = refusal(core.reassign, "q1", None, "boss", "")
     assert r.code == ErrorCode.INVALID_STATE
@@ -287,7 +291,7 @@ def test_abandon_closes_queued_and_held_inquiries(clock):
     assert evs[0].removed and evs[0].record.state == "abandoned" and evs[0].actor == "gateway"
 
     core.abandon("q2", "gateway")
-    assert kinds(core) == ["inquiry.abandoned", "agent.updated"]
+    assert kinds(core) == ["inquiry.abandoned", "agent.load"]
     assert agent.held == 0 and core.inquiries == {}
     assert refusal(core.abandon, "q2").code == ErrorCode.INVALID_STATE
     assert refusal(core.abandon, "never").code == ErrorCode.NOT_FOUND
@@ -561,7 +565,7 @@ def test_pure_assign_picks_best_proficiency_then_least_held(clock):
     core.drain()
 
     inq = submit(core, "q1")
-    assert [e.kind for e in events(core)] == ["inquiry.queued", "inquiry.assigned", "agent.updated"]
+    assert [e.kind for e in events(core)] == ["inquiry.queued", "inquiry.assigned", "agent.load"]
     assert (inq.state, inq.owner, inq.taken_by) == ("held", "expert_less_busy", "assign")
     assert core.agents["expert_less_busy"].grabs_today == 2  # assignment uses the daily quota
     core.check_invariants()
@@ -976,7 +980,7 @@ def test_grabs_today_rolls_over_at_midnight_in_the_configured_tz(clock, tz, othe
     core.drain()
     core.tick()
     assert agent.grabs_today == 0
-    assert any(e.kind == "agent.updated" and e.record.grabs_today == 0 for e in events(core))
+    assert any(e.kind == "agent.load" and e.record.grabs_today == 0 for e in events(core))
     assert core.grab("a1", "q", "g3").outcome == "won"
     assert agent.grabs_today == 1
 
@@ -1193,3 +1197,36 @@ def test_the_longest_waiter_is_exact_after_grabs_requeues_and_a_reload(clock):
     core.abandon("q0")
     assert core.longest_waiting("pre_sales").id == "q2"
     core.check_invariants()
+
+
+def test_an_agents_load_is_published_once_per_drain_however_many_decisions_changed_it(clock):
+    core = make_core(clock)
+    agent = add_agent(core, "a1")
+    for i in range(3):
+        submit(core, f"q{i}")
+    core.drain()
+    for i in range(3):
+        assert core.grab("a1", f"q{i}", f"g{i}").outcome == "won"
+    core.resolve("a1", "q0", None)
+    assert core.has_changes()
+    evs = events(core)
+    assert [e.kind for e in evs] == ["inquiry.grabbed"] * 3 + ["inquiry.resolved", "agent.load"]
+    assert (evs[-1].record.held, evs[-1].record.grabs_today) == (2, 3) == (agent.held, agent.grabs_today)
+    assert not core.has_changes() and events(core) == []
+
+
+def test_a_mirror_sets_an_agents_load_on_the_record_it_holds(clock):
+    from broker.wire.mirror import Mirror
+
+    core = make_core(clock)
+    add_agent(core, "a1")
+    submit(core, "q1")
+    mirror = Mirror()
+    mirror.apply(events(core))
+    before = mirror.agents["a1"]
+    core.grab("a1", "q1", "g1")
+    mirror.apply(events(core))
+    after = mirror.agents["a1"]
+    assert after == core.agents["a1"] and after.held == 1 and after.grabs_today == 1
+    assert before.held == 0, "the record a view may still hold is left as it was"
+    assert after.skills == before.skills and after.status == "online"

@@ -28,7 +28,7 @@ from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
 from broker.arbiter.waiting import WaitOrder
 import broker.wire.reasons as reasons
 from broker.wire.protocol import (
-    QUOTA_FIELDS, STREAMS, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
+    QUOTA_FIELDS, STREAMS, AgentLoad, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
     InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
 )
 
@@ -98,6 +98,9 @@ class Arbiter:
         self.seq = 0
         self.stream_last: dict[str, int] = {s: 0 for s in STREAMS}
         self._out = Changes()
+        #: agents whose load (held, grabs and reclaims today, idle since) changed since the
+        #: last drain: a client hears it once per batch, in a small ``agent.load``
+        self._load_changed: dict[str, AgentRecord] = {}
         #: (agent, grab_id) -> the verdict's fields as a plain tuple (see VerdictFacts)
         self._verdicts: OrderedDict[tuple[str, str], tuple] = OrderedDict()
         #: inquiry -> the ClosedFacts fields as a plain tuple (untracked by the GC, as verdicts)
@@ -130,15 +133,23 @@ class Arbiter:
     # ------------------------------------------------------------------ plumbing
 
     def drain(self) -> Changes:
-        """Hand over what happened since the last drain."""
+        """Hand over what happened since the last drain, ending with one ``agent.load``
+        per agent whose load it changed, however many decisions did."""
+        self._publish_loads()
         out, self._out = self._out, Changes()
         out.seq = self.seq
         out.stream_last = dict(self.stream_last)
         return out
 
+    def _publish_loads(self) -> None:
+        for agent in self._load_changed.values():
+            self._stamp_unavailable(agent, self.clock())
+            self._emit("agent.load", AgentLoad.of(agent))
+        self._load_changed.clear()
+
     def has_changes(self) -> bool:
         """Whether anything happened since the last drain."""
-        return bool(self._out)
+        return bool(self._out) or bool(self._load_changed)
 
     def _emit(self, kind: str, record: Record | None, actor: str = "", reason: str = "",
               removed: bool = False) -> int:
@@ -333,7 +344,7 @@ class Arbiter:
                 self._take(inq, agent, "grab", now)
                 self._count_grab(agent, now)
                 self._emit("inquiry.grabbed", inq, agent_id)
-                self._emit("agent.updated", agent, agent_id)
+                self._load_changed[agent.id] = agent
         self._remember_verdict(key, facts)
         self._out.grabs.append((inquiry_id, grab_id, agent_id, now, latency, facts.outcome,
                                 facts.code or "", facts.reason, facts.winner,
@@ -372,7 +383,7 @@ class Arbiter:
         agent.reclaims_today = 0
         # whoever notices the new day first (a grab, an assignment scan, the sweep),
         # the clients showing quota use must hear of the reset
-        self._emit("agent.updated", agent)
+        self._load_changed[agent.id] = agent
 
     def _enqueued(self, inq: InquiryRecord) -> None:
         self.queue_count[inq.skill] = self.queue_count.get(inq.skill, 0) + 1
@@ -432,7 +443,7 @@ class Arbiter:
         self._enqueued(inq)
         self._emit(kind, inq, actor, reason)
         if agent is not None:
-            self._emit("agent.updated", agent, actor)
+            self._load_changed[agent.id] = agent
         shop_mode = self._mode(inq)
         if shop_mode == "hybrid":
             self._push_timer(now + self.shops[inq.shop].hybrid_after_s, _T_HYBRID, inq.id, now)
@@ -456,7 +467,7 @@ class Arbiter:
             self._closed.popitem(last=False)
         self._emit(f"inquiry.{state}", inq, actor, reason, removed=True)
         if agent is not None:
-            self._emit("agent.updated", agent, actor)
+            self._load_changed[agent.id] = agent
         for observer in self.on_closed:
             observer(inq, now)
 
@@ -546,8 +557,8 @@ class Arbiter:
         kind = "inquiry.transferred" if how == "transfer" else "inquiry.reassigned"
         self._emit(kind, inq, actor, reason)
         if previous is not None:
-            self._emit("agent.updated", previous, actor)
-        self._emit("agent.updated", target, actor)
+            self._load_changed[previous.id] = previous
+        self._load_changed[target.id] = target
 
     # ------------------------------------------------------------------ supervisor
 
@@ -686,7 +697,7 @@ class Arbiter:
         self._take(inq, best, "assign", now)
         self._count_grab(best, now)
         self._emit("inquiry.assigned", inq, "", f"auto-assigned to {best.id}")
-        self._emit("agent.updated", best)
+        self._load_changed[best.id] = best
         return True
 
     # ------------------------------------------------------------------ timers
@@ -914,6 +925,9 @@ class Arbiter:
     # ------------------------------------------------------------------ reading
 
     def snapshot_records(self) -> list[Record]:
+        """Every record of the floor as of ``self.seq`` (pending loads are published first,
+        so no event after that seq is already in the records)."""
+        self._publish_loads()
         return [*self.shops.values(), *self.groups.values(), *self.agents.values(),
                 *self.inquiries.values()]
 

@@ -35,7 +35,7 @@ from typing import Any
 from broker.arbiter.core import Changes
 from broker.service.store import (
     CLOSED_RELOAD, MATERIALIZE_BATCH_ROWS, MAINTENANCE_INTERVAL_S, VERDICT_RELOAD_S, Loaded, StoreError,
-    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, fold_journal, journal_row,
+    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, _one_blob, fold_journal, journal_row,
 )
 from broker.wire.protocol import STREAMS, AgentGrabAttempt, AuditEntry, GrabAttempt, PastInquiry
 
@@ -291,7 +291,8 @@ class PgStore:
                               f"ORDER BY id LIMIT %s", (position, MATERIALIZE_BATCH_ROWS)).fetchall()
             if not rows:
                 return False
-            folded = fold_journal(rows, seq, json.loads(stream_last))
+            folded = fold_journal(rows, seq, json.loads(stream_last), lambda agent_id: _one_blob(db.execute(
+                f"SELECT record FROM {s}.agents WHERE id = %s", (agent_id,)).fetchone()))
             with db.cursor() as cur:
                 if folded.inquiries:
                     cur.executemany(
@@ -367,7 +368,8 @@ class PgStore:
         """Read the state, current to the last commit."""
         self.catch_up()
         with self._mat_lock:
-            return [tuple(r) for r in self._state.execute(statement, args).fetchall()]
+            # without arguments psycopg leaves % alone (LIKE patterns)
+            return [tuple(r) for r in self._state.execute(statement, args or None).fetchall()]
 
     def grab_history(self, inquiry: str) -> list[GrabAttempt]:
         s = self._sql["s"]

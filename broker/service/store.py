@@ -8,7 +8,8 @@ client has seen survives a crash. ``load()`` rebuilds the arbiter's state.
 
 * the **journal** (``broker.db``): append-only, one row per committed batch
   holding the batch's events (the very bytes clients received, each carrying
-  the whole record it changed) and its grab attempts. This is the only write
+  the whole record it changed, or for ``agent.load`` an agent's load) and its
+  grab attempts. This is the only write
   on the decision path, so a commit is one small insert.
 * the **state** (``broker.state.db``): tables of shops, groups, agents,
   inquiries, grab attempts and audit entries, materialized from the journal
@@ -34,7 +35,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import msgspec
 
@@ -42,8 +43,8 @@ from broker.arbiter.core import Changes
 from broker.service.retention import RetentionPolicy, Upkeep, oldest_row, prune_rows
 from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
-    STREAMS, AgentGrabAttempt, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord, PastInquiry,
-    ShopRecord, encode, stream_of,
+    STREAMS, AgentGrabAttempt, AgentLoad, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord,
+    PastInquiry, ShopRecord, encode, stream_of,
 )
 
 log = logging.getLogger(__name__)
@@ -256,6 +257,13 @@ class _EventRecord(msgspec.Struct):
 _raw_list_dec = msgspec.msgpack.Decoder(list[msgspec.Raw])
 _head_dec = msgspec.msgpack.Decoder(_EventHead)
 _record_dec = msgspec.msgpack.Decoder(_EventRecord)
+
+
+class _EventLoad(msgspec.Struct):
+    record: AgentLoad
+
+
+_load_dec = msgspec.msgpack.Decoder(_EventLoad)
 #: record types materialized as rows keyed by id (only the last version per step matters)
 _KEYED = frozenset({"inquiry", "agent", "shop", "group"})
 
@@ -305,7 +313,8 @@ class Materializer:
             (position, MATERIALIZE_BATCH_ROWS)).fetchall()
         if not rows:
             return False
-        folded = fold_journal(rows, seq, json.loads(stream_last_text))
+        folded = fold_journal(rows, seq, json.loads(stream_last_text), lambda agent_id: _one_blob(
+            state.execute("SELECT record FROM agents WHERE id = ?", (agent_id,)).fetchone()))
         if folded.inquiries:
             state.executemany(
                 "INSERT OR REPLACE INTO inquiries (id, state, shop, skill, language, channel, owner,"
@@ -344,13 +353,19 @@ class Folded:
     stream_last: dict[str, int]
 
 
-def fold_journal(rows, seq: int, stream_last: dict[str, int]) -> Folded:
+def fold_journal(rows, seq: int, stream_last: dict[str, int],
+                 stored_agent: Callable[[str], bytes | None] = lambda _id: None) -> Folded:
     """Reduce journal rows ``(id, last_seq, events, grabs)``, oldest first, to state rows.
 
     Only the last version of each keyed record within the rows is kept; grab
-    attempts and audit entries are appended. Pure: the stores write the result.
+    attempts and audit entries are appended. An ``agent.load`` carries only an
+    agent's load: it is set on the agent's latest version in the rows, else on
+    the one the store holds (``stored_agent(id)``, the encoded record or None).
+    Pure but for that read: the stores write the result.
     """
     latest: dict[tuple[str, str], msgspec.Raw] = {}
+    #: agent id -> its load after the latest full version in the rows
+    loads: dict[str, msgspec.Raw] = {}
     audit_raw: list[msgspec.Raw] = []
     grabs: list = []
     for _id, last_seq, events_blob, grabs_blob in rows:
@@ -363,6 +378,10 @@ def fold_journal(rows, seq: int, stream_last: dict[str, int]) -> Folded:
                 continue
             if record.type in _KEYED:
                 latest[(record.type, record.id)] = raw  # later versions replace earlier ones
+                if record.type == "agent":
+                    loads.pop(record.id, None)  # the whole record carries its load
+            elif record.type == "agent_load":
+                loads[record.id] = raw
             elif record.type == "audit":
                 audit_raw.append(raw)
         grabs.extend(_grab_list_dec.decode(grabs_blob))
@@ -375,15 +394,26 @@ def fold_journal(rows, seq: int, stream_last: dict[str, int]) -> Folded:
                               i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, i.customer,
                               encode(i)))
         elif kind == "agent":
+            load = loads.pop(record.id, None)
+            if load is not None:
+                record = _load_dec.decode(load).record.applied_to(record)
             agents.append((record.id, encode(record)))
         else:
             config.append((kind, record.id, encode(record)))
+    for agent_id, load in loads.items():  # agents whose latest version is already stored
+        blob = stored_agent(agent_id)
+        if blob is not None:
+            agents.append((agent_id, encode(_load_dec.decode(load).record.applied_to(_agent_dec.decode(blob)))))
     audit = []
     for raw in audit_raw:
         event = _event_dec.decode(raw)
         a = event.record
         audit.append((event.seq, a.at, a.actor, a.role, a.kind, a.subject, a.reason, int(a.ok)))
     return Folded(inquiries, agents, config, grabs, audit, rows[-1][0], seq, stream_last)
+
+
+def _one_blob(row) -> bytes | None:
+    return None if row is None else bytes(row[0])
 
 
 def _lowest_priority() -> None:

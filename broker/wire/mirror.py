@@ -3,8 +3,9 @@
 Plain Python, no sockets and no Qt: the console, the agent window, the
 simulator and the tests all keep their view of the floor in one of these.
 Events carry whole records (the Clone pattern's key/value updates), so
-applying one is an upsert or a removal; the mirror never re-derives a
-decision the broker made.
+applying one is an upsert or a removal, except ``agent.load``, which carries
+only an agent's load and is set on the agent held; the mirror never re-derives
+a decision the broker made.
 """
 from __future__ import annotations
 
@@ -54,6 +55,10 @@ class Mirror:
                 continue
             if event.removed and isinstance(record, p.InquiryRecord):
                 self.inquiries.pop(record.id, None)
+            elif isinstance(record, p.AgentLoad):
+                agent = self.agents.get(record.id)
+                if agent is not None:
+                    self.agents[record.id] = record.applied_to(agent)
             else:
                 self._upsert(record)
 

@@ -180,6 +180,32 @@ class AgentRecord(Struct, tag="agent", omit_defaults=True, gc=False):
     unavailable: str = ""
 
 
+class AgentLoad(Struct, tag="agent_load", omit_defaults=True, gc=False):
+    """What decisions change on an agent: its load. Published as ``agent.load`` (one per
+    agent per batch of decisions, however many touched it) instead of the whole
+    AgentRecord; a client sets these fields on the agent it holds (``applied_to``)."""
+
+    id: str
+    held: int = 0
+    grabs_today: int = 0
+    reclaims_today: int = 0
+    day: str = ""
+    idle_since: float = 0.0
+    unavailable: str = ""
+
+    def applied_to(self, agent: AgentRecord) -> AgentRecord:
+        """``agent`` with this load: a new record, the old one is left as it was."""
+        return msgspec.structs.replace(
+            agent, held=self.held, grabs_today=self.grabs_today, reclaims_today=self.reclaims_today,
+            day=self.day, idle_since=self.idle_since, unavailable=self.unavailable)
+
+    @classmethod
+    def of(cls, agent: AgentRecord) -> "AgentLoad":
+        return cls(id=agent.id, held=agent.held, grabs_today=agent.grabs_today,
+                   reclaims_today=agent.reclaims_today, day=agent.day, idle_since=agent.idle_since,
+                   unavailable=agent.unavailable)
+
+
 class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
     id: str
     shop: str
@@ -324,7 +350,7 @@ class AuditEntry(Struct, tag="audit", omit_defaults=True, gc=False):
 # (full collections took 35-280 ms on the decision loop before this).
 
 Record = Union[
-    InquiryRecord, AgentRecord, ShopRecord, GroupRecord, FloorMetrics, Alert,
+    InquiryRecord, AgentRecord, AgentLoad, ShopRecord, GroupRecord, FloorMetrics, Alert,
     CoverageRecord, AuditEntry,
 ]
 

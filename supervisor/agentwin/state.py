@@ -284,7 +284,7 @@ class AgentDeskState:
                 self.my_alerts.append(record)
                 del self.my_alerts[:-MY_ALERTS_KEPT]
                 self.my_alert_count += 1
-            elif isinstance(record, p.AgentRecord) and record.id == self.agent_id:
+            elif isinstance(record, (p.AgentRecord, p.AgentLoad)) and record.id == self.agent_id:
                 before = self.me
                 self.me = self.mirror.agents.get(self.agent_id)
                 if before is None or self.me is None or _sees_differently(before, self.me):

@@ -400,6 +400,8 @@ class ConsoleState:
                 agents.add(record.id)
                 for skill in record.skills:
                     self.skills.setdefault(skill, None)
+            elif isinstance(record, p.AgentLoad):
+                agents.add(record.id)
             elif isinstance(record, p.Alert):
                 self.alerts_by_id[record.id] = record
                 alerts.append(record.id)

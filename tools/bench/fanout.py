@@ -1,8 +1,8 @@
 """``grabdesk bench fanout``: events delivered to 1,000 agents and 10 consoles.
 
 A real broker process publishes a steady event load (inquiries arriving,
-grabbed, resolved: five events each, on the ``inquiry`` and ``agent``
-streams). Subscribers in worker processes: agents subscribe to ``inquiry``
+grabbed, resolved, plus the agent's load: four events each, on the
+``inquiry`` and ``agent`` streams). Subscribers in worker processes: agents subscribe to ``inquiry``
 and ``agent``, consoles to every stream. Each subscriber follows the
 sequence chain from frame headers (``prev``, ``last``) and records the ranges
 it received and the gaps it detected (a ``prev`` it had not reached, or a
@@ -31,7 +31,9 @@ from broker.wire import protocol as p
 from tools.bench.harness import RawClient, command, define_floor, running_broker
 from grabdesk.cli import positive_int
 
-EVENTS_PER_INQUIRY = 5  # queued, grabbed, agent.updated, resolved, agent.updated
+#: queued, grabbed, resolved, and the agent's load (one per agent per batch: each tick's grab and
+#: resolve of an inquiry reach the broker together, and no agent gets two inquiries in one tick)
+EVENTS_PER_INQUIRY = 4
 AGENT_STREAMS = ("inquiry", "agent")
 WARMUP_S = 2.0
 #: after the load stops, subscribers get this long to read what is queued for them
@@ -104,7 +106,7 @@ def _subscribe(endpoint: str, specs: list[tuple[str, tuple[str, ...]]], ready, s
 
 
 def _drive(endpoint: str, agent_ids: list[str], inquiries_per_s: float, stop, counts) -> None:
-    """Submit inquiries and have agents grab and resolve them: five events each.
+    """Submit inquiries and have agents grab and resolve them: four events each.
 
     Pipelined: each tick submits a batch and grabs and resolves the batch of the
     tick before (decided by then), and never waits for a reply; replies are read
@@ -174,7 +176,9 @@ def run(args) -> dict:
     specs = [(f"agent{i}", AGENT_STREAMS) for i in range(args.agents)] + \
             [(f"console{i}", p.STREAMS) for i in range(args.consoles)]
     ctx = mp.get_context("fork")
-    with running_broker(workdir=workdir, synchronous="NORMAL", grab_rate_per_s=1_000_000.0) as broker:
+    # one driver socket speaks for 50 agents, so it may have more requests in flight than one client
+    with running_broker(workdir=workdir, synchronous="NORMAL", grab_rate_per_s=1_000_000.0,
+                        max_pending_per_client=1000) as broker:
         zctx = zmq.Context()
         admin = RawClient(zctx, broker.command_endpoint, "admin", "bench")
         agent_ids = define_floor(admin, 50)

@@ -446,7 +446,7 @@ class Simulation:
             record = event.record
             if isinstance(record, p.InquiryRecord):
                 self._route(record)
-            elif isinstance(record, p.AgentRecord) and event.kind != "agent.quality":
+            elif isinstance(record, (p.AgentRecord, p.AgentLoad)) and event.kind != "agent.quality":
                 agent = self.agents.get(record.id)
                 if agent is not None:
                     agent.pull_backlog()  # a quota or cap may have changed
