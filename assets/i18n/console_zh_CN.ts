@@ -705,219 +705,229 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="226" />
+        <location filename="../../supervisor/console/window.py" line="239" />
         <source>Queue</source>
         <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="226" />
+        <location filename="../../supervisor/console/window.py" line="239" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="227" />
+        <location filename="../../supervisor/console/window.py" line="240" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="227" />
+        <location filename="../../supervisor/console/window.py" line="240" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="227" />
+        <location filename="../../supervisor/console/window.py" line="240" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="228" />
+        <location filename="../../supervisor/console/window.py" line="241" />
         <source>Grabs</source>
         <translation>抢单记录</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="231" />
+        <location filename="../../supervisor/console/window.py" line="241" />
+        <source>Who is good at what</source>
+        <translation>谁擅长什么</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="244" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="232" />
+        <location filename="../../supervisor/console/window.py" line="245" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="233" />
+        <location filename="../../supervisor/console/window.py" line="246" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="234" />
+        <location filename="../../supervisor/console/window.py" line="247" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="234" />
+        <location filename="../../supervisor/console/window.py" line="247" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="235" />
+        <location filename="../../supervisor/console/window.py" line="248" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="235" />
+        <location filename="../../supervisor/console/window.py" line="248" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="236" />
+        <location filename="../../supervisor/console/window.py" line="249" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="236" />
+        <location filename="../../supervisor/console/window.py" line="249" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="239" />
+        <location filename="../../supervisor/console/window.py" line="252" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="241" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="242" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="243" />
+        <location filename="../../supervisor/console/window.py" line="256" />
         <source>Agent s&amp;tatus and quality…</source>
         <translation>客服状态与质量分(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="244" />
+        <location filename="../../supervisor/console/window.py" line="257" />
         <source>Shop &amp;mode…</source>
         <translation>店铺模式(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="245" />
+        <location filename="../../supervisor/console/window.py" line="258" />
         <source>&amp;Grabs of the selected inquiry</source>
         <translation>所选咨询的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="246" />
+        <location filename="../../supervisor/console/window.py" line="259" />
         <source>Grabs of the selected a&amp;gent</source>
         <translation>所选客服的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="247" />
+        <location filename="../../supervisor/console/window.py" line="260" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="248" />
+        <location filename="../../supervisor/console/window.py" line="261" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="250" />
+        <location filename="../../supervisor/console/window.py" line="263" />
+        <source>&amp;Wallboard (full screen)</source>
+        <translation>大屏模式（全屏）(&amp;W)</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="259" />
+        <location filename="../../supervisor/console/window.py" line="273" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="294" />
+        <location filename="../../supervisor/console/window.py" line="309" />
         <source>Cannot connect: %1</source>
         <translation>无法连接：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="333" />
+        <location filename="../../supervisor/console/window.py" line="349" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="336" />
+        <location filename="../../supervisor/console/window.py" line="352" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="398" />
+        <location filename="../../supervisor/console/window.py" line="416" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="408" />
-        <location filename="../../supervisor/console/window.py" line="463" />
+        <location filename="../../supervisor/console/window.py" line="426" />
+        <location filename="../../supervisor/console/window.py" line="481" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="448" />
+        <location filename="../../supervisor/console/window.py" line="466" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="470" />
+        <location filename="../../supervisor/console/window.py" line="488" />
         <source>Select an agent in the agent table first</source>
         <translation>请先在客服表中选择客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="488" />
+        <location filename="../../supervisor/console/window.py" line="506" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="488" />
+        <location filename="../../supervisor/console/window.py" line="506" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="492" />
+        <location filename="../../supervisor/console/window.py" line="510" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="492" />
+        <location filename="../../supervisor/console/window.py" line="510" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="498" />
+        <location filename="../../supervisor/console/window.py" line="516" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="498" />
+        <location filename="../../supervisor/console/window.py" line="516" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="504" />
+        <location filename="../../supervisor/console/window.py" line="522" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="506" />
+        <location filename="../../supervisor/console/window.py" line="524" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -1281,6 +1291,119 @@
         <location filename="../../supervisor/console/control_dialogs.py" line="121" />
         <source>The broker has sent no shops yet</source>
         <translation>调度服务尚未发送店铺信息</translation>
+    </message>
+</context>
+<context>
+    <name>SkillsView</name>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <source>Last hour</source>
+        <extracomment>the periods offered, in floor seconds back from now (None: since the floor's midnight) fn() -&gt; the floor's time (the broker's clock)</extracomment>
+        <translation>最近一小时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="87" />
+        <source>Filter by agent or skill</source>
+        <translation>按客服或技能筛选</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="88" />
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>Agent</source>
+        <translation>客服</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>Handled</source>
+        <translation>已处理</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <source>First response (median)</source>
+        <translation>首次响应（中位数）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="91" />
+        <source>Resolution (median)</source>
+        <translation>解决时长（中位数）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="91" />
+        <source>Satisfaction</source>
+        <translation>满意度</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="106" />
+        <source>Asking the broker…</source>
+        <translation>正在询问调度服务…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="117" />
+        <source>No answer from the broker: %1</source>
+        <translation>调度服务未应答：%1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/skills_view.py" line="134" />
+        <source>%1 agent and skill pairs, %2 to %3</source>
+        <translation>%1 组客服与技能，%2 至 %3</translation>
+    </message>
+</context>
+<context>
+    <name>Wallboard</name>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="83" />
+        <source>grabdesk wallboard</source>
+        <extracomment>the figures, in reading order figure height as a share of the window's height, so a wall-sized screen gets wall-sized digits the user asked to leave (Esc, F11)</extracomment>
+        <translation>grabdesk 大屏</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="84" />
+        <source>Queue</source>
+        <translation>排队</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="84" />
+        <source>Longest wait</source>
+        <translation>最长等待</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="85" />
+        <source>First response SLA today</source>
+        <translation>今日首次响应 SLA</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="85" />
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="86" />
+        <source>At cap</source>
+        <translation>满负荷</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/wallboard.py" line="107" />
+        <source>Not live since %1 — figures are stale</source>
+        <translation>自 %1 起未连接——数据已过时</translation>
     </message>
 </context>
 <context>

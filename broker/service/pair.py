@@ -109,10 +109,10 @@ class PairedBroker:
         self.ready.set()
         try:
             while self._stop_reason is None:
-                epoch = self._stand_by()
-                if epoch is None:
+                taken = self._stand_by()
+                if taken is None:
                     break
-                self._serve_active(epoch)
+                self._serve_active(*taken)
         finally:
             self.lease.close()
             self.router.close(linger=500)
@@ -125,8 +125,9 @@ class PairedBroker:
 
     # ------------------------------------------------------------------ standby
 
-    def _stand_by(self) -> int | None:
-        """Answer ``not-active`` until the lease is ours: its epoch, or None when asked to stop."""
+    def _stand_by(self) -> tuple[int, float] | None:
+        """Answer ``not-active`` until the lease is ours: (its epoch, when the take was sent),
+        or None when asked to stop."""
         self.role = "standby"
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
@@ -139,9 +140,10 @@ class PairedBroker:
             now = time.monotonic()
             if now >= next_try:
                 try:
+                    sent = time.monotonic()
                     epoch = self.lease.try_take()
                     if epoch is not None:
-                        return epoch
+                        return epoch, sent
                     state = self.lease.read()
                     if seen is None or (state.holder, state.epoch) != (seen.holder, seen.epoch):
                         log.warning("standby for shard %s: %s is active (epoch %d, commands on %s); taking "
@@ -190,7 +192,7 @@ class PairedBroker:
 
     # ------------------------------------------------------------------ active
 
-    def _serve_active(self, epoch: int) -> None:
+    def _serve_active(self, epoch: int, taken_mono: float) -> None:
         b = self.config.broker
         self.takeovers += 1
         log.warning("taking over shard %s at epoch %d (lease %.1f s): loading the state from %s", self.shard,
@@ -208,30 +210,37 @@ class PairedBroker:
         server.service.epoch = f"{epoch}-{server.service.epoch}"
         server.service.shard = self.shard
         server.service.active_since = time.time()
-        last_renewed = [time.monotonic()]
+        # the lease was taken just now; the database dates its expiry no earlier than this
+        last_renewed = [taken_mono]
 
         def renew(_now: float) -> None:
+            sent = time.monotonic()
             try:
                 if not self.lease.renew():
                     log.error("shard %s: the lease moved on from epoch %d (another broker took over); "
                               "stepping down, announcing nothing more", self.shard, epoch)
                     server.abandon("lease lost")
                     return
-                last_renewed[0] = time.monotonic()
+                last_renewed[0] = sent
             except StoreUnavailable as exc:
                 if time.monotonic() - last_renewed[0] >= b.lease_s:
                     log.error("shard %s: %s; the lease cannot be renewed, stepping down", self.shard, exc)
                     server.abandon("PostgreSQL lost")
 
         server.periodic.append([b.lease_s / RENEWALS_PER_TTL, renew])
+        # Our own count of the lease runs out before the database's (it starts before each
+        # renewal is sent), so a broker frozen past its lease says nothing when it wakes,
+        # not even events it committed before: the new active has those.
+        server.may_announce = lambda: time.monotonic() - last_renewed[0] < b.lease_s
         for hook in self.on_server:
             hook(server)
         self.server = server
         if self._stop_reason is not None:
             server.request_stop(self._stop_reason)
         self.role = "active"
-        ready = threading.Thread(target=self._mark_active, args=(server,), name="pair-ready", daemon=True)
-        ready.start()
+        loading = threading.Thread(target=self._while_loading, args=(server, renew), name="pair-loading",
+                                   daemon=True)
+        loading.start()
         try:
             server.run()
         except CommitFailed as exc:
@@ -249,7 +258,10 @@ class PairedBroker:
         else:
             self.lease.epoch = None
 
-    def _mark_active(self, server: BrokerServer) -> None:
-        server.ready.wait()
+    def _while_loading(self, server: BrokerServer, renew: Callable[[float], None]) -> None:
+        """Renew the lease while the state loads (a big floor takes seconds), then mark us active."""
+        interval_s = self.config.broker.lease_s / RENEWALS_PER_TTL
+        while not server.ready.wait(interval_s):
+            renew(0.0)
         if not server.stopped.is_set():
             self.active.set()

@@ -368,7 +368,8 @@ class PgStore:
         """Read the state, current to the last commit."""
         self.catch_up()
         with self._mat_lock:
-            return [tuple(r) for r in self._state.execute(statement, args).fetchall()]
+            # without arguments psycopg leaves % alone (LIKE patterns)
+            return [tuple(r) for r in self._state.execute(statement, args or None).fetchall()]
 
     def grab_history(self, inquiry: str) -> list[GrabAttempt]:
         s = self._sql["s"]

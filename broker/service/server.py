@@ -114,6 +114,9 @@ class BrokerServer:
         self._stop_reason: str | None = None
         #: set when a commit failed or was fenced: nothing more may be committed or announced
         self._store_failed = False
+        #: None, or a test that this broker may still speak (an active/standby pair's lease,
+        #: pair.py): checked before every reply, publish and heartbeat; False stops the broker
+        self.may_announce: Callable[[], bool] | None = None
         self._sockets = sockets
         self.command_endpoint = ""
         self.events_endpoint = ""
@@ -312,6 +315,8 @@ class BrokerServer:
             if now_m >= next_heartbeat:
                 next_heartbeat = now_m + heartbeat_s
                 self._flush_events()
+                if self._store_failed:
+                    continue  # the loop ends at the top without a heartbeat
                 self.pub.send_multipart([p.HEARTBEAT_TOPIC, p.encode(p.BrokerHeartbeat(
                     v=p.PROTOCOL_VERSION, epoch=self.service.epoch, at=self.clock(),
                     time_scale=self.time_scale, seq=self.core.seq, streams=dict(self._published_last)))])
@@ -436,6 +441,9 @@ class BrokerServer:
         A failed commit raises: the loop stops with nothing of the batch sent,
         because its state is ahead of the disk and no client may hear of it.
         """
+        if self.may_announce is not None and not self.may_announce():
+            self.abandon("no longer allowed to announce")
+            raise CommitFailed("this broker's lease ran out; nothing more is committed or announced")
         changes = self.core.drain()
         idents, self._batch_idents = self._batch_idents, []
         if changes:
@@ -469,11 +477,11 @@ class BrokerServer:
             self._send_replies(replies)
         if changes:
             pending = self._pending
-            for stream, seq, raw, *_ in changes.events:
-                bucket = pending.get(stream)
+            for event in changes.events:
+                bucket = pending.get(event.stream)
                 if bucket is None:
-                    bucket = pending[stream] = []
-                bucket.append((seq, raw))
+                    bucket = pending[event.stream] = []
+                bucket.append((event.seq, event.raw))
             self._pending_count += len(changes.events)
 
     def _send_replies(self, replies: list[tuple[bytes, bytes]]) -> None:
@@ -495,6 +503,9 @@ class BrokerServer:
 
     def _flush_events(self) -> None:
         if not self._pending_count:
+            return
+        if self.may_announce is not None and not self.may_announce():
+            self.abandon("no longer allowed to announce")
             return
         send = self.pub.send_multipart
         epoch = self.service.epoch

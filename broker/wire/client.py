@@ -149,6 +149,8 @@ class BrokerClient:
         self.command_endpoint, self.events_endpoint = self.endpoints[0]
         #: commands to re-send on the next connection: (cmd, future, deadline)
         self._carried: list[tuple[p.Command, Future, float]] = []
+        #: command endpoint -> when its connection last dropped (see _fail_over)
+        self._dropped_at: dict[str, float] = {}
         self.role = role
         self.who = who
         self.streams = list(streams) if streams is not None else list(p.STREAMS)
@@ -274,9 +276,9 @@ class BrokerClient:
             watched |= zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL \
                 | zmq.EVENT_HANDSHAKE_SUCCEEDED
         if len(self.endpoints) > 1:
-            # with somewhere else to go, a dropped connection (a broker killed) is reason
-            # enough to move on; silence (a frozen broker) still waits for the liveness limit
-            watched |= zmq.EVENT_DISCONNECTED
+            # with somewhere else to go, a dropped or refused connection (a broker killed) is
+            # reason enough to move on; silence (a frozen broker) still waits for the liveness limit
+            watched |= zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
         self._disconnected = False
         if watched:
             self.monitor = self.dealer.get_monitor_socket(watched)
@@ -307,9 +309,14 @@ class BrokerClient:
                     backoff = BACKOFF_START_S  # a good session ends the back-off
                 self._carry_in_flight(ConnectionError(f"connection to {self.command_endpoint} lost"))
                 self._set_status("lost", outcome)
+                if self._disconnected:
+                    self._dropped_at[self.command_endpoint] = time.monotonic()
                 moved = self._fail_over()
                 if moved and self._redirected:
                     waited = 0.0  # a standby named the active broker: go there at once
+                elif self._not_active is not None:
+                    # a standby answered, so the network is fine: a takeover is under way; ask again soon
+                    waited = BACKOFF_START_S
                 else:
                     waited = backoff
                     backoff = min(backoff * 2, BACKOFF_MAX_S)
@@ -338,6 +345,8 @@ class BrokerClient:
         self._buffer: list[p.EventFrame] = []
         self._last_seen: dict[str, int] = {}
         self._epoch = ""
+        #: the epoch of the broker at the other end, whether or not this client follows events
+        self._broker_epoch = ""
         self._was_live = False
         self._snapshot_retry_at: float | None = None
         #: set when a standby answered not-active: (command, events) of the active, or None
@@ -400,7 +409,7 @@ class BrokerClient:
 
         while self.monitor.poll(0):
             event = recv_monitor_message(self.monitor)["event"]
-            if event == zmq.EVENT_DISCONNECTED:
+            if event in (zmq.EVENT_DISCONNECTED, zmq.EVENT_CONNECT_RETRIED):
                 self._disconnected = True
             elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
                 self._set_status(self.status.state, "the broker refused this key (not enrolled, or revoked)")
@@ -429,7 +438,12 @@ class BrokerClient:
         before = self._current
         self._redirected = False
         target = self._not_active
-        if target is not None and target[0]:
+        dropped_at = self._dropped_at.get(target[0], -LIVENESS_S) if target is not None else -LIVENESS_S
+        if target is not None and target[0] and time.monotonic() - dropped_at < LIVENESS_S:
+            # a standby still names the broker whose connection just dropped (its lease has not
+            # run out yet): stay with the standby, which is about to take over
+            pass
+        elif target is not None and target[0]:
             commands = [c for c, _e in self.endpoints]
             if target[0] in commands:
                 self._current = commands.index(target[0])
@@ -536,6 +550,7 @@ class BrokerClient:
                 if isinstance(reply, p.Welcome):
                     self.welcome = reply
                     self.floor_clock.sync(reply.now, reply.time_scale)
+                    self._note_epoch(reply.epoch)
                     if (reply.shard, reply.active_since) != (self.status.shard, self.status.active_since):
                         self.status = dataclasses.replace(self.status, shard=reply.shard,
                                                           active_since=reply.active_since)
@@ -619,6 +634,7 @@ class BrokerClient:
 
     def _on_heartbeat(self, hb: p.BrokerHeartbeat) -> None:
         self.floor_clock.sync(hb.at, hb.time_scale)
+        self._note_epoch(hb.epoch)
         if self._snapshot_id is not None or not self.follow:
             return
         if self.status.state != "live":
@@ -632,6 +648,21 @@ class BrokerClient:
                 self._gap(f"heartbeat announces {stream} seq {announced}, last seen "
                           f"{self._last_seen.get(stream, 0)}")
                 return
+
+    def _note_epoch(self, epoch: str) -> None:
+        """A new broker epoch on the same connection (a broker of a pair became active again):
+        what it had not answered before may have died with its old state, so re-send the
+        grabs and queries in flight with their ids; it answers each as it did, or decides it."""
+        known = self._broker_epoch
+        self._broker_epoch = epoch
+        if not known or known == epoch:
+            return
+        for pending in list(self._in_flight.values()):
+            if isinstance(pending.cmd, RETRIED_ON_FAILOVER) and not pending.future.done():
+                try:
+                    self.dealer.send(p.encode(pending.cmd), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass  # the liveness rules end this connection; the command fails or moves on
 
     def _gap(self, why: str) -> None:
         self.status.gaps += 1

@@ -31,6 +31,8 @@ from supervisor.console.coverage_view import CoverageView
 from supervisor.console.control_dialogs import AgentStateDialog, ShopModeDialog
 from supervisor.console.dialogs import ConnectDialog, QuotaDialog, ReassignDialog
 from supervisor.console.grabs_view import GrabsView
+from supervisor.console.skills_view import SkillsView
+from supervisor.console.wallboard import Wallboard
 from supervisor.console.history import SAMPLE_INTERVAL_S
 from supervisor.console.panels import AgentPanel, AlertPanel, AuditPanel, InquiryPanel
 from supervisor.console.settings import ConsoleSettings, remember
@@ -86,6 +88,9 @@ class MainWindow(QMainWindow):
         self._alerts_seen = 0
         self.audit = AuditPanel(self.state)
         self.grabs = GrabsView(link)
+        self.skills = SkillsView(link, lambda: self.state.clock())
+        self.wallboard = Wallboard(self.state, self)
+        self.wallboard.leave_requested.connect(lambda: self.show_wallboard(False))
         self.setCentralWidget(self.agents)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -95,7 +100,10 @@ class MainWindow(QMainWindow):
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("grabs", self.grabs, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["audit"])
+        self._dock("skills", self.skills, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["inquiries"], self.docks["grabs"])
+        self.tabifyDockWidget(self.docks["inquiries"], self.docks["skills"])
+        self.docks["skills"].visibilityChanged.connect(lambda shown: shown and self.skills.refresh())
         self.docks["inquiries"].raise_()
         # the chart spans the full width on top; coverage and alerts fill the right column
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
@@ -216,6 +224,11 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("")
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.wallboard_action = self.view_menu.addAction("")
+        self.wallboard_action.setCheckable(True)
+        self.wallboard_action.setShortcut(QKeySequence("F11"))
+        self.wallboard_action.toggled.connect(self.show_wallboard)
 
         self.language_menu = bar.addMenu("")
         self.language_actions = fill_language_menu(
@@ -225,7 +238,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         titles = {"queue": self.tr("Queue"), "coverage": self.tr("Coverage (24 h)"),
                   "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit"),
-                  "grabs": self.tr("Grabs")}
+                  "grabs": self.tr("Grabs"), "skills": self.tr("Who is good at what")}
         for name, dock in self.docks.items():
             dock.setWindowTitle(titles[name])
         self.file_menu.setTitle(self.tr("&File"))
@@ -247,6 +260,7 @@ class MainWindow(QMainWindow):
         self.find_agent_action.setText(self.tr("Find &agent"))
         self.find_inquiry_action.setText(self.tr("Find &inquiry"))
         self.view_menu.setTitle(self.tr("&View"))
+        self.wallboard_action.setText(self.tr("&Wallboard (full screen)"))
         self.language_menu.setTitle(self.tr("&Language"))
         self._update_stale_banner()
 
@@ -280,6 +294,7 @@ class MainWindow(QMainWindow):
         link.status_changed.connect(self._on_status)
         self.actions.set_link(link)
         self.grabs.set_link(link)
+        self.skills.set_link(link)
         self.state.attach(link.mirror)
         self._flush_models()
         self._on_status(link.status)
@@ -321,6 +336,7 @@ class MainWindow(QMainWindow):
         for model in (self.agents.model, self.inquiries.model, self.alerts.model, self.audit.model):
             model.set_stale(stale)
         self.chart.set_stale(stale)
+        self.wallboard.set_stale(stale)
         self.coverage.refresh(stale)
         for action in (self.quota_action, self.reassign_action, self.agent_state_action, self.shop_mode_action):
             action.setEnabled(not stale)
@@ -355,6 +371,8 @@ class MainWindow(QMainWindow):
             now = self.state.clock()
             self.state.sample(now, not stale)
             self.chart.refresh(now, stale)
+            if self.wallboard.isVisible():
+                self.wallboard.refresh()
         elif self._columns_due and tick >= self._columns_due:
             self._columns_due = 0.0
             self.inquiries.model.refresh_columns(["waiting"])
@@ -512,7 +530,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
 
+    def show_wallboard(self, on: bool = True) -> None:
+        """The floor's figures full screen (View → Wallboard, F11); Esc or F11 returns."""
+        if on:
+            self.wallboard.refresh()
+            self.wallboard.showFullScreen()
+            self.wallboard.activateWindow()
+        else:
+            self.wallboard.hide()
+        if self.wallboard_action.isChecked() != on:
+            self.wallboard_action.setChecked(on)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.wallboard.close()
         self.timer.stop()
         self.save_layout()
         if self.link is not None:

@@ -347,16 +347,21 @@ def _phase(broker, agent_ids, processes, mode, rate, duration_s, submitted, take
 
 
 def measure(agents: int, processes: int, duration_s: float, offered: float, synchronous: str,
-            curve_setup=None, in_flight: int = IN_FLIGHT_PER_AGENT, ops: bool = False) -> dict:
+            curve_setup=None, in_flight: int = IN_FLIGHT_PER_AGENT, ops: bool = False,
+            store_fields: dict | None = None, audit=None) -> dict:
     """One full run (both phases) against a fresh broker; returns the figures.
 
     ``curve_setup`` (see ``curve_setup.curve_fixture``): "broker_fields" for the
     broker, "admin" and "intake" key tuples, and "agent", a dict agent id -> key tuple.
+    ``store_fields`` (e.g. ``store``, ``pg_schema``) put the broker on another store,
+    and ``audit(workdir) -> (double_owners, stored_inquiries)`` reads that store
+    afterwards (default: the SQLite state file in the run's folder).
     """
     workdir = Path(tempfile.mkdtemp(prefix="grabdesk-arb-"))
     # 200 saturating agents grab ~100/s each: far above a human's, so the per-agent
     # rate limit (a policy knob, default 50/s) is lifted for the measurement
-    broker_fields = dict(synchronous=synchronous, grab_rate_per_s=BENCH_GRAB_RATE_PER_S)
+    broker_fields = dict(synchronous=synchronous, grab_rate_per_s=BENCH_GRAB_RATE_PER_S,
+                         **(store_fields or {}))
     scraper = contextlib.nullcontext()
     if ops:
         metrics_endpoint = f"127.0.0.1:{free_port()}"
@@ -402,13 +407,7 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         stop.set()
         intake.join(10)
         accepted = submitted.value
-    # the store's materialized state (broker.state.db) has been caught up at shutdown
-    db = sqlite3.connect(workdir / "broker.state.db")
-    double_owners = db.execute(
-        "SELECT COUNT(*) FROM (SELECT inquiry FROM grabs WHERE outcome = 'won' "
-        "GROUP BY inquiry HAVING COUNT(*) > 1)").fetchone()[0]
-    stored = db.execute("SELECT COUNT(*) FROM inquiries WHERE id LIKE 'q%'").fetchone()[0]
-    db.close()
+    double_owners, stored = (audit or _audit_sqlite)(workdir)
     sat_s = saturated["elapsed_s"]
     return {
         "grabs_per_s": round(saturated["verdicts"] / sat_s),
@@ -442,6 +441,22 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         "ops": ops,
         **({"scrapes": scraper.scrapes, "scrape_failures": scraper.failures} if ops else {}),
     }
+
+
+def _audit_sqlite(workdir: Path) -> tuple[int, int]:
+    """(inquiries won more than once, inquiries stored) from the run's SQLite state file."""
+    # the store's materialized state (broker.state.db) has been caught up at shutdown
+    db = sqlite3.connect(workdir / "broker.state.db")
+    try:
+        return (db.execute(AUDIT_DOUBLE_OWNERS_SQL).fetchone()[0],
+                db.execute("SELECT COUNT(*) FROM inquiries WHERE id LIKE 'q%'").fetchone()[0])
+    finally:
+        db.close()
+
+
+#: inquiries with more than one win in the store's grab attempts (SQLite and PostgreSQL alike)
+AUDIT_DOUBLE_OWNERS_SQL = ("SELECT COUNT(*) FROM (SELECT inquiry FROM grabs WHERE outcome = 'won' "
+                           "GROUP BY inquiry HAVING COUNT(*) > 1) AS doubles")
 
 
 #: what ``--repeat`` lists of each run beside the median one

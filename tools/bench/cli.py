@@ -22,6 +22,7 @@ BENCHMARKS = {
     "fuzz": "tools.bench.fuzz",
     "robot": "tools.bench.robot",
     "disk": "tools.bench.disk",
+    "failover": "tools.bench.failover",
 }
 
 
