@@ -449,7 +449,10 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int, dura
     """
     import signal
 
+    from broker.service.logs import configure_child
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
+    configure_child()
     _lowest_priority()
     materializer = Materializer(Path(journal_path), Path(state_path))
     upkeep = Upkeep(materializer.journal, materializer.state, durable, retention)
