@@ -477,11 +477,11 @@ class BrokerServer:
             self._send_replies(replies)
         if changes:
             pending = self._pending
-            for stream, seq, raw, *_ in changes.events:
-                bucket = pending.get(stream)
+            for event in changes.events:
+                bucket = pending.get(event.stream)
                 if bucket is None:
-                    bucket = pending[stream] = []
-                bucket.append((seq, raw))
+                    bucket = pending[event.stream] = []
+                bucket.append((event.seq, event.raw))
             self._pending_count += len(changes.events)
 
     def _send_replies(self, replies: list[tuple[bytes, bytes]]) -> None:

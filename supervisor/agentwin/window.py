@@ -27,6 +27,7 @@ from supervisor.agentwin import settings
 from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.actions import DeskActions
 from supervisor.agentwin.attention import Attention, desk_icon
+from supervisor.agentwin.handover import CustomerPanel, PoolTransferDialog
 from supervisor.agentwin.panels import MePanel, MinePanel, PoolPanel, VerdictBanner
 from supervisor.agentwin.state import AgentDeskState, BrokerClock, VerdictView
 from supervisor.common import i18n
@@ -118,11 +119,16 @@ class AgentWindow(QMainWindow):
         self.mine_panel.resolve_requested.connect(lambda satisfaction: self.resolve(self.selected_mine(), satisfaction))
         self.mine_panel.release_requested.connect(self.release_selected)
         self.mine_panel.transfer_requested.connect(self.transfer_selected)
+        self.mine_panel.pool_transfer_requested.connect(self.open_pool_transfer)
+        self.customer_panel = CustomerPanel(self.link, self.desk)
+        self.mine_panel.selection_changed.connect(lambda: self.customer_panel.show_inquiry(self.selected_mine()))
         self.splitter = QSplitter(Qt.Orientation.Vertical, central)
         self.splitter.addWidget(self.pool_panel)
         self.splitter.addWidget(self.mine_panel)
+        self.splitter.addWidget(self.customer_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 1)
         for widget in (self.badge, self.me_panel, self.banner):
             outer.addWidget(widget)
         outer.addWidget(self.splitter, 1)
@@ -410,6 +416,23 @@ class AgentWindow(QMainWindow):
     def transfer(self, inquiry_id: str | None, to_agent: str) -> None:
         if inquiry_id and to_agent:
             self.actions.transfer(inquiry_id, to_agent)
+
+    def open_pool_transfer(self) -> PoolTransferDialog | None:
+        """Ask which pool and what note, then hand the selected inquiry over."""
+        inquiry_id = self.selected_mine()
+        inq = self.desk.mirror.inquiries.get(inquiry_id) if inquiry_id else None
+        if inq is None:
+            return None
+        skills = sorted({skill for agent in self.desk.mirror.agents.values() for skill in agent.skills})
+        dialog = PoolTransferDialog(skills, inq.skill, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.transfer_to_pool(inquiry_id, *dialog.chosen()))
+        dialog.open()
+        return dialog
+
+    def transfer_to_pool(self, inquiry_id: str | None, skill: str, note: str = "") -> None:
+        if inquiry_id and skill:
+            self.actions.transfer_to_pool(inquiry_id, skill, note)
 
     # ------------------------------------------------------------------ me
 
