@@ -345,6 +345,8 @@ class BrokerClient:
         self._buffer: list[p.EventFrame] = []
         self._last_seen: dict[str, int] = {}
         self._epoch = ""
+        #: the epoch of the broker at the other end, whether or not this client follows events
+        self._broker_epoch = ""
         self._was_live = False
         self._snapshot_retry_at: float | None = None
         #: set when a standby answered not-active: (command, events) of the active, or None
@@ -364,10 +366,11 @@ class BrokerClient:
         for cmd, future, deadline in carried:
             if not future.done():
                 self._send(cmd, future, max(0.0, deadline - time.monotonic()))
-        last_heard = time.monotonic()
-        next_beat = last_heard + self.heartbeat_s
+        last_heard = last_beat = time.monotonic()
         while not self._stopping.is_set():
             now = time.monotonic()
+            # read each turn: the welcome may shorten the period (_beat_period)
+            next_beat = last_beat + self._beat_period()
             timeout_ms = max(1, int(1000 * min(next_beat - now, 0.25)))
             events = dict(poller.poll(timeout_ms))
             if self._wake_recv in events:
@@ -387,7 +390,7 @@ class BrokerClient:
                 self._read_events()
             now = time.monotonic()
             if now >= next_beat:
-                next_beat = now + self.heartbeat_s
+                last_beat = now
                 self._send(self.command(p.Heartbeat), None, REQUEST_TIMEOUT_S)
             self._expire(now)
             if self._snapshot_retry_at is not None and now >= self._snapshot_retry_at:
@@ -413,6 +416,14 @@ class BrokerClient:
                 self._set_status(self.status.state, "the broker refused this key (not enrolled, or revoked)")
             elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
                 self._set_status(self.status.state, "security handshake failed (wrong broker key?)")
+
+    def _beat_period(self) -> float:
+        """Seconds between our heartbeats: ours, or often enough that the broker hears
+        from us three times within its ``agent_timeout_s``, whichever is shorter."""
+        welcome = getattr(self, "welcome", None)
+        if welcome is None or not welcome.agent_timeout_s:
+            return self.heartbeat_s
+        return min(self.heartbeat_s, welcome.agent_timeout_s / 3.0)
 
     def _liveness(self) -> float:
         """Silence that means the broker is gone: ours, or 3.5 of its heartbeats if slower."""
@@ -548,6 +559,7 @@ class BrokerClient:
                 if isinstance(reply, p.Welcome):
                     self.welcome = reply
                     self.floor_clock.sync(reply.now, reply.time_scale)
+                    self._note_epoch(reply.epoch)
                     if (reply.shard, reply.active_since) != (self.status.shard, self.status.active_since):
                         self.status = dataclasses.replace(self.status, shard=reply.shard,
                                                           active_since=reply.active_since)
@@ -631,6 +643,7 @@ class BrokerClient:
 
     def _on_heartbeat(self, hb: p.BrokerHeartbeat) -> None:
         self.floor_clock.sync(hb.at, hb.time_scale)
+        self._note_epoch(hb.epoch)
         if self._snapshot_id is not None or not self.follow:
             return
         if self.status.state != "live":
@@ -644,6 +657,21 @@ class BrokerClient:
                 self._gap(f"heartbeat announces {stream} seq {announced}, last seen "
                           f"{self._last_seen.get(stream, 0)}")
                 return
+
+    def _note_epoch(self, epoch: str) -> None:
+        """A new broker epoch on the same connection (a broker of a pair became active again):
+        what it had not answered before may have died with its old state, so re-send the
+        grabs and queries in flight with their ids; it answers each as it did, or decides it."""
+        known = self._broker_epoch
+        self._broker_epoch = epoch
+        if not known or known == epoch:
+            return
+        for pending in list(self._in_flight.values()):
+            if isinstance(pending.cmd, RETRIED_ON_FAILOVER) and not pending.future.done():
+                try:
+                    self.dealer.send(p.encode(pending.cmd), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass  # the liveness rules end this connection; the command fails or moves on
 
     def _gap(self, why: str) -> None:
         self.status.gaps += 1

@@ -40,7 +40,7 @@ def arrive(core, inquiry_id, message="我的订单到哪了", shop="s1", skill="
 
 
 def kinds(core) -> list[str]:
-    return [kind for (_s, _q, _raw, kind, _at) in core.drain().events]
+    return [e.kind for e in core.drain().events]
 
 
 def test_a_new_inquiry_goes_to_the_robot_not_the_pool(clock):
@@ -177,10 +177,10 @@ def test_a_mirror_fed_by_events_sees_the_robot_state_and_the_robots(clock):
     mirror.reset(core.snapshot_records(), _end(core))
     core.drain()
     arrive(core, "i1")
-    mirror.apply([_event.decode(raw) for (_s, _q, raw, *_r) in core.drain().events])
+    mirror.apply([_event.decode(e.raw) for e in core.drain().events])
     assert mirror.inquiries["i1"].state == "robot" and mirror.robots["r1"].connected
     core.robot_escalate("r1", "i1", "after_sales", "low-confidence", 0)
-    mirror.apply([_event.decode(raw) for (_s, _q, raw, *_r) in core.drain().events])
+    mirror.apply([_event.decode(e.raw) for e in core.drain().events])
     assert mirror.inquiries["i1"].state == "queued" and mirror.inquiries["i1"].escalation == "low-confidence"
 
 
