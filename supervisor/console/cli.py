@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from supervisor.common.cli_options import add_link_arguments
+from supervisor.common.cli_options import add_link_arguments, add_place_argument
 
 ORGANIZATION = "grabdesk"
 APPLICATION = "grabdesk-console"
@@ -22,6 +22,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--who", metavar="ID", help="supervisor id (default: your login name)")
     add_link_arguments(parser)
     parser.add_argument("--config", metavar="FILE", help="TOML file with a [console] table of the same keys")
+    add_place_argument(parser)
     parser.add_argument("--lang", choices=["en", "zh_CN"],
                         help="interface language (default: the Language menu's choice, else the system's)")
     # for scripts/screenshot_console.sh: grab the window to FILE after S seconds, then quit
@@ -43,7 +44,7 @@ def run(args) -> int:
     from supervisor.common import i18n
     from supervisor.console.settings import ConsoleConfigError, merge, read_config, remember, saved
     from supervisor.common.link import BrokerLink
-    from supervisor.common.widgets import close_on_termination
+    from supervisor.common.widgets import close_on_termination, place
 
     try:
         from_file = read_config(args.config) if args.config else {}
@@ -70,6 +71,8 @@ def run(args) -> int:
     window = MainWindow(link, settings, link_factory=make_link)
     close_on_termination(window)
     link.start()
+    if getattr(args, "place", None):
+        place(window, args.place)
     window.show()
     if getattr(args, "chart_minutes", None):
         window.chart.set_window(args.chart_minutes * 60)
