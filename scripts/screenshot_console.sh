@@ -63,6 +63,8 @@ export DISPLAY=":$(cat "$work/display")"
 export QT_QPA_PLATFORM=xcb
 # compiled translations stay in the work directory (the demo keeps the windows' settings in its own)
 export XDG_CACHE_HOME="$work/cache"
+# the floor's clock reads as on the floor it simulates
+export TZ=${TZ:-Asia/Shanghai}
 if [[ "$LANG_UI" == zh_CN ]]; then export LANG=zh_CN.UTF-8 LANGUAGE=zh_CN; else export LANG=C.UTF-8; fi
 
 "${grabdesk[@]}" demo --dir "$work/demo" --time-scale "$TIME_SCALE" --duration-s "$((RUN_S + 60))" \

@@ -280,7 +280,7 @@ class AlertModel(RowModel):
 
     def titles(self) -> list[str]:
         return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("Link"),
-                self.tr("Acknowledged"), self.tr("What happened")]
+                self.tr("Acked"), self.tr("What happened")]
 
     def cell(self, a: p.Alert, column: str, role: int):
         if role == _DISPLAY:
