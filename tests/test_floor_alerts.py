@@ -22,7 +22,7 @@ def floor(tmp_path):
 
 
 def _alerts(core) -> list[p.Alert]:
-    events = [msgspec.msgpack.decode(raw, type=p.Event) for _s, _q, raw, *_ in core.drain().events]
+    events = [msgspec.msgpack.decode(e.raw, type=p.Event) for e in core.drain().events]
     return [e.record for e in events if e.kind == "alert.no_eligible_agent"]
 
 

@@ -21,7 +21,8 @@ from broker.wire import protocol as p
 from supervisor.common.broker_text import broker_text
 from supervisor.common.formats import format_duration, format_limit, format_service
 from supervisor.common.rowmodel import STALE_FG, KeyRole, RowModel
-from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
+from supervisor.common.records import continuous_service_s
+from supervisor.console.state import (ConsoleState, at_cap, fraction,
                                       on_break, sla_rank_now)
 from supervisor.console.text import fmt_clock, words
 
