@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from supervisor.common.cli_options import add_link_arguments
+from supervisor.common.cli_options import add_link_arguments, add_place_argument
 
 ORGANIZATION = "grabdesk"
 APPLICATION = "grabdesk-console"
@@ -25,6 +25,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="a sharded platform's directory (TOML): follow every shard in it as one floor, "
                              "with each shard's health in the status bar (instead of the endpoints)")
     parser.add_argument("--config", metavar="FILE", help="TOML file with a [console] table of the same keys")
+    add_place_argument(parser)
     parser.add_argument("--lang", choices=["en", "zh_CN"],
                         help="interface language (default: the Language menu's choice, else the system's)")
     # for scripts/screenshot_console.sh: grab the window to FILE after S seconds, then quit
@@ -46,7 +47,7 @@ def run(args) -> int:
     from supervisor.common import i18n
     from supervisor.console.settings import ConsoleConfigError, merge, read_config, remember, saved
     from supervisor.common.link import BrokerLink
-    from supervisor.common.widgets import close_on_termination
+    from supervisor.common.widgets import close_on_termination, place
 
     try:
         from_file = read_config(args.config) if args.config else {}
@@ -94,6 +95,8 @@ def run(args) -> int:
         link.health_changed.connect(window.active_broker.set_shards)
     close_on_termination(window)
     link.start()
+    if getattr(args, "place", None):
+        place(window, args.place)
     window.show()
     if getattr(args, "chart_minutes", None):
         window.chart.set_window(args.chart_minutes * 60)
