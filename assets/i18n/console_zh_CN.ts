@@ -23,6 +23,21 @@
         <source>This console moved to another broker %1 time(s), last at %2.</source>
         <translation>本控制台已切换到其他调度服务 %1 次，最近一次在 %2。</translation>
     </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="45" />
+        <source>%1 ● %2</source>
+        <translation>%1 ● %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="49" />
+        <source>%1: %2, broker %3, %4 open inquiries, %5 agents online</source>
+        <translation>%1：%2，调度服务 %3，%4 个未结咨询，%5 名客服在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="54" />
+        <source>, active since %1</source>
+        <translation>，自 %1 起为主</translation>
+    </message>
 </context>
 <context>
     <name>AgentModel</name>
