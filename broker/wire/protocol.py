@@ -550,6 +550,13 @@ class QueryCustomer(Command, tag="query_customer", kw_only=True):
     limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 20
 
 
+class QueryQueueHistory(Command, tag="query_queue_history", kw_only=True):
+    """The queue's recent past per skill, so a window opened mid-evening draws the evening so far."""
+
+    #: only samples taken after this (floor time)
+    since: float = 0.0
+
+
 class AcknowledgeAlert(Command, tag="ack_alert", kw_only=True):
     """A supervisor takes an alert in hand: who and when are published and audited."""
 
@@ -633,7 +640,7 @@ AnyCommand = Union[
     SetStatus, Submit, Abandon, SetQuotas, Reassign, SetMode, SetQuality,
     DefineAgents, DefineShop, DefineGroup, QueryGrabs, QueryAudit, ReplaceRoster,
     QueryStats, Shutdown, TransferToPool, QueryAgentGrabs, QueryCustomer, AcknowledgeAlert,
-    CustomerMessage, RobotAnswer, RobotEscalate, RobotReport, QueryTranscript,
+    CustomerMessage, RobotAnswer, RobotEscalate, RobotReport, QueryTranscript, QueryQueueHistory,
 ]
 
 #: commands each role may send; admin may send everything
@@ -648,7 +655,7 @@ ROBOT_COMMANDS = frozenset({"robot_answer", "robot_escalate", "robot_report"})
 #: every role may send these
 COMMON_COMMANDS = frozenset({"hello", "heartbeat", "snapshot", "set_status",
                              "query_grabs", "query_stats", "query_agent_grabs", "query_customer",
-                             "query_transcript"})
+                             "query_transcript", "query_queue_history"})
 
 
 # --------------------------------------------------------------------------
@@ -795,6 +802,23 @@ class CustomerHistory(Reply, tag="customer_history", kw_only=True):
     inquiries: list[PastInquiry]
 
 
+class QueueSample(Struct, array_like=True):
+    at: float
+    #: skill -> queued inquiries (skills with none left out)
+    depth: dict[str, int]
+    #: skill -> the longest waiter's wait, seconds
+    wait_s: dict[str, float]
+
+
+class QueueSamples(Reply, tag="queue_samples", kw_only=True):
+    #: oldest first, evenly thinned to at most MAX_QUEUE_SAMPLES
+    samples: list[QueueSample]
+
+
+#: the most samples one ``queue_samples`` reply carries
+MAX_QUEUE_SAMPLES = 2_000
+
+
 class AuditPage(Reply, tag="audit_page", kw_only=True):
     entries: list[AuditEntry]
 
@@ -821,7 +845,7 @@ class Transcript(Reply, tag="transcript", kw_only=True):
 
 
 AnyReply = Union[Ok, Error, Verdict, Welcome, SnapshotPart, SnapshotEnd, Submitted,
-                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory, Transcript]
+                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory, QueueSamples, Transcript]
 
 
 # --------------------------------------------------------------------------
