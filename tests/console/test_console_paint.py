@@ -1,7 +1,7 @@
 """Every chart and painted view is actually painted at least once.
 
 PySide6 6.12.0 on CPython 3.11 crashes within seconds of pyqtgraph updates
-(PERF-NOTES trap 5); only painting catches that kind of binding bug, so these
+(README, Performance: traps); only painting catches that kind of binding bug, so these
 tests render each view to an image after data is set and look at the pixels.
 """
 from __future__ import annotations
