@@ -25,7 +25,7 @@ from broker.service.pgstore import PgStore
 from broker.wire import protocol as p
 from broker.wire.client import BrokerClient
 
-from conftest import pg_dsn, wait_until
+from helpers import pg_dsn, wait_until
 from test_durability import _free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from broker.service.lease import Lease
 from broker.service.pgstore import MIGRATIONS, Fenced, PgStore, StoreError, StoreUnavailable
 from broker.wire.protocol import NewInquiry, ShopRecord
 
-from conftest import FakeClock, pg_dsn
+from helpers import FakeClock, pg_dsn
 
 #: a port nothing listens on: the connection is refused at once
 DEAD_DSN = "postgresql://127.0.0.1:1/test"

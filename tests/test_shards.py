@@ -18,7 +18,7 @@ from broker.wire.client import BrokerClient
 from broker.wire.directory import DirectoryError, load_directory, parse_directory
 from broker.wire.shards import ShardSet
 
-from conftest import wait_until
+from helpers import wait_until
 from test_failover import define_floor, pair  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,6 @@ from supervisor.console.cli import command_line_values
 from supervisor.console.settings import (ConsoleConfigError, ConsoleSettings, default_who, merge,
                                          read_config, remember, saved)
 
-from console_fixtures import isolated_settings  # noqa: F401 (fixture)
 
 
 def parse(*argv: str):

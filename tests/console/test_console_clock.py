@@ -10,7 +10,7 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.text import fmt_clock
 from supervisor.console.window import MainWindow
 
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
+from console_helpers import DEADLINE_MS
 
 #: six hours from now, so the floor's time of day can never be mistaken for the wall clock's
 START = (datetime.now(timezone.utc) + timedelta(hours=6)).isoformat()

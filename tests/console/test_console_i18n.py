@@ -11,7 +11,7 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink, LinkSettings
 
-from console_fixtures import agent, isolated_settings, snapshot  # noqa: F401 (fixture)
+from console_helpers import agent, snapshot
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS
 
 
 @pytest.fixture

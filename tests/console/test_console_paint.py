@@ -22,7 +22,7 @@ from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink, LinkSettings
 from supervisor.common.widgets import ConnectionBadge
 
-from console_fixtures import agent, event, inquiry, isolated_settings, snapshot  # noqa: F401 (fixture)
+from console_helpers import agent, event, inquiry, snapshot
 
 from broker.wire.mirror import Mirror
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from broker.wire import protocol as p
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS
 from test_console_live import floor, open_console  # noqa: F401 (fixture)
 
 

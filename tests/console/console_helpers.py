@@ -1,17 +1,12 @@
-"""Helpers and fixtures for the console tests (imported by each test module).
+"""Helpers for the console tests: records to feed a mirror, a snapshot, the waits' deadline.
 
-Not a conftest.py: ``tests/`` modules import helpers with ``from conftest
-import ...``, and a second conftest module of that name would shadow the root
-one. Fixtures here are pulled into a test module with ``from console_fixtures
-import ...``.
+Imported normally (``from console_helpers import ...``); the console tests'
+fixtures are in tests/console/conftest.py.
 """
 from __future__ import annotations
 
 import itertools
 from zoneinfo import ZoneInfo
-
-import pytest
-from PySide6.QtCore import QSettings
 
 from broker.arbiter import rules
 from broker.wire import protocol as p
@@ -55,13 +50,3 @@ def event(record, kind: str | None = None, removed: bool = False, at: float = NO
 def snapshot(mirror: Mirror, *records) -> None:
     mirror.reset(list(records), p.SnapshotEnd(re="x", epoch="e1", seq=next(_seq), streams={},
                                               now=NOW, records=len(records)))
-
-
-@pytest.fixture
-def isolated_settings(tmp_path, qapp):
-    """QSettings go to tmp_path: a test never reads or writes the user's."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QSettings().clear()
-    yield tmp_path / "settings"
-    QSettings().clear()
