@@ -145,6 +145,28 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def check_schema(dsn: str, schema: str) -> str:
+    """What a start would find, read-only: one line, or StoreError/StoreUnavailable saying what is wrong."""
+    import psycopg
+
+    location = f"{address_of(dsn)} schema {schema}"
+    conn = connect(dsn)
+    try:
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".schema_version',)).fetchone()[0]
+        if not exists:
+            return f"PostgreSQL {location} (new; will be created)"
+        version = conn.execute(f'SELECT version FROM "{schema}".schema_version').fetchone()
+        version = version[0] if version else 0
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot read schema {schema} at {address_of(dsn)}: {_one_line(exc)}") from None
+    finally:
+        conn.close()
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{location} has schema version {version}, newer than this broker "
+                         f"({len(MIGRATIONS)}); upgrade grabdesk")
+    return f"PostgreSQL {location} (schema version {version})"
+
+
 class PgStore:
     """Journal + materialized state in one PostgreSQL schema. See the module docstring.
 
