@@ -17,6 +17,7 @@ import pytest
 from broker.service.config import FileConfig
 from broker.service.server import serve_in_thread
 from helpers import PG_DSN, BrokerHandle, loopback_config, pg_dsn
+from pair_helpers import Pair
 
 
 @pytest.fixture
@@ -64,3 +65,17 @@ def broker(start_broker) -> BrokerHandle:
     handle = start_broker()
     handle.define()
     return handle
+
+
+@pytest.fixture
+def pair(tmp_path, pg_schema):
+    """Factory: ``pair(shard="main")`` -> a Pair of brokers on a fresh schema, cleaned up after."""
+    made: list[Pair] = []
+
+    def make(shard: str = "main") -> Pair:
+        made.append(Pair(tmp_path, pg_schema(), shard))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.cleanup()

@@ -6,11 +6,16 @@ fixtures are in tests/console/conftest.py.
 from __future__ import annotations
 
 import itertools
+import socket
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from broker.arbiter import rules
 from broker.wire import protocol as p
 from broker.wire.mirror import Mirror
+
+if TYPE_CHECKING:  # the plain-state tests import these helpers without Qt
+    from supervisor.console.window import MainWindow
 
 #: every wait on the broker gives up after this (ms)
 DEADLINE_MS = 8_000
@@ -50,3 +55,28 @@ def event(record, kind: str | None = None, removed: bool = False, at: float = NO
 def snapshot(mirror: Mirror, *records) -> None:
     mirror.reset(list(records), p.SnapshotEnd(re="x", epoch="e1", seq=next(_seq), streams={},
                                               now=NOW, records=len(records)))
+
+
+def floor(broker, *agents: p.AgentSpec, online=True) -> None:
+    broker.define(groups=["g1"], agents=list(agents))
+    if online:
+        broker.online(*(a.id for a in agents))
+
+
+def submit(broker, *ids: str, skill: str = "pre_sales") -> None:
+    reply = broker.submit(*(p.NewInquiry(id=i, shop="s1", skill=skill) for i in ids))
+    assert reply.accepted == len(ids), reply.rejected
+
+
+def cell(window: MainWindow, table: str, key: str, column: str):
+    model = getattr(window, table).model
+    row = model.row_of(key)
+    if row is None or row >= model.rowCount():
+        return None
+    return model.index(row, model.column_of(column)).data()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

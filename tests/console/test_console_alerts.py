@@ -7,8 +7,7 @@ from broker.wire import protocol as p
 from supervisor.console import alert_bar
 
 from helpers import agent_spec
-from console_helpers import DEADLINE_MS
-from test_console_live import cell, floor, open_console  # noqa: F401 (fixture)
+from console_helpers import DEADLINE_MS, cell, floor
 
 
 def _raise(broker, kind: str, severity: str, key: str, params: dict, **links) -> None:

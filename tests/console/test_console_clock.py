@@ -16,7 +16,7 @@ from console_helpers import DEADLINE_MS
 START = (datetime.now(timezone.utc) + timedelta(hours=6)).isoformat()
 
 
-def test_the_header_and_waits_follow_the_brokers_scaled_clock(start_broker, qtbot, isolated_settings):  # noqa: F811
+def test_the_header_and_waits_follow_the_brokers_scaled_clock(start_broker, qtbot, isolated_settings):
     broker = start_broker(time_scale=60.0, start=START)
     broker.define()
     settings = ConsoleSettings(command_endpoint=broker.server.command_endpoint,

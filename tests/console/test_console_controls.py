@@ -6,8 +6,7 @@ import pytest
 from supervisor.common import i18n
 
 from helpers import agent_spec
-from console_helpers import DEADLINE_MS
-from test_console_live import cell, floor, open_console  # noqa: F401 (fixture)
+from console_helpers import DEADLINE_MS, cell, floor
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from broker.wire import protocol as p
 from supervisor.common import i18n
 
 from helpers import agent_spec
-from console_helpers import DEADLINE_MS
-from test_console_live import floor, open_console  # noqa: F401 (fixture)
+from console_helpers import DEADLINE_MS, floor
 
 
 @pytest.fixture

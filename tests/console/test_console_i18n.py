@@ -29,7 +29,7 @@ def test_every_console_string_is_translated():
     assert unfinished == []
 
 
-def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english_after):  # noqa: F811
+def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english_after):
     link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
     snapshot(link.mirror, agent("a1"))
     window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)

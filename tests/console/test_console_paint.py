@@ -95,7 +95,7 @@ def test_coverage_heat_map_paints_short_hours_red(qtbot):
     assert count_near(image, "#f8c9c5", tolerance=90) > 20 or count_near(image, "#e57373", tolerance=120) > 20
 
 
-def test_whole_window_paints_with_data_and_while_stale(qtbot, isolated_settings):  # noqa: F811
+def test_whole_window_paints_with_data_and_while_stale(qtbot, isolated_settings):
     link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
     window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)
     qtbot.addWidget(window)

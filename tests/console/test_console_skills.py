@@ -4,8 +4,7 @@ from __future__ import annotations
 from broker.wire import protocol as p
 
 from helpers import agent_spec
-from console_helpers import DEADLINE_MS
-from test_console_live import floor, open_console  # noqa: F401 (fixture)
+from console_helpers import DEADLINE_MS, floor
 
 
 def _serve(broker, agent: str, inquiry: str, skill: str, satisfaction: int) -> None:
