@@ -198,7 +198,7 @@ class PairedBroker:
         log.warning("taking over shard %s at epoch %d (lease %.1f s): loading the state from %s", self.shard,
                     epoch, b.lease_s, address_of(self.dsn))
         try:
-            store = PgStore(self.dsn, self.schema, self.shard, maintenance="thread")
+            store = PgStore(self.dsn, self.schema, self.shard, maintenance=b.materializer)
         except StoreError as exc:
             log.error("shard %s: cannot open the store after taking the lease: %s; standing by", self.shard, exc)
             return
