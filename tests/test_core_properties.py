@@ -35,7 +35,7 @@ from broker.wire.protocol import (
     TierRule,
 )
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 _event = msgspec.msgpack.Decoder(Event)
 

@@ -18,7 +18,7 @@ from broker.wire.protocol import ErrorCode
 from broker.service.dispatch import Peer, Service
 from broker.service.store import SqliteStore
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 
 class Harness:

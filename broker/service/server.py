@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 MAX_POLL_MS = 50
 #: most events in one published frame
 MAX_EVENTS_PER_FRAME = 2_000
-#: accept queue for reconnect storms (PERF-NOTES trap 2)
+#: accept queue for reconnect storms: libzmq's 100 stalled some of 200 clients
+#: connecting at once for about 1 s on SYN retransmits (README, Performance: traps)
 LISTEN_BACKLOG = 1_000
 #: distinct refused keys remembered to audit each at most once a minute
 REFUSED_KEYS_REMEMBERED = 10_000

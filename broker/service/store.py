@@ -164,7 +164,6 @@ STATE_MIGRATIONS: list[str] = [
     CREATE TABLE transcripts (id TEXT PRIMARY KEY, record BLOB NOT NULL);
     """,
 ]
-SCHEMA_VERSION = len(JOURNAL_MIGRATIONS)
 
 
 def default_db_path() -> Path:
@@ -194,7 +193,7 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={synchronous}")
         # The automatic checkpoint runs on the committing thread and stalls verdicts
-        # (PERF-NOTES trap 4); the materializer checkpoints instead.
+        # (README, Performance: traps); the materializer checkpoints instead.
         db.execute("PRAGMA wal_autocheckpoint=0")
         db.execute("PRAGMA busy_timeout=5000")
     except sqlite3.Error as exc:
