@@ -90,6 +90,8 @@ class Service:
         #: hooks the floor views provide (broker/service/floor.py); without them the commands say so
         self.on_roster = on_roster
         self.stats_query = stats_query
+        #: fn(since) -> the floor's recent queue samples (the floor views provide it)
+        self.queue_history: Callable[[float], list[p.QueueSample]] | None = None
         #: latest periodic views, so a snapshot carries them (set by the floor views)
         self.latest_metrics: p.FloorMetrics | None = None
         self.latest_coverage: p.CoverageRecord | None = None
@@ -110,6 +112,7 @@ class Service:
             p.AcknowledgeAlert: lambda c: self._ok(c, self.core.ack_alert(c.alert, c.who, c.reason)),
             p.QueryAgentGrabs: self._query_agent_grabs,
             p.QueryCustomer: self._query_customer,
+            p.QueryQueueHistory: self._query_queue_history,
             p.SetStatus: self._set_status,
             p.Submit: self._submit,
             p.Abandon: lambda c: self._ok(c, self.core.abandon(c.inquiry, c.who)),
@@ -280,6 +283,10 @@ class Service:
             raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_history", {})
         return [p.CustomerHistory(re=cmd.id, customer=cmd.customer,
                                   inquiries=self.store.customer_history(cmd.customer, cmd.limit))]
+
+    def _query_queue_history(self, cmd: p.QueryQueueHistory) -> Replies:
+        samples = self.queue_history(cmd.since) if self.queue_history is not None else []
+        return [p.QueueSamples(re=cmd.id, samples=samples)]
 
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
         if self.store is None:

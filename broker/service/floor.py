@@ -51,6 +51,10 @@ SAMPLE_CAP = 5_000
 ALERT_REPEAT_S = 600.0
 #: coverage gaps are alerted for this many hours ahead
 GAP_ALERT_HOURS = 4
+#: metrics ticks of queue history kept: four hours at one a second
+QUEUE_HISTORY_SAMPLES = 4 * 3600
+#: coverage's "now" column follows who is online or at cap at most this often (real seconds)
+COVERAGE_NOW_EVERY_S = 2.0
 #: queued work nobody online may take is alerted once it has been so this long (long enough for
 #: a shift's agents to log in after a restart; far sooner than any first-response SLA)
 UNCOVERED_ALERT_AFTER_S = 30.0
@@ -235,6 +239,11 @@ class FloorViews:
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
         service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
+        #: the queue per skill at each metrics tick, for windows opened later (query_queue_history)
+        self._queue_samples: deque[p.QueueSample] = deque(maxlen=QUEUE_HISTORY_SAMPLES)
+        #: (agents online, at cap) when coverage was last published, and when (monotonic)
+        self._staffed = (0, 0)
+        self._now_published_at = float("-inf")
         #: (shop, skill, language, channel) -> since when nobody online may take it
         self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
         self._uncovered_checked = float("-inf")
@@ -318,10 +327,11 @@ class FloorViews:
             loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3))
         self.service.latest_metrics = metrics
         core.publish("metrics.floor", metrics)
+        self._queue_samples.append(p.QueueSample(now, queue_by_skill, {s: w for s, (_i, w) in longest.items()}))
         yield
         self._ask_coverage(now)
         yield
-        self._drain_coverage(now)
+        self._drain_coverage(now, (online, at_cap_n))
 
     def _check_gini(self, ginis: dict[str, float], by_group: dict[str, list[int]], now: float) -> None:
         threshold = self.config.broker.gini_alert
@@ -428,16 +438,22 @@ class FloorViews:
         return [p.CoverageCellRecord(c.hour_start_utc.timestamp(), c.skill, c.rostered, c.required, c.gap)
                 for c in cells]
 
-    def _drain_coverage(self, now: float) -> None:
+    def _drain_coverage(self, now: float, staffed: tuple[int, int] = (0, 0)) -> None:
+        """Publish coverage when the worker has new cells, when it is due, or when who is online
+        or at cap changed (the "now" column must agree with the header's online count)."""
         fresh = None
         while True:
             try:
                 fresh = self._coverage_out.get_nowait()
             except queue.Empty:
                 break
-        if fresh is None and self.service.latest_coverage is not None \
+        tick = time.monotonic()
+        staffing_moved = staffed != self._staffed and tick - self._now_published_at >= COVERAGE_NOW_EVERY_S
+        if fresh is None and not staffing_moved and self.service.latest_coverage is not None \
                 and now - self.service.latest_coverage.at < COVERAGE_INTERVAL_S:
             return
+        self._staffed = staffed
+        self._now_published_at = tick
         if fresh is not None:
             self._latest_cells = fresh
         if self.roster is None:
@@ -483,6 +499,12 @@ class FloorViews:
         self.request_coverage()
         return f"roster accepted: {len(roster.shifts)} shifts for {len(roster.agents)} agents"
 
+    def queue_history(self, since: float) -> list[p.QueueSample]:
+        """The samples after ``since``, oldest first, evenly thinned to at most MAX_QUEUE_SAMPLES."""
+        samples = [s for s in self._queue_samples if s.at > since]
+        step = -(-len(samples) // p.MAX_QUEUE_SAMPLES)  # ceiling division
+        return samples[::step] if step > 1 else samples
+
     def query_stats(self, since: float, until: float) -> list[p.AgentSkillStats]:
         return reports.agent_skill_stats(self.store, since, until)
 
@@ -493,6 +515,7 @@ def attach(server) -> FloorViews:
     server.floor = views
     server.service.on_roster = views.replace_roster
     server.service.stats_query = views.query_stats
+    server.service.queue_history = views.queue_history
     server.on_loaded.append(views.loaded)
     views.longest_turn = server.take_longest_turn
     server.periodic.append([METRICS_INTERVAL_S, views.metrics_slices])

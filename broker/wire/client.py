@@ -560,6 +560,8 @@ class BrokerClient:
                     self.welcome = reply
                     self.floor_clock.sync(reply.now, reply.time_scale)
                     self._note_epoch(reply.epoch)
+                    if not self.follow:
+                        self._was_live = True  # welcomed is as good as it gets without a snapshot
                     if (reply.shard, reply.active_since) != (self.status.shard, self.status.active_since):
                         self.status = dataclasses.replace(self.status, shard=reply.shard,
                                                           active_since=reply.active_since)

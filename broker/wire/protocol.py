@@ -488,6 +488,13 @@ class QueryCustomer(Command, tag="query_customer", kw_only=True):
     limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 20
 
 
+class QueryQueueHistory(Command, tag="query_queue_history", kw_only=True):
+    """The queue's recent past per skill, so a window opened mid-evening draws the evening so far."""
+
+    #: only samples taken after this (floor time)
+    since: float = 0.0
+
+
 class AcknowledgeAlert(Command, tag="ack_alert", kw_only=True):
     """A supervisor takes an alert in hand: who and when are published and audited."""
 
@@ -525,6 +532,7 @@ AnyCommand = Union[
     SetStatus, Submit, Abandon, SetQuotas, Reassign, SetMode, SetQuality,
     DefineAgents, DefineShop, DefineGroup, QueryGrabs, QueryAudit, ReplaceRoster,
     QueryStats, Shutdown, TransferToPool, QueryAgentGrabs, QueryCustomer, AcknowledgeAlert,
+    QueryQueueHistory,
 ]
 
 #: commands each role may send; admin may send everything
@@ -537,7 +545,8 @@ AGENT_COMMANDS = frozenset({"grab", "respond", "resolve", "release", "transfer",
 INTAKE_COMMANDS = frozenset({"submit", "abandon"})
 #: every role may send these
 COMMON_COMMANDS = frozenset({"hello", "heartbeat", "snapshot", "set_status",
-                             "query_grabs", "query_stats", "query_agent_grabs", "query_customer"})
+                             "query_grabs", "query_stats", "query_agent_grabs", "query_customer",
+                             "query_queue_history"})
 
 
 # --------------------------------------------------------------------------
@@ -684,6 +693,23 @@ class CustomerHistory(Reply, tag="customer_history", kw_only=True):
     inquiries: list[PastInquiry]
 
 
+class QueueSample(Struct, array_like=True):
+    at: float
+    #: skill -> queued inquiries (skills with none left out)
+    depth: dict[str, int]
+    #: skill -> the longest waiter's wait, seconds
+    wait_s: dict[str, float]
+
+
+class QueueSamples(Reply, tag="queue_samples", kw_only=True):
+    #: oldest first, evenly thinned to at most MAX_QUEUE_SAMPLES
+    samples: list[QueueSample]
+
+
+#: the most samples one ``queue_samples`` reply carries
+MAX_QUEUE_SAMPLES = 2_000
+
+
 class AuditPage(Reply, tag="audit_page", kw_only=True):
     entries: list[AuditEntry]
 
@@ -705,7 +731,7 @@ class Stats(Reply, tag="stats", kw_only=True):
 
 
 AnyReply = Union[Ok, Error, Verdict, Welcome, SnapshotPart, SnapshotEnd, Submitted,
-                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory]
+                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory, QueueSamples]
 
 
 # --------------------------------------------------------------------------

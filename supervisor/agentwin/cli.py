@@ -16,7 +16,7 @@ from pathlib import Path
 import msgspec
 
 from broker.wire.protocol import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
-from supervisor.common.cli_options import add_link_arguments
+from supervisor.common.cli_options import add_link_arguments, add_place_argument
 
 #: QSettings group for the last values used
 REMEMBER_GROUP = "agent/last"
@@ -72,6 +72,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                              "instead of --command-endpoint/--events-endpoint")
     parser.add_argument("--shop", metavar="ID", help="with --directory: the shop whose shard you serve")
     parser.add_argument("--config", metavar="FILE", help="TOML file with an [agent] table of these options")
+    add_place_argument(parser)
     parser.add_argument("--lang", choices=["en", "zh_CN"], help="UI language (default: last chosen, or the system's)")
     parser.set_defaults(func=run)
     return parser
@@ -178,7 +179,7 @@ def _ensure_app():
 def run(args) -> int:
     app = _ensure_app()
     from supervisor.common import i18n
-    from supervisor.common.widgets import close_on_termination
+    from supervisor.common.widgets import close_on_termination, place
 
     try:
         options = resolve_options(args, load_agent_table(getattr(args, "config", None)), remembered_options())
@@ -210,6 +211,8 @@ def run(args) -> int:
         f"{options.agent}: {reason}", file=sys.stderr))
     close_on_termination(window)
     link.start()
+    if getattr(args, "place", None):
+        place(window, args.place)
     window.show()
     try:
         app.exec()
