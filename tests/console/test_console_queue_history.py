@@ -6,9 +6,8 @@ import math
 from broker.wire import protocol as p
 from supervisor.console.history import QueueHistory
 
-from conftest import agent_spec, wait_until
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import floor, open_console, submit  # noqa: F401 (fixture)
+from helpers import agent_spec, wait_until
+from console_helpers import DEADLINE_MS, floor, submit
 
 
 def test_earlier_samples_go_before_the_consoles_own():
