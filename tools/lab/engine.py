@@ -28,7 +28,8 @@ people under every policy:
 * handling time is the persona's for the skill and proficiency, slowed when
   the person holds more than they are comfortable with
   (``Persona.overload_factor``);
-* customers leave the pool when their patience runs out.
+* customers leave when their patience runs out before anybody answered
+  (``tools.simulate.plan.gives_up``), in the pool or not.
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from broker.wire import protocol as p
 from tools.lab.policy import Policy
 from tools.lab.trace import Trace
 from tools.simulate.personas import DEFAULT_AHT_S, Persona, make_personas
+from tools.simulate.plan import gives_up
 
 #: how many of the people who notice a new inquiry send a grab (the fastest)
 RACERS = 3
@@ -325,8 +327,7 @@ class LabRun:
             self._offer(t, inq)
 
     def _abandon(self, _t: float, inquiry_id: str, _b) -> None:
-        inq = self.core.inquiries.get(inquiry_id)
-        if inq is not None and inq.state == "queued":
+        if gives_up(self.core.inquiries.get(inquiry_id)):
             self.core.abandon(inquiry_id, "customer")
 
     # ------------------------------------------------------------------ the pool as people see it

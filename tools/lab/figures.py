@@ -6,7 +6,7 @@ served), so a policy cannot look good by letting customers leave:
 * ``first_response_10min_pct``: arrivals whose first answer came within the
   first-response SLA (10 min by default) of arriving;
 * ``resolved_20min_pct``: arrivals resolved within the resolution SLA (20 min);
-* ``abandoned_pct``: arrivals who left the pool before anybody took them;
+* ``abandoned_pct``: arrivals who left before anybody answered them;
 * ``p50_first_response_s``, ``p90_first_response_s``: time to the first
   answer over the arrivals that got one;
 * ``utilisation_pct``: the time people spent holding the inquiries they

@@ -16,7 +16,7 @@ Three sources, one shape (:class:`Trace`):
   original time, shop, skill, language, channel and priority), with the
   store's own shops, groups and agents and its saved roster.
 
-Patience (how long a customer waits in the pool before leaving) is drawn from
+Patience (how long a customer waits for a first answer before leaving) is drawn from
 the simulator's traffic mix for generated traces; a replayed customer who
 abandoned keeps the patience they showed, the others get a seeded draw.
 """
