@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -350,3 +351,101 @@ def test_a_frozen_active_that_wakes_up_commits_nothing_announces_nothing_and_ste
         store.close()
     first_of_new = min(i for e, i in rows if e == 2)
     assert [i for e, i in rows if e == 1 and i > first_of_new] == [], "a stale epoch committed after the takeover"
+
+
+# --------------------------------------------------------------------------- PostgreSQL lost while serving
+
+class CuttableProxy:
+    """A TCP proxy in front of PostgreSQL that a test cuts (every connection dropped, new ones
+    closed at once, as when the database's machine goes away) and restores."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.cut_off = threading.Event()
+        self.lock = threading.Lock()
+        self.sockets: list[socket.socket] = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut_off.is_set():
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        self.cut_off.set()
+        with self.lock:
+            for sock in self.sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.sockets.clear()
+
+    def restore(self) -> None:
+        self.cut_off.clear()
+
+    def close(self) -> None:
+        self.closed = True
+        self.cut()
+        self.listener.close()
+
+
+def test_postgresql_lost_while_serving_announces_nothing_then_the_broker_resumes(pair):
+    shard = pair()
+    proxy = CuttableProxy(("127.0.0.1", 5432))
+    try:
+        # the broker reaches PostgreSQL through the proxy; the test reads it directly
+        text = shard.config.read_text().replace(pg_dsn(), f"postgresql://127.0.0.1:{proxy.port}/test")
+        shard.config.write_text(text)
+        broker = shard.start()
+        shard.wait_active(broker)
+        define_floor(shard.client("admin", "root"), agents=["a0"])
+        shard.client("intake", "gw").call(p.Submit, inquiries=[p.NewInquiry(id="qx", shop="s1", skill="pre_sales")])
+        agent = shard.client("agent", "a0")
+        assert isinstance(agent.call(p.Hello), p.Welcome)
+
+        proxy.cut()
+        lost = agent.request(p.Grab, grab_id="g-cut", inquiry="qx", timeout_s=30)
+        wait_until(lambda: "stepping down" in shard.log(broker), timeout_s=20,
+                   message="the broker kept serving without its database")
+        assert not lost.done() or not isinstance(lost.result(0), p.Verdict), \
+            "a verdict was announced without its commit"
+        reply = shard.answer(broker, timeout_s=5)
+        assert reply.code == p.ErrorCode.NOT_ACTIVE and reply.detail["active"] is None, reply
+
+        proxy.restore()
+        shard.wait_active(broker, timeout_s=30)
+        verdict = lost.result(30)  # the client re-sent it with the same grab id
+        assert isinstance(verdict, p.Verdict) and verdict.outcome == "won"
+        assert agent.call(p.Grab, grab_id="g-cut", inquiry="qx").outcome == "won", "a retried grab changed"
+        assert stored(shard.schema)["qx"] == ("held", "a0")
+        log = shard.log(broker)
+        assert "PostgreSQL" in log and "taking over shard main at epoch 2" in log
+    finally:
+        proxy.close()

@@ -345,6 +345,8 @@ class BrokerClient:
         self._buffer: list[p.EventFrame] = []
         self._last_seen: dict[str, int] = {}
         self._epoch = ""
+        #: the epoch of the broker at the other end, whether or not this client follows events
+        self._broker_epoch = ""
         self._was_live = False
         self._snapshot_retry_at: float | None = None
         #: set when a standby answered not-active: (command, events) of the active, or None
@@ -548,6 +550,7 @@ class BrokerClient:
                 if isinstance(reply, p.Welcome):
                     self.welcome = reply
                     self.floor_clock.sync(reply.now, reply.time_scale)
+                    self._note_epoch(reply.epoch)
                     if (reply.shard, reply.active_since) != (self.status.shard, self.status.active_since):
                         self.status = dataclasses.replace(self.status, shard=reply.shard,
                                                           active_since=reply.active_since)
@@ -631,6 +634,7 @@ class BrokerClient:
 
     def _on_heartbeat(self, hb: p.BrokerHeartbeat) -> None:
         self.floor_clock.sync(hb.at, hb.time_scale)
+        self._note_epoch(hb.epoch)
         if self._snapshot_id is not None or not self.follow:
             return
         if self.status.state != "live":
@@ -644,6 +648,21 @@ class BrokerClient:
                 self._gap(f"heartbeat announces {stream} seq {announced}, last seen "
                           f"{self._last_seen.get(stream, 0)}")
                 return
+
+    def _note_epoch(self, epoch: str) -> None:
+        """A new broker epoch on the same connection (a broker of a pair became active again):
+        what it had not answered before may have died with its old state, so re-send the
+        grabs and queries in flight with their ids; it answers each as it did, or decides it."""
+        known = self._broker_epoch
+        self._broker_epoch = epoch
+        if not known or known == epoch:
+            return
+        for pending in list(self._in_flight.values()):
+            if isinstance(pending.cmd, RETRIED_ON_FAILOVER) and not pending.future.done():
+                try:
+                    self.dealer.send(p.encode(pending.cmd), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass  # the liveness rules end this connection; the command fails or moves on
 
     def _gap(self, why: str) -> None:
         self.status.gaps += 1
