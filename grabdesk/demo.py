@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from grabdesk.cli import positive_float
@@ -48,6 +49,10 @@ SIMULATOR_STOP_TIMEOUT_S = 10.0
 BROKER_STOP_TIMEOUT_S = 20.0
 #: lines of a failed child's log shown in the error message
 LOG_TAIL_LINES = 15
+#: the demo opens on this evening hour of November 11 (the profile's time zone), arrivals this many
+#: times the profile's: the moment a floor manager would want to see
+DOUBLE_11_START = "11-11T19:30"
+DEMO_SURGE = 3.0
 #: the agent a human plays; the simulator leaves it alone
 HUMAN_AGENT = "a001"
 LOOPBACK = "127.0.0.1"
@@ -73,9 +78,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--time-scale", type=_time_scale, default=60.0, metavar="N",
                         help="floor seconds per real second, for the broker and the simulator alike "
                              "(default 60: a day in 24 minutes)")
-    parser.add_argument("--start", metavar="ISO",
-                        help="the floor's time at start, e.g. 2026-11-11T19:00 for a Double-11 evening "
-                             "(without an offset: Asia/Shanghai; default: now)")
+    parser.add_argument("--start", metavar="ISO", default=double_11_evening(),
+                        help="the floor's time at start (without an offset: Asia/Shanghai; default "
+                             f"{double_11_evening()}: a Double-11 evening, the floor's busiest hours; "
+                             "'now' for the wall clock)")
+    parser.add_argument("--surge", type=positive_float, default=DEMO_SURGE, metavar="FACTOR",
+                        help=f"multiply the demo profile's arrivals, as on Double 11 (default {DEMO_SURGE:g})")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     parser.add_argument("--duration-s", type=positive_float, metavar="S",
                         help="stop by itself after this many seconds (default: run until closed)")
@@ -83,6 +91,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help=f"do not open the agent window for {HUMAN_AGENT}")
     parser.set_defaults(func=run)
     return parser
+
+
+def double_11_evening(today: date | None = None) -> str:
+    """This year's Double-11 evening, as ``--start`` reads it."""
+    return f"{(today or date.today()).year}-{DOUBLE_11_START}"
 
 
 def _time_scale(text: str) -> float:
@@ -252,26 +265,29 @@ class Demo:
         endpoints = ("--command-endpoint", self.command_endpoint, "--events-endpoint", self.events_endpoint)
         # One clock: the broker runs the floor's time at the demo's pace and everybody
         # (simulator, console, agent window) follows it, so every figure on screen is true.
-        clock = ("--time-scale", f"{self.args.time_scale:g}", *(("--start", self.args.start)
-                                                                  if self.args.start else ()))
+        start = self.args.start
+        clock = ("--time-scale", f"{self.args.time_scale:g}", *(("--start", start)
+                                                                  if start and start != "now" else ()))
         broker = self._child("broker", "broker", "--seed-demo", "--db", str(self.db), *endpoints, *clock,
                              stop_timeout_s=BROKER_STOP_TIMEOUT_S)
         wait_for_broker(self.command_endpoint, broker)
         self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed), "--exclude", HUMAN_AGENT,
-                    stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
+                    "--surge", f"{self.args.surge:g}", stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
         # The windows remember the endpoints they last used (QSettings); the
         # demo's are throw-away ports, so they must not become the user's
         # defaults. On Linux, QSettings lives under XDG_CONFIG_HOME.
         gui_env = {"XDG_CONFIG_HOME": str(self.dir / "settings")}
         if gui_available("supervisor.console.cli"):
-            self._child("console", "console", *endpoints, "--who", "demo-supervisor", env=gui_env)
+            # no window manager may be there to place them: the console left, the agent window beside it
+            self._child("console", "console", *endpoints, "--who", "demo-supervisor", "--place", "left",
+                        env=gui_env)
         else:
             print("grabdesk demo: the supervisor console is not part of this installation "
                   "(supervisor/console/cli.py is missing); running without it.", file=sys.stderr)
         if self.args.no_agent_window:
             pass
         elif gui_available("supervisor.agentwin.cli"):
-            self._child("agent", "agent", "--agent", HUMAN_AGENT, *endpoints, env=gui_env)
+            self._child("agent", "agent", "--agent", HUMAN_AGENT, *endpoints, "--place", "right", env=gui_env)
         else:
             print("grabdesk demo: the agent window is not part of this installation "
                   "(supervisor/agentwin/cli.py is missing); running without it.", file=sys.stderr)

@@ -55,7 +55,7 @@ def submit(core: Arbiter, inquiry_id: str, shop="s1", skill="pre_sales", **kw):
 
 def events(core: Arbiter) -> list[Event]:
     """Drain and decode what happened since the last drain."""
-    return [_event.decode(raw) for (_stream, _seq, raw, *_rest) in core.drain().events]
+    return [_event.decode(e.raw) for e in core.drain().events]
 
 
 def kinds(core: Arbiter) -> list[str]:
@@ -95,15 +95,16 @@ def test_queued_grabbed_responded_resolved(clock):
     changes = core.drain()
     # one event for the decision, then the agent's load (once per drain, however many
     # decisions changed it), carrying only what changed
-    assert [e[3] for e in changes.events] == ["inquiry.grabbed", "agent.load"]
-    load = _event.decode(changes.events[1][2]).record
+    assert [e.kind for e in changes.events] == ["inquiry.grabbed", "agent.load"]
+    load = _event.decode(changes.events[1].raw).record
     assert load == AgentLoad(id="a1", held=1, grabs_today=1, day=agent.day, idle_since=agent.idle_since)
     inq = core.inquiries["q1"]
     assert (inq.state, inq.owner, inq.taken_by, inq.taken_at) == ("held", "a1", "grab", clock.now)
     assert agent.held == 1 and agent.grabs_today == 1
     # the attempt is recorded for the store, with its time-to-grab
-    [(inquiry, grab_id, who, at, latency, outcome, code, _reason, winner, _won_at)] = changes.grabs
-    assert (inquiry, grab_id, who, at, latency, outcome, code) == ("q1", "g1", "a1", clock.now, 7.0, "won", "")
+    [grab] = changes.grabs
+    assert (grab.inquiry, grab.grab_id, grab.agent, grab.at, grab.latency_s, grab.outcome, grab.code) == \
+        ("q1", "g1", "a1", clock.now, 7.0, "won", "")
 
     clock.advance(30)
     core.respond("a1", "q1")
@@ -320,11 +321,11 @@ def test_events_are_numbered_consecutively_and_carry_the_record_as_it_was(clock)
     core.grab("a1", "q1", "g1")
     core.release("a1", "q1")
     changes = core.drain()
-    seqs = [e[1] for e in changes.events]
+    seqs = [e.seq for e in changes.events]
     assert seqs == list(range(start + 1, start + 1 + len(seqs)))
     assert changes.seq == core.seq == seqs[-1]
-    assert changes.stream_last["inquiry"] == max(e[1] for e in changes.events if e[0] == "inquiry")
-    grabbed = next(_event.decode(e[2]) for e in changes.events if e[3] == "inquiry.grabbed")
+    assert changes.stream_last["inquiry"] == max(e.seq for e in changes.events if e.stream == "inquiry")
+    grabbed = next(_event.decode(e.raw) for e in changes.events if e.kind == "inquiry.grabbed")
     assert grabbed.record.owner == "a1"  # even though it has been released since
 
 

@@ -93,9 +93,9 @@ class ArbiterMachine(RuleBasedStateMachine):
 
     def _sync_mirror(self) -> None:
         changes = self.core.drain()
-        seqs = [e[1] for e in changes.events]
+        seqs = [e.seq for e in changes.events]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "event seqs must increase"
-        self.mirror.apply(_event.decode(raw) for (_s, _q, raw, *_r) in changes.events)
+        self.mirror.apply(_event.decode(e.raw) for e in changes.events)
 
     def _open(self, index: int):
         ids = sorted(self.core.inquiries)

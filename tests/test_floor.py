@@ -26,7 +26,7 @@ def floor(tmp_path):
 
 
 def _latest(core, kind):
-    events = [msgspec.msgpack.decode(raw, type=p.Event) for _s, _q, raw, *_ in core.drain().events]
+    events = [msgspec.msgpack.decode(e.raw, type=p.Event) for e in core.drain().events]
     return [e.record for e in events if e.kind == kind][-1]
 
 

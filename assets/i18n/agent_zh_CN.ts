@@ -116,6 +116,10 @@
             <source>✓ replied</source>
             <translation>✓ 已回复</translation>
         </message>
+        <message>
+            <source>Customer</source>
+            <translation>顾客</translation>
+        </message>
     </context>
     <context>
         <name>PoolModel</name>
@@ -142,6 +146,10 @@
         <message>
             <source>SLA</source>
             <translation>SLA</translation>
+        </message>
+        <message>
+            <source>Inquiry</source>
+            <translation>咨询</translation>
         </message>
     </context>
     <context>
@@ -188,6 +196,10 @@
         <message>
             <source>Not done: %1</source>
             <translation>未完成：%1</translation>
+        </message>
+        <message>
+            <source>Transferred %1 to the %2 pool</source>
+            <translation>已将 %1 转入 %2 池</translation>
         </message>
     </context>
     <context>
@@ -364,6 +376,84 @@
         <message>
             <source>No online colleague can take it</source>
             <translation>没有可接手的在线同事</translation>
+        </message>
+        <message>
+            <source>To another skill's pool…</source>
+            <translation>转入其他技能池…</translation>
+        </message>
+    </context>
+    <context>
+        <name>PoolTransferDialog</name>
+        <message>
+            <source>Transfer to another pool</source>
+            <translation>转入其他池</translation>
+        </message>
+        <message>
+            <source>Pool:</source>
+            <translation>池：</translation>
+        </message>
+        <message>
+            <source>Note for the next agent:</source>
+            <translation>给下一位客服的备注：</translation>
+        </message>
+        <message>
+            <source>Transfer</source>
+            <translation>转接</translation>
+        </message>
+    </context>
+    <context>
+        <name>CustomerPanel</name>
+        <message>
+            <source>Customer</source>
+            <translation>顾客</translation>
+        </message>
+        <message>
+            <source>When</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>Skill</source>
+            <translation>技能</translation>
+        </message>
+        <message>
+            <source>Outcome</source>
+            <translation>结果</translation>
+        </message>
+        <message>
+            <source>Served by</source>
+            <translation>接待客服</translation>
+        </message>
+        <message>
+            <source>Satisfaction</source>
+            <translation>满意度</translation>
+        </message>
+        <message>
+            <source>Note: %1</source>
+            <translation>备注：%1</translation>
+        </message>
+        <message>
+            <source>Select one of my inquiries to see its customer's earlier ones</source>
+            <translation>选择我的一个咨询，查看该顾客以往的咨询</translation>
+        </message>
+        <message>
+            <source>This inquiry names no customer</source>
+            <translation>此咨询未注明顾客</translation>
+        </message>
+        <message>
+            <source>Asking the broker…</source>
+            <translation>正在询问调度服务…</translation>
+        </message>
+        <message>
+            <source>No answer from the broker: %1</source>
+            <translation>调度服务未应答：%1</translation>
+        </message>
+        <message>
+            <source>%1: no earlier inquiries</source>
+            <translation>%1：以往没有咨询</translation>
+        </message>
+        <message>
+            <source>%1: %2 earlier inquiries</source>
+            <translation>%1：以往 %2 个咨询</translation>
         </message>
     </context>
 </TS>

@@ -23,6 +23,21 @@
         <source>This console moved to another broker %1 time(s), last at %2.</source>
         <translation>本控制台已切换到其他调度服务 %1 次，最近一次在 %2。</translation>
     </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="45" />
+        <source>%1 ● %2</source>
+        <translation>%1 ● %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="49" />
+        <source>%1: %2, broker %3, %4 open inquiries, %5 agents online</source>
+        <translation>%1：%2，调度服务 %3，%4 个未结咨询，%5 名客服在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="54" />
+        <source>, active since %1</source>
+        <translation>，自 %1 起为主</translation>
+    </message>
 </context>
 <context>
     <name>AgentModel</name>
@@ -202,48 +217,48 @@
 <context>
     <name>AlertBar</name>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <location filename="../../supervisor/console/alert_bar.py" line="143" />
         <source>All alerts</source>
         <extracomment>players tried in order; each takes a WAV path as its one argument the chime: two short tones (Hz) of this length (s), at this sample rate what the severity filter offers, least to most severe the ids of the alerts to acknowledge (the panel's selection) fn() -&gt; the selected alerts' ids</extracomment>
         <translation>全部告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <location filename="../../supervisor/console/alert_bar.py" line="143" />
         <source>Warnings and critical</source>
         <translation>警告及严重</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <location filename="../../supervisor/console/alert_bar.py" line="143" />
         <source>Critical only</source>
         <translation>仅严重</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="145" />
+        <location filename="../../supervisor/console/alert_bar.py" line="146" />
         <source>Not acknowledged</source>
         <translation>未确认</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="146" />
+        <location filename="../../supervisor/console/alert_bar.py" line="147" />
         <source>Filter alerts</source>
         <translation>筛选告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="147" />
+        <location filename="../../supervisor/console/alert_bar.py" line="148" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="148" />
+        <location filename="../../supervisor/console/alert_bar.py" line="149" />
         <source>Take the selected alerts in hand; the broker records who and when</source>
         <translation>接手所选告警；调度服务记录确认人和时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="149" />
+        <location filename="../../supervisor/console/alert_bar.py" line="150" />
         <source>Sound for critical</source>
         <translation>严重告警提示音</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="161" />
+        <location filename="../../supervisor/console/alert_bar.py" line="162" />
         <source>Select an alert nobody has acknowledged yet</source>
         <translation>请选择尚未确认的告警</translation>
     </message>
@@ -272,17 +287,17 @@
         <translation>内容</translation>
     </message>
     <message>
+        <location filename="../../supervisor/console/models.py" line="283" />
+        <source>Acked</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
         <location filename="../../supervisor/console/models.py" line="282" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="283" />
-        <source>Acknowledged</source>
-        <translation>已确认</translation>
-    </message>
-    <message>
-        <location filename="../../supervisor/console/models.py" line="304" />
+        <location filename="../../supervisor/console/models.py" line="305" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -290,47 +305,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="320" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="320" />
+        <location filename="../../supervisor/console/models.py" line="321" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="320" />
+        <location filename="../../supervisor/console/models.py" line="321" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="327" />
+        <location filename="../../supervisor/console/models.py" line="328" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="327" />
+        <location filename="../../supervisor/console/models.py" line="328" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -338,33 +353,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="302" />
+        <location filename="../../supervisor/console/panels.py" line="304" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="303" />
+        <location filename="../../supervisor/console/panels.py" line="305" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="304" />
+        <location filename="../../supervisor/console/panels.py" line="306" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="305" />
+        <location filename="../../supervisor/console/panels.py" line="307" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="306" />
+        <location filename="../../supervisor/console/panels.py" line="308" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="307" />
+        <location filename="../../supervisor/console/panels.py" line="309" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -953,123 +968,123 @@
 <context>
     <name>QueueChart</name>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="146" />
+        <location filename="../../supervisor/console/chart.py" line="149" />
         <source>Overlaid</source>
         <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value when they rescale... ...which they do when the data outgrows them or falls below this share of them the time axis runs this share of the window ahead of "now", and moves in such steps an inquiry id the user asked to see (double-click in the "now" table) right edge of the time axis; "now" stays left of it (see _follow)</extracomment>
         <translation>叠加</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="146" />
+        <location filename="../../supervisor/console/chart.py" line="149" />
         <source>Stacked</source>
         <translation>堆积</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="147" />
+        <location filename="../../supervisor/console/chart.py" line="150" />
         <source>Last 30 min</source>
         <translation>最近 30 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="147" />
+        <location filename="../../supervisor/console/chart.py" line="150" />
         <source>Last hour</source>
         <translation>最近 1 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="147" />
+        <location filename="../../supervisor/console/chart.py" line="150" />
         <source>Last 10 min</source>
         <translation>最近 10 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="148" />
+        <location filename="../../supervisor/console/chart.py" line="151" />
         <source>Last 2 hours</source>
         <translation>最近 2 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="148" />
+        <location filename="../../supervisor/console/chart.py" line="151" />
         <source>Last 4 hours</source>
         <translation>最近 4 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="153" />
+        <location filename="../../supervisor/console/chart.py" line="156" />
         <source>Stack the skills' queues or draw them over each other</source>
         <translation>将各技能的队列堆积显示或叠加显示</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="154" />
+        <location filename="../../supervisor/console/chart.py" line="157" />
         <source>How much history to show</source>
         <translation>显示多长时间的历史</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="155" />
+        <location filename="../../supervisor/console/chart.py" line="158" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="156" />
+        <location filename="../../supervisor/console/chart.py" line="159" />
         <source>Longest wait (min)</source>
         <translation>最长等待（分钟）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="157" />
+        <location filename="../../supervisor/console/chart.py" line="160" />
         <source>Not live: the chart shows gaps and may be stale</source>
         <translation>未连接：图表有空缺，数据可能已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="264" />
+        <location filename="../../supervisor/console/chart.py" line="267" />
         <source>SLA warning %1</source>
         <translation>SLA 预警 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="265" />
+        <location filename="../../supervisor/console/chart.py" line="268" />
         <source>SLA first response %1</source>
         <translation>SLA 首次响应 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="270" />
+        <location filename="../../supervisor/console/chart.py" line="273" />
         <source>Floor time &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>现场时间 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="273" />
+        <location filename="../../supervisor/console/chart.py" line="276" />
         <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="274" />
+        <location filename="../../supervisor/console/chart.py" line="277" />
         <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="275" />
+        <location filename="../../supervisor/console/chart.py" line="278" />
         <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="276" />
+        <location filename="../../supervisor/console/chart.py" line="279" />
         <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="280" />
+        <location filename="../../supervisor/console/chart.py" line="283" />
         <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
         <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="286" />
+        <location filename="../../supervisor/console/chart.py" line="289" />
         <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
         <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="289" />
+        <location filename="../../supervisor/console/chart.py" line="292" />
         <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="291" />
+        <location filename="../../supervisor/console/chart.py" line="294" />
         <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="292" />
+        <location filename="../../supervisor/console/chart.py" line="295" />
         <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
@@ -1077,22 +1092,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="352" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="352" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="352" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="352" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>

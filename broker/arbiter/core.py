@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -67,14 +68,45 @@ class CoreConfig:
     assist: assist.AssistConfig = field(default_factory=assist.AssistConfig)
 
 
+class EmittedEvent(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """One event as the arbiter emitted it: what the publisher and the store need
+    without decoding it, and the encoded ``Event`` for the rest.
+
+    Atomic fields only, so ``gc=False`` is safe: the cyclic GC never scans the
+    thousands a busy batch holds. A NamedTuple would be GC-tracked and slower
+    to build: 0.50 us against this Struct's 0.08 us (a plain tuple's 0.05 us),
+    measured with timeit on the shared 2-core machine."""
+
+    stream: str
+    seq: int
+    #: the msgpack ``Event``, encoded when emitted so it carries the record as it was at this seq
+    raw: bytes
+    kind: str
+    at: float
+
+
+class DecidedGrab(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """One decided grab: a row of the store's ``grabs`` table, in its column order
+    (``array_like`` encodes it as that row). Atomic fields, untracked by the GC."""
+
+    inquiry: str
+    grab_id: str
+    agent: str
+    at: float
+    latency_s: float
+    outcome: str  # won / lost / refused
+    code: str  # an ErrorCode value, "" for a win
+    reason: str
+    winner: str | None
+    won_at: float | None
+
+
 @dataclass
 class Changes:
     """Everything one batch of commands produced, for the store and the publisher."""
 
-    #: (stream, seq, encoded Event, kind, at): the rest of an event is in its encoding
-    events: list[tuple] = field(default_factory=list)
-    #: (inquiry, grab_id, agent, at, latency_s, outcome, code, reason, winner, won_at)
-    grabs: list[tuple] = field(default_factory=list)
+    events: list[EmittedEvent] = field(default_factory=list)
+    grabs: list[DecidedGrab] = field(default_factory=list)
     seq: int = 0
     stream_last: dict[str, int] = field(default_factory=dict)
 
@@ -82,8 +114,24 @@ class Changes:
         return bool(self.events or self.grabs)
 
 
-# kinds of timers in the deadline heap
-_T_HYBRID, _T_FRT_WARN, _T_FRT_BREACH, _T_RES_WARN, _T_RES_BREACH, _T_SILENT = range(6)
+class TimerKind(IntEnum):
+    """What a timer in the deadline heap checks. The SLA kinds are in the order they
+    fall due, so each one fired arms the next (``_arm_next_sla``). The heap keeps the
+    plain int: tuples of atomic values are untracked by the GC, with an enum member not."""
+
+    HYBRID = 0
+    FRT_WARN = 1
+    FRT_BREACH = 2
+    RES_WARN = 3
+    RES_BREACH = 4
+    SILENT = 5
+
+
+#: the SLA check each SLA timer kind makes: (which clock, level)
+_SLA_CHECKS = {
+    TimerKind.FRT_WARN: ("first_response", "warn"), TimerKind.FRT_BREACH: ("first_response", "breach"),
+    TimerKind.RES_WARN: ("resolution", "warn"), TimerKind.RES_BREACH: ("resolution", "breach"),
+}
 
 
 class Arbiter:
@@ -169,7 +217,7 @@ class Arbiter:
         # Encoded now, so the event carries the record as it is at this seq.
         raw = encode(Event(seq=seq, kind=kind, at=now, actor=actor, reason=reason,
                            record=record, removed=removed))
-        self._out.events.append((stream, seq, raw, kind, now))
+        self._out.events.append(EmittedEvent(stream, seq, raw, kind, now))
         return seq
 
     def publish(self, kind: str, record: Record) -> int:
@@ -353,9 +401,8 @@ class Arbiter:
                 self._emit("inquiry.grabbed", inq, agent_id)
                 self._load_changed[agent.id] = agent
         self._remember_verdict(key, facts)
-        self._out.grabs.append((inquiry_id, grab_id, agent_id, now, latency, facts.outcome,
-                                facts.code or "", facts.reason, facts.winner,
-                                facts.won_at))
+        self._out.grabs.append(DecidedGrab(inquiry_id, grab_id, agent_id, now, latency, facts.outcome,
+                                           facts.code or "", facts.reason, facts.winner, facts.won_at))
         return facts
 
     def _remember_verdict(self, key, facts: VerdictFacts) -> None:
@@ -432,7 +479,7 @@ class Arbiter:
         inq.taken_at = now
         agent.held += 1
         self._assign_wanted.pop(inq.id, None)
-        self._push_timer(now + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, now)
+        self._push_timer(now + self.sla_for(inq).silent_reclaim_s, TimerKind.SILENT, inq.id, now)
         for observer in self.on_taken:
             observer(inq, now)
 
@@ -459,7 +506,7 @@ class Arbiter:
             self._load_changed[agent.id] = agent
         shop_mode = self._mode(inq)
         if shop_mode == "hybrid":
-            self._push_timer(self._hybrid_due(inq), _T_HYBRID, inq.id, now)
+            self._push_timer(self._hybrid_due(inq), TimerKind.HYBRID, inq.id, now)
         elif shop_mode == "assign":
             self._assign_wanted[inq.id] = None
 
@@ -636,7 +683,7 @@ class Arbiter:
                 if shop.mode == "assign":
                     self._assign_wanted[inq.id] = None
                 elif shop.mode == "hybrid":
-                    self._push_timer(max(now, self._hybrid_due(inq)), _T_HYBRID, inq.id, inq.queued_at)
+                    self._push_timer(max(now, self._hybrid_due(inq)), TimerKind.HYBRID, inq.id, inq.queued_at)
 
     def set_quality(self, agent_id: str, quality: float, actor: str, reason: str) -> AgentRecord:
         if not 0 <= quality <= 100:
@@ -733,18 +780,18 @@ class Arbiter:
             return self.config.default_sla
         return shop.sla_by_skill.get(inq.skill, shop.sla)
 
-    def _push_timer(self, due: float, kind: int, inquiry_id: str, stamp: float) -> None:
-        heapq.heappush(self._timers, (due, kind, inquiry_id, stamp))
+    def _push_timer(self, due: float, kind: TimerKind, inquiry_id: str, stamp: float) -> None:
+        heapq.heappush(self._timers, (due, int(kind), inquiry_id, stamp))
 
     def _arm_timers(self, inq: InquiryRecord) -> None:
         """Arm the inquiry's next SLA check (each check arms the one after it),
         plus the hybrid and silent-grab timers that apply to its state."""
         self._arm_next_sla(inq)
         if inq.state == "queued" and self._mode(inq) == "hybrid":
-            self._push_timer(self._hybrid_due(inq), _T_HYBRID, inq.id, inq.queued_at)
+            self._push_timer(self._hybrid_due(inq), TimerKind.HYBRID, inq.id, inq.queued_at)
         if inq.state == "held" and inq.taken_at is not None and (
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
-            self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, _T_SILENT, inq.id, inq.taken_at)
+            self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, TimerKind.SILENT, inq.id, inq.taken_at)
 
     def _stamp_deadlines(self, inq: InquiryRecord) -> None:
         """Fix the inquiry's SLA deadlines (published on its record) by the policy in force."""
@@ -753,6 +800,7 @@ class Arbiter:
         inq.resolution_due = inq.arrived_at + sla.resolution_s
 
     def _arm_next_sla(self, inq: InquiryRecord, after_kind: int = -1) -> None:
+        """Arm the first SLA check after ``after_kind`` (-1: the first of all)."""
         # the timers check the deadlines clients count down to
         if inq.first_response_due is None or inq.resolution_due is None:
             self._stamp_deadlines(inq)  # journaled before records carried deadlines
@@ -760,10 +808,10 @@ class Arbiter:
         warn = self.sla_for(inq).warn_pct / 100.0
         t0 = inq.arrived_at
         # one timer per inquiry at a time: arrivals are the hot path
-        for kind, due in ((_T_FRT_WARN, t0 + warn * (frt_due - t0)),  # type: ignore[operator]
-                          (_T_FRT_BREACH, frt_due),
-                          (_T_RES_WARN, t0 + warn * (res_due - t0)),  # type: ignore[operator]
-                          (_T_RES_BREACH, res_due)):
+        for kind, due in ((TimerKind.FRT_WARN, t0 + warn * (frt_due - t0)),  # type: ignore[operator]
+                          (TimerKind.FRT_BREACH, frt_due),
+                          (TimerKind.RES_WARN, t0 + warn * (res_due - t0)),  # type: ignore[operator]
+                          (TimerKind.RES_BREACH, res_due)):
             if kind > after_kind:
                 self._push_timer(due, kind, inq.id, t0)
                 return
@@ -794,7 +842,7 @@ class Arbiter:
             popped += 1
             inq = self.inquiries.get(inquiry_id)
             if inq is not None:
-                self._fire(kind, inq, stamp, now)
+                self._fire(TimerKind(kind), inq, stamp, now)
                 fired += 1
         if self._sweep is None and now - self._last_agent_sweep >= 1.0:
             self._last_agent_sweep = now
@@ -808,13 +856,13 @@ class Arbiter:
         if self._assign_wanted:
             self._assign_pending(now, SLICE_ASSIGN_CHECKS if sliced else None)
 
-    def _fire(self, kind: int, inq: InquiryRecord, stamp: float, now: float) -> None:
-        if kind == _T_HYBRID:
+    def _fire(self, kind: TimerKind, inq: InquiryRecord, stamp: float, now: float) -> None:
+        if kind == TimerKind.HYBRID:
             if inq.state == "queued" and inq.queued_at == stamp and self._mode(inq) == "hybrid":
                 # offered in this tick's assignment round, most urgent first
                 self._assign_wanted[inq.id] = None
             return
-        if kind == _T_SILENT:
+        if kind == TimerKind.SILENT:
             silent = inq.owner_responded_at is None or inq.owner_responded_at < stamp
             if inq.state == "held" and inq.taken_at == stamp and silent:
                 owner = inq.owner or ""
@@ -830,10 +878,7 @@ class Arbiter:
         if stamp != inq.arrived_at:
             return
         self._arm_next_sla(inq, kind)
-        which, level = {
-            _T_FRT_WARN: ("first_response", "warn"), _T_FRT_BREACH: ("first_response", "breach"),
-            _T_RES_WARN: ("resolution", "warn"), _T_RES_BREACH: ("resolution", "breach"),
-        }[kind]
+        which, level = _SLA_CHECKS[kind]
         if which == "first_response" and inq.first_response_at is not None:
             return
         flag = f"{which}.{level}"

@@ -28,6 +28,9 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     store: str = ""
     #: the floor this broker serves; brokers of one shard share a lease and a schema
     shard: str = "main"
+    #: the platform's shard directory (broker/wire/directory.py): checked at start, so this
+    #: broker's shard exists there and every shop it seeds belongs to it
+    directory: str = ""
     #: PostgreSQL schema of the shard's tables (empty: grabdesk_<shard>)
     pg_schema: str = ""
     #: a standby takes over this long after the active last renewed its lease
@@ -183,3 +186,20 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
                  "grab_rate_per_s"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+
+
+def check_directory(config: FileConfig, source: str) -> None:
+    """This broker's shard is in the directory, and every shop it seeds is that shard's."""
+    from broker.wire.directory import DirectoryError, load_directory
+
+    b = config.broker
+    try:
+        directory = load_directory(Path(b.directory).expanduser())
+        shard = directory.shard(b.shard)
+        for shop in config.shops:
+            owner = directory.shard_of(shop.id)
+            if owner.name != shard.name:
+                raise DirectoryError(f"{directory.source}: shop {shop.id!r} belongs to shard {owner.name!r}, "
+                                     f"not to this broker's shard {shard.name!r}")
+    except DirectoryError as exc:
+        raise ConfigError(f"{source}: broker.directory: {exc}") from None

@@ -204,7 +204,8 @@ class Service:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
                           time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
-                          agent=agent, shard=self.shard, active_since=self.active_since)]
+                          agent=agent, agent_timeout_s=self.core.config.agent_timeout_s / self.time_scale, shard=self.shard,
+                          active_since=self.active_since)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
         too_fast = self.grab_limit.check(cmd.who)

@@ -51,6 +51,8 @@ SAMPLE_CAP = 5_000
 ALERT_REPEAT_S = 600.0
 #: coverage gaps are alerted for this many hours ahead
 GAP_ALERT_HOURS = 4
+#: coverage's "now" column follows who is online or at cap at most this often (real seconds)
+COVERAGE_NOW_EVERY_S = 2.0
 #: queued work nobody online may take is alerted once it has been so this long (long enough for
 #: a shift's agents to log in after a restart; far sooner than any first-response SLA)
 UNCOVERED_ALERT_AFTER_S = 30.0
@@ -235,6 +237,9 @@ class FloorViews:
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
         service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
+        #: (agents online, at cap) when coverage was last published, and when (monotonic)
+        self._staffed = (0, 0)
+        self._now_published_at = float("-inf")
         #: (shop, skill, language, channel) -> since when nobody online may take it
         self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
         self._uncovered_checked = float("-inf")
@@ -322,7 +327,7 @@ class FloorViews:
         yield
         self._ask_coverage(now)
         yield
-        self._drain_coverage(now)
+        self._drain_coverage(now, (online, at_cap_n))
 
     def _check_gini(self, ginis: dict[str, float], by_group: dict[str, list[int]], now: float) -> None:
         threshold = self.config.broker.gini_alert
@@ -419,16 +424,22 @@ class FloorViews:
         return [p.CoverageCellRecord(c.hour_start_utc.timestamp(), c.skill, c.rostered, c.required, c.gap)
                 for c in cells]
 
-    def _drain_coverage(self, now: float) -> None:
+    def _drain_coverage(self, now: float, staffed: tuple[int, int] = (0, 0)) -> None:
+        """Publish coverage when the worker has new cells, when it is due, or when who is online
+        or at cap changed (the "now" column must agree with the header's online count)."""
         fresh = None
         while True:
             try:
                 fresh = self._coverage_out.get_nowait()
             except queue.Empty:
                 break
-        if fresh is None and self.service.latest_coverage is not None \
+        tick = time.monotonic()
+        staffing_moved = staffed != self._staffed and tick - self._now_published_at >= COVERAGE_NOW_EVERY_S
+        if fresh is None and not staffing_moved and self.service.latest_coverage is not None \
                 and now - self.service.latest_coverage.at < COVERAGE_INTERVAL_S:
             return
+        self._staffed = staffed
+        self._now_published_at = tick
         if fresh is not None:
             self._latest_cells = fresh
         if self.roster is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sys
 from datetime import datetime, timezone
 
@@ -54,10 +55,15 @@ def _plain(value):
     return value
 
 
+#: tells the broker's child processes (the materializer) which format to log in
+FORMAT_ENV = "GRABDESK_LOG_FORMAT"
+
+
 def configure(fmt: str, stream=None) -> None:
     """Send every log record to ``stream`` (stderr) in ``fmt``: "text" or "json"."""
     if fmt not in FORMATS:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    os.environ[FORMAT_ENV] = fmt  # inherited by the processes the broker starts
     formatter = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
     root = logging.getLogger()
     handlers = [h for h in root.handlers if isinstance(h, logging.StreamHandler)]
@@ -67,3 +73,9 @@ def configure(fmt: str, stream=None) -> None:
         handlers = [handler]
     for handler in handlers:
         handler.setFormatter(formatter)
+
+
+def configure_child() -> None:
+    """In a process the broker started: log at INFO to stderr in the broker's format."""
+    logging.getLogger().setLevel(logging.INFO)
+    configure(os.environ.get(FORMAT_ENV, "text"))

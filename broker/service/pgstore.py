@@ -145,14 +145,37 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def check_schema(dsn: str, schema: str) -> str:
+    """What a start would find, read-only: one line, or StoreError/StoreUnavailable saying what is wrong."""
+    import psycopg
+
+    location = f"{address_of(dsn)} schema {schema}"
+    conn = connect(dsn)
+    try:
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".schema_version',)).fetchone()[0]
+        if not exists:
+            return f"PostgreSQL {location} (new; will be created)"
+        version = conn.execute(f'SELECT version FROM "{schema}".schema_version').fetchone()
+        version = version[0] if version else 0
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot read schema {schema} at {address_of(dsn)}: {_one_line(exc)}") from None
+    finally:
+        conn.close()
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{location} has schema version {version}, newer than this broker "
+                         f"({len(MIGRATIONS)}); upgrade grabdesk")
+    return f"PostgreSQL {location} (schema version {version})"
+
+
 class PgStore:
     """Journal + materialized state in one PostgreSQL schema. See the module docstring.
 
     ``epoch`` is the lease epoch the broker holds (lease.py); ``write`` and
     ``save_roster`` are fenced by it and raise ``Fenced`` once another broker
     took the lease. ``maintenance`` folds the journal into the state tables
-    on a thread every MAINTENANCE_INTERVAL_S ("thread"), or only when a
-    query or ``load`` needs it (None).
+    every MAINTENANCE_INTERVAL_S in a child process at the lowest priority
+    ("process": the decoding never holds the broker's GIL, as SqliteStore's),
+    on a thread ("thread"), or only when a query or ``load`` needs it (None).
     """
 
     def __init__(self, dsn: str, schema: str, shard: str = "main", *, maintenance: str | None = "thread"):
@@ -174,7 +197,16 @@ class PgStore:
         self._sql = self._statements()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        if maintenance == "thread":
+        self._process = None
+        if maintenance == "process":
+            import multiprocessing
+            import os
+
+            ctx = multiprocessing.get_context("spawn")
+            self._process = ctx.Process(target=_materializer_main, name="grabdesk-pg-materializer",
+                                        args=(dsn, schema, shard, os.getpid()), daemon=True)
+            self._process.start()
+        elif maintenance == "thread":
             self._thread = threading.Thread(target=self._maintenance_loop, name="pg-store-maintenance",
                                             daemon=True)
             self._thread.start()
@@ -436,11 +468,40 @@ class PgStore:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(timeout=10)
         for conn in (self._db, self._state):
             try:
                 conn.close()
             except Exception:  # closing a broken connection has nothing left to lose
                 pass
+
+
+def _materializer_main(dsn: str, schema: str, shard: str, parent_pid: int) -> None:
+    """The maintenance process: fold the journal until the broker goes (see SqliteStore's)."""
+    import os
+    import signal
+    import time
+
+    import psycopg
+
+    from broker.service.store import _lowest_priority
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
+    _lowest_priority()
+    store = None
+    while os.getppid() == parent_pid:
+        try:
+            if store is None:
+                store = PgStore(dsn, schema, shard, maintenance=None)
+            store.catch_up()
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("store maintenance failed: %s", _one_line(exc))
+            if store is not None:
+                store.close()
+                store = None
+        time.sleep(MAINTENANCE_INTERVAL_S)
 
 
 _CAST_INT = re.compile(r"CAST\(([^()]+?) AS INTEGER\)", re.IGNORECASE)

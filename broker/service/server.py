@@ -208,6 +208,15 @@ class BrokerServer:
                  extra={"event": "broker.listening", "command_endpoint": self.command_endpoint,
                         "events_endpoint": self.events_endpoint})
 
+    @property
+    def stop_reason(self) -> str | None:
+        return self._stop_reason
+
+    @property
+    def store_failed(self) -> bool:
+        """True once a commit failed or the broker was abandoned: it commits and announces nothing more."""
+        return self._store_failed
+
     def abandon(self, reason: str) -> None:
         """Stop without committing or announcing anything more (the lease moved on, the store is gone)."""
         self._store_failed = True
@@ -477,11 +486,11 @@ class BrokerServer:
             self._send_replies(replies)
         if changes:
             pending = self._pending
-            for stream, seq, raw, *_ in changes.events:
-                bucket = pending.get(stream)
+            for event in changes.events:
+                bucket = pending.get(event.stream)
                 if bucket is None:
-                    bucket = pending[stream] = []
-                bucket.append((seq, raw))
+                    bucket = pending[event.stream] = []
+                bucket.append((event.seq, event.raw))
             self._pending_count += len(changes.events)
 
     def _send_replies(self, replies: list[tuple[bytes, bytes]]) -> None:

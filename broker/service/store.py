@@ -109,11 +109,10 @@ def journal_row(changes: Changes) -> tuple[int, float, bytes, bytes] | None:
 
     Only journaled streams are kept: metrics and coverage are periodic views.
     """
-    events = [msgspec.Raw(raw) for (stream, _seq, raw, *_rest) in changes.events
-              if stream in JOURNALED_STREAMS]
+    events = [msgspec.Raw(event.raw) for event in changes.events if event.stream in JOURNALED_STREAMS]
     if not events and not changes.grabs:
         return None
-    at = changes.events[-1][4] if changes.events else changes.grabs[-1][3]
+    at = changes.events[-1].at if changes.events else changes.grabs[-1].at
     return changes.seq, at, encode(events), encode(changes.grabs)
 
 
@@ -449,7 +448,10 @@ def _materializer_main(journal_path: str, state_path: str, parent_pid: int, dura
     """
     import signal
 
+    from broker.service.logs import configure_child
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
+    configure_child()
     _lowest_priority()
     materializer = Materializer(Path(journal_path), Path(state_path))
     upkeep = Upkeep(materializer.journal, materializer.state, durable, retention)

@@ -593,6 +593,9 @@ class Welcome(Reply, tag="welcome", kw_only=True):
     heartbeat_s: float
     max_command_bytes: int
     agent: AgentRecord | None = None
+    #: an agent silent this long (real seconds, like all liveness) is set offline: send a command more often.
+    #: None only from a broker older than this field.
+    agent_timeout_s: float | None = None
     #: the shard this broker serves ("" for a broker on its own SQLite file)
     shard: str = ""
     #: when this broker became the shard's active one (its takeover); None without a pair
@@ -858,7 +861,14 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.envelope", {"problem": failure}) from None
     msg_id = header.id if isinstance(header.id, str) else ""
-    if isinstance(header.v, int) and not isinstance(header.v, bool) and header.v != PROTOCOL_VERSION:
+    # Only an integer names a version: a missing or otherwise typed ``v`` ("1", 1.0,
+    # true) is a malformed envelope, which a newer broker would refuse just the same.
+    if not isinstance(header.v, int) or isinstance(header.v, bool):
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.envelope",
+                            {"problem": f"v must be the integer {PROTOCOL_VERSION}, not {header.v!r}"
+                             if header.v is not None else f"v (the integer {PROTOCOL_VERSION}) is missing"},
+                            msg_id, {"field": "v"})
+    if header.v != PROTOCOL_VERSION:
         raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION, "frame.version",
                             {"version": header.v, "supported": PROTOCOL_VERSION},
                             msg_id, {"supported": PROTOCOL_VERSION})

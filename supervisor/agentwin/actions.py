@@ -92,6 +92,11 @@ class DeskActions(QObject):
         done = self.tr("Transferred %1 to %2").replace("%2", self.desk.agent_name(to_agent))
         self.link.request(p.Transfer, self._reply(done, inquiry_id), inquiry=inquiry_id, to_agent=to_agent)
 
+    def transfer_to_pool(self, inquiry_id: str, skill: str, note: str) -> None:
+        """Into another skill's pool with a note; its arrival time is kept."""
+        done = self.tr("Transferred %1 to the %2 pool").replace("%2", skill)
+        self.link.request(p.TransferToPool, self._reply(done, inquiry_id), inquiry=inquiry_id, skill=skill, note=note)
+
     def _reply(self, done: str, inquiry_id: str):
         def on_reply(reply) -> None:
             if isinstance(reply, p.Ok):

@@ -76,11 +76,11 @@ class _InquiryModel(RowModel):
 class PoolModel(_InquiryModel):
     """The inquiries I may take, oldest first."""
 
-    COLUMNS = ("skill", "channel", "language", "priority", "waiting", "sla")
+    COLUMNS = ("inquiry", "skill", "channel", "language", "priority", "waiting", "sla")
     TIME_COLUMNS = ("waiting", "sla")
 
     def titles(self) -> list[str]:
-        return [self.tr("Skill"), self.tr("Channel"), self.tr("Lang"), self.tr("Prio"),
+        return [self.tr("Inquiry"), self.tr("Skill"), self.tr("Channel"), self.tr("Lang"), self.tr("Prio"),
                 self.tr("Waiting"), self.tr("SLA")]
 
     def _cell(self, inq: p.InquiryRecord, column: str, role: int):
@@ -91,6 +91,8 @@ class PoolModel(_InquiryModel):
                 return format_duration(self.desk.pool_sla(inq).remaining_s)
             if column == "priority":
                 return str(inq.priority)
+            if column == "inquiry":  # the id the console shows, so both name the same item alike
+                return inq.id
             return getattr(inq, column)
         if column == "sla" and role in (_BACKGROUND, _FOREGROUND):
             return self._colour(self.desk.pool_sla(inq), role)
@@ -102,11 +104,11 @@ class PoolModel(_InquiryModel):
 class MineModel(_InquiryModel):
     """What I hold, with SLA countdowns for first response and resolution."""
 
-    COLUMNS = ("inquiry", "skill", "first_response", "resolution")
+    COLUMNS = ("inquiry", "customer", "skill", "first_response", "resolution")
     TIME_COLUMNS = ("first_response", "resolution")
 
     def titles(self) -> list[str]:
-        return [self.tr("Inquiry"), self.tr("Skill"), self.tr("1st reply"), self.tr("Resolve")]
+        return [self.tr("Inquiry"), self.tr("Customer"), self.tr("Skill"), self.tr("1st reply"), self.tr("Resolve")]
 
     def _cell(self, inq: p.InquiryRecord, column: str, role: int):
         if column in self.TIME_COLUMNS:
@@ -123,7 +125,9 @@ class MineModel(_InquiryModel):
             return None
         if role == _DISPLAY:
             if column == "inquiry":
-                return inq.customer or inq.id
+                return inq.id
+            if column == "customer":
+                return inq.customer or "–"
             if column == "skill":
                 return inq.skill
         return None

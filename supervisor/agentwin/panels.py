@@ -191,7 +191,7 @@ class VerdictBanner(QLabel):
 
     def verdict_text(self, view: VerdictView) -> str:
         inq = self.desk.mine.records.get(view.inquiry) or self.desk.mirror.inquiries.get(view.inquiry)
-        what = (inq.customer or inq.id) if inq is not None else view.inquiry
+        what = view.inquiry  # the id, as the console shows it
         if view.outcome == "won":
             return self.tr("✔ Won %1 — it is in My inquiries").replace("%1", what)
         if view.outcome == "lost":
@@ -309,6 +309,8 @@ class MinePanel(QGroupBox):
     release_requested = Signal()
     #: the colleague's agent id
     transfer_requested = Signal(str)
+    #: to another skill's pool (the window asks which, with a note)
+    pool_transfer_requested = Signal()
     #: the selection changed (the actions' enabled state follows it)
     selection_changed = Signal()
 
@@ -379,8 +381,9 @@ class MinePanel(QGroupBox):
         colleagues = self.desk.colleagues(self.selected_inquiry())
         if not colleagues:
             self.transfer_menu.addAction(self.tr("No online colleague can take it")).setEnabled(False)
-            return
         for agent in colleagues:
             label = f"{agent.name or agent.id}  ({agent.held}/{format_limit(agent.effective.concurrent_cap)})"
             action = self.transfer_menu.addAction(label)
             action.triggered.connect(lambda _checked=False, a=agent.id: self.transfer_requested.emit(a))
+        self.transfer_menu.addSeparator()
+        self.transfer_menu.addAction(self.tr("To another skill's pool…"), self.pool_transfer_requested.emit)

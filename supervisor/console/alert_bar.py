@@ -115,6 +115,7 @@ class AlertBar(QWidget):
         self.only_open = QCheckBox()
         self.text = QLineEdit()
         self.text.setClearButtonEnabled(True)
+        self.text.setMinimumWidth(90)
         self.ack_button = QPushButton()
         self.ack_button.setObjectName("ackButton")
         self.sound = QCheckBox()

@@ -46,11 +46,12 @@ X_LEAD = 0.04
 BREACH_COLOUR = "#d93025"
 
 
-def _label_opts(colour: str) -> dict:
-    """An SLA line's label sits just above its line, on a white ground, so the dashes
-    never run through the text (CJK glyphs are taller than the Latin ones it was laid out for)."""
-    return {"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)],
-            "fill": pg.mkBrush(255, 255, 255, 220)}
+def _label_opts(colour: str, above: bool) -> dict:
+    """An SLA line's label on a white ground beside its line, away from the other line: the
+    breach label above the breach line, the warning label below the (lower) warning line, so
+    no dashes run through either text (CJK glyphs are taller than the Latin ones)."""
+    anchor = (0, 1) if above else (0, 0)
+    return {"position": 0.02, "color": colour, "anchors": [anchor, anchor], "fill": pg.mkBrush(255, 255, 255, 220)}
 
 
 class QueueChart(QWidget):
@@ -76,6 +77,8 @@ class QueueChart(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("floorSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        # wraps rather than widening the whole window to one line of figures
+        self.summary.setWordWrap(True)
         self.stale_label = QLabel()
         self.stale_label.setStyleSheet("color: #c5221f; font-weight: bold;")
         self.stale_label.hide()
@@ -100,10 +103,10 @@ class QueueChart(QWidget):
         self.legend = self.depth_plot.addLegend(offset=(8, 4), colCount=4)
         self.warn_line = pg.InfiniteLine(angle=0, movable=False,
                                          pen=pg.mkPen(WARN_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                         label="", labelOpts=_label_opts(WARN_COLOUR))
+                                         label="", labelOpts=_label_opts(WARN_COLOUR, above=False))
         self.breach_line = pg.InfiniteLine(angle=0, movable=False,
                                            pen=pg.mkPen(BREACH_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                           label="", labelOpts=_label_opts(BREACH_COLOUR))
+                                           label="", labelOpts=_label_opts(BREACH_COLOUR, above=True))
         self.wait_plot.addItem(self.warn_line, ignoreBounds=False)
         self.wait_plot.addItem(self.breach_line, ignoreBounds=False)
 

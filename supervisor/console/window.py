@@ -50,7 +50,7 @@ SETTINGS_GEOMETRY = "console/geometry"
 SETTINGS_STATE = "console/windowState"
 #: the default layout (a remembered one wins)
 DEFAULT_CHART_HEIGHT_PX = 300
-DEFAULT_RIGHT_WIDTH_PX = 440
+DEFAULT_RIGHT_WIDTH_PX = 560
 #: how long a verdict stays in the status bar (ms); the last one stays in its label
 MESSAGE_MS = 15_000
 
@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.resizeDocks([self.docks["queue"]], [DEFAULT_CHART_HEIGHT_PX], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["coverage"]], [DEFAULT_RIGHT_WIDTH_PX], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["coverage"], self.docks["alerts"]], [3, 2], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["coverage"], self.docks["alerts"]], [1, 1], Qt.Orientation.Vertical)
         if restore_layout:
             self.restore_layout()
 

@@ -30,7 +30,7 @@ def test_acknowledge_the_selected_alert_and_filter_to_open_ones(broker, open_con
     window.alert_bar.ack_button.click()
     alert_id = model.record_at(gini_row).id
     qtbot.waitUntil(lambda: window.state.alerts_by_id[alert_id].acked_by == "boss", timeout=DEADLINE_MS)
-    qtbot.waitUntil(lambda: cell(window, "alerts", alert_id, "acked").startswith("boss "), timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: cell(window, "alerts", alert_id, "acked") == "✓ boss", timeout=DEADLINE_MS)
     assert "Alert acknowledged" in window.last_result.text()
     window.alert_bar.only_open.setChecked(True)
     window.refresh()

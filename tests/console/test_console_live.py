@@ -318,7 +318,22 @@ def test_exports_tables_and_charts(broker, open_console, qtbot, tmp_path):
 def test_layout_is_remembered(broker, open_console, qtbot):
     window = open_console(broker)
     window.docks["alerts"].hide()
+    window.setGeometry(30, 40, 1240, 660)
     window.close()
     again = open_console(broker)
     again.restore_layout()
     assert not again.docks["alerts"].isVisible()
+    assert again.height() == 660, "the size comes back (the offscreen screen caps the width)"
+
+
+def test_placed_left_and_right_the_console_and_an_agent_window_do_not_overlap(qapp):
+    from PySide6.QtWidgets import QMainWindow
+
+    from supervisor.common.widgets import place
+
+    console, agent = QMainWindow(), QMainWindow()
+    place(console, "left")
+    place(agent, "right")
+    area = console.screen().availableGeometry()
+    assert console.geometry().left() == area.left() and agent.geometry().right() <= area.right()
+    assert console.geometry().right() < agent.geometry().left(), "side by side, the agent window in view"

@@ -306,9 +306,9 @@ class LabRun:
             for inquiry_id, owner, how in taken:
                 self._start_job(t, inquiry_id, owner, how)
         changes = core.drain()
-        for _stream, _seq, raw, kind, _at in changes.events:
-            if kind in _REQUEUED:
-                record = _event_decoder.decode(raw).record
+        for event in changes.events:
+            if event.kind in _REQUEUED:
+                record = _event_decoder.decode(event.raw).record
                 inq = core.inquiries.get(record.id) if record is not None else None
                 if inq is not None and inq.state == "queued":
                     self._offer(t, inq)
