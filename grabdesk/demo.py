@@ -53,6 +53,8 @@ LOG_TAIL_LINES = 15
 #: times the profile's: the moment a floor manager would want to see
 DOUBLE_11_START = "11-11T19:30"
 DEMO_SURGE = 3.0
+#: real seconds the floor runs before the windows open (at the default pace, 20 floor minutes)
+DEMO_WARMUP_S = 20.0
 #: the agent a human plays; the simulator leaves it alone
 HUMAN_AGENT = "a001"
 LOOPBACK = "127.0.0.1"
@@ -84,6 +86,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                              "'now' for the wall clock)")
     parser.add_argument("--surge", type=positive_float, default=DEMO_SURGE, metavar="FACTOR",
                         help=f"multiply the demo profile's arrivals, as on Double 11 (default {DEMO_SURGE:g})")
+    parser.add_argument("--warmup-s", type=float, default=DEMO_WARMUP_S, metavar="S",
+                        help="let the floor run this long before the windows open, so the console's "
+                             f"chart starts with history on it (default {DEMO_WARMUP_S:g}; 0 to open at once)")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     parser.add_argument("--duration-s", type=positive_float, metavar="S",
                         help="stop by itself after this many seconds (default: run until closed)")
@@ -273,6 +278,7 @@ class Demo:
         wait_for_broker(self.command_endpoint, broker)
         self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed), "--exclude", HUMAN_AGENT,
                     "--surge", f"{self.args.surge:g}", stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
+        self._warm_up(self.args.warmup_s)
         # The windows remember the endpoints they last used (QSettings); the
         # demo's are throw-away ports, so they must not become the user's
         # defaults. On Linux, QSettings lives under XDG_CONFIG_HOME.
@@ -291,6 +297,19 @@ class Demo:
         else:
             print("grabdesk demo: the agent window is not part of this installation "
                   "(supervisor/agentwin/cli.py is missing); running without it.", file=sys.stderr)
+
+    def _warm_up(self, seconds: float) -> None:
+        """Let the simulator fill the floor (the broker keeps the queue's history for the console)."""
+        if seconds <= 0:
+            return
+        print(f"grabdesk demo: letting the floor fill for {seconds:g} s before the windows open…", flush=True)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and self.stop_reason is None:
+            for child in self.children:
+                if not child.running:
+                    raise DemoError(f"the {child.name} exited with status {child.proc.returncode} while the "
+                                    f"floor filled; {child.log_path} ends with:\n{child.tail()}")
+            time.sleep(POLL_S)
 
     def describe(self, temporary: bool) -> str:
         logs = ", ".join(str(c.log_path) for c in self.children)

@@ -20,7 +20,7 @@ from broker.wire.protocol import (
     SlaPolicy, TierRule,
 )
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 _event = msgspec.msgpack.Decoder(Event)
 

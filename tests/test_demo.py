@@ -38,7 +38,8 @@ EVENTS_LINE = re.compile(r"^\s*events\s+(tcp://\S+)")
 def start_demo(directory: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "grabdesk", "demo", "--dir", str(directory), "--time-scale", str(DEMO_TIME_SCALE), *extra],
+        [sys.executable, "-m", "grabdesk", "demo", "--dir", str(directory), "--time-scale", str(DEMO_TIME_SCALE),
+         "--warmup-s", "0", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
 
 

@@ -8,7 +8,7 @@ from broker.wire import protocol as p
 from broker.service.server import BrokerServer
 from broker.service.store import SqliteStore
 
-from conftest import FakeClock, agent_spec, loopback_config, wait_until
+from helpers import FakeClock, agent_spec, loopback_config, wait_until
 
 
 @pytest.fixture

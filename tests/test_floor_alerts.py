@@ -6,7 +6,7 @@ from broker.service.floor import UNCOVERED_ALERT_AFTER_S, UNCOVERED_CHECK_EVERY_
 from broker.service.server import BrokerServer
 from broker.wire import protocol as p
 
-from conftest import FakeClock, agent_spec, loopback_config
+from helpers import FakeClock, agent_spec, loopback_config
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused
 
-from conftest import agent_spec, wait_until
+from helpers import agent_spec, wait_until
 
 
 @pytest.fixture

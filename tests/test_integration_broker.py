@@ -18,7 +18,7 @@ from broker.wire import protocol as p
 from broker.wire.client import BrokerClient
 from broker.wire.mirror import Mirror
 
-from conftest import agent_spec, loopback_config, stable, wait_until
+from helpers import agent_spec, loopback_config, stable, wait_until
 
 UNLIMITED = p.Quotas(concurrent_cap=1000, daily_grabs=10_000)
 

@@ -26,7 +26,7 @@ from tools.lab.trace import DEMO_PROFILE, DEMO_ROSTER, Trace, TraceError, from_p
 from tools.simulate.personas import Persona
 from tools.simulate.plan import Arrival
 
-from conftest import agent_spec, wait_until
+from helpers import agent_spec, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")

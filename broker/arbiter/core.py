@@ -11,7 +11,11 @@ Invariants the property tests hold this module to:
 * ``agent.held`` equals the number of inquiries it owns, and never exceeds
   its concurrent cap through a grab;
 * grabs today never exceed the daily quota;
-* an inquiry leaves the open set only by being resolved or abandoned.
+* an inquiry leaves the open set only by being resolved or abandoned;
+* an inquiry in state ``robot`` has no owner, is not in the pool, and names
+  the robot holding it; a robot's ``holding`` counts them; it leaves the robot
+  only answered-and-closed, escalated, timed out or taken by a supervisor,
+  always keeping its arrival time.
 """
 from __future__ import annotations
 
@@ -26,11 +30,13 @@ import msgspec
 
 from broker.arbiter import assist, rules
 from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
+from broker.arbiter import transcript as transcripts
 from broker.arbiter.waiting import WaitOrder
 import broker.wire.reasons as reasons
 from broker.wire.protocol import (
     QUOTA_FIELDS, STREAMS, AgentLoad, AgentRecord, AgentSpec, Alert, AuditEntry, ErrorCode, Event, GroupRecord,
-    InquiryRecord, NewInquiry, Quotas, Record, ShopRecord, SlaPolicy, TierRule, encode, stream_of,
+    MAX_PRIORITY_BUMP, InquiryRecord, NewInquiry, Quotas, Record, RobotRecord, ShopRecord, SlaPolicy, TierRule, TranscriptRecord,
+    encode, stream_of,
 )
 
 #: how many grab verdicts are remembered for idempotent retries
@@ -64,6 +70,16 @@ class CoreConfig:
     offline_grace_s: float = 120.0
     #: time zone whose midnight starts a new quota day
     day_tz: str = "Asia/Shanghai"
+    #: a robot silent this long is disconnected; an inquiry it has not decided on within
+    #: this long of receiving it goes to the pool (docs/robot.md, "Nothing is lost")
+    robot_timeout_s: float = 5.0
+    #: after a robot answer the inquiry awaits the customer this long, then is resolved
+    robot_await_s: float = 120.0
+    #: the most text a transcript keeps, and one line of it (docs/protocol.md, "Transcripts")
+    transcript_max_chars: int = 16_000
+    transcript_line_chars: int = 4_000
+    #: the skill of an inquiry submitted without one that no robot takes
+    fallback_skill: str = "pre_sales"
     #: how auto-assignment chooses (broker/arbiter/assist.py)
     assist: assist.AssistConfig = field(default_factory=assist.AssistConfig)
 
@@ -125,6 +141,9 @@ class TimerKind(IntEnum):
     RES_WARN = 3
     RES_BREACH = 4
     SILENT = 5
+    #: the robot first line: a robot's decision due; an answered inquiry's wait for the customer
+    ROBOT_DUE = 6
+    ROBOT_AWAIT = 7
 
 
 #: the SLA check each SLA timer kind makes: (which clock, level)
@@ -183,6 +202,15 @@ class Arbiter:
         self.on_taken: list[Callable[[InquiryRecord, float], None]] = []
         self.on_closed: list[Callable[[InquiryRecord, float], None]] = []
         self.on_arrival: list[Callable[[InquiryRecord, float], None]] = []
+        #: observers of the robot first line: fn(inquiry, now) when it hands one to people
+        self.on_escalated: list[Callable[[InquiryRecord, float], None]] = []
+        #: robots seen since start, by id (their leases: see ``robot_seen``)
+        self.robots: dict[str, RobotRecord] = {}
+        #: transcripts of open inquiries (closed ones are in the store only)
+        self.transcripts: dict[str, TranscriptRecord] = {}
+        self._last_robot_check = 0.0
+        #: inquiry -> when it last went to its robot for a decision (the due timer's stamp)
+        self._robot_since: dict[str, float] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -245,12 +273,13 @@ class Arbiter:
     # ------------------------------------------------------------------ loading
 
     def load(self, shops, groups, agents, inquiries, seq: int, stream_last: dict[str, int],
-             recent_grabs=(), closed=()) -> None:
+             recent_grabs=(), closed=(), transcripts=()) -> None:
         """Install state rebuilt by the store after a restart. Emits nothing."""
         self.shops = {s.id: s for s in shops}
         self.groups = {g.id: g for g in groups}
         self.agents = {a.id: a for a in agents}
-        self.inquiries = {i.id: i for i in inquiries if i.state in ("queued", "held")}
+        self.inquiries = {i.id: i for i in inquiries if i.state in ("queued", "held", "robot")}
+        self.transcripts = {t.id: t for t in transcripts if t.id in self.inquiries}
         self.seq = seq
         self.stream_last.update(stream_last)
         self._agents_by_skill.clear()
@@ -266,6 +295,9 @@ class Arbiter:
         # in order of arrival, so the waiting index takes them all at its O(1) end
         for inq in sorted(self.inquiries.values(), key=lambda i: i.arrived_at):
             self._arm_timers(inq)
+            if inq.state == "robot":  # no robot is connected yet: its timers decide
+                self._robot_record(inq.robot).holding += 1
+                self._arm_robot_timer(inq)
             if inq.state == "queued":
                 self._enqueued(inq)
             if inq.state == "queued" and self._mode(inq) == "assign":
@@ -345,17 +377,24 @@ class Arbiter:
         if new.shop not in self.shops:
             raise Refusal.because(ErrorCode.NOT_FOUND, "shop.unknown", {"shop": new.shop}, field="shop")
         now = self.clock()
+        skill = new.skill or self.config.fallback_skill
         arrived = new.arrived_at if new.arrived_at is not None else now
         # NaN compares false both ways, so this also refuses it; timers must never see one
         if not now - MAX_ARRIVAL_AGE_S <= arrived <= now + MAX_CLOCK_SKEW_S:
             raise Refusal.because(ErrorCode.BAD_REQUEST, "value.arrived_at",
                                   {"value": str(new.arrived_at), "days": reasons.number(MAX_ARRIVAL_AGE_S / 86400)},
                                   field="arrived_at")
-        inq = InquiryRecord(id=new.id, shop=new.shop, skill=new.skill, language=new.language,
+        inq = InquiryRecord(id=new.id, shop=new.shop, skill=skill, language=new.language,
                             channel=new.channel, priority=new.priority, customer=new.customer,
                             arrived_at=arrived, queued_at=now)
         self._stamp_deadlines(inq)
         self.inquiries[inq.id] = inq
+        robot = self._robot_for(inq, new.message)
+        if robot is not None:
+            self._to_robot(inq, robot, new.message, actor, now)
+            return inq
+        if new.message:
+            self._add_line(inq, "customer", new.message, now)
         self._enqueued(inq)
         self._emit("inquiry.queued", inq, actor)
         for observer in self.on_arrival:
@@ -473,6 +512,8 @@ class Arbiter:
     def _take(self, inq: InquiryRecord, agent: AgentRecord, how: str, now: float) -> None:
         if inq.state == "queued":
             self._dequeued(inq)
+        if inq.state == "robot":  # a supervisor hands it to an agent before the robot decided
+            self._leave_robot(inq)
         inq.state = "held"
         inq.owner = agent.id
         inq.taken_by = how
@@ -497,6 +538,8 @@ class Arbiter:
 
     def _requeue(self, inq: InquiryRecord, kind: str, actor: str, reason: str) -> None:
         now = self.clock()
+        if inq.state == "robot":
+            self._leave_robot(inq)
         agent = self._untake(inq, now)
         inq.state = "queued"
         inq.queued_at = now  # arrived_at is kept: the customer's wait goes on
@@ -514,6 +557,9 @@ class Arbiter:
         now = self.clock()
         if inq.state == "queued":
             self._dequeued(inq)
+        elif inq.state == "robot":
+            self._leave_robot(inq)
+        self.transcripts.pop(inq.id, None)
         owner, taken_at, taken_by = inq.owner, inq.taken_at, inq.taken_by
         agent = self._untake(inq, now) if owner else None
         # closed records keep who had it, for reports and late grabbers
@@ -619,6 +665,189 @@ class Arbiter:
         if previous is not None:
             self._load_changed[previous.id] = previous
         self._load_changed[target.id] = target
+
+    # ------------------------------------------------------------------ robot first line
+
+    def robot_seen(self, robot_id: str) -> None:
+        """Any command from a robot renews its lease; the first after a silence connects it."""
+        robot = self._robot_record(robot_id)
+        robot.last_seen = self.clock()
+        if not robot.connected:
+            robot.connected = True
+            self._emit("robot.connected", robot, robot_id)
+
+    def _robot_record(self, robot_id: str) -> RobotRecord:
+        robot = self.robots.get(robot_id)
+        if robot is None:
+            robot = self.robots[robot_id] = RobotRecord(id=robot_id)
+        return robot
+
+    def _robot_for(self, inq: InquiryRecord, message: str) -> RobotRecord | None:
+        """The connected robot holding fewest inquiries, when the inquiry's shop has the robot
+        on and the customer wrote something it can read; None sends it to the pool."""
+        shop = self.shops.get(inq.shop)
+        if shop is None or not shop.robot or not message.strip():
+            return None
+        best: RobotRecord | None = None
+        for robot in self.robots.values():
+            if robot.connected and (best is None or robot.holding < best.holding):
+                best = robot
+        return best
+
+    def _to_robot(self, inq: InquiryRecord, robot: RobotRecord, message: str, actor: str, now: float) -> None:
+        inq.state = "robot"
+        inq.robot = robot.id
+        robot.holding += 1
+        self._robot_since[inq.id] = now
+        self._emit("inquiry.robot", inq, actor)
+        self._add_line(inq, "customer", message, now, robot=robot.id)
+        self._arm_robot_timer(inq)
+
+    def _arm_robot_timer(self, inq: InquiryRecord) -> None:
+        """Awaiting the robot: due ``robot_timeout_s`` after it got the customer's line.
+        Answered: resolved ``robot_await_s`` after the answer unless the customer writes."""
+        if inq.robot_answered_at is None:
+            since = self._robot_since.setdefault(inq.id, self.clock())
+            self._push_timer(since + self.config.robot_timeout_s, TimerKind.ROBOT_DUE, inq.id, since)
+        else:
+            self._push_timer(inq.robot_answered_at + self.config.robot_await_s, TimerKind.ROBOT_AWAIT, inq.id,
+                             inq.robot_answered_at)
+
+    def _fire_robot(self, kind: int, inq: InquiryRecord, stamp: float) -> None:
+        if inq.state != "robot":
+            return
+        if kind == TimerKind.ROBOT_DUE:
+            if inq.robot_answered_at is None and self._robot_since.get(inq.id) == stamp:
+                self._escalate(inq, "", "robot-timeout", 0, "")
+        elif inq.robot_answered_at == stamp:
+            robot_id = inq.robot
+            inq.taken_by = "robot"  # closed records say who served them: nobody but the robot
+            self._close(inq, "resolved", robot_id, "answered by the robot")
+
+    def _leave_robot(self, inq: InquiryRecord) -> None:
+        robot = self.robots.get(inq.robot)
+        if robot is not None:
+            robot.holding -= 1
+        inq.robot = ""
+        inq.robot_answered_at = None
+        self._robot_since.pop(inq.id, None)
+
+    def _held_by_robot(self, robot_id: str, inquiry_id: str) -> InquiryRecord:
+        inq = self._open(inquiry_id)
+        if inq.state != "robot" or inq.robot != robot_id:
+            raise Refusal.because(ErrorCode.FORBIDDEN, "robot.not_held", {"inquiry": inquiry_id, "robot": robot_id},
+                                  state=inq.state)
+        return inq
+
+    def _add_line(self, inq: InquiryRecord, who: str, text: str, now: float, robot: str = "") -> None:
+        """Append to the inquiry's transcript and publish it (stream ``transcript``); ``robot``
+        names the robot asked to decide on this line."""
+        c = self.config
+        current = self.transcripts.get(inq.id) or TranscriptRecord(id=inq.id, shop=inq.shop, customer=inq.customer)
+        record = transcripts.appended(current, transcripts.bounded_line(now, who, text, c.transcript_line_chars),
+                                      c.transcript_max_chars, robot)
+        self.transcripts[inq.id] = record
+        self._emit("transcript.updated", record)
+
+    def customer_message(self, inquiry_id: str, text: str, actor: str = "") -> InquiryRecord:
+        """The customer wrote again: the line joins the transcript; an inquiry the robot
+        answered goes back to it (or to the pool when that robot is gone)."""
+        if not text.strip():
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.empty_text", {"field": "text"}, field="text")
+        inq = self._open(inquiry_id)
+        now = self.clock()
+        if inq.state != "robot":
+            self._add_line(inq, "customer", text, now)
+            return inq
+        robot = self.robots.get(inq.robot)
+        if inq.robot_answered_at is None:  # it is deciding: it reads the new line with the first
+            self._add_line(inq, "customer", text, now, robot=inq.robot)
+            return inq
+        inq.robot_answered_at = None
+        if robot is None or not robot.connected:
+            self._add_line(inq, "customer", text, now)
+            self._escalate(inq, "", "robot-unavailable", 0, "")
+            return inq
+        self._robot_since[inq.id] = now
+        self._emit("inquiry.robot", inq, actor)
+        self._add_line(inq, "customer", text, now, robot=inq.robot)
+        self._arm_robot_timer(inq)
+        return inq
+
+    def robot_answer(self, robot_id: str, inquiry_id: str, text: str, skill: str = "") -> InquiryRecord:
+        """The robot answered: the customer has a first response; the inquiry awaits the
+        customer's next message for ``robot_await_s``, then is resolved by the robot."""
+        inq = self._held_by_robot(robot_id, inquiry_id)
+        if inq.robot_answered_at is not None:
+            raise Refusal.because(ErrorCode.INVALID_STATE, "robot.awaiting", {"inquiry": inquiry_id, "robot": robot_id})
+        if not text.strip():
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.empty_text", {"field": "text"}, field="text")
+        now = self.clock()
+        if skill:
+            inq.skill = skill
+        inq.robot_answered_at = now
+        self._robot_since.pop(inq.id, None)
+        if inq.first_response_at is None:
+            inq.first_response_at = now
+        self._emit("inquiry.robot_answered", inq, robot_id)
+        self._add_line(inq, "robot", text, now)
+        self._arm_robot_timer(inq)
+        return inq
+
+    def robot_escalate(self, robot_id: str, inquiry_id: str, skill: str, reason: str, priority_bump: int,
+                       note: str = "") -> InquiryRecord:
+        """The robot hands the inquiry to people: to the pool of ``skill``, its arrival time
+        (so its SLA clock) kept, its priority raised by ``priority_bump``."""
+        inq = self._held_by_robot(robot_id, inquiry_id)
+        if not 0 <= priority_bump <= MAX_PRIORITY_BUMP:
+            raise Refusal.because(ErrorCode.BAD_REQUEST, "value.range",
+                                  {"field": "priority_bump", "low": 0, "high": MAX_PRIORITY_BUMP,
+                                   "value": priority_bump}, field="priority_bump")
+        self._escalate(inq, skill, reason, priority_bump, robot_id, note)
+        return inq
+
+    def _escalate(self, inq: InquiryRecord, skill: str, reason: str, priority_bump: int, actor: str,
+                  note: str = "") -> None:
+        now = self.clock()
+        if note:
+            self._add_line(inq, "robot", note, now)
+        if skill:
+            inq.skill = skill
+        inq.escalation = reason
+        inq.priority += priority_bump
+        self._requeue(inq, "inquiry.escalated", actor, reason)
+        for observer in self.on_escalated:
+            observer(inq, now)
+        for observer in self.on_arrival:  # demand reaches people now
+            observer(inq, now)
+
+    def robot_report(self, robot_id: str, answering: bool, decided: int, errors: int,
+                     last_error: str) -> RobotRecord:
+        """What a robot says of itself, published for the console."""
+        robot = self._robot_record(robot_id)
+        if last_error and last_error != robot.last_error:
+            robot.last_error_at = self.clock()
+        robot.answering, robot.decided, robot.errors, robot.last_error = answering, decided, errors, last_error
+        self._emit("robot.report", robot, robot_id)
+        return robot
+
+    def _check_robot_leases(self, now: float) -> None:
+        """A robot silent for ``robot_timeout_s`` is disconnected and every inquiry awaiting
+        its decision goes to the pool at once, arrival time kept."""
+        timeout = self.config.robot_timeout_s
+        for robot in self.robots.values():
+            if robot.connected and now - robot.last_seen > timeout:
+                robot.connected = False
+                robot.answering = False
+                self._emit("robot.disconnected", robot, "", f"silent for more than {timeout:g} s")
+                stranded = [i for i in self.inquiries.values()
+                            if i.state == "robot" and i.robot == robot.id and i.robot_answered_at is None]
+                for inq in stranded:
+                    self._escalate(inq, "", "robot-timeout", 0, "")
+
+    def transcript(self, inquiry_id: str) -> TranscriptRecord | None:
+        """The transcript of an open inquiry (closed ones: ask the store)."""
+        return self.transcripts.get(inquiry_id)
 
     # ------------------------------------------------------------------ supervisor
 
@@ -855,8 +1084,14 @@ class Arbiter:
                 self._sweep = None
         if self._assign_wanted:
             self._assign_pending(now, SLICE_ASSIGN_CHECKS if sliced else None)
+        if self.robots and now - self._last_robot_check >= 0.25 * self.config.robot_timeout_s:
+            self._last_robot_check = now
+            self._check_robot_leases(now)
 
     def _fire(self, kind: TimerKind, inq: InquiryRecord, stamp: float, now: float) -> None:
+        if kind in (TimerKind.ROBOT_DUE, TimerKind.ROBOT_AWAIT):
+            self._fire_robot(kind, inq, stamp)
+            return
         if kind == TimerKind.HYBRID:
             if inq.state == "queued" and inq.queued_at == stamp and self._mode(inq) == "hybrid":
                 # offered in this tick's assignment round, most urgent first
@@ -1008,8 +1243,11 @@ class Arbiter:
         """Every record of the floor as of ``self.seq`` (pending loads are published first,
         so no event after that seq is already in the records)."""
         self._publish_loads()
+        # the transcripts awaiting a robot's decision, so a robot that (re)connects picks them up
+        awaiting = [t for t in self.transcripts.values()
+                    if (inq := self.inquiries[t.id]).state == "robot" and inq.robot_answered_at is None]
         return [*self.shops.values(), *self.groups.values(), *self.agents.values(),
-                *self.inquiries.values()]
+                *self.inquiries.values(), *self.robots.values(), *awaiting]
 
     def remembered_verdicts(self) -> dict[tuple[str, str], VerdictFacts]:
         """(agent, grab_id) -> the verdict a retry gets, a copy (the store keeps them across restarts)."""
@@ -1034,6 +1272,9 @@ class Arbiter:
             elif inq.state == "queued":
                 if inq.owner is not None:
                     raise AssertionError(f"queued inquiry {inq.id} has owner {inq.owner}")
+            elif inq.state == "robot":
+                if inq.owner is not None or not inq.robot or inq.robot not in self.robots:
+                    raise AssertionError(f"robot inquiry {inq.id} has owner {inq.owner}, robot {inq.robot!r}")
             else:
                 raise AssertionError(f"closed inquiry {inq.id} still open")
         for agent in self.agents.values():
@@ -1063,6 +1304,19 @@ class Arbiter:
                 needs[need] = needs.get(need, 0) + 1
         if needs != self.queued_needs:
             raise AssertionError(f"queued needs {self.queued_needs} differ from the pool's {needs}")
+        with_robot: dict[str, int] = {}
+        for inq in self.inquiries.values():
+            if inq.state != "robot" and (inq.robot or inq.robot_answered_at is not None):
+                raise AssertionError(f"{inq.state} inquiry {inq.id} still names robot {inq.robot!r}")
+            if inq.state == "robot":
+                with_robot[inq.robot] = with_robot.get(inq.robot, 0) + 1
+        for robot in self.robots.values():
+            if robot.holding != with_robot.get(robot.id, 0):
+                raise AssertionError(f"robot {robot.id} counts {robot.holding} held, holds "
+                                     f"{with_robot.get(robot.id, 0)}")
+        for inquiry_id in self.transcripts:
+            if inquiry_id not in self.inquiries:
+                raise AssertionError(f"closed inquiry {inquiry_id} keeps a transcript in memory")
 
 
 #: a quota change of -1 removes the override, so the group's (or broker's) value applies

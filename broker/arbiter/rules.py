@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 import broker.wire.reasons as reasons
 from broker.wire.protocol import (
-    AGENT_COMMANDS, COMMON_COMMANDS, INTAKE_COMMANDS, QUOTA_FIELDS, SUPERVISOR_COMMANDS, AgentRecord, ErrorCode,
+    AGENT_COMMANDS, COMMON_COMMANDS, INTAKE_COMMANDS, QUOTA_FIELDS, ROBOT_COMMANDS, SUPERVISOR_COMMANDS, AgentRecord, ErrorCode,
     FairShare, GroupRecord, InquiryRecord, Quotas, TierRule,
 )
 
@@ -154,7 +154,8 @@ def may_send(role: str, kind: str) -> bool:
     return (role == "admin" or kind in COMMON_COMMANDS
             or (role == "supervisor" and kind in SUPERVISOR_COMMANDS)
             or (role == "agent" and kind in AGENT_COMMANDS)
-            or (role == "intake" and kind in INTAKE_COMMANDS))
+            or (role == "intake" and kind in INTAKE_COMMANDS)
+            or (role == "robot" and kind in ROBOT_COMMANDS))
 
 
 # ---------------------------------------------------------------------- 2. rate limit
@@ -241,6 +242,8 @@ def judge_grab(agent_id: str, agent: AgentRecord | None, inq: InquiryRecord, now
     rule = ineligible_rule(agent, inq)
     if rule is not None:
         return refused(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rule_params(agent_id, inq))
+    if inq.state == "robot":  # not in the pool yet: nobody has won it
+        return refused(ErrorCode.INVALID_STATE, "grab.with_robot", {"inquiry": inq.id})
     if inq.state != "queued":
         return _facts(inq.id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken", {"winner": inq.owner},
                       inq.owner, inq.taken_at)

@@ -128,6 +128,15 @@ class ConsoleActions(QObject):
                 log.info("audit query failed: %s", outcome)
         self.link.request(p.QueryAudit, done, limit=limit)
 
+    def query_queue_history(self) -> None:
+        """The queue's evening so far, from the broker, before what this console sampled itself."""
+        def done(outcome) -> None:
+            if isinstance(outcome, p.QueueSamples):
+                self.state.history.prepend([(s.at, s.depth, s.wait_s) for s in outcome.samples])
+            elif isinstance(outcome, Exception):
+                log.info("queue history query failed: %s", outcome)
+        self.link.request(p.QueryQueueHistory, done)
+
     # ------------------------------------------------------------------ verdicts
 
     def _report(self, outcome, accepted: str, refused: str) -> tuple[bool, str]:

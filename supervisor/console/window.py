@@ -320,6 +320,7 @@ class MainWindow(QMainWindow):
         self.state.reset()
         self._flush_models()
         self.actions.query_audit()  # the snapshot has no audit; fetch what we missed
+        self.actions.query_queue_history()  # nor the queue's past: the chart starts with the evening so far
 
     def _on_changed(self, events: list) -> None:
         self.state.apply(events)

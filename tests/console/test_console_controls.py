@@ -5,9 +5,8 @@ import pytest
 
 from supervisor.common import i18n
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import cell, floor, open_console  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, cell, floor
 
 
 @pytest.fixture

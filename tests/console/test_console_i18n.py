@@ -11,7 +11,7 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink, LinkSettings
 
-from console_fixtures import agent, isolated_settings, snapshot  # noqa: F401 (fixture)
+from console_helpers import agent, snapshot
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_every_console_string_is_translated():
     assert unfinished == []
 
 
-def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english_after):  # noqa: F811
+def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english_after):
     link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
     snapshot(link.mirror, agent("a1"))
     window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)

@@ -1,7 +1,7 @@
 """Every chart and painted view is actually painted at least once.
 
 PySide6 6.12.0 on CPython 3.11 crashes within seconds of pyqtgraph updates
-(PERF-NOTES trap 5); only painting catches that kind of binding bug, so these
+(README, Performance: traps); only painting catches that kind of binding bug, so these
 tests render each view to an image after data is set and look at the pixels.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink, LinkSettings
 from supervisor.common.widgets import ConnectionBadge
 
-from console_fixtures import agent, event, inquiry, isolated_settings, snapshot  # noqa: F401 (fixture)
+from console_helpers import agent, event, inquiry, snapshot
 
 from broker.wire.mirror import Mirror
 
@@ -95,7 +95,7 @@ def test_coverage_heat_map_paints_short_hours_red(qtbot):
     assert count_near(image, "#f8c9c5", tolerance=90) > 20 or count_near(image, "#e57373", tolerance=120) > 20
 
 
-def test_whole_window_paints_with_data_and_while_stale(qtbot, isolated_settings):  # noqa: F811
+def test_whole_window_paints_with_data_and_while_stale(qtbot, isolated_settings):
     link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
     window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)
     qtbot.addWidget(window)
