@@ -28,6 +28,7 @@ import msgspec
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from broker.arbiter import assist
 from broker.arbiter.core import Arbiter, CoreConfig, Refusal
 from broker.wire.mirror import Mirror
 from broker.wire.protocol import (
@@ -399,7 +400,12 @@ class ArbiterMachine(RuleBasedStateMachine):
             shop = self.core.shops[inq.shop]
             assert shop.mode in ("assign", "hybrid"), f"{inquiry_id} auto-assigned in a {shop.mode} shop"
             if shop.mode == "hybrid":
-                assert self.clock.now - queued_at >= shop.hybrid_after_s
+                # never before the shortest delay the assist may set: the pool can shrink it
+                # to its floor, the first-response deadline further (broker/arbiter/assist.py)
+                config = self.core.config.assist
+                shortest = assist.hybrid_delay_s(shop.hybrid_after_s, inq.first_response_due - queued_at,
+                                                 10 ** 9, config)
+                assert self.clock.now - queued_at >= shortest - 1e-9
 
     @rule(seconds=st.sampled_from(JUMPS))
     def advance(self, seconds):

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from broker.arbiter import rules
+from broker.arbiter import assist, rules
 from broker.arbiter.rules import ClosedFacts, Refusal, VerdictFacts
 from broker.arbiter import transcript as transcripts
 from broker.arbiter.waiting import WaitOrder
@@ -80,6 +80,8 @@ class CoreConfig:
     transcript_line_chars: int = 4_000
     #: the skill of an inquiry submitted without one that no robot takes
     fallback_skill: str = "pre_sales"
+    #: how auto-assignment chooses (broker/arbiter/assist.py)
+    assist: assist.AssistConfig = field(default_factory=assist.AssistConfig)
 
 
 class EmittedEvent(msgspec.Struct, array_like=True, frozen=True, gc=False):
@@ -184,7 +186,11 @@ class Arbiter:
         #: the agent sweep under way (a generator: see ``tick``), or None
         self._sweep = None
         #: group -> mean grabs today of its online agents, refreshed each sweep
-        self._group_mean_grabs: dict[str, float] = {}
+        #: group -> mean recent load of its online agents, refreshed each sweep
+        self._group_mean_load: dict[str, float] = {}
+        #: agent -> (recent load, when): takes decayed by the assist's half-life (not persisted:
+        #: after a restart it builds up again within the half-life)
+        self._recent: dict[str, tuple[float, float]] = {}
         #: skill -> inquiries in the pool, kept incrementally so metrics never scan
         self.queue_count: dict[str, int] = {}
         #: (shop, skill, language, channel) -> inquiries in the pool, so the floor can ask
@@ -356,7 +362,8 @@ class Arbiter:
     def _refresh_agent(self, agent: AgentRecord, publish: bool = False) -> None:
         """Recompute tier and effective quotas after a definition/quality/quota change."""
         now_standing = rules.standing(agent, self.groups.get(agent.group), self.config.tiers,
-                                      self.config.default_quotas, self._group_mean_grabs.get(agent.group, 0.0))
+                                      self.config.default_quotas, self._group_mean_load.get(agent.group, 0.0),
+                                      self.recent_load(agent.id, self.clock()))
         changed = (agent.tier, agent.effective, agent.visibility_delay_s) != tuple(now_standing)
         agent.tier, agent.effective, agent.visibility_delay_s = now_standing
         if changed and publish:
@@ -394,9 +401,9 @@ class Arbiter:
             observer(inq, now)
         self._arm_timers(inq)
         mode = self._mode(inq)
-        if mode == "assign":
-            if not self._try_assign(inq, now):
-                self._assign_wanted[inq.id] = None
+        # with others already waiting, the next tick offers them all, most urgent first
+        if mode == "assign" and (self._assign_wanted or not self._try_assign(inq, now)):
+            self._assign_wanted[inq.id] = None
         return inq
 
     def abandon(self, inquiry_id: str, actor: str = "") -> InquiryRecord:
@@ -447,6 +454,12 @@ class Arbiter:
         """A won grab or an assignment uses the daily quota of the current quota day."""
         self._roll_day(agent, now)
         agent.grabs_today += 1
+        self._recent[agent.id] = (self.recent_load(agent.id, now) + 1.0, now)
+
+    def recent_load(self, agent_id: str, now: float) -> float:
+        """The agent's takes (grabs and assignments), each fading with the assist's half-life."""
+        value, at = self._recent.get(agent_id, (0.0, now))
+        return assist.decayed(value, now - at, self.config.assist.recent_half_life_s)
 
     def _available(self, agent: AgentRecord, now: float, count_daily: bool = True) -> Refusal | None:
         return rules.availability_refusal(agent, now, self.today(now), self._tz, count_daily)
@@ -536,7 +549,7 @@ class Arbiter:
             self._load_changed[agent.id] = agent
         shop_mode = self._mode(inq)
         if shop_mode == "hybrid":
-            self._push_timer(now + self.shops[inq.shop].hybrid_after_s, TimerKind.HYBRID, inq.id, now)
+            self._push_timer(self._hybrid_due(inq), TimerKind.HYBRID, inq.id, now)
         elif shop_mode == "assign":
             self._assign_wanted[inq.id] = None
 
@@ -899,8 +912,7 @@ class Arbiter:
                 if shop.mode == "assign":
                     self._assign_wanted[inq.id] = None
                 elif shop.mode == "hybrid":
-                    self._push_timer(max(now, inq.queued_at + shop.hybrid_after_s), TimerKind.HYBRID, inq.id,
-                                     inq.queued_at)
+                    self._push_timer(max(now, self._hybrid_due(inq)), TimerKind.HYBRID, inq.id, inq.queued_at)
 
     def set_quality(self, agent_id: str, quality: float, actor: str, reason: str) -> AgentRecord:
         if not 0 <= quality <= 100:
@@ -956,16 +968,28 @@ class Arbiter:
         shop = self.shops.get(inq.shop)
         return shop.mode if shop else "grab"
 
+    def _hybrid_due(self, inq: InquiryRecord) -> float:
+        """When a hybrid shop assigns ``inq`` if nobody grabbed it (the assist's shrinking delay)."""
+        due = inq.first_response_due if inq.first_response_due is not None else inq.arrived_at
+        others = self.queue_count.get(inq.skill, 1) - 1
+        return inq.queued_at + assist.hybrid_delay_s(self.shops[inq.shop].hybrid_after_s, due - inq.queued_at,
+                                                     others, self.config.assist)
+
     def _try_assign(self, inq: InquiryRecord, now: float) -> bool:
+        """Assign ``inq`` to the eligible, available agent the assist scores best."""
         best: AgentRecord | None = None
         best_key = None
+        config = self.config.assist
         for agent_id in self._agents_by_skill.get(inq.skill, ()):
             agent = self.agents[agent_id]
             if agent.status != "online" or rules.ineligible_rule(agent, inq) is not None:
                 continue
             if self._available(agent, now) is not None:
                 continue
-            key = (-agent.skills.get(inq.skill, 0), agent.held, agent.idle_since, agent.id)
+            score = assist.agent_score(agent.held, agent.effective.concurrent_cap, self.recent_load(agent_id, now),
+                                       self._group_mean_load.get(agent.group, 0.0), agent.skills.get(inq.skill, 0),
+                                       agent.quality, config)
+            key = (score, agent.idle_since, agent.id)
             if best_key is None or key < best_key:
                 best, best_key = agent, key
         if best is None:
@@ -993,8 +1017,7 @@ class Arbiter:
         plus the hybrid and silent-grab timers that apply to its state."""
         self._arm_next_sla(inq)
         if inq.state == "queued" and self._mode(inq) == "hybrid":
-            self._push_timer(inq.queued_at + self.shops[inq.shop].hybrid_after_s, TimerKind.HYBRID, inq.id,
-                             inq.queued_at)
+            self._push_timer(self._hybrid_due(inq), TimerKind.HYBRID, inq.id, inq.queued_at)
         if inq.state == "held" and inq.taken_at is not None and (
                 inq.owner_responded_at is None or inq.owner_responded_at < inq.taken_at):
             self._push_timer(inq.taken_at + self.sla_for(inq).silent_reclaim_s, TimerKind.SILENT, inq.id, inq.taken_at)
@@ -1071,8 +1094,8 @@ class Arbiter:
             return
         if kind == TimerKind.HYBRID:
             if inq.state == "queued" and inq.queued_at == stamp and self._mode(inq) == "hybrid":
-                if not self._try_assign(inq, now):
-                    self._assign_wanted[inq.id] = None
+                # offered in this tick's assignment round, most urgent first
+                self._assign_wanted[inq.id] = None
             return
         if kind == TimerKind.SILENT:
             silent = inq.owner_responded_at is None or inq.owner_responded_at < stamp
@@ -1159,11 +1182,11 @@ class Arbiter:
                 self._set_status(agent, "online", now)
                 self._emit("agent.status", agent, "", "forced break over")
             if agent.status == "online" and agent.group:
-                means.setdefault(agent.group, []).append(agent.grabs_today)
+                means.setdefault(agent.group, []).append(self.recent_load(agent.id, now))
             if n % SLICE_AGENTS == 0:
                 yield
                 now = self.clock()
-        self._group_mean_grabs = {g: sum(v) / len(v) for g, v in means.items() if v}
+        self._group_mean_load = {g: sum(v) / len(v) for g, v in means.items() if v}
         for n, agent in enumerate(agents, 1):
             if agent.status == "online" and self.agents.get(agent.id) is agent:
                 self._refresh_agent(agent, publish=True)
@@ -1186,7 +1209,7 @@ class Arbiter:
         and, given ``max_checks``, no more candidate agents weighed than that."""
         no_capacity: set[tuple] = set()
         scanned = checked = 0
-        for inquiry_id in list(self._assign_wanted):
+        for inquiry_id in self._assign_order():
             if scanned >= ASSIGN_SCAN_PER_TICK or (max_checks is not None and checked >= max_checks):
                 break
             inq = self.inquiries.get(inquiry_id)
@@ -1201,6 +1224,18 @@ class Arbiter:
             checked += len(self._agents_by_skill.get(inq.skill, ()))
             if not self._try_assign(inq, now):
                 no_capacity.add(key)
+
+    def _assign_order(self) -> list[str]:
+        """The inquiries waiting for assignment, most urgent first (assist.urgency)."""
+        config = self.config.assist
+        inquiries = self.inquiries
+
+        def key(inquiry_id: str) -> tuple:
+            inq = inquiries.get(inquiry_id)
+            if inq is None:
+                return (-1e18,)  # gone: dropped first, cheaply
+            return assist.urgency(inq.priority, inq.first_response_due, inq.arrived_at, config)
+        return sorted(self._assign_wanted, key=key)
 
     # ------------------------------------------------------------------ reading
 

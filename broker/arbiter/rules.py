@@ -370,20 +370,24 @@ class Standing(NamedTuple):
 
 
 def standing(agent: AgentRecord, group: GroupRecord | None, tiers: Sequence[TierRule],
-             default_quotas: Quotas, group_mean_grabs: float) -> Standing:
+             default_quotas: Quotas, group_mean_grabs: float, own_grabs: float | None = None) -> Standing:
     """Quotas resolve agent, then group, then broker default; the tier's cap
     lowers the concurrent cap; the tier's delay plus the fair-share delay is
-    how long after queueing the agent sees an inquiry."""
+    how long after queueing the agent sees an inquiry. The arbiter compares
+    recent loads (``own_grabs`` against its group's mean, see assist.py);
+    without ``own_grabs`` the agent's grabs today count."""
     tier = tier_for(agent.quality, tiers)
     effective = resolve_quotas(agent.quotas, group.quotas if group else Quotas(), default_quotas)
     if tier.cap is not None and (effective.concurrent_cap is None or tier.cap < effective.concurrent_cap):
         effective.concurrent_cap = tier.cap
-    fair = fair_share_delay(group.fair_share, agent.grabs_today, group_mean_grabs) if group else 0.0
+    own = agent.grabs_today if own_grabs is None else own_grabs
+    fair = fair_share_delay(group.fair_share, own, group_mean_grabs) if group else 0.0
     return Standing(tier.name, effective, tier.visibility_delay_s + fair)
 
 
-def fair_share_delay(rule: FairShare, grabs_today: int, group_mean_grabs: float) -> float:
-    """Damp 强者恒强: an agent far above its group's mean grabs today sees new inquiries later."""
+def fair_share_delay(rule: FairShare, grabs_today: float, group_mean_grabs: float) -> float:
+    """Damp 强者恒强: an agent far above its group's mean sees new inquiries later (the arbiter
+    passes recent loads, which fade with the assist's half-life)."""
     if not rule.enabled:
         return 0.0
     if group_mean_grabs >= rule.min_mean_grabs and grabs_today > rule.factor * group_mean_grabs:

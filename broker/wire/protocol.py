@@ -121,13 +121,14 @@ class TierRule(Struct, omit_defaults=True):
 
 
 class FairShare(Struct, omit_defaults=True):
-    """Damp 强者恒强: agents far above their group's mean grabs today see
-    new inquiries later."""
+    """Damp 强者恒强: agents far above their group's mean recent load (takes
+    fading with a half-life of 30 min) see new inquiries later. The defaults
+    are what the policy lab found best (docs/lab.md)."""
 
     enabled: bool = False
-    factor: float = 1.5
-    delay_s: float = 5.0
-    #: no damping until the group mean is at least this many grabs
+    factor: float = 1.1
+    delay_s: float = 10.0
+    #: no damping until the group's mean recent load is at least this many takes
     min_mean_grabs: float = 3.0
 
 
@@ -135,7 +136,9 @@ class ShopRecord(Struct, tag="shop", omit_defaults=True):
     id: str
     name: str = ""
     mode: ShopMode = "grab"
-    hybrid_after_s: float = 30.0
+    #: hybrid: agents may grab this long, then the assist assigns (it shrinks the delay as the
+    #: pool grows and the deadline nears; broker/arbiter/assist.py, docs/lab.md)
+    hybrid_after_s: float = 12.0
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     sla_by_skill: dict[str, SlaPolicy] = field(default_factory=dict)
     #: new inquiries go to the robot first line while a robot is connected

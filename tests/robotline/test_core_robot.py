@@ -15,7 +15,7 @@ from broker.arbiter.core import Arbiter, CoreConfig, Refusal
 from broker.wire.mirror import Mirror
 from broker.wire.protocol import AgentSpec, ErrorCode, Event, NewInquiry, ShopRecord
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 _event = msgspec.msgpack.Decoder(Event)
 

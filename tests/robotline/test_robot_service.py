@@ -17,7 +17,7 @@ from broker.wire.client import BrokerRefused
 from robot.decide import Robot
 from robot.service import RobotService
 
-from conftest import agent_spec, stable, wait_until
+from helpers import agent_spec, stable, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 #: a knowledge-base shop, with the robot on
