@@ -247,8 +247,9 @@ class FloorViews:
         #: (shop, skill, language, channel) -> since when nobody online may take it
         self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
         self._uncovered_checked = float("-inf")
-        #: () -> the loop's longest turn since the last call, (wall s, CPU s); the server's
-        self.longest_turn: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
+        #: () -> the loop's longest turn since the last call, (wall s, CPU s, periodic work's
+        #: CPU s); the server's
+        self.longest_turn: Callable[[], tuple[float, float, float]] = lambda: (0.0, 0.0, 0.0)
 
     # ------------------------------------------------------------------ start
 
@@ -315,7 +316,7 @@ class FloorViews:
         self._check_gini(ginis, by_group, now)
         yield from self._uncovered_slices(now)
         counters = self.service.counters
-        turn_s, turn_cpu_s = self.longest_turn()
+        turn_s, turn_cpu_s, periodic_cpu_s = self.longest_turn()
         metrics = p.FloorMetrics(
             at=now, queue_by_skill=queue_by_skill, longest_wait=longest, held_total=held,
             agents_online=online, agents_at_cap=at_cap_n, gini_by_group=ginis,
@@ -324,7 +325,8 @@ class FloorViews:
             arrivals_last_hour=self.stats.arrivals_last_hour(now),
             bad_requests=counters["bad_requests"], grabs_total=sum(
                 counters[k] for k in ("grab.won", "grab.lost", "grab.refused")),
-            loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3))
+            loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3),
+            loop_max_periodic_cpu_ms=round(periodic_cpu_s * 1000.0, 3))
         self.service.latest_metrics = metrics
         core.publish("metrics.floor", metrics)
         self._queue_samples.append(p.QueueSample(now, queue_by_skill, {s: w for s, (_i, w) in longest.items()}))
