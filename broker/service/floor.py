@@ -239,6 +239,7 @@ class FloorViews:
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
         service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
+        self._latest_cells_at: float | None = None
         #: the queue per skill at each metrics tick, for windows opened later (query_queue_history)
         self._queue_samples: deque[p.QueueSample] = deque(maxlen=QUEUE_HISTORY_SAMPLES)
         #: (agents online, at cap) when coverage was last published, and when (monotonic)
@@ -415,7 +416,7 @@ class FloorViews:
             if request is None:
                 return
             try:
-                self._coverage_out.put(self._compute_coverage(request))
+                self._coverage_out.put((request.now, self._compute_coverage(request)))
             except Exception:
                 log.exception("coverage computation failed")
 
@@ -457,10 +458,12 @@ class FloorViews:
         self._staffed = staffed
         self._now_published_at = tick
         if fresh is not None:
+            self._latest_cells_at, fresh = fresh
             self._latest_cells = fresh
         if self.roster is None:
             return
-        record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now))
+        record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now),
+                                  cells_at=self._latest_cells_at)
         self.service.latest_coverage = record
         self.core.publish("coverage.updated", record)
         if fresh is not None:

@@ -361,6 +361,9 @@ class CoverageRecord(Struct, tag="coverage", omit_defaults=True):
     at: float
     cells: list[CoverageCellRecord] = field(default_factory=list)
     now: list[NowCoverage] = field(default_factory=list)
+    #: when ``cells`` were computed (floor time): ``at`` moves with the "now" column, the cells
+    #: only when recomputed from the forecast and the measured handling times
+    cells_at: float | None = None
 
 
 class AuditEntry(Struct, tag="audit", omit_defaults=True, gc=False):
