@@ -140,10 +140,10 @@ def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False,
     assert (directory / "broker.db").exists()
     if not (interrupt or close_console):  # an early stop may come before the first arrival
         assert inquiries_in_store(directory) > 0, "the simulator's inquiries did not reach the store"
+        assert "grabdesk robot serve: robot robot-1" in (directory / "robot.log").read_text()
     broker_log = (directory / "broker.log").read_text()
     assert "shutting down: signal SIGTERM" in broker_log, broker_log[-2000:]
     assert "| stopped" in (directory / "simulate.log").read_text()
-    assert "grabdesk robot serve: robot robot-1" in (directory / "robot.log").read_text()
     return pids
 
 
