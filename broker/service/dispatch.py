@@ -130,6 +130,13 @@ class Service:
             p.ReplaceRoster: self._replace_roster,
             p.QueryStats: self._query_stats,
             p.Shutdown: self._shutdown,
+            p.CustomerMessage: lambda c: self._ok(c, self.core.customer_message(c.inquiry, c.text, c.who)),
+            p.RobotAnswer: lambda c: self._ok(c, self.core.robot_answer(c.who, c.inquiry, c.text, c.skill)),
+            p.RobotEscalate: lambda c: self._ok(c, self.core.robot_escalate(
+                c.who, c.inquiry, c.skill, c.reason, c.priority_bump, c.note)),
+            p.RobotReport: lambda c: self._ok(c, self.core.robot_report(
+                c.who, c.answering, c.decided, c.errors, c.last_error)),
+            p.QueryTranscript: self._query_transcript,
         }
 
     # ------------------------------------------------------------------ entry
@@ -165,6 +172,8 @@ class Service:
             return self._refused(cmd, kind, refusal, audit=kind not in _NOT_AUDITED_WHEN_REFUSED)
         if cmd.role == "agent":
             self.core.seen(cmd.who)
+        elif cmd.role == "robot":
+            self.core.robot_seen(cmd.who)
         # supervisors' actions, and an admin acting on an agent's behalf, are audited
         audited = (cmd.role in ("supervisor", "admin") and kind in _AUDITED) or \
             (cmd.role == "admin" and kind in p.AGENT_COMMANDS)
@@ -309,6 +318,14 @@ class Service:
         return [p.Stats(re=cmd.id, since=cmd.since, until=cmd.until,
                         rows=self.stats_query(cmd.since, cmd.until))]
 
+    def _query_transcript(self, cmd: p.QueryTranscript) -> Replies:
+        record = self.core.transcript(cmd.inquiry)
+        if record is None and self.store is not None and cmd.inquiry not in self.core.inquiries:
+            record = self.store.transcript(cmd.inquiry)
+        if record is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "transcript.none", {"inquiry": cmd.inquiry})
+        return [p.Transcript(re=cmd.id, inquiry=cmd.inquiry, transcript=record)]
+
     def _shutdown(self, cmd: p.Shutdown) -> Replies:
         if self._on_shutdown is not None:
             self._on_shutdown(cmd.reason or f"requested by {cmd.who}")
@@ -343,7 +360,7 @@ def _plain(detail: dict) -> dict:
 _RECORD_STREAM = {
     p.InquiryRecord: "inquiry", p.AgentRecord: "agent", p.ShopRecord: "config",
     p.GroupRecord: "config", p.FloorMetrics: "metrics", p.CoverageRecord: "coverage",
-    p.Alert: "alert", p.AuditEntry: "audit",
+    p.Alert: "alert", p.AuditEntry: "audit", p.RobotRecord: "robot", p.TranscriptRecord: "transcript",
 }
 
 

@@ -313,8 +313,7 @@ class FloorViews:
         yield from self.stats.times_slices(now)
         ginis = {g: round(gini(v), 3) for g, v in by_group.items()}
         self._check_gini(ginis, by_group, now)
-        yield
-        self._check_uncovered(now)
+        yield from self._uncovered_slices(now)
         counters = self.service.counters
         turn_s, turn_cpu_s = self.longest_turn()
         metrics = p.FloorMetrics(
@@ -345,19 +344,29 @@ class FloorViews:
                                       {"group": group, "gini": f"{value:.2f}", "threshold": f"{threshold:.2f}"},
                                       group=group)
 
-    def _check_uncovered(self, now: float) -> None:
+    def _uncovered_slices(self, now: float) -> Iterator[None]:
         """Alert when queued work has no eligible agent online (a skill, language, channel or
-        shop nobody on shift covers), well before its SLA would say so."""
+        shop nobody on shift covers), well before its SLA would say so. A need nobody covers
+        is checked against every agent online, so the needs are spread over slices of
+        about ``AGENTS_PER_SLICE`` checks."""
         if now - self._uncovered_checked < UNCOVERED_CHECK_EVERY_S:
             return
         self._uncovered_checked = now
+        yield
         online = [a for a in self.core.agents.values() if a.status == "online"]
         uncovered = {}
-        for need, queued in self.core.queued_needs.items():
+        checked = 0
+        for need, queued in list(self.core.queued_needs.items()):
             wanted = _Need(*need)
             if not any(ineligible_rule(agent, wanted) is None for agent in online):
                 uncovered[need] = queued
-        self._uncovered_since = {need: self._uncovered_since.get(need, now) for need in uncovered}
+                checked += len(online)
+                if checked >= AGENTS_PER_SLICE:
+                    checked = 0
+                    yield
+        # still queued now, after the slices (a need may have been taken meanwhile)
+        self._uncovered_since = {need: self._uncovered_since.get(need, now) for need in uncovered
+                                 if need in self.core.queued_needs}
         for need, since in self._uncovered_since.items():
             shop, skill, language, channel = need
             if now - since >= UNCOVERED_ALERT_AFTER_S and self._once(f"uncovered:{':'.join(need)}", now):

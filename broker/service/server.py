@@ -39,7 +39,7 @@ import zmq.backend
 
 from broker.wire import protocol as p
 from broker.service.clock import broker_clock, parse_start, time_scale_of
-from broker.service.config import FileConfig
+from broker.service.config import FileConfig, robot_settings
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
 from broker.service.ports import bind_failure
@@ -98,7 +98,8 @@ class BrokerServer:
         # the floor's pace, so its time-out and reconnect grace are real seconds too.
         core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
                                  default_sla=config.sla, agent_timeout_s=b.agent_timeout_s * self.time_scale,
-                                 offline_grace_s=b.offline_grace_s * self.time_scale, day_tz=b.day_tz)
+                                 offline_grace_s=b.offline_grace_s * self.time_scale, day_tz=b.day_tz,
+                                 **robot_settings(b, self.time_scale))
         self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
@@ -177,7 +178,7 @@ class BrokerServer:
     def _load(self) -> None:
         loaded = self.store.load(self.clock())
         self.core.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
-                       loaded.stream_last, loaded.recent_grabs, loaded.closed)
+                       loaded.stream_last, loaded.recent_grabs, loaded.closed, loaded.transcripts)
         self._published_last = dict(self.core.stream_last)
         # Seed definitions the store does not know yet (first start, or new entries).
         for shop in self.config.shops:

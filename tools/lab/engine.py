@@ -28,7 +28,8 @@ people under every policy:
 * handling time is the persona's for the skill and proficiency, slowed when
   the person holds more than they are comfortable with
   (``Persona.overload_factor``);
-* customers leave the pool when their patience runs out.
+* customers leave when their patience runs out before anybody answered
+  (``tools.simulate.plan.gives_up``), in the pool or not.
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from broker.wire import protocol as p
 from tools.lab.policy import Policy
 from tools.lab.trace import Trace
 from tools.simulate.personas import DEFAULT_AHT_S, Persona, make_personas
+from tools.simulate.plan import gives_up
 
 #: how many of the people who notice a new inquiry send a grab (the fastest)
 RACERS = 3
@@ -114,7 +116,7 @@ class Outcome:
     inquiries: dict[str, list]
     #: agent id -> (group, online seconds, comfort slots, resolved, seconds holding what it resolved)
     agents: dict[str, tuple]
-    #: agent id -> hour of the trace -> [seconds on duty, inquiries resolved]
+    #: agent id -> hour of the trace -> [seconds on duty, inquiries grabbed or assigned]
     agent_hours: dict[str, dict[int, list]]
     #: (floor time, inquiries in the pool), every SAMPLE_S
     queue_samples: list[tuple[float, int]]
@@ -127,6 +129,13 @@ def core_config(trace: Trace, policy: Policy) -> CoreConfig:
     config = CoreConfig(default_sla=trace.sla, agent_timeout_s=NEVER_S, offline_grace_s=NEVER_S, day_tz=trace.tz)
     if policy.tiers == "flat":
         config.tiers = [p.TierRule(name="all", min_score=0.0)]
+    for key, field_name in (("assist_order", "order"), ("assist_shrink", "shrink"),
+                            ("assist_pool_scale", "pool_scale"), ("assist_fairness_weight", "fairness_weight"),
+                            ("assist_proficiency_weight", "proficiency_weight"),
+                            ("recent_half_life_s", "recent_half_life_s")):
+        value = getattr(policy, key)
+        if value is not None:
+            setattr(config.assist, field_name, value)
     return config
 
 
@@ -325,8 +334,7 @@ class LabRun:
             self._offer(t, inq)
 
     def _abandon(self, _t: float, inquiry_id: str, _b) -> None:
-        inq = self.core.inquiries.get(inquiry_id)
-        if inq is not None and inq.state == "queued":
+        if gives_up(self.core.inquiries.get(inquiry_id)):
             self.core.abandon(inquiry_id, "customer")
 
     # ------------------------------------------------------------------ the pool as people see it
@@ -409,8 +417,12 @@ class LabRun:
         if facts.outcome != "won":
             self._pull(t, person)
 
-    def _on_taken(self, inq: p.InquiryRecord, _now: float) -> None:
+    def _on_taken(self, inq: p.InquiryRecord, now: float) -> None:
         self._taken.append((inq.id, inq.owner or "", inq.taken_by))
+        if inq.taken_by in ("grab", "assign"):  # the work the broker handed out, for the Gini
+            hours = self._hours.get(inq.owner or "")
+            if hours is not None:
+                hours.setdefault(int((now - self.trace.start) // HOUR_S), [0.0, 0])[1] += 1
         result = self.results.get(inq.id)
         if result is not None and not result[4]:
             result[4] = inq.taken_by
@@ -531,9 +543,6 @@ class LabRun:
             held = self._resolved.setdefault(inq.owner, [0, 0.0])
             held[0] += 1
             held[1] += now - (inq.taken_at or now)
-            hours = self._hours.get(inq.owner)
-            if hours is not None:
-                hours.setdefault(int((now - self.trace.start) // HOUR_S), [0.0, 0])[1] += 1
 
     def _record(self, inq: p.InquiryRecord, state: str) -> None:
         result = self.results.get(inq.id)

@@ -49,7 +49,7 @@ from broker.staffing.roster import load_roster
 from broker.arbiter.rules import ineligible_rule
 from tools.simulate.agents import SimAgent
 from tools.simulate.personas import make_personas
-from tools.simulate.plan import DEFAULT_MIX, Arrival, ArrivalPlan, SimClock, TrafficMix, rostered
+from tools.simulate.plan import DEFAULT_MIX, Arrival, ArrivalPlan, SimClock, TrafficMix, gives_up, rostered
 
 log = logging.getLogger(__name__)
 
@@ -403,9 +403,8 @@ class Simulation:
                 self.after(self.clock.real_s(arrival.patience_s), lambda i=inquiry_id: self._give_up(i))
 
     def _give_up(self, inquiry_id: str) -> None:
-        """The customer's patience ran out: leave if still waiting in the pool."""
-        inq = self.mirror.inquiries.get(inquiry_id)
-        if inq is None or inq.state != "queued":
+        """The customer's patience ran out: leave if nobody has answered yet."""
+        if not gives_up(self.mirror.inquiries.get(inquiry_id)):
             return
         self.send(self._intake, self._abandoned, p.Abandon, inquiry=inquiry_id)
 
