@@ -127,3 +127,4 @@ def test_a_running_broker_reports_its_loop_turns_in_the_metrics(broker):
                message="no metrics with the loop's longest turn")
     metrics = broker.server.service.latest_metrics
     assert metrics.loop_max_turn_cpu_ms <= metrics.loop_max_turn_ms + 1.0
+    assert 0 < metrics.loop_max_periodic_cpu_ms <= metrics.loop_max_turn_cpu_ms, "periodic work is part of a turn"

@@ -487,6 +487,8 @@ def test_a_new_roster_reaches_followers_as_coverage_of_the_rostered_skills(broke
                message="no coverage published after a roster was accepted")
     assert {cell.skill for cell in mirror.coverage.cells} == {"pre_sales", "after_sales"}
     assert max(cell.rostered for cell in mirror.coverage.cells) == 1
+    assert mirror.coverage.cells_at is not None and mirror.coverage.cells_at <= mirror.coverage.at, \
+        "the record says when its cells were computed"
 
 
 def test_reconnecting_says_how_long_it_waited_including_at_the_ceiling(monkeypatch):

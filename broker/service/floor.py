@@ -239,6 +239,7 @@ class FloorViews:
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
         service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
+        self._latest_cells_at: float | None = None
         #: the queue per skill at each metrics tick, for windows opened later (query_queue_history)
         self._queue_samples: deque[p.QueueSample] = deque(maxlen=QUEUE_HISTORY_SAMPLES)
         #: (agents online, at cap) when coverage was last published, and when (monotonic)
@@ -247,8 +248,9 @@ class FloorViews:
         #: (shop, skill, language, channel) -> since when nobody online may take it
         self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
         self._uncovered_checked = float("-inf")
-        #: () -> the loop's longest turn since the last call, (wall s, CPU s); the server's
-        self.longest_turn: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
+        #: () -> the loop's longest turn since the last call, (wall s, CPU s, periodic work's
+        #: CPU s); the server's
+        self.longest_turn: Callable[[], tuple[float, float, float]] = lambda: (0.0, 0.0, 0.0)
 
     # ------------------------------------------------------------------ start
 
@@ -315,7 +317,7 @@ class FloorViews:
         self._check_gini(ginis, by_group, now)
         yield from self._uncovered_slices(now)
         counters = self.service.counters
-        turn_s, turn_cpu_s = self.longest_turn()
+        turn_s, turn_cpu_s, periodic_cpu_s = self.longest_turn()
         metrics = p.FloorMetrics(
             at=now, queue_by_skill=queue_by_skill, longest_wait=longest, held_total=held,
             agents_online=online, agents_at_cap=at_cap_n, gini_by_group=ginis,
@@ -324,7 +326,8 @@ class FloorViews:
             arrivals_last_hour=self.stats.arrivals_last_hour(now),
             bad_requests=counters["bad_requests"], grabs_total=sum(
                 counters[k] for k in ("grab.won", "grab.lost", "grab.refused")),
-            loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3))
+            loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3),
+            loop_max_periodic_cpu_ms=round(periodic_cpu_s * 1000.0, 3))
         self.service.latest_metrics = metrics
         core.publish("metrics.floor", metrics)
         self._queue_samples.append(p.QueueSample(now, queue_by_skill, {s: w for s, (_i, w) in longest.items()}))
@@ -413,7 +416,7 @@ class FloorViews:
             if request is None:
                 return
             try:
-                self._coverage_out.put(self._compute_coverage(request))
+                self._coverage_out.put((request.now, self._compute_coverage(request)))
             except Exception:
                 log.exception("coverage computation failed")
 
@@ -455,10 +458,12 @@ class FloorViews:
         self._staffed = staffed
         self._now_published_at = tick
         if fresh is not None:
+            self._latest_cells_at, fresh = fresh
             self._latest_cells = fresh
         if self.roster is None:
             return
-        record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now))
+        record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now),
+                                  cells_at=self._latest_cells_at)
         self.service.latest_coverage = record
         self.core.publish("coverage.updated", record)
         if fresh is not None:

@@ -309,6 +309,9 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
     #: the CPU time of the loop's costliest turn since the previous metrics, in ms (what the
     #: broker's own work costs, without waits on the disk or for a busy host's CPU)
     loop_max_turn_cpu_ms: float = 0.0
+    #: the most CPU time the periodic work (timers, the agent sweep, a slice of metrics) took
+    #: of one turn, in ms: what the loop adds to a command's wait besides deciding and committing
+    loop_max_periodic_cpu_ms: float = 0.0
     #: the robot first line: inquiries with it now, and over the last hour and today those
     #: it closed without a person (contained) and those it handed to people (escalated)
     robot_holding: int = 0
@@ -358,6 +361,9 @@ class CoverageRecord(Struct, tag="coverage", omit_defaults=True):
     at: float
     cells: list[CoverageCellRecord] = field(default_factory=list)
     now: list[NowCoverage] = field(default_factory=list)
+    #: when ``cells`` were computed (floor time): ``at`` moves with the "now" column, the cells
+    #: only when recomputed from the forecast and the measured handling times
+    cells_at: float | None = None
 
 
 class AuditEntry(Struct, tag="audit", omit_defaults=True, gc=False):

@@ -179,6 +179,14 @@ class MainWindow(QMainWindow):
         qs.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
         qs.sync()
 
+    def open_what_if(self):
+        """The policy lab on a trace, side by side, then the change on the floor (whatif.py)."""
+        from supervisor.console.whatif import WhatIfDialog
+
+        dialog = WhatIfDialog(self.actions, self.link.mirror, self)
+        dialog.show()
+        return dialog
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.file_menu = bar.addMenu("")
@@ -210,6 +218,7 @@ class MainWindow(QMainWindow):
         self.agent_state_action.setShortcut(QKeySequence("Ctrl+T"))
         self.shop_mode_action = self.actions_menu.addAction("", self.open_shop_mode_dialog)
         self.shop_mode_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.what_if_action = self.actions_menu.addAction("", self.open_what_if)
         self.actions_menu.addSeparator()
         self.inquiry_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_inquiry)
         self.inquiry_grabs_action.setShortcut(QKeySequence("Ctrl+H"))
@@ -255,6 +264,7 @@ class MainWindow(QMainWindow):
         self.reassign_action.setText(self.tr("&Reassign selected inquiry…"))
         self.agent_state_action.setText(self.tr("Agent s&tatus and quality…"))
         self.shop_mode_action.setText(self.tr("Shop &mode…"))
+        self.what_if_action.setText(self.tr("&What if…"))
         self.inquiry_grabs_action.setText(self.tr("&Grabs of the selected inquiry"))
         self.agent_grabs_action.setText(self.tr("Grabs of the selected a&gent"))
         self.find_agent_action.setText(self.tr("Find &agent"))

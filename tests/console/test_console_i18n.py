@@ -51,3 +51,16 @@ def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english
                     timeout=2_000)
     assert window.file_menu.title() == "&File"
     window.close()
+
+
+def test_the_new_views_follow_the_language_menu(qtbot, isolated_settings, english_after):  # noqa: F811
+    link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
+    window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)
+    qtbot.addWidget(window)
+    window.language_actions["zh_CN"].trigger()
+    qtbot.waitUntil(lambda: window.grabs.button.text() == "查看抢单", timeout=2_000)
+    assert window.alert_bar.ack_button.text() == "确认"
+    assert window.skills.period.itemText(0) == "最近一小时"
+    assert window.wallboard.titles["queue"].text() == "排队"
+    assert window.docks["skills"].windowTitle() == "谁擅长什么"
+    window.close()

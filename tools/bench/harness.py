@@ -290,8 +290,8 @@ class LoopWatch:
         self._sock.setsockopt(zmq.LINGER, 0)
         self._sock.setsockopt(zmq.SUBSCRIBE, p.topic_of("metrics"))
         self._sock.connect(events_endpoint)
-        #: (time.monotonic() when received, loop_max_turn_ms, loop_max_turn_cpu_ms)
-        self.samples: list[tuple[float, float, float]] = []
+        #: (time.monotonic() when received, loop_max_turn_ms, loop_max_turn_cpu_ms, loop_max_periodic_cpu_ms)
+        self.samples: list[tuple[float, float, float, float]] = []
         self._stop = False
         self._thread = threading.Thread(target=self._follow, name="loop-watch", daemon=True)
         self._thread.start()
@@ -307,12 +307,14 @@ class LoopWatch:
             for event in frame.events:
                 if isinstance(event.record, p.FloorMetrics):
                     m = event.record
-                    self.samples.append((at, m.loop_max_turn_ms, m.loop_max_turn_cpu_ms))
+                    self.samples.append((at, m.loop_max_turn_ms, m.loop_max_turn_cpu_ms, m.loop_max_periodic_cpu_ms))
 
-    def longest_ms(self, since: float, until: float, cpu: bool = False) -> float | None:
-        """The longest turn (wall time, or with ``cpu`` CPU time) reported by the metrics
-        that arrived within [since, until]; None if none did."""
-        values = [s[2 if cpu else 1] for s in self.samples if since <= s[0] <= until]
+    def longest_ms(self, since: float, until: float, what: str = "turn") -> float | None:
+        """The longest ``what`` ("turn": wall time, "cpu": a turn's CPU time, "periodic":
+        the CPU time of periodic work in a turn) reported by the metrics that arrived within [since, until];
+        None if none did."""
+        column = {"turn": 1, "cpu": 2, "periodic": 3}[what]
+        values = [s[column] for s in self.samples if since <= s[0] <= until]
         return max(values) if values else None
 
     def close(self) -> None:
