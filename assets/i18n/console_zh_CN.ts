@@ -766,6 +766,11 @@
         <translation>谁擅长什么</translation>
     </message>
     <message>
+        <location filename="../../supervisor/console/window.py" />
+        <source>Robot first line</source>
+        <translation>机器人首轮接待</translation>
+    </message>
+    <message>
         <location filename="../../supervisor/console/window.py" line="244" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
@@ -1583,4 +1588,67 @@
         <translation>等待调度服务答复…</translation>
     </message>
 </context>
+    <context>
+        <name>RobotPanel</name>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>Skill</source>
+            <translation>技能</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>Contained</source>
+            <translation>机器人解决</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>Escalated</source>
+            <translation>转人工</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>Containment</source>
+            <translation>解决率</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>No floor metrics from the broker yet</source>
+            <translation>尚未收到服务器的现场指标</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>With the robot now: %1. Last hour: %2 contained, %3 escalated (containment %4). Today: %5 contained, %6 escalated (containment %7).</source>
+            <translation>机器人接待中：%1。最近一小时：机器人解决 %2，转人工 %3（解决率 %4）。今日：机器人解决 %5，转人工 %6（解决率 %7）。</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>No robot has connected to this broker</source>
+            <translation>尚无机器人连接到此服务器</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>disconnected</source>
+            <translation>已断开</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>answering</source>
+            <translation>应答中</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>connected, not answering</source>
+            <translation>已连接，未应答</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source>%1: %2, %3 decided, %4 errors</source>
+            <translation>%1：%2，已处理 %3，错误 %4</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/console/robot_panel.py" />
+            <source> (last error %1: %2)</source>
+            <translation>（最近错误 %1：%2）</translation>
+        </message>
+    </context>
 </TS>
