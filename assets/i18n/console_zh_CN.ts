@@ -735,234 +735,239 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="248" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>Queue</source>
         <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="248" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="250" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>Grabs</source>
         <translation>抢单记录</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="250" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>Who is good at what</source>
         <translation>谁擅长什么</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="253" />
+        <location filename="../../supervisor/console/window.py" line="256" />
+        <source>Robot first line</source>
+        <translation>机器人首轮接待</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="259" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="254" />
+        <location filename="../../supervisor/console/window.py" line="260" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="255" />
+        <location filename="../../supervisor/console/window.py" line="261" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="256" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="256" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="257" />
+        <location filename="../../supervisor/console/window.py" line="263" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="257" />
+        <location filename="../../supervisor/console/window.py" line="263" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="258" />
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="258" />
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="261" />
+        <location filename="../../supervisor/console/window.py" line="267" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="262" />
+        <location filename="../../supervisor/console/window.py" line="268" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="263" />
+        <location filename="../../supervisor/console/window.py" line="269" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="264" />
+        <location filename="../../supervisor/console/window.py" line="270" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="265" />
+        <location filename="../../supervisor/console/window.py" line="271" />
         <source>Agent s&amp;tatus and quality…</source>
         <translation>客服状态与质量分(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="266" />
+        <location filename="../../supervisor/console/window.py" line="272" />
         <source>Shop &amp;mode…</source>
         <translation>店铺模式(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="267" />
+        <location filename="../../supervisor/console/window.py" line="273" />
         <source>&amp;What if…</source>
         <translation>假如(&amp;W)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="268" />
+        <location filename="../../supervisor/console/window.py" line="274" />
         <source>&amp;Grabs of the selected inquiry</source>
         <translation>所选咨询的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="269" />
+        <location filename="../../supervisor/console/window.py" line="275" />
         <source>Grabs of the selected a&amp;gent</source>
         <translation>所选客服的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="270" />
+        <location filename="../../supervisor/console/window.py" line="276" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="271" />
+        <location filename="../../supervisor/console/window.py" line="277" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="272" />
+        <location filename="../../supervisor/console/window.py" line="278" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="273" />
+        <location filename="../../supervisor/console/window.py" line="279" />
         <source>&amp;Wallboard (full screen)</source>
         <translation>大屏模式（全屏）(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="274" />
+        <location filename="../../supervisor/console/window.py" line="280" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="283" />
+        <location filename="../../supervisor/console/window.py" line="289" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="319" />
+        <location filename="../../supervisor/console/window.py" line="325" />
         <source>Cannot connect: %1</source>
         <translation>无法连接：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="360" />
+        <location filename="../../supervisor/console/window.py" line="366" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="363" />
+        <location filename="../../supervisor/console/window.py" line="369" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="427" />
+        <location filename="../../supervisor/console/window.py" line="435" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="437" />
-        <location filename="../../supervisor/console/window.py" line="492" />
+        <location filename="../../supervisor/console/window.py" line="445" />
+        <location filename="../../supervisor/console/window.py" line="500" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="477" />
+        <location filename="../../supervisor/console/window.py" line="485" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="499" />
+        <location filename="../../supervisor/console/window.py" line="507" />
         <source>Select an agent in the agent table first</source>
         <translation>请先在客服表中选择客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="517" />
+        <location filename="../../supervisor/console/window.py" line="525" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="517" />
+        <location filename="../../supervisor/console/window.py" line="525" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="521" />
+        <location filename="../../supervisor/console/window.py" line="529" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="521" />
+        <location filename="../../supervisor/console/window.py" line="529" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="527" />
+        <location filename="../../supervisor/console/window.py" line="535" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="527" />
+        <location filename="../../supervisor/console/window.py" line="535" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="533" />
+        <location filename="../../supervisor/console/window.py" line="541" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="535" />
+        <location filename="../../supervisor/console/window.py" line="543" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -1286,6 +1291,69 @@
     </message>
 </context>
 <context>
+    <name>RobotPanel</name>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Contained</source>
+        <translation>机器人解决</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Escalated</source>
+        <translation>转人工</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="51" />
+        <source>Containment</source>
+        <translation>解决率</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="62" />
+        <source>No floor metrics from the broker yet</source>
+        <translation>尚未收到服务器的现场指标</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="65" />
+        <source>With the robot now: %1. Last hour: %2 contained, %3 escalated (containment %4). Today: %5 contained, %6 escalated (containment %7).</source>
+        <translation>机器人接待中：%1。最近一小时：机器人解决 %2，转人工 %3（解决率 %4）。今日：机器人解决 %5，转人工 %6（解决率 %7）。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="75" />
+        <source>No robot has connected to this broker</source>
+        <translation>尚无机器人连接到此服务器</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="86" />
+        <source>disconnected</source>
+        <translation>已断开</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="88" />
+        <source>answering</source>
+        <translation>应答中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="90" />
+        <source>connected, not answering</source>
+        <translation>已连接，未应答</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="91" />
+        <source>%1: %2, %3 decided, %4 errors</source>
+        <translation>%1：%2，已处理 %3，错误 %4</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="95" />
+        <source> (last error %1: %2)</source>
+        <translation>（最近错误 %1：%2）</translation>
+    </message>
+</context>
+<context>
     <name>ShopModeDialog</name>
     <message>
         <location filename="../../supervisor/console/control_dialogs.py" line="97" />
@@ -1577,7 +1645,7 @@
     <message>
         <location filename="../../supervisor/console/whatif.py" line="224" />
         <source>%1 arrivals of %2, %3 s</source>
-        <translation>%1 个到达（%2），%3 秒</translation>
+        <translation>%2 的 %1 个到达，%3 秒</translation>
     </message>
     <message>
         <location filename="../../supervisor/console/whatif.py" line="235" />

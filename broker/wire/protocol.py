@@ -321,6 +321,9 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
     robot_escalated_today: int = 0
     #: skill -> [contained, escalated] over the last hour
     robot_by_skill: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: contained / (contained + escalated) over the last hour and today; None before any
+    robot_containment_hour: float | None = None
+    robot_containment_today: float | None = None
 
 
 class Alert(Struct, tag="alert", omit_defaults=True, gc=False):
