@@ -552,14 +552,16 @@ class QueryAgentGrabs(Command, tag="query_agent_grabs", kw_only=True):
     """An agent's most recent grab attempts, newest first."""
 
     agent: Id
-    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 50
+    #: clamped to 1..MAX_HISTORY_ROWS
+    limit: int = 50
 
 
 class QueryCustomer(Command, tag="query_customer", kw_only=True):
     """A customer's earlier inquiries, newest first."""
 
     customer: Id
-    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 20
+    #: clamped to 1..MAX_HISTORY_ROWS
+    limit: int = 20
 
 
 class QueryQueueHistory(Command, tag="query_queue_history", kw_only=True):
