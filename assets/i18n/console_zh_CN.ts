@@ -1696,6 +1696,11 @@
         <translation>处理中</translation>
     </message>
     <message>
+        <location filename="../../supervisor/console/text.py" />
+        <source>with the robot</source>
+        <translation>机器人接待中</translation>
+    </message>
+    <message>
         <location filename="../../supervisor/console/text.py" line="36" />
         <source>first response at risk</source>
         <translation>首次响应即将超时</translation>

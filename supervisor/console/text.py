@@ -29,7 +29,8 @@ class Words(QObject):
                 "offline": self.tr("offline")}.get(status, status)
 
     def state(self, state: str) -> str:
-        return {"queued": self.tr("queued"), "held": self.tr("held")}.get(state, state)
+        return {"queued": self.tr("queued"), "held": self.tr("held"),
+                "robot": self.tr("with the robot")}.get(state, state)
 
     def sla_flag(self, flag: str) -> str:
         return {
