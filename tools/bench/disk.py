@@ -30,7 +30,9 @@ sets the size). Reported per sample: the journal (with its WAL, pre-sized to
 """
 from __future__ import annotations
 
+import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -169,6 +171,8 @@ def run(args) -> dict:
             rows = store._db.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
             samples.append({"broker_min": round(until / 60.0), "grabs": floor.grabs, "journal_rows": rows,
                             "real_s": round(time.monotonic() - started, 1), **_sizes(path)})
+            # as it goes, on stderr: a long run that is stopped still leaves its figures
+            print(json.dumps(samples[-1]), file=sys.stderr, flush=True)
     finally:
         store.close()
     elapsed = time.monotonic() - started
