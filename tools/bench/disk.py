@@ -119,9 +119,12 @@ class Floor:
             q = f"q{self.n}"
             core.submit(NewInquiry(id=q, shop="s1", skill="pre_sales"), "gw")
             winner = agents[self.n % AGENTS]
-            core.grab(winner, q, f"g{self.n}")
+            if core.grab(winner, q, f"g{self.n}").outcome == "won":
+                # a first response at once: at a day's quiet hours an inquiry is held for
+                # minutes, and a silent owner would lose it back to the pool
+                core.respond(winner, q)
+                self.held.append((winner, q))
             core.grab(agents[(self.n + 7) % AGENTS], q, f"l{self.n}")
-            self.held.append((winner, q))
         self.grabs += 2 * inquiries
         keep = HELD_PER_AGENT * AGENTS
         if len(self.held) > keep:
