@@ -6,9 +6,12 @@ directory:
 1. a broker on the embedded store (``DIR/broker.db``) with the demo floor
    (``--seed-demo``: 3 shops, 4 skill groups, agents a001..a040, the demo
    roster and profile), on two free loopback ports;
-2. the traffic simulator, playing every agent except a001;
-3. the supervisor console;
-4. an agent window for a001, for a human to play an agent.
+2. the robot first line (``grabdesk robot serve``): the demo shops have the
+   robot on, so it answers the simple questions the simulated customers write
+   and hands the rest to the pool;
+3. the traffic simulator, playing every agent except a001;
+4. the supervisor console;
+5. an agent window for a001, for a human to play an agent.
 
 Everything stops when the console is closed, on Ctrl-C or SIGTERM, or after
 ``--duration-s``: children are asked to terminate in reverse order of start
@@ -62,6 +65,8 @@ LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 #: a window ended by one of these was closed by someone, not crashed
 _CLOSING_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+#: the demo's robot first line
+DEMO_ROBOT = "robot-1"
 
 
 class DemoError(RuntimeError):
@@ -276,6 +281,7 @@ class Demo:
         broker = self._child("broker", "broker", "--seed-demo", "--db", str(self.db), *endpoints, *clock,
                              stop_timeout_s=BROKER_STOP_TIMEOUT_S)
         wait_for_broker(self.command_endpoint, broker)
+        self._child("robot", "robot", "serve", "--who", DEMO_ROBOT, *endpoints)
         self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed), "--exclude", HUMAN_AGENT,
                     "--surge", f"{self.args.surge:g}", stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
         self._warm_up(self.args.warmup_s)

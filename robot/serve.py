@@ -67,20 +67,23 @@ def run_serve(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"grabdesk robot serve: cannot read the key files: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    try:
-        robot = Robot.from_directory(args.knowledge)
-    except KnowledgeError as exc:
-        print(f"grabdesk robot serve: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    service = RobotService(robot, args.command_endpoint, args.events_endpoint, args.who, curve=curve)
     stop = threading.Event()
 
     def on_signal(_signum, _frame) -> None:
         stop.set()
 
+    # a stop asked for while the model trains ends the robot cleanly once it has
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    try:
+        robot = Robot.from_directory(args.knowledge)
+    except KnowledgeError as exc:
+        print(f"grabdesk robot serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if stop.is_set():
+        return EXIT_OK
     print(f"grabdesk robot serve: robot {args.who} on {args.command_endpoint}", file=sys.stderr, flush=True)
+    service = RobotService(robot, args.command_endpoint, args.events_endpoint, args.who, curve=curve)
     service.start()
     try:
         while not stop.wait(SUMMARY_EVERY_S):

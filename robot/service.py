@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from broker.wire import protocol as p
 from broker.wire.client import BrokerClient, BrokerRefused
 from robot.decide import NO_CONTEXT, Context, Decision, Robot
+from robot.transcripts import latest_customer_text
 
 log = logging.getLogger(__name__)
 
@@ -201,16 +202,6 @@ class RobotService:
         """The counters now, a copy."""
         with self._lock:
             return Counters(**vars(self.counters))
-
-
-def latest_customer_text(record: p.TranscriptRecord) -> str:
-    """The customer's lines since the robot last spoke, joined: what the robot decides on."""
-    lines: list[str] = []
-    for line in reversed(record.lines):
-        if line.who != "customer":
-            break
-        lines.append(line.text)
-    return "\n".join(reversed(lines))
 
 
 def describe(decision: Decision | None) -> str:

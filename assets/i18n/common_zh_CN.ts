@@ -482,6 +482,11 @@
         <translation>处理中</translation>
     </message>
     <message>
+        <location filename="../../supervisor/common/broker_text.py" />
+        <source>with the robot</source>
+        <translation>机器人接待中</translation>
+    </message>
+    <message>
         <location filename="../../supervisor/common/broker_text.py" line="139" />
         <source>gold</source>
         <translation>金牌</translation>

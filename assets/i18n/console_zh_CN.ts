@@ -522,6 +522,11 @@
         <source>no answer from the broker</source>
         <translation>服务端无应答</translation>
     </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="153" />
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
 </context>
 <context>
     <name>CoverageModel</name>
@@ -730,229 +735,239 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="239" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>Queue</source>
         <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="239" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="241" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>Grabs</source>
         <translation>抢单记录</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="241" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>Who is good at what</source>
         <translation>谁擅长什么</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="244" />
+        <location filename="../../supervisor/console/window.py" line="256" />
+        <source>Robot first line</source>
+        <translation>机器人首轮接待</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="259" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="245" />
+        <location filename="../../supervisor/console/window.py" line="260" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="246" />
+        <location filename="../../supervisor/console/window.py" line="261" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="247" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="247" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="248" />
+        <location filename="../../supervisor/console/window.py" line="263" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="248" />
+        <location filename="../../supervisor/console/window.py" line="263" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="252" />
+        <location filename="../../supervisor/console/window.py" line="267" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="253" />
+        <location filename="../../supervisor/console/window.py" line="268" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="254" />
+        <location filename="../../supervisor/console/window.py" line="269" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="255" />
+        <location filename="../../supervisor/console/window.py" line="270" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="256" />
+        <location filename="../../supervisor/console/window.py" line="271" />
         <source>Agent s&amp;tatus and quality…</source>
         <translation>客服状态与质量分(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="257" />
+        <location filename="../../supervisor/console/window.py" line="272" />
         <source>Shop &amp;mode…</source>
         <translation>店铺模式(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="258" />
+        <location filename="../../supervisor/console/window.py" line="273" />
+        <source>&amp;What if…</source>
+        <translation>假如(&amp;W)…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="274" />
         <source>&amp;Grabs of the selected inquiry</source>
         <translation>所选咨询的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="259" />
+        <location filename="../../supervisor/console/window.py" line="275" />
         <source>Grabs of the selected a&amp;gent</source>
         <translation>所选客服的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="260" />
+        <location filename="../../supervisor/console/window.py" line="276" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="261" />
+        <location filename="../../supervisor/console/window.py" line="277" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="262" />
+        <location filename="../../supervisor/console/window.py" line="278" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="263" />
+        <location filename="../../supervisor/console/window.py" line="279" />
         <source>&amp;Wallboard (full screen)</source>
         <translation>大屏模式（全屏）(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="264" />
+        <location filename="../../supervisor/console/window.py" line="280" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="273" />
+        <location filename="../../supervisor/console/window.py" line="289" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="309" />
+        <location filename="../../supervisor/console/window.py" line="325" />
         <source>Cannot connect: %1</source>
         <translation>无法连接：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="350" />
+        <location filename="../../supervisor/console/window.py" line="366" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="353" />
+        <location filename="../../supervisor/console/window.py" line="369" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="417" />
+        <location filename="../../supervisor/console/window.py" line="435" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="427" />
-        <location filename="../../supervisor/console/window.py" line="482" />
+        <location filename="../../supervisor/console/window.py" line="445" />
+        <location filename="../../supervisor/console/window.py" line="500" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="467" />
+        <location filename="../../supervisor/console/window.py" line="485" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="489" />
+        <location filename="../../supervisor/console/window.py" line="507" />
         <source>Select an agent in the agent table first</source>
         <translation>请先在客服表中选择客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="507" />
+        <location filename="../../supervisor/console/window.py" line="525" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="507" />
+        <location filename="../../supervisor/console/window.py" line="525" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="511" />
+        <location filename="../../supervisor/console/window.py" line="529" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="511" />
+        <location filename="../../supervisor/console/window.py" line="529" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="517" />
+        <location filename="../../supervisor/console/window.py" line="535" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="517" />
+        <location filename="../../supervisor/console/window.py" line="535" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="523" />
+        <location filename="../../supervisor/console/window.py" line="541" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="525" />
+        <location filename="../../supervisor/console/window.py" line="543" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -978,123 +993,123 @@
 <context>
     <name>QueueChart</name>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="149" />
+        <location filename="../../supervisor/console/chart.py" line="151" />
         <source>Overlaid</source>
-        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value when they rescale... ...which they do when the data outgrows them or falls below this share of them the time axis runs this share of the window ahead of "now", and moves in such steps an inquiry id the user asked to see (double-click in the "now" table) right edge of the time axis; "now" stays left of it (see _follow)</extracomment>
+        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value when they rescale... the wait axis reaches this far above the breach line, so its label (drawn above the line) stays in view ...which they do when the data outgrows them or falls below this share of them the time axis runs this share of the window ahead of "now", and moves in such steps an inquiry id the user asked to see (double-click in the "now" table) right edge of the time axis; "now" stays left of it (see _follow)</extracomment>
         <translation>叠加</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="149" />
+        <location filename="../../supervisor/console/chart.py" line="151" />
         <source>Stacked</source>
         <translation>堆积</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="150" />
+        <location filename="../../supervisor/console/chart.py" line="152" />
         <source>Last 30 min</source>
         <translation>最近 30 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="150" />
+        <location filename="../../supervisor/console/chart.py" line="152" />
         <source>Last hour</source>
         <translation>最近 1 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="150" />
+        <location filename="../../supervisor/console/chart.py" line="152" />
         <source>Last 10 min</source>
         <translation>最近 10 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="151" />
+        <location filename="../../supervisor/console/chart.py" line="153" />
         <source>Last 2 hours</source>
         <translation>最近 2 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="151" />
+        <location filename="../../supervisor/console/chart.py" line="153" />
         <source>Last 4 hours</source>
         <translation>最近 4 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="156" />
+        <location filename="../../supervisor/console/chart.py" line="158" />
         <source>Stack the skills' queues or draw them over each other</source>
         <translation>将各技能的队列堆积显示或叠加显示</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="157" />
+        <location filename="../../supervisor/console/chart.py" line="159" />
         <source>How much history to show</source>
         <translation>显示多长时间的历史</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="158" />
+        <location filename="../../supervisor/console/chart.py" line="160" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="159" />
+        <location filename="../../supervisor/console/chart.py" line="161" />
         <source>Longest wait (min)</source>
         <translation>最长等待（分钟）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="160" />
+        <location filename="../../supervisor/console/chart.py" line="162" />
         <source>Not live: the chart shows gaps and may be stale</source>
         <translation>未连接：图表有空缺，数据可能已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="267" />
+        <location filename="../../supervisor/console/chart.py" line="269" />
         <source>SLA warning %1</source>
         <translation>SLA 预警 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="268" />
+        <location filename="../../supervisor/console/chart.py" line="270" />
         <source>SLA first response %1</source>
         <translation>SLA 首次响应 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="273" />
+        <location filename="../../supervisor/console/chart.py" line="275" />
         <source>Floor time &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>现场时间 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="276" />
+        <location filename="../../supervisor/console/chart.py" line="278" />
         <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="277" />
+        <location filename="../../supervisor/console/chart.py" line="279" />
         <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="278" />
+        <location filename="../../supervisor/console/chart.py" line="280" />
         <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="279" />
+        <location filename="../../supervisor/console/chart.py" line="281" />
         <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="283" />
+        <location filename="../../supervisor/console/chart.py" line="285" />
         <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
         <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="289" />
+        <location filename="../../supervisor/console/chart.py" line="291" />
         <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
         <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="292" />
+        <location filename="../../supervisor/console/chart.py" line="294" />
         <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="294" />
+        <location filename="../../supervisor/console/chart.py" line="296" />
         <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="295" />
+        <location filename="../../supervisor/console/chart.py" line="297" />
         <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
@@ -1276,6 +1291,69 @@
     </message>
 </context>
 <context>
+    <name>RobotPanel</name>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Contained</source>
+        <translation>机器人解决</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Escalated</source>
+        <translation>转人工</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="51" />
+        <source>Containment</source>
+        <translation>解决率</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="62" />
+        <source>No floor metrics from the broker yet</source>
+        <translation>尚未收到服务器的现场指标</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="65" />
+        <source>With the robot now: %1. Last hour: %2 contained, %3 escalated (containment %4). Today: %5 contained, %6 escalated (containment %7).</source>
+        <translation>机器人接待中：%1。最近一小时：机器人解决 %2，转人工 %3（解决率 %4）。今日：机器人解决 %5，转人工 %6（解决率 %7）。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="75" />
+        <source>No robot has connected to this broker</source>
+        <translation>尚无机器人连接到此服务器</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="86" />
+        <source>disconnected</source>
+        <translation>已断开</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="88" />
+        <source>answering</source>
+        <translation>应答中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="90" />
+        <source>connected, not answering</source>
+        <translation>已连接，未应答</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="91" />
+        <source>%1: %2, %3 decided, %4 errors</source>
+        <translation>%1：%2，已处理 %3，错误 %4</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="95" />
+        <source> (last error %1: %2)</source>
+        <translation>（最近错误 %1：%2）</translation>
+    </message>
+</context>
+<context>
     <name>ShopModeDialog</name>
     <message>
         <location filename="../../supervisor/console/control_dialogs.py" line="97" />
@@ -1429,6 +1507,160 @@
         <location filename="../../supervisor/console/wallboard.py" line="112" />
         <source>Not live since %1 — figures are stale</source>
         <translation>自 %1 起未连接——数据已过时</translation>
+    </message>
+</context>
+<context>
+    <name>WhatIfDialog</name>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="77" />
+        <source>What if…</source>
+        <extracomment>the figures shown, in order: (lab key, label)</extracomment>
+        <translation>假如…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="86" />
+        <source>Double-11 day (built in)</source>
+        <translation>双十一全天（内置）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="87" />
+        <source>Recorded traffic (a store on this machine)</source>
+        <translation>录制的流量（本机上的存储）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="89" />
+        <source>broker.db</source>
+        <translation>broker.db</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="90" />
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="99" />
+        <location filename="../../supervisor/console/whatif.py" line="104" />
+        <location filename="../../supervisor/console/whatif.py" line="107" />
+        <location filename="../../supervisor/console/whatif.py" line="111" />
+        <source>unchanged</source>
+        <translation>不变</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="107" />
+        <source>on</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="107" />
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="114" />
+        <source>Traffic</source>
+        <translation>流量</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="115" />
+        <source>Store</source>
+        <translation>存储</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="116" />
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="117" />
+        <source>Until</source>
+        <translation>到</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="118" />
+        <source>Mode of every shop</source>
+        <translation>所有店铺的模式</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="119" />
+        <source>Hybrid delay</source>
+        <translation>混合模式延迟</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="120" />
+        <source>Fair share</source>
+        <translation>公平分配</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="121" />
+        <source>Concurrent cap of every group</source>
+        <translation>所有小组的并发上限</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="123" />
+        <source>Run the lab</source>
+        <translation>运行推演</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="125" />
+        <source>Apply to the floor</source>
+        <translation>应用到现场</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="134" />
+        <location filename="../../supervisor/console/whatif.py" line="222" />
+        <source>as is</source>
+        <translation>现状</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="134" />
+        <location filename="../../supervisor/console/whatif.py" line="222" />
+        <source>changed</source>
+        <translation>调整后</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="139" />
+        <source>first response p90 (min)</source>
+        <translation>首次响应 p90（分钟）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="140" />
+        <source>hour of the traffic</source>
+        <translation>流量的小时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="170" />
+        <source>A broker store</source>
+        <translation>调度服务存储</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="188" />
+        <source>Running the lab…</source>
+        <translation>正在运行推演…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="205" />
+        <source>The lab stopped (exit %1)</source>
+        <translation>推演已停止（退出码 %1）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="224" />
+        <source>%1 arrivals of %2, %3 s</source>
+        <translation>%2 的 %1 个到达，%3 秒</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="235" />
+        <source>what-if: %1</source>
+        <translation>假如：%1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="246" />
+        <source> Fair share is part of a group's definition: an admin changes it.</source>
+        <translation> 公平分配属于小组定义的一部分：需由管理员修改。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="248" />
+        <source>Sent %1 command(s) to the broker.</source>
+        <translation>已向调度服务发送 %1 条命令。</translation>
     </message>
 </context>
 <context>

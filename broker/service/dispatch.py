@@ -285,13 +285,13 @@ class Service:
             raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
         if cmd.agent not in self.core.agents:
             raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": cmd.agent}, field="agent")
-        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=self.store.agent_grabs(cmd.agent, cmd.limit))]
+        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=self.store.agent_grabs(cmd.agent, _rows(cmd.limit)))]
 
     def _query_customer(self, cmd: p.QueryCustomer) -> Replies:
         if self.store is None:
             raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_history", {})
         return [p.CustomerHistory(re=cmd.id, customer=cmd.customer,
-                                  inquiries=self.store.customer_history(cmd.customer, cmd.limit))]
+                                  inquiries=self.store.customer_history(cmd.customer, _rows(cmd.limit)))]
 
     def _query_queue_history(self, cmd: p.QueryQueueHistory) -> Replies:
         samples = self.queue_history(cmd.since) if self.queue_history is not None else []
@@ -335,6 +335,11 @@ class Service:
 _AUDITED = p.SUPERVISOR_COMMANDS - {"query_audit"} | p.ADMIN_COMMANDS | {"set_status"}
 #: a misconfigured client repeats these every second; logging them is enough
 _NOT_AUDITED_WHEN_REFUSED = frozenset({"hello", "heartbeat", "snapshot"})
+
+
+def _rows(limit: int) -> int:
+    """A history query's row limit, clamped to what one reply may carry."""
+    return min(max(limit, 1), p.MAX_HISTORY_ROWS)
 
 
 def _type_of(cmd: p.Command) -> str:

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator, NamedTuple
 from zoneinfo import ZoneInfo
 
+from broker.service.robotstats import RobotStats
 from broker.wire import protocol as p
 from broker.staffing import reports
 from broker.arbiter.core import Arbiter, Refusal
@@ -237,6 +238,9 @@ class FloorViews:
         core.on_taken.append(self.stats.taken)
         core.on_closed.append(lambda inq, now: self.stats.closed(inq, now, core.sla_for(inq)))
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
+        self.robot_stats = RobotStats(core.today)
+        core.on_closed.append(self.robot_stats.closed)
+        core.on_escalated.append(self.robot_stats.escalated)
         service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
         self._latest_cells_at: float | None = None
@@ -327,7 +331,8 @@ class FloorViews:
             bad_requests=counters["bad_requests"], grabs_total=sum(
                 counters[k] for k in ("grab.won", "grab.lost", "grab.refused")),
             loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3),
-            loop_max_periodic_cpu_ms=round(periodic_cpu_s * 1000.0, 3))
+            loop_max_periodic_cpu_ms=round(periodic_cpu_s * 1000.0, 3),
+            **self.robot_stats.figures(now, sum(r.holding for r in core.robots.values())))
         self.service.latest_metrics = metrics
         core.publish("metrics.floor", metrics)
         self._queue_samples.append(p.QueueSample(now, queue_by_skill, {s: w for s, (_i, w) in longest.items()}))

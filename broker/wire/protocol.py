@@ -321,6 +321,9 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
     robot_escalated_today: int = 0
     #: skill -> [contained, escalated] over the last hour
     robot_by_skill: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: contained / (contained + escalated) over the last hour and today; None before any
+    robot_containment_hour: float | None = None
+    robot_containment_today: float | None = None
 
 
 class Alert(Struct, tag="alert", omit_defaults=True, gc=False):
@@ -549,14 +552,16 @@ class QueryAgentGrabs(Command, tag="query_agent_grabs", kw_only=True):
     """An agent's most recent grab attempts, newest first."""
 
     agent: Id
-    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 50
+    #: clamped to 1..MAX_HISTORY_ROWS
+    limit: int = 50
 
 
 class QueryCustomer(Command, tag="query_customer", kw_only=True):
     """A customer's earlier inquiries, newest first."""
 
     customer: Id
-    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 20
+    #: clamped to 1..MAX_HISTORY_ROWS
+    limit: int = 20
 
 
 class QueryQueueHistory(Command, tag="query_queue_history", kw_only=True):

@@ -141,7 +141,8 @@ class BrokerText(QObject):
         return {
             "online": self.tr("online"), "away": self.tr("away"), "break": self.tr("break"),
             "offline": self.tr("offline"), "resolved": self.tr("resolved"), "abandoned": self.tr("abandoned"),
-            "queued": self.tr("queued"), "held": self.tr("held"), "gold": self.tr("gold"),
+            "queued": self.tr("queued"), "held": self.tr("held"), "robot": self.tr("with the robot"),
+            "gold": self.tr("gold"),
             "silver": self.tr("silver"), "bronze": self.tr("bronze"), "probation": self.tr("probation"),
             "won": self.tr("won"), "lost": self.tr("lost"), "refused": self.tr("refused"),
             "grab": self.tr("grab"), "assign": self.tr("push"), "hybrid": self.tr("hybrid"),

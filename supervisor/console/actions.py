@@ -141,12 +141,15 @@ class ConsoleActions(QObject):
 
     def _report(self, outcome, accepted: str, refused: str) -> tuple[bool, str]:
         if isinstance(outcome, BrokerRefused):
-            ok, text = False, f"{refused}: {broker_text().refusal(outcome)}"
+            why = broker_text().refusal(outcome)
         elif isinstance(outcome, TimeoutError):
-            ok, text = False, f"{refused}: " + self.tr("no answer from the broker")
+            why = self.tr("no answer from the broker")
         elif isinstance(outcome, Exception):
-            ok, text = False, f"{refused}: {outcome}"
+            why = str(outcome)
         else:
-            ok, text = True, accepted
+            self.result.emit(True, accepted)
+            return True, accepted
+        # "what: why", punctuated as the language does ("什么：为什么")
+        ok, text = False, self.tr("%1: %2").replace("%1", refused).replace("%2", why)
         self.result.emit(ok, text)
         return ok, text

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from broker.wire.client import ConnectionStatus
 from supervisor.common import i18n
 from supervisor.console import export
+from supervisor.console.robot_panel import RobotPanel
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.alert_bar import AlertBar, selected_keys
 from supervisor.console.chart import QueueChart
@@ -96,6 +97,10 @@ class MainWindow(QMainWindow):
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
         self._dock("coverage", self.coverage, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("alerts", self.alerts, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.robot = RobotPanel(self.state)
+        self._dock("robot", self.robot, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["coverage"], self.docks["robot"])
+        self.docks["coverage"].raise_()
         self._dock("inquiries", self.inquiries, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("grabs", self.grabs, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -247,7 +252,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         titles = {"queue": self.tr("Queue"), "coverage": self.tr("Coverage (24 h)"),
                   "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit"),
-                  "grabs": self.tr("Grabs"), "skills": self.tr("Who is good at what")}
+                  "grabs": self.tr("Grabs"), "skills": self.tr("Who is good at what"),
+                  "robot": self.tr("Robot first line")}
         for name, dock in self.docks.items():
             dock.setWindowTitle(titles[name])
         self.file_menu.setTitle(self.tr("&File"))
@@ -397,6 +403,8 @@ class MainWindow(QMainWindow):
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
+            if versions[0] != self._versions[0]:
+                self.robot.refresh()
             self._versions = versions
         mono = time.monotonic()
         self.state.agents.resort_if_due(mono)

@@ -72,4 +72,5 @@ def test_refused_quality_shows_the_reason_in_chinese_and_changes_nothing(broker,
     qtbot.waitUntil(lambda: "质量分必须在 0 到 100 之间" in dialog.status.text(), timeout=DEADLINE_MS)
     assert broker.core.agents["a1"].quality == 95.0
     assert dialog.quality.value() == 95.0, "the dialog shows what the broker still has"
-    assert "质量分必须在 0 到 100 之间" in window.last_result.text()
+    assert window.last_result.text() == "a1 的质量分修改被拒绝：质量分必须在 0 到 100 之间", \
+        "the status message and the broker's reason, both in Chinese"

@@ -10,12 +10,15 @@ import time
 
 import numpy as np
 
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 
 from broker.wire import protocol as p
 from broker.wire.client import ConnectionStatus
 from supervisor.console.chart import PALETTE, QueueChart, fill_colour
 from supervisor.console.coverage_view import CoverageView
+from supervisor.console.history import QueueHistory
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.state import ConsoleState
 from supervisor.console.window import MainWindow
@@ -127,3 +130,25 @@ def test_connection_badge_restyles_only_when_its_state_changes(qtbot, monkeypatc
     assert styled == []
     badge.set_status(ConnectionStatus("live", time.time()))
     assert len(styled) == 1 and badge.styleSheet() != connecting
+
+
+def test_the_sla_labels_are_in_view_and_no_line_runs_through_them(qtbot):
+    state = busy_state()
+    now = time.time()
+    state.history = QueueHistory()
+    for k in range(300):  # a calm floor: every wait well under the SLA lines
+        state.history.append(now - 300 + k, {"pre_sales": 3}, {"pre_sales": 120.0})
+    chart = QueueChart(state)
+    qtbot.addWidget(chart)
+    chart.resize(1000, 420)
+    chart.show()
+    chart.refresh(time.time(), stale=False, force=True)
+    QApplication.processEvents()
+    box = chart.wait_plot.getViewBox()
+    view = box.sceneBoundingRect()
+    line_ys = [box.mapViewToScene(QPointF(0, line.value())).y() for line in (chart.warn_line, chart.breach_line)]
+    for line in (chart.warn_line, chart.breach_line):
+        label = line.label.sceneBoundingRect()
+        assert view.contains(label), f"{line.label.format} is cut by the plot's edge"
+        assert not any(label.top() + 1 < y < label.bottom() - 1 for y in line_ys), \
+            f"a dashed line runs through {line.label.format}"

@@ -63,6 +63,27 @@ def cpu_seconds(pid: int) -> float:
     return _stat_cpu_seconds(f"/proc/{pid}/stat")
 
 
+def server_cpu_seconds(*, comm: str | None = None, pid: int | None = None) -> float | None:
+    """CPU seconds of a local server: every process named ``comm`` (PostgreSQL's postmaster
+    and backends), or the process ``pid`` and its children (the broker and its
+    materializer), each with its reaped children's times (a backend that exits moves its
+    CPU to the postmaster's). None when no such process is visible."""
+    total = 0
+    found = False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        this, parent = int(stat.parent.name), int(fields[1])
+        if (comm is not None and name == comm) or (pid is not None and pid in (this, parent)):
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def thread_cpu_seconds(pid: int) -> dict[str, float]:
     """CPU seconds per thread of a process, keyed "name/tid" (libzmq names its I/O threads)."""
     out = {}

@@ -61,7 +61,8 @@ def figures(outcome: Outcome) -> dict:
     resolved = sum(1 for arrived, _first, closed, state, _how in rows
                    if state == "resolved" and closed is not None and closed - arrived <= res_limit)
     abandoned = sum(1 for row in rows if row[3] == "abandoned")
-    taken = [row[4] for row in rows if row[4]]
+    taken = [row[4] for row in rows if row[4] and row[4] != "robot"]
+    contained = sum(1 for row in rows if row[4] == "robot" and row[3] == "resolved")
     assisted = sum(1 for how in taken if how == "assign")
 
     busy_s = capacity_s = 0.0
@@ -93,6 +94,9 @@ def figures(outcome: Outcome) -> dict:
         "grabs_lost": outcome.grabs.get("lost", 0),
         "grabs_refused": outcome.grabs.get("refused", 0),
         "sim_wall_s": round(outcome.wall_s, 2),
+        # the robot first line: arrivals it resolved without a person, and those it handed over
+        "robot_contained_pct": pct(contained) if outcome.robot else None,
+        "robot_escalated_pct": pct(outcome.robot.get("escalated", 0)) if outcome.robot else None,
         "hourly": hourly(outcome),
     }
     return out
