@@ -6,9 +6,12 @@ directory:
 1. a broker on the embedded store (``DIR/broker.db``) with the demo floor
    (``--seed-demo``: 3 shops, 4 skill groups, agents a001..a040, the demo
    roster and profile), on two free loopback ports;
-2. the traffic simulator, playing every agent except a001;
-3. the supervisor console;
-4. an agent window for a001, for a human to play an agent.
+2. the robot first line (``grabdesk robot serve``): the demo shops have the
+   robot on, so it answers the simple questions the simulated customers write
+   and hands the rest to the pool;
+3. the traffic simulator, playing every agent except a001;
+4. the supervisor console;
+5. an agent window for a001, for a human to play an agent.
 
 Everything stops when the console is closed, on Ctrl-C or SIGTERM, or after
 ``--duration-s``: children are asked to terminate in reverse order of start
@@ -53,6 +56,8 @@ LOG_TAIL_LINES = 15
 #: times the profile's: the moment a floor manager would want to see
 DOUBLE_11_START = "11-11T19:30"
 DEMO_SURGE = 3.0
+#: real seconds the floor runs before the windows open (at the default pace, 20 floor minutes)
+DEMO_WARMUP_S = 20.0
 #: the agent a human plays; the simulator leaves it alone
 HUMAN_AGENT = "a001"
 LOOPBACK = "127.0.0.1"
@@ -60,6 +65,8 @@ LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 #: a window ended by one of these was closed by someone, not crashed
 _CLOSING_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+#: the demo's robot first line
+DEMO_ROBOT = "robot-1"
 
 
 class DemoError(RuntimeError):
@@ -84,6 +91,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                              "'now' for the wall clock)")
     parser.add_argument("--surge", type=positive_float, default=DEMO_SURGE, metavar="FACTOR",
                         help=f"multiply the demo profile's arrivals, as on Double 11 (default {DEMO_SURGE:g})")
+    parser.add_argument("--warmup-s", type=float, default=DEMO_WARMUP_S, metavar="S",
+                        help="let the floor run this long before the windows open, so the console's "
+                             f"chart starts with history on it (default {DEMO_WARMUP_S:g}; 0 to open at once)")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     parser.add_argument("--duration-s", type=positive_float, metavar="S",
                         help="stop by itself after this many seconds (default: run until closed)")
@@ -271,8 +281,10 @@ class Demo:
         broker = self._child("broker", "broker", "--seed-demo", "--db", str(self.db), *endpoints, *clock,
                              stop_timeout_s=BROKER_STOP_TIMEOUT_S)
         wait_for_broker(self.command_endpoint, broker)
+        self._child("robot", "robot", "serve", "--who", DEMO_ROBOT, *endpoints)
         self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed), "--exclude", HUMAN_AGENT,
                     "--surge", f"{self.args.surge:g}", stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
+        self._warm_up(self.args.warmup_s)
         # The windows remember the endpoints they last used (QSettings); the
         # demo's are throw-away ports, so they must not become the user's
         # defaults. On Linux, QSettings lives under XDG_CONFIG_HOME.
@@ -291,6 +303,19 @@ class Demo:
         else:
             print("grabdesk demo: the agent window is not part of this installation "
                   "(supervisor/agentwin/cli.py is missing); running without it.", file=sys.stderr)
+
+    def _warm_up(self, seconds: float) -> None:
+        """Let the simulator fill the floor (the broker keeps the queue's history for the console)."""
+        if seconds <= 0:
+            return
+        print(f"grabdesk demo: letting the floor fill for {seconds:g} s before the windows open…", flush=True)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and self.stop_reason is None:
+            for child in self.children:
+                if not child.running:
+                    raise DemoError(f"the {child.name} exited with status {child.proc.returncode} while the "
+                                    f"floor filled; {child.log_path} ends with:\n{child.tail()}")
+            time.sleep(POLL_S)
 
     def describe(self, temporary: bool) -> str:
         logs = ", ".join(str(c.log_path) for c in self.children)

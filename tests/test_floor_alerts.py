@@ -6,7 +6,7 @@ from broker.service.floor import UNCOVERED_ALERT_AFTER_S, UNCOVERED_CHECK_EVERY_
 from broker.service.server import BrokerServer
 from broker.wire import protocol as p
 
-from conftest import FakeClock, agent_spec, loopback_config
+from helpers import FakeClock, agent_spec, loopback_config
 
 
 @pytest.fixture
@@ -80,3 +80,4 @@ def test_coverage_now_follows_agents_coming_online_without_waiting_a_minute(floo
     server.floor.publish_metrics(clock.now)
     after = {c.skill: c.online for c in server.service.latest_coverage.now}
     assert after == {"pre_sales": 2}, "the header's online count and coverage agree within a tick"
+

@@ -18,7 +18,7 @@ from broker.wire import protocol as p
 from broker.wire.client import BrokerClient
 from broker.wire.mirror import Mirror
 
-from conftest import agent_spec, loopback_config, stable, wait_until
+from helpers import agent_spec, loopback_config, stable, wait_until
 
 UNLIMITED = p.Quotas(concurrent_cap=1000, daily_grabs=10_000)
 
@@ -487,6 +487,8 @@ def test_a_new_roster_reaches_followers_as_coverage_of_the_rostered_skills(broke
                message="no coverage published after a roster was accepted")
     assert {cell.skill for cell in mirror.coverage.cells} == {"pre_sales", "after_sales"}
     assert max(cell.rostered for cell in mirror.coverage.cells) == 1
+    assert mirror.coverage.cells_at is not None and mirror.coverage.cells_at <= mirror.coverage.at, \
+        "the record says when its cells were computed"
 
 
 def test_reconnecting_says_how_long_it_waited_including_at_the_ceiling(monkeypatch):

@@ -101,6 +101,20 @@ def test_percentile_and_double_claims() -> None:
     assert race_results.count_double_claims([1, 2, 2, 3, 3, 3]) == 2
 
 
+def test_server_cpu_is_read_from_local_processes() -> None:
+    """What claim-peers divides by the claims: a process's CPU (with its children's), or
+    every process of a name; None for a server it cannot see."""
+    import os
+
+    from tools.bench.harness import server_cpu_seconds
+
+    mine = server_cpu_seconds(pid=os.getpid())
+    assert mine is not None and mine > 0
+    assert server_cpu_seconds(comm="no-such-server-here") is None
+    assert race_results.cpu_us_per_claim(0.5, 1_000) == 500.0
+    assert race_results.cpu_us_per_claim(None, 1_000) is None and race_results.cpu_us_per_claim(0.5, 0) is None
+
+
 def test_verification_rules_shared_by_both_stores() -> None:
     outcome = race_results.RaceOutcome(
         agents=3, processes=1, duration_s=1.0, elapsed_s=1.0, claims=3, latencies_ms=[1.0] * 3,

@@ -19,8 +19,8 @@ from broker.service.lease import Lease
 from broker.service.pgstore import MIGRATIONS, Fenced, PgStore, StoreError, StoreUnavailable
 from broker.wire.protocol import NewInquiry, ShopRecord
 
-from conftest import FakeClock, pg_dsn
-from test_durability import _free_port
+from helpers import FakeClock, pg_dsn
+from tools.bench.harness import free_port
 
 #: a port nothing listens on: the connection is refused at once
 DEAD_DSN = "postgresql://127.0.0.1:1/test"
@@ -171,8 +171,8 @@ def _broker(*args: str) -> subprocess.CompletedProcess:
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run([sys.executable, "-m", "grabdesk", "broker",
-                           "--command-endpoint", f"tcp://127.0.0.1:{_free_port()}",
-                           "--events-endpoint", f"tcp://127.0.0.1:{_free_port()}", *args], cwd=root, env=env,
+                           "--command-endpoint", f"tcp://127.0.0.1:{free_port()}",
+                           "--events-endpoint", f"tcp://127.0.0.1:{free_port()}", *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -18,7 +18,7 @@ from broker.wire.protocol import ErrorCode
 from broker.service.dispatch import Peer, Service
 from broker.service.store import SqliteStore
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 
 class Harness:
@@ -329,7 +329,7 @@ def test_a_missing_or_non_integer_version_is_a_bad_request_naming_v(h, version):
     (dict(type="grab", grab_id="g", inquiry=5), "inquiry"),           # wrong type
     (dict(type="set_status", status="asleep"), "status"),             # not one of the values
     (dict(type="grab", grab_id="g", inquiry="q1", extra=True), "extra"),  # unknown field
-    (dict(type="submit", inquiries=[{"id": "x", "shop": "s1"}]), "skill"),  # nested
+    (dict(type="submit", inquiries=[{"id": "x", "skill": "pre_sales"}]), "shop"),  # nested
     (dict(type="hello", role="janitor"), "role"),
     (dict(type="hello", who=None), "who"),
 ], ids=["missing", "wrong-type", "bad-literal", "extra-field", "nested-missing", "bad-role", "null-who"])

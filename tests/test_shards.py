@@ -18,8 +18,8 @@ from broker.wire.client import BrokerClient
 from broker.wire.directory import DirectoryError, load_directory, parse_directory
 from broker.wire.shards import ShardSet
 
-from conftest import wait_until
-from test_failover import define_floor, pair  # noqa: F401 (fixture)
+from helpers import wait_until
+from pair_helpers import define_floor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,7 +108,7 @@ def test_a_broker_refuses_to_seed_another_shards_shop(tmp_path):
 
 # --------------------------------------------------------------------------- two shards, one floor
 
-def test_two_shards_followed_as_one_floor_with_grabs_in_each(pair):  # noqa: F811
+def test_two_shards_followed_as_one_floor_with_grabs_in_each(pair):
     east, west = pair("east"), pair("west")
     brokers = {"east": east.start(), "west": west.start()}
     for shard, broker in (("east", east), ("west", west)):

@@ -23,7 +23,7 @@ from broker.service.store import (
     JOURNAL_MIGRATIONS, STATE_MIGRATIONS, WAL_PRESIZE_BYTES, SqliteStore, StoreError, state_path_for,
 )
 
-from conftest import FakeClock, pg_dsn
+from helpers import FakeClock, pg_dsn
 
 
 @pytest.fixture

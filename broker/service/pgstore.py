@@ -35,9 +35,9 @@ from typing import Any
 from broker.arbiter.core import Changes
 from broker.service.store import (
     CLOSED_RELOAD, MATERIALIZE_BATCH_ROWS, MAINTENANCE_INTERVAL_S, VERDICT_RELOAD_S, Loaded, StoreError,
-    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, _one_blob, fold_journal, journal_row,
+    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, _one_blob, _transcript_dec, fold_journal, journal_row,
 )
-from broker.wire.protocol import STREAMS, AgentGrabAttempt, AuditEntry, GrabAttempt, PastInquiry
+from broker.wire.protocol import STREAMS, AgentGrabAttempt, AuditEntry, GrabAttempt, PastInquiry, TranscriptRecord
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE {s}.inquiries ADD COLUMN customer TEXT NOT NULL DEFAULT '';
     CREATE INDEX inquiries_customer ON {s}.inquiries (customer, arrived_at) WHERE customer != '';
     CREATE INDEX grabs_agent ON {s}.grabs (agent, at);
+    """,
+    # what the customer wrote and the robot replied (docs/protocol.md, "Transcripts")
+    """
+    CREATE TABLE {s}.transcripts (id TEXT PRIMARY KEY, record BYTEA NOT NULL);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -353,6 +357,9 @@ class PgStore:
                     cur.executemany(
                         f"INSERT INTO {s}.audit VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (seq) DO NOTHING",
                         [(*a[:7], bool(a[7])) for a in folded.audit])
+                if folded.transcripts:
+                    cur.executemany(f"INSERT INTO {s}.transcripts (id, record) VALUES (%s, %s) "
+                                    "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record", folded.transcripts)
             db.execute(f"UPDATE {s}.position SET journal_id = %s, seq = %s, stream_last = %s",
                        (folded.journal_id, folded.seq, json.dumps(folded.stream_last)))
         return len(rows) == MATERIALIZE_BATCH_ROWS
@@ -375,7 +382,10 @@ class PgStore:
                     out.groups.append(_group_dec.decode(blob))
             out.agents = [_agent_dec.decode(b) for (b,) in db.execute(f"SELECT record FROM {s}.agents")]
             out.inquiries = [_inq_dec.decode(b) for (b,) in db.execute(
-                f"SELECT record FROM {s}.inquiries WHERE state IN ('queued', 'held')")]
+                f"SELECT record FROM {s}.inquiries WHERE state IN ('queued', 'held', 'robot')")]
+            out.transcripts = [_transcript_dec.decode(b) for (b,) in db.execute(
+                f"SELECT t.record FROM {s}.transcripts t JOIN {s}.inquiries i ON i.id = t.id "
+                f"WHERE i.state IN ('queued', 'held', 'robot')")]
             out.closed = [tuple(r) for r in db.execute(
                 f"SELECT id, state, owner, taken_at FROM (SELECT id, state, owner, taken_at, closed_at "
                 f"FROM {s}.inquiries WHERE closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT %s) c "
@@ -422,6 +432,11 @@ class PgStore:
         return [PastInquiry(*row) for row in self._query(
             f"SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM {s}.inquiries "
             "WHERE customer = %s AND customer != '' ORDER BY arrived_at DESC LIMIT %s", (customer, limit))]
+
+    def transcript(self, inquiry: str) -> TranscriptRecord | None:
+        s = self._sql["s"]
+        rows = self._query(f"SELECT record FROM {s}.transcripts WHERE id = %s", (inquiry,))
+        return _transcript_dec.decode(rows[0][0]) if rows else None
 
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:

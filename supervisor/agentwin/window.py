@@ -27,6 +27,7 @@ from supervisor.agentwin import settings
 from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.actions import DeskActions
 from supervisor.agentwin.attention import Attention, desk_icon
+from supervisor.agentwin.transcript import TranscriptPanel
 from supervisor.agentwin.handover import CustomerPanel, PoolTransferDialog
 from supervisor.agentwin.panels import MePanel, MinePanel, PoolPanel, VerdictBanner
 from supervisor.agentwin.state import AgentDeskState, BrokerClock, VerdictView
@@ -126,6 +127,10 @@ class AgentWindow(QMainWindow):
         self.splitter.addWidget(self.pool_panel)
         self.splitter.addWidget(self.mine_panel)
         self.splitter.addWidget(self.customer_panel)
+        self.transcript_panel = TranscriptPanel(self.link, self.desk)
+        self.mine_panel.selection_changed.connect(lambda: self.transcript_panel.show_inquiry(self.selected_mine()))
+        self.pool_panel.view.clicked.connect(lambda: self.transcript_panel.show_inquiry(self.selected_pool_inquiry()))
+        self.splitter.addWidget(self.transcript_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setStretchFactor(2, 1)
@@ -171,7 +176,7 @@ class AgentWindow(QMainWindow):
     def retranslate(self) -> None:
         """Every visible string, again: called at start and on a language change."""
         self.setWindowTitle(self.tr("grabdesk — %1").replace("%1", self._my_name()))
-        for panel in (self.me_panel, self.pool_panel, self.mine_panel):
+        for panel in (self.me_panel, self.pool_panel, self.mine_panel, self.transcript_panel):
             panel.retranslate()
         self.desk_menu.setTitle(self.tr("&Desk"))
         self.grab_action.setText(self.tr("Grab selected\tSpace"))

@@ -39,6 +39,8 @@ WARN_COLOUR = "#f9ab00"
 FILL_LIGHTER = 165
 #: the y axes reach this far above the highest visible value when they rescale...
 Y_HEADROOM = 1.15
+#: the wait axis reaches this far above the breach line, so its label (drawn above the line) stays in view
+BREACH_LABEL_HEADROOM = 1.4
 #: ...which they do when the data outgrows them or falls below this share of them
 Y_SHRINK = 0.6
 #: the time axis runs this share of the window ahead of "now", and moves in such steps
@@ -216,7 +218,7 @@ class QueueChart(QWidget):
         breach_min = (self._thresholds or (0.0, 0.0))[1] / 60.0
         # from zero to a little above the highest visible value: a peak rescales the axis
         self._scale(self.depth_plot, max(5.0, top_depth * Y_HEADROOM), force)
-        self._scale(self.wait_plot, max(top_wait, breach_min) * Y_HEADROOM or 1.0, force)
+        self._scale(self.wait_plot, max(top_wait * Y_HEADROOM, breach_min * BREACH_LABEL_HEADROOM) or 1.0, force)
         return True
 
     # A range change costs pyqtgraph two repaints of the plots (one for the axes, one

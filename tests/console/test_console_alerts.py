@@ -6,9 +6,8 @@ from PySide6.QtCore import QItemSelectionModel, QSettings
 from broker.wire import protocol as p
 from supervisor.console import alert_bar
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import cell, floor, open_console  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, cell, floor
 
 
 def _raise(broker, kind: str, severity: str, key: str, params: dict, **links) -> None:

@@ -15,9 +15,7 @@ from supervisor.console.state import (QUOTA_FIELDS, AuditFilter, ConsoleState, L
                                       agent_matcher, at_cap, fraction, inquiry_matcher, on_break,
                                       target_hints)
 
-from console_fixtures import NOW, agent, event, inquiry, snapshot
-
-
+from console_helpers import NOW, agent, event, inquiry, snapshot
 def make_state(*records) -> tuple[Mirror, ConsoleState]:
     mirror = Mirror()
     snapshot(mirror, *records)

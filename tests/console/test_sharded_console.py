@@ -12,8 +12,7 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.sharded_link import ShardedLink, merge_metrics
 from supervisor.console.window import MainWindow
 
-from console_fixtures import isolated_settings  # noqa: F401 (fixture)
-from test_failover import define_floor, pair  # noqa: F401 (fixture)
+from pair_helpers import define_floor
 
 
 def test_metrics_of_several_shards_add_up_counts_and_keep_the_longest_wait():
@@ -31,7 +30,7 @@ def test_metrics_of_several_shards_add_up_counts_and_keep_the_longest_wait():
     assert merge_metrics([east]) is east and merge_metrics([]) is None
 
 
-def test_the_console_shows_two_shards_as_one_floor_with_each_shards_health(qtbot, isolated_settings, pair):  # noqa: F811
+def test_the_console_shows_two_shards_as_one_floor_with_each_shards_health(qtbot, isolated_settings, pair):
     east, west = pair("east"), pair("west")
     brokers = {"east": east.start(), "west": west.start()}
     for name, shard in (("east", east), ("west", west)):

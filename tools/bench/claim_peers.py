@@ -35,8 +35,8 @@ import zmq.asyncio
 from broker.wire import protocol as p
 from tools.bench import peer_postgres, peer_redis, race
 from tools.bench.claim_rules import MAX_CONCURRENT_CAP, ClaimRules
-from tools.bench.race_results import ContenderResult, result_from_race
-from tools.bench.harness import RawClient, command, define_floor, running_broker
+from tools.bench.race_results import ContenderResult, cpu_us_per_claim, result_from_race
+from tools.bench.harness import RawClient, command, define_floor, running_broker, server_cpu_seconds
 from grabdesk.cli import positive_int
 
 #: every agent's limits, the same for grabdesk and the peers' rules runs
@@ -150,10 +150,14 @@ def run_grabdesk(agents: int, duration_s: float, processes: int, per_agent: int,
         intake.close()
         ctx.term()
         factory = GrabdeskClaimers(broker.command_endpoint, agent_ids, per_agent, prefix)
+        cpu0 = server_cpu_seconds(pid=broker.pid)
         outcome = race.run_claim_race(factory, agents=agents, duration_s=duration_s, processes=processes,
                                       rate_per_s=rate_per_s)
+        cpu1 = server_cpu_seconds(pid=broker.pid)
     settings = {"synchronous": "FULL", "pre_submitted": agents * per_agent,
-                "claim": "grab the next inquiry of the agent's own slice; one round trip"}
+                "claim": "grab the next inquiry of the agent's own slice; one round trip",
+                "server_cpu_us_per_claim": cpu_us_per_claim(
+                    None if cpu0 is None or cpu1 is None else cpu1 - cpu0, outcome.claims)}
     return result_from_race("grabdesk", outcome, durability=durability, settings=settings)
 
 
@@ -177,6 +181,8 @@ def run(args) -> dict:
         out[f"{name}_claims_per_s"] = None if r.claims_per_s is None else round(r.claims_per_s)
         out[f"{name}_p50_ms"] = r.p50_ms
         out[f"{name}_p99_ms"] = r.p99_ms
+        # what the server (broker, PostgreSQL, Redis) spent per claim, on the cores the load shares
+        out[f"{name}_server_cpu_us_per_claim"] = r.settings.get("server_cpu_us_per_claim")
     g = results["grabdesk"].claims_per_s or 0.0
     for name in PEERS:
         other = results[name].claims_per_s

@@ -29,8 +29,10 @@ from typing import Any, Callable
 
 from tools.bench.claim_rules import ClaimRules
 from tools.bench.race import DEFAULT_AGENTS, DEFAULT_DURATION_S, DEFAULT_PROCESSES, FairPool, close_async, run_claim_race
+from tools.bench.harness import server_cpu_seconds
 from tools.bench.race_results import (
-    ContenderResult, join_notes, one_line, pool_size_for, race_failed, result_from_race, told_vs_owned, unavailable,
+    ContenderResult, cpu_us_per_claim, join_notes, one_line, pool_size_for, race_failed, result_from_race,
+    told_vs_owned, unavailable,
 )
 
 #: How long to wait for the server to accept a connection.  libpq rounds any
@@ -395,10 +397,14 @@ def _race_postgres(
     uses_pending_index = pending_index in plan
 
     factory = PgClaimerFactory(dsn, table, per_process, rules_tz=None if rules is None else rules.day_tz)
+    # every PostgreSQL process on this machine (other clients' work counts too); None if the
+    # server runs elsewhere
+    cpu0 = server_cpu_seconds(comm="postgres")
     try:
         outcome = run_claim_race(factory, agents, duration_s, processes, rate_per_s=rate_per_s)
     except Exception as exc:
         return race_failed(name, address, exc, dsn_address=address)
+    cpu1 = server_cpu_seconds(comm="postgres")
 
     # The store against what agents were told: every win recorded with that
     # agent as owner, and nothing owned that no agent heard of.
@@ -429,6 +435,8 @@ def _race_postgres(
             f"{server['max_connections']}, {server['superuser_reserved_connections']} reserved, "
             f"{in_use} in use, {PG_CONNECTION_HEADROOM} left free for others"),
         "max_connections": int(server["max_connections"]),
+        "server_cpu_us_per_claim": cpu_us_per_claim(None if cpu0 is None or cpu1 is None else cpu1 - cpu0,
+                                                    outcome.claims),
         "synchronous_commit": "on (SET per session)",
         "server_synchronous_commit_default": server["synchronous_commit"],
         "fsync": server["fsync"],

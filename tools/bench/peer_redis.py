@@ -28,7 +28,8 @@ from tools.bench.race import (
     close_async, run_claim_race,
 )
 from tools.bench.race_results import (
-    ContenderResult, join_notes, one_line, pool_size_for, race_failed, result_from_race, told_vs_owned, unavailable,
+    ContenderResult, cpu_us_per_claim, join_notes, one_line, pool_size_for, race_failed, result_from_race,
+    told_vs_owned, unavailable,
 )
 
 #: How long to wait for the server to accept a connection.
@@ -375,10 +376,12 @@ def _race_redis(
 
     factory = RedisClaimerFactory(url, sha, pending_key, owners_key, rules=None if rules is None else (
         keys.agent_prefix, keys.grabs, keys.events, rules.skill, rules.day_utc_offset_s))
+    cpu0 = _redis_cpu_seconds(admin)
     try:
         outcome = run_claim_race(factory, agents, duration_s, processes, rate_per_s=rate_per_s)
     except Exception as exc:
         return race_failed(name, address, exc, url_address=address)
+    cpu_s = _redis_cpu_seconds(admin) - cpu0
     after = _redis_persistence(admin)
 
     # The store against what agents were told (as for PostgreSQL).
@@ -396,6 +399,7 @@ def _race_redis(
         "claim_lua": lua.strip(),
         "pool_size": pool_size,
         "connections": agents,
+        "server_cpu_us_per_claim": cpu_us_per_claim(cpu_s, outcome.claims),
         "connections_note": f"one connection per agent ({agents}), agents are asyncio tasks",
         "persistence_during_run": during,
         "persistence_before_run": original,
@@ -420,6 +424,13 @@ def _race_redis(
                 or check["events_recorded"] != outcome.claims:
             result.reason = join_notes(result.reason, f"the rules were not kept: {check}")
     return result
+
+
+def _redis_cpu_seconds(admin: Any) -> float:
+    """The server's CPU seconds so far (its threads and its forked children)."""
+    info = admin.info("cpu")
+    return sum(float(info.get(k, 0.0)) for k in ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children",
+                                                  "used_cpu_user_children"))
 
 
 def _redis_rules_check(admin: Any, keys: _RunKeys, owned: dict[int, int], rules: ClaimRules) -> dict[str, int]:
