@@ -6,9 +6,12 @@ directory:
 1. a broker on the embedded store (``DIR/broker.db``) with the demo floor
    (``--seed-demo``: 3 shops, 4 skill groups, agents a001..a040, the demo
    roster and profile), on two free loopback ports;
-2. the traffic simulator, playing every agent except a001;
-3. the supervisor console;
-4. an agent window for a001, for a human to play an agent.
+2. the robot first line (``grabdesk robot serve``): the demo shops have the
+   robot on, so it answers the simple questions the simulated customers write
+   and hands the rest to the pool;
+3. the traffic simulator, playing every agent except a001;
+4. the supervisor console;
+5. an agent window for a001, for a human to play an agent.
 
 Everything stops when the console is closed, on Ctrl-C or SIGTERM, or after
 ``--duration-s``: children are asked to terminate in reverse order of start
@@ -34,6 +37,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from grabdesk.cli import positive_float
@@ -48,6 +52,12 @@ SIMULATOR_STOP_TIMEOUT_S = 10.0
 BROKER_STOP_TIMEOUT_S = 20.0
 #: lines of a failed child's log shown in the error message
 LOG_TAIL_LINES = 15
+#: the demo opens on this evening hour of November 11 (the profile's time zone), arrivals this many
+#: times the profile's: the moment a floor manager would want to see
+DOUBLE_11_START = "11-11T19:30"
+DEMO_SURGE = 3.0
+#: real seconds the floor runs before the windows open (at the default pace, 20 floor minutes)
+DEMO_WARMUP_S = 20.0
 #: the agent a human plays; the simulator leaves it alone
 HUMAN_AGENT = "a001"
 LOOPBACK = "127.0.0.1"
@@ -55,6 +65,8 @@ LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 #: a window ended by one of these was closed by someone, not crashed
 _CLOSING_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+#: the demo's robot first line
+DEMO_ROBOT = "robot-1"
 
 
 class DemoError(RuntimeError):
@@ -73,9 +85,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--time-scale", type=_time_scale, default=60.0, metavar="N",
                         help="floor seconds per real second, for the broker and the simulator alike "
                              "(default 60: a day in 24 minutes)")
-    parser.add_argument("--start", metavar="ISO",
-                        help="the floor's time at start, e.g. 2026-11-11T19:00 for a Double-11 evening "
-                             "(without an offset: Asia/Shanghai; default: now)")
+    parser.add_argument("--start", metavar="ISO", default=double_11_evening(),
+                        help="the floor's time at start (without an offset: Asia/Shanghai; default "
+                             f"{double_11_evening()}: a Double-11 evening, the floor's busiest hours; "
+                             "'now' for the wall clock)")
+    parser.add_argument("--surge", type=positive_float, default=DEMO_SURGE, metavar="FACTOR",
+                        help=f"multiply the demo profile's arrivals, as on Double 11 (default {DEMO_SURGE:g})")
+    parser.add_argument("--warmup-s", type=float, default=DEMO_WARMUP_S, metavar="S",
+                        help="let the floor run this long before the windows open, so the console's "
+                             f"chart starts with history on it (default {DEMO_WARMUP_S:g}; 0 to open at once)")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     parser.add_argument("--duration-s", type=positive_float, metavar="S",
                         help="stop by itself after this many seconds (default: run until closed)")
@@ -83,6 +101,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help=f"do not open the agent window for {HUMAN_AGENT}")
     parser.set_defaults(func=run)
     return parser
+
+
+def double_11_evening(today: date | None = None) -> str:
+    """This year's Double-11 evening, as ``--start`` reads it."""
+    return f"{(today or date.today()).year}-{DOUBLE_11_START}"
 
 
 def _time_scale(text: str) -> float:
@@ -252,29 +275,47 @@ class Demo:
         endpoints = ("--command-endpoint", self.command_endpoint, "--events-endpoint", self.events_endpoint)
         # One clock: the broker runs the floor's time at the demo's pace and everybody
         # (simulator, console, agent window) follows it, so every figure on screen is true.
-        clock = ("--time-scale", f"{self.args.time_scale:g}", *(("--start", self.args.start)
-                                                                  if self.args.start else ()))
+        start = self.args.start
+        clock = ("--time-scale", f"{self.args.time_scale:g}", *(("--start", start)
+                                                                  if start and start != "now" else ()))
         broker = self._child("broker", "broker", "--seed-demo", "--db", str(self.db), *endpoints, *clock,
                              stop_timeout_s=BROKER_STOP_TIMEOUT_S)
         wait_for_broker(self.command_endpoint, broker)
+        self._child("robot", "robot", "serve", "--who", DEMO_ROBOT, *endpoints)
         self._child("simulate", "simulate", *endpoints, "--seed", str(self.args.seed), "--exclude", HUMAN_AGENT,
-                    stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
+                    "--surge", f"{self.args.surge:g}", stop_timeout_s=SIMULATOR_STOP_TIMEOUT_S)
+        self._warm_up(self.args.warmup_s)
         # The windows remember the endpoints they last used (QSettings); the
         # demo's are throw-away ports, so they must not become the user's
         # defaults. On Linux, QSettings lives under XDG_CONFIG_HOME.
         gui_env = {"XDG_CONFIG_HOME": str(self.dir / "settings")}
         if gui_available("supervisor.console.cli"):
-            self._child("console", "console", *endpoints, "--who", "demo-supervisor", env=gui_env)
+            # no window manager may be there to place them: the console left, the agent window beside it
+            self._child("console", "console", *endpoints, "--who", "demo-supervisor", "--place", "left",
+                        env=gui_env)
         else:
             print("grabdesk demo: the supervisor console is not part of this installation "
                   "(supervisor/console/cli.py is missing); running without it.", file=sys.stderr)
         if self.args.no_agent_window:
             pass
         elif gui_available("supervisor.agentwin.cli"):
-            self._child("agent", "agent", "--agent", HUMAN_AGENT, *endpoints, env=gui_env)
+            self._child("agent", "agent", "--agent", HUMAN_AGENT, *endpoints, "--place", "right", env=gui_env)
         else:
             print("grabdesk demo: the agent window is not part of this installation "
                   "(supervisor/agentwin/cli.py is missing); running without it.", file=sys.stderr)
+
+    def _warm_up(self, seconds: float) -> None:
+        """Let the simulator fill the floor (the broker keeps the queue's history for the console)."""
+        if seconds <= 0:
+            return
+        print(f"grabdesk demo: letting the floor fill for {seconds:g} s before the windows open…", flush=True)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and self.stop_reason is None:
+            for child in self.children:
+                if not child.running:
+                    raise DemoError(f"the {child.name} exited with status {child.proc.returncode} while the "
+                                    f"floor filled; {child.log_path} ends with:\n{child.tail()}")
+            time.sleep(POLL_S)
 
     def describe(self, temporary: bool) -> str:
         logs = ", ".join(str(c.log_path) for c in self.children)

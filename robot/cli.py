@@ -5,9 +5,11 @@ Examples::
     grabdesk robot ask "我的快递到哪了" --shop tmall-flagship
     grabdesk robot ask "where is order 383131075115634477" --shop tmall-flagship --json
     grabdesk robot eval assets/robot/eval.csv
+    grabdesk robot serve --who robot-1
 
 ``ask`` decides one message with the same code the robot service runs;
-``eval`` measures a labelled CSV file (``text,intent[,lang][,shop]``). A
+``eval`` measures a labelled CSV file (``text,intent[,lang][,shop]``);
+``serve`` runs the robot against a broker (robot/serve.py). A
 mistake (a missing or malformed file, a broken knowledge base, an unknown
 shop) is one sentence on stderr and exit status 2, never a traceback.
 """
@@ -49,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--mistakes", action="store_true", help="also list every misunderstood question")
 
+    from robot.serve import add_serve_parser
+
+    add_serve_parser(actions)
     for action in (ask, evaluate):
         action.add_argument("--knowledge", metavar="DIR", default=str(DEFAULT_DIRECTORY),
                             help="knowledge-base directory (default: assets/robot)")
@@ -63,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from robot.evaluation import LabelledSetError
 
+    if args.robot_action == "serve":
+        from robot.serve import run_serve
+
+        return run_serve(args)
     try:
         return _ask(args) if args.robot_action == "ask" else _evaluate(args)
     except (KnowledgeError, LabelledSetError) as exc:

@@ -13,7 +13,7 @@ from broker.service.store import SqliteStore
 from broker.wire import protocol as p
 from broker.wire.client import BrokerClient, BrokerRefused
 from broker.wire.mirror import Mirror
-from conftest import agent_spec, wait_until
+from helpers import agent_spec, wait_until
 
 AGENTS = [f"a{i}" for i in range(6)]
 

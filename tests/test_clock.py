@@ -13,7 +13,7 @@ from broker.service.clock import MAX_TIME_SCALE, ScaledClock
 from broker.wire import protocol as p
 from broker.wire.floorclock import FloorClock
 
-from conftest import wait_until
+from helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 #: floor seconds per real second in these tests: the 10-minute SLA is one real second
@@ -72,7 +72,7 @@ def test_the_broker_fires_sla_warning_and_breach_at_scaled_floor_times(start_bro
 
 
 def test_agent_liveness_stays_in_real_seconds_on_a_fast_floor(start_broker):
-    from conftest import agent_spec
+    from helpers import agent_spec
 
     broker = start_broker(time_scale=SCALE, start=START, agent_timeout_s=3.0)
     broker.define(agents=[agent_spec("a1")])

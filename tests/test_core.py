@@ -20,7 +20,7 @@ from broker.wire.protocol import (
     SlaPolicy, TierRule,
 )
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 _event = msgspec.msgpack.Decoder(Event)
 
@@ -55,7 +55,7 @@ def submit(core: Arbiter, inquiry_id: str, shop="s1", skill="pre_sales", **kw):
 
 def events(core: Arbiter) -> list[Event]:
     """Drain and decode what happened since the last drain."""
-    return [_event.decode(raw) for (_stream, _seq, raw, *_rest) in core.drain().events]
+    return [_event.decode(e.raw) for e in core.drain().events]
 
 
 def kinds(core: Arbiter) -> list[str]:
@@ -95,15 +95,16 @@ def test_queued_grabbed_responded_resolved(clock):
     changes = core.drain()
     # one event for the decision, then the agent's load (once per drain, however many
     # decisions changed it), carrying only what changed
-    assert [e[3] for e in changes.events] == ["inquiry.grabbed", "agent.load"]
-    load = _event.decode(changes.events[1][2]).record
+    assert [e.kind for e in changes.events] == ["inquiry.grabbed", "agent.load"]
+    load = _event.decode(changes.events[1].raw).record
     assert load == AgentLoad(id="a1", held=1, grabs_today=1, day=agent.day, idle_since=agent.idle_since)
     inq = core.inquiries["q1"]
     assert (inq.state, inq.owner, inq.taken_by, inq.taken_at) == ("held", "a1", "grab", clock.now)
     assert agent.held == 1 and agent.grabs_today == 1
     # the attempt is recorded for the store, with its time-to-grab
-    [(inquiry, grab_id, who, at, latency, outcome, code, _reason, winner, _won_at)] = changes.grabs
-    assert (inquiry, grab_id, who, at, latency, outcome, code) == ("q1", "g1", "a1", clock.now, 7.0, "won", "")
+    [grab] = changes.grabs
+    assert (grab.inquiry, grab.grab_id, grab.agent, grab.at, grab.latency_s, grab.outcome, grab.code) == \
+        ("q1", "g1", "a1", clock.now, 7.0, "won", "")
 
     clock.advance(30)
     core.respond("a1", "q1")
@@ -320,11 +321,11 @@ def test_events_are_numbered_consecutively_and_carry_the_record_as_it_was(clock)
     core.grab("a1", "q1", "g1")
     core.release("a1", "q1")
     changes = core.drain()
-    seqs = [e[1] for e in changes.events]
+    seqs = [e.seq for e in changes.events]
     assert seqs == list(range(start + 1, start + 1 + len(seqs)))
     assert changes.seq == core.seq == seqs[-1]
-    assert changes.stream_last["inquiry"] == max(e[1] for e in changes.events if e[0] == "inquiry")
-    grabbed = next(_event.decode(e[2]) for e in changes.events if e[3] == "inquiry.grabbed")
+    assert changes.stream_last["inquiry"] == max(e.seq for e in changes.events if e.stream == "inquiry")
+    grabbed = next(_event.decode(e.raw) for e in changes.events if e.kind == "inquiry.grabbed")
     assert grabbed.record.owner == "a1"  # even though it has been released since
 
 
@@ -553,11 +554,15 @@ def _assign_floor(clock, mode="assign", **shop):
     return core
 
 
-def test_pure_assign_picks_best_proficiency_then_least_held(clock):
+def test_pure_assign_weighs_load_before_proficiency(clock):
+    """The assist (broker/arbiter/assist.py): among free agents the most proficient wins;
+    an expert already busy and recently loaded loses to an idle novice."""
     core = _assign_floor(clock)
     add_agent(core, "novice", skills={"pre_sales": 2})
     add_agent(core, "expert_busy", skills={"pre_sales": 5})
     add_agent(core, "expert_less_busy", skills={"pre_sales": 5})
+    assert submit(core, "q0").owner in ("expert_busy", "expert_less_busy")  # all idle: proficiency decides
+    core.resolve(core.inquiries["q0"].owner, "q0", None)
     # load the experts through a grab-mode shop: 2 and 1 held
     for i, who in enumerate(["expert_busy", "expert_busy", "expert_less_busy"]):
         submit(core, f"p{i}", shop="prep")
@@ -566,9 +571,25 @@ def test_pure_assign_picks_best_proficiency_then_least_held(clock):
 
     inq = submit(core, "q1")
     assert [e.kind for e in events(core)] == ["inquiry.queued", "inquiry.assigned", "agent.load"]
-    assert (inq.state, inq.owner, inq.taken_by) == ("held", "expert_less_busy", "assign")
-    assert core.agents["expert_less_busy"].grabs_today == 2  # assignment uses the daily quota
+    assert (inq.state, inq.owner, inq.taken_by) == ("held", "novice", "assign")
+    assert core.agents["novice"].grabs_today == 1  # assignment uses the daily quota
+    assert core.recent_load("novice", clock.now) == 1.0
     core.check_invariants()
+
+
+def test_assign_offers_the_most_urgent_waiting_inquiry_first(clock):
+    core = _assign_floor(clock)
+    add_agent(core, "a1", online=False, quotas=Quotas(concurrent_cap=1))
+    plain = submit(core, "plain")
+    clock.advance(10)
+    urgent = submit(core, "urgent", priority=2)
+    clock.advance(10)
+    core.set_status("a1", "online", "a1")
+    core.tick()
+    assert (urgent.owner, plain.state) == ("a1", "queued")  # priority first, though it came later
+    core.resolve("a1", "urgent", None)
+    core.tick()
+    assert plain.owner == "a1"
 
 
 def test_pure_assign_breaks_ties_by_longest_idle(clock):
@@ -625,6 +646,27 @@ def test_hybrid_assigns_after_hybrid_after_s(clock):
     core.tick()
     assert (inq.state, inq.owner, inq.taken_by) == ("held", "a2", "assign")
     assert "inquiry.assigned" in kinds(core)
+
+
+def test_hybrid_delay_shrinks_as_the_pool_grows_and_the_deadline_nears(clock):
+    core = _assign_floor(clock, mode="hybrid", hybrid_after_s=40.0)
+    add_agent(core, "a1", quotas=Quotas(concurrent_cap=50))
+    for i in range(10):
+        submit(core, f"w{i}", skill="after_sales")  # another skill's pool: no effect
+    alone = submit(core, "alone")
+    for i in range(9):
+        submit(core, f"p{i}")
+    crowded = submit(core, "crowded")  # ten waiting before it: half the delay
+    late = submit(core, "late", arrived_at=clock.now - 590.0)  # 10 s left to its first-response SLA
+    clock.advance(2.5)  # a quarter of the time left
+    core.tick()
+    assert late.owner == "a1"
+    clock.advance(17.5)
+    core.tick()
+    assert crowded.owner == "a1" and alone.state == "queued"
+    clock.advance(20.0)
+    core.tick()
+    assert alone.owner == "a1"
 
 
 def test_hybrid_timer_restarts_when_released(clock):

@@ -10,6 +10,11 @@ After every step:
 * every submitted inquiry is open or was closed by a resolve/abandon we made;
 * a mirror fed only by the emitted events equals the core (no silent change);
 
+The robot first line takes part: a shop with the robot on sends inquiries to a
+connected robot (state ``robot``), robots answer, escalate, act on inquiries
+they do not hold (refused), fall silent (their leases run out) and the
+customer writes again; every inquiry leaving the robot keeps its arrival time.
+
 and at the step itself: a won grab leaves the inquiry owned by the winner
 with held <= cap and grabs today <= the daily quota; a retried grab id gets
 exactly its first verdict; a loser is told the current owner.
@@ -23,6 +28,7 @@ import msgspec
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from broker.arbiter import assist
 from broker.arbiter.core import Arbiter, CoreConfig, Refusal
 from broker.wire.mirror import Mirror
 from broker.wire.protocol import (
@@ -30,12 +36,15 @@ from broker.wire.protocol import (
     TierRule,
 )
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 _event = msgspec.msgpack.Decoder(Event)
 
 TZ = "Asia/Shanghai"
 SHOPS = ("grab", "hybrid", "assign")
+#: a grab shop with the robot first line on
+ROBOT_SHOP = "robot"
+ROBOTS = ("r1", "r2")
 SKILLS = ("pre_sales", "after_sales", "complaint")
 LANGS = ("zh", "en")
 CHANNELS = ("chat", "phone")
@@ -68,12 +77,13 @@ class ArbiterMachine(RuleBasedStateMachine):
             default_quotas=Quotas(concurrent_cap=2, daily_grabs=10, continuous_hours=1.0, break_minutes=10.0),
             tiers=[TierRule(name="top", min_score=85), TierRule(name="mid", min_score=60, visibility_delay_s=2),
                    TierRule(name="low", min_score=0, visibility_delay_s=5, cap=1)],
-            agent_timeout_s=30.0, offline_grace_s=60.0, day_tz=TZ)
+            agent_timeout_s=30.0, offline_grace_s=60.0, day_tz=TZ, robot_timeout_s=5.0, robot_await_s=60.0)
         self.core = Arbiter(config, clock=self.clock)
         self.mirror = Mirror()
         sla = SlaPolicy(first_response_s=300, resolution_s=600, silent_reclaim_s=120)
         for shop, mode in zip(SHOPS, ("grab", "hybrid", "assign")):
             self.core.define_shop(ShopRecord(id=shop, mode=mode, hybrid_after_s=20.0, sla=sla), "root")
+        self.core.define_shop(ShopRecord(id=ROBOT_SHOP, robot=True, sla=sla), "root")
         self.core.define_group(GroupRecord(id="g1", fair_share=FairShare(enabled=True, factor=1.2, delay_s=3,
                                                                         min_mean_grabs=1)), "root")
         self.core.define_group(GroupRecord(id="g2", quotas=Quotas(concurrent_cap=3)), "root")
@@ -86,15 +96,17 @@ class ArbiterMachine(RuleBasedStateMachine):
         self.verdicts: dict[tuple[str, str], tuple[str, object]] = {}
         self.grab_keys: list[tuple[str, str]] = []
         self.next_id = 0
+        #: inquiries a robot answered at some point (the only ones that may close on their own)
+        self.robot_answered: set[str] = set()
         self._sync_mirror()
 
     # ------------------------------------------------------------------ helpers
 
     def _sync_mirror(self) -> None:
         changes = self.core.drain()
-        seqs = [e[1] for e in changes.events]
+        seqs = [e.seq for e in changes.events]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "event seqs must increase"
-        self.mirror.apply(_event.decode(raw) for (_s, _q, raw, *_r) in changes.events)
+        self.mirror.apply(_event.decode(e.raw) for e in changes.events)
 
     def _open(self, index: int):
         ids = sorted(self.core.inquiries)
@@ -120,15 +132,18 @@ class ArbiterMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ intake
 
-    @rule(shop=st.sampled_from(SHOPS), skill=st.sampled_from(SKILLS), lang=st.sampled_from(LANGS),
-          channel=st.sampled_from(CHANNELS), waited=st.sampled_from((None, 0.0, 250.0)))
-    def submit(self, shop, skill, lang, channel, waited):
+    @rule(shop=st.sampled_from(SHOPS + (ROBOT_SHOP,)), skill=st.sampled_from(SKILLS + ("",)),
+          lang=st.sampled_from(LANGS), channel=st.sampled_from(CHANNELS),
+          waited=st.sampled_from((None, 0.0, 250.0)), message=st.sampled_from(("", "我的订单到哪了")))
+    def submit(self, shop, skill, lang, channel, waited, message):
         before = self._quota_snapshot()
         inquiry_id = f"q{self.next_id}"
         self.next_id += 1
         arrived = None if waited is None else self.clock.now - waited
-        self.core.submit(NewInquiry(id=inquiry_id, shop=shop, skill=skill, language=lang,
-                                    channel=channel, arrived_at=arrived), "gateway")
+        inq = self.core.submit(NewInquiry(id=inquiry_id, shop=shop, skill=skill, language=lang,
+                                          channel=channel, arrived_at=arrived, message=message), "gateway")
+        live = any(r.connected for r in self.core.robots.values())
+        assert (inq.state == "robot") == (shop == ROBOT_SHOP and bool(message) and live)
         self.submitted.append(inquiry_id)
         self._check_gains(before)  # assign mode may push it to someone at once
 
@@ -316,6 +331,57 @@ class ArbiterMachine(RuleBasedStateMachine):
     def heartbeat(self, agent_id):
         self.core.seen(agent_id)
 
+    # ------------------------------------------------------------------ the robot first line
+
+    def _with_robot(self, index: int):
+        ids = sorted(i for i, inq in self.core.inquiries.items() if inq.state == "robot")
+        return self.core.inquiries[ids[index % len(ids)]] if ids else None
+
+    @rule(robot_id=st.sampled_from(ROBOTS))
+    def robot_heartbeat(self, robot_id):
+        self.core.robot_seen(robot_id)
+        assert self.core.robots[robot_id].connected
+
+    @precondition(lambda self: any(i.state == "robot" for i in self.core.inquiries.values()))
+    @rule(index=st.integers(0, 10_000), robot_id=st.sampled_from(ROBOTS), skill=st.sampled_from(("",) + SKILLS))
+    def robot_answer(self, index, robot_id, skill):
+        inq = self._with_robot(index)
+        holder, awaiting = inq.robot, inq.robot_answered_at is not None
+        try:
+            self.core.robot_answer(robot_id, inq.id, "您的订单已发货", skill)
+        except Refusal as refusal:
+            assert (robot_id != holder and refusal.code == ErrorCode.FORBIDDEN) or \
+                (awaiting and refusal.code == ErrorCode.INVALID_STATE)
+        else:
+            assert robot_id == holder and not awaiting
+            assert inq.state == "robot" and inq.first_response_at is not None
+            self.robot_answered.add(inq.id)
+
+    @precondition(lambda self: any(i.state == "robot" for i in self.core.inquiries.values()))
+    @rule(index=st.integers(0, 10_000), robot_id=st.sampled_from(ROBOTS), skill=st.sampled_from(SKILLS),
+          bump=st.sampled_from((0, 2)))
+    def robot_escalate(self, index, robot_id, skill, bump):
+        inq = self._with_robot(index)
+        holder, arrived, priority = inq.robot, inq.arrived_at, inq.priority
+        try:
+            self.core.robot_escalate(robot_id, inq.id, skill, "complaint", bump)
+        except Refusal as refusal:
+            assert robot_id != holder and refusal.code == ErrorCode.FORBIDDEN
+            assert inq.state == "robot" and inq.robot == holder
+        else:
+            assert (inq.state, inq.skill, inq.arrived_at, inq.priority, inq.robot) == \
+                ("queued", skill, arrived, priority + bump, "")
+
+    @precondition(lambda self: self.core.inquiries)
+    @rule(index=st.integers(0, 10_000))
+    def customer_writes(self, index):
+        inq = self._open(index)
+        state, arrived = inq.state, inq.arrived_at
+        self.core.customer_message(inq.id, "还是没收到", "gateway")
+        assert inq.arrived_at == arrived
+        assert inq.state == state or (state == "robot" and inq.state == "queued")
+        assert self.core.transcript(inq.id).lines[-1].text == "还是没收到"
+
     # ------------------------------------------------------------------ time
 
     def _tick_checked(self) -> None:
@@ -323,6 +389,8 @@ class ArbiterMachine(RuleBasedStateMachine):
         queued = {i: inq.queued_at for i, inq in self.core.inquiries.items() if inq.state == "queued"}
         self.core.tick()
         self._check_gains(before)
+        # an inquiry the robot answered is resolved when its customer stays silent
+        self.closed |= {i for i in self.robot_answered if i not in self.core.inquiries}
         for inquiry_id, queued_at in queued.items():
             inq = self.core.inquiries.get(inquiry_id)
             if inq is None or inq.state != "held":
@@ -332,7 +400,12 @@ class ArbiterMachine(RuleBasedStateMachine):
             shop = self.core.shops[inq.shop]
             assert shop.mode in ("assign", "hybrid"), f"{inquiry_id} auto-assigned in a {shop.mode} shop"
             if shop.mode == "hybrid":
-                assert self.clock.now - queued_at >= shop.hybrid_after_s
+                # never before the shortest delay the assist may set: the pool can shrink it
+                # to its floor, the first-response deadline further (broker/arbiter/assist.py)
+                config = self.core.config.assist
+                shortest = assist.hybrid_delay_s(shop.hybrid_after_s, inq.first_response_due - queued_at,
+                                                 10 ** 9, config)
+                assert self.clock.now - queued_at >= shortest - 1e-9
 
     @rule(seconds=st.sampled_from(JUMPS))
     def advance(self, seconds):
@@ -358,13 +431,19 @@ class ArbiterMachine(RuleBasedStateMachine):
 
     @invariant()
     def nothing_is_lost(self):
-        expected_open = set(self.submitted) - self.closed
+        # an inquiry the robot answered closes on its own when the customer stays silent
+        closed_by_robot = {i for i, facts in self.core.closed_inquiries().items()
+                           if facts.state == "resolved" and facts.owner is None}
+        assert closed_by_robot <= self.robot_answered
+        expected_open = set(self.submitted) - self.closed - closed_by_robot
         assert set(self.core.inquiries) == expected_open
 
     @invariant()
     def events_describe_every_change(self):
         self._sync_mirror()
         assert self.mirror.inquiries == self.core.inquiries
+        assert {r.id: r.connected for r in self.mirror.robots.values()} == \
+            {r.id: r.connected for r in self.core.robots.values()}
         for agent_id, agent in self.core.agents.items():
             seen = self.mirror.agents[agent_id]
             # last_seen moves with every heartbeat and is not worth an event; ``day`` alone

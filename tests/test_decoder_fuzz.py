@@ -29,7 +29,7 @@ from broker.arbiter.core import Arbiter, CoreConfig
 from broker.wire.protocol import ErrorCode
 from broker.service.dispatch import Service
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 COMMAND_TYPES = typing.get_args(p.AnyCommand)
 REPLY_TYPES = typing.get_args(p.AnyReply)

@@ -38,7 +38,8 @@ EVENTS_LINE = re.compile(r"^\s*events\s+(tcp://\S+)")
 def start_demo(directory: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "grabdesk", "demo", "--dir", str(directory), "--time-scale", str(DEMO_TIME_SCALE), *extra],
+        [sys.executable, "-m", "grabdesk", "demo", "--dir", str(directory), "--time-scale", str(DEMO_TIME_SCALE),
+         "--warmup-s", "0", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
 
 
@@ -133,12 +134,13 @@ def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False,
     out = early + out
     assert "grabdesk demo: stopped" in out
     pids = json.loads((directory / "pids.json").read_text())
-    assert {"broker", "simulate"} <= set(pids["children"])
+    assert {"broker", "robot", "simulate"} <= set(pids["children"])
     for pid in pids["children"].values():
         assert_gone(pid)
     assert (directory / "broker.db").exists()
     if not (interrupt or close_console):  # an early stop may come before the first arrival
         assert inquiries_in_store(directory) > 0, "the simulator's inquiries did not reach the store"
+        assert "grabdesk robot serve: robot robot-1" in (directory / "robot.log").read_text()
     broker_log = (directory / "broker.log").read_text()
     assert "shutting down: signal SIGTERM" in broker_log, broker_log[-2000:]
     assert "| stopped" in (directory / "simulate.log").read_text()
@@ -147,7 +149,7 @@ def run_demo_and_check(directory: Path, *extra: str, interrupt: bool = False,
 
 def test_demo_starts_serves_and_stops_cleanly(tmp_path):
     pids = run_demo_and_check(tmp_path / "demo")
-    expected = {"broker", "simulate"}
+    expected = {"broker", "robot", "simulate"}
     if demo.gui_available("supervisor.console.cli"):
         expected.add("console")
     if demo.gui_available("supervisor.agentwin.cli"):

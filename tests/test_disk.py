@@ -11,7 +11,7 @@ from broker.service import retention
 from broker.service.retention import RetentionPolicy
 from broker.service.store import SqliteStore, state_path_for
 from broker.wire.protocol import AgentSpec, NewInquiry, Quotas, ShopRecord
-from conftest import FakeClock
+from helpers import FakeClock
 
 ROUND_S = 60.0
 AGENTS = [f"a{i}" for i in range(10)]
@@ -152,7 +152,7 @@ def test_retention_zero_keeps_history(tmp_path, monkeypatch):
 def test_kill_9_while_the_journal_is_pruned_loses_nothing(tmp_path, monkeypatch):
     """A real broker process pruning continuously (a materializer pass every 0.1 s) is killed
     under load; on restart every acknowledged decision is back (the checks of test_durability)."""
-    from conftest import wait_until
+    from helpers import wait_until
     from test_durability import AGENTS as RACERS, BrokerProcess, _load_kill_restart_check
     from broker.wire import protocol as p
 

@@ -28,7 +28,7 @@ from broker.wire import protocol as p
 from broker.wire.client import BrokerClient
 from broker.wire.mirror import Mirror
 
-from conftest import stable, wait_until
+from helpers import stable, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENTS = [f"a{i}" for i in range(8)]

@@ -8,7 +8,7 @@ from broker.wire import protocol as p
 from broker.service.server import BrokerServer
 from broker.service.store import SqliteStore
 
-from conftest import FakeClock, agent_spec, loopback_config, wait_until
+from helpers import FakeClock, agent_spec, loopback_config, wait_until
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def floor(tmp_path):
 
 
 def _latest(core, kind):
-    events = [msgspec.msgpack.decode(raw, type=p.Event) for _s, _q, raw, *_ in core.drain().events]
+    events = [msgspec.msgpack.decode(e.raw, type=p.Event) for e in core.drain().events]
     return [e.record for e in events if e.kind == kind][-1]
 
 
@@ -127,3 +127,4 @@ def test_a_running_broker_reports_its_loop_turns_in_the_metrics(broker):
                message="no metrics with the loop's longest turn")
     metrics = broker.server.service.latest_metrics
     assert metrics.loop_max_turn_cpu_ms <= metrics.loop_max_turn_ms + 1.0
+    assert 0 < metrics.loop_max_periodic_cpu_ms <= metrics.loop_max_turn_cpu_ms, "periodic work is part of a turn"

@@ -6,7 +6,7 @@ from broker.service.floor import UNCOVERED_ALERT_AFTER_S, UNCOVERED_CHECK_EVERY_
 from broker.service.server import BrokerServer
 from broker.wire import protocol as p
 
-from conftest import FakeClock, agent_spec, loopback_config
+from helpers import FakeClock, agent_spec, loopback_config
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def floor(tmp_path):
 
 
 def _alerts(core) -> list[p.Alert]:
-    events = [msgspec.msgpack.decode(raw, type=p.Event) for _s, _q, raw, *_ in core.drain().events]
+    events = [msgspec.msgpack.decode(e.raw, type=p.Event) for e in core.drain().events]
     return [e.record for e in events if e.kind == "alert.no_eligible_agent"]
 
 
@@ -60,3 +60,24 @@ def test_no_alert_when_someone_online_covers_it_in_time(floor):
     _tick_for(server, clock, UNCOVERED_ALERT_AFTER_S * 2)
     assert _alerts(core) == []
     core.check_invariants()
+
+
+def test_coverage_now_follows_agents_coming_online_without_waiting_a_minute(floor, monkeypatch):
+    from broker.service import floor as floor_module
+    from broker.staffing.roster import parse_roster
+
+    server, core, clock = floor
+    monkeypatch.setattr(floor_module, "COVERAGE_NOW_EVERY_S", 0.0)
+    core.define_agent(agent_spec("a2", group="g"))
+    server.floor.roster = parse_roster("agent_id,days,start,end,tz,skills\n"
+                                       "a1,Mon-Sun,00:00,00:00,UTC,pre_sales\n"
+                                       "a2,Mon-Sun,00:00,00:00,UTC,pre_sales\n", "csv")
+    server.floor.publish_metrics(clock.now)
+    before = {c.skill: c.online for c in server.service.latest_coverage.now}
+    assert before == {"pre_sales": 1}
+    clock.advance(1)
+    core.set_status("a2", "online", "a2")
+    server.floor.publish_metrics(clock.now)
+    after = {c.skill: c.online for c in server.service.latest_coverage.now}
+    assert after == {"pre_sales": 2}, "the header's online count and coverage agree within a tick"
+

@@ -7,7 +7,7 @@ import socket
 from broker.wire import protocol as p
 from grabdesk.cli import main
 
-from conftest import agent_spec
+from helpers import agent_spec
 
 
 def _endpoints(broker) -> list[str]:

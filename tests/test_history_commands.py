@@ -7,7 +7,7 @@ import pytest
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused
 
-from conftest import agent_spec, wait_until
+from helpers import agent_spec, wait_until
 
 
 @pytest.fixture
@@ -103,3 +103,10 @@ def test_acknowledging_an_alert_is_published_and_audited(floor):
     with pytest.raises(BrokerRefused) as agent:
         floor.client("agent", "pre").call(p.AcknowledgeAlert, alert=alert.id)
     assert agent.value.code == p.ErrorCode.FORBIDDEN
+
+
+def test_a_history_limit_out_of_range_is_clamped_not_refused(floor):
+    floor.submit(p.NewInquiry(id="q1", shop="s1", skill="pre_sales", customer="c1"))
+    boss = floor.client("supervisor", "boss")
+    assert len(boss.call(p.QueryCustomer, customer="c1", limit=0).inquiries) == 1
+    assert boss.call(p.QueryAgentGrabs, agent="pre", limit=10_000).attempts == []

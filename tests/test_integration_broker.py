@@ -18,7 +18,7 @@ from broker.wire import protocol as p
 from broker.wire.client import BrokerClient
 from broker.wire.mirror import Mirror
 
-from conftest import agent_spec, loopback_config, stable, wait_until
+from helpers import agent_spec, loopback_config, stable, wait_until
 
 UNLIMITED = p.Quotas(concurrent_cap=1000, daily_grabs=10_000)
 
@@ -460,6 +460,23 @@ def test_a_roster_sent_by_a_supervisor_survives_a_restart(start_broker, tmp_path
     assert roster is not None and [s.agent_id for s in roster.shifts] == ["a1"]
 
 
+def test_an_idle_agent_client_heartbeats_within_the_timeout_its_welcome_names(start_broker):
+    """docs/protocol.md 12.2: the welcome says agent_timeout_s, and the reference client
+    heartbeats often enough for it even when its own period is far longer."""
+    broker = start_broker(agent_timeout_s=0.6)
+    broker.define(agents=[agent_spec("a1")])
+    agent = broker.client("agent", "a1", heartbeat_s=30.0)
+    assert agent.call(p.Hello, client="test").agent_timeout_s == 0.6
+    agent.call(p.SetStatus, status="online")
+    _client, mirror = broker.follow("boss")
+    started = broker.server.clock()
+    # nothing happens by itself here: what is checked is that a1 is still online
+    # after several of its timeouts of doing nothing but heartbeats
+    wait_until(lambda: broker.server.clock() > started + 5 * 0.6, 10)
+    assert mirror.agents["a1"].status == "online"
+    assert broker.core.agents["a1"].status == "online"
+
+
 def test_a_new_roster_reaches_followers_as_coverage_of_the_rostered_skills(broker):
     """The coverage worker computes from a snapshot the loop hands it; the result is published."""
     broker.define(agents=[agent_spec("a1", skills=("pre_sales", "after_sales"))])
@@ -470,6 +487,8 @@ def test_a_new_roster_reaches_followers_as_coverage_of_the_rostered_skills(broke
                message="no coverage published after a roster was accepted")
     assert {cell.skill for cell in mirror.coverage.cells} == {"pre_sales", "after_sales"}
     assert max(cell.rostered for cell in mirror.coverage.cells) == 1
+    assert mirror.coverage.cells_at is not None and mirror.coverage.cells_at <= mirror.coverage.at, \
+        "the record says when its cells were computed"
 
 
 def test_reconnecting_says_how_long_it_waited_including_at_the_ceiling(monkeypatch):

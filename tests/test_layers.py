@@ -164,3 +164,18 @@ def test_the_lab_drives_the_arbiter_itself_and_reads_files_only():
     assert _outside(paths, allowed) == []
     assert [f for f in _outside(paths, ("broker.wire.protocol",)) if "broker.wire." in f] == []
     assert offenders(paths, ("zmq",)) == []
+
+
+def test_tests_take_fixtures_from_conftest_and_helpers_by_import():
+    """Each test folder's conftest.py provides its fixtures; helpers are plain modules.
+    Importing from a conftest (which one is ``conftest`` depends on the order pytest
+    loaded them) or importing a fixture by name (a noqa'd unused import) is neither."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[-1] == "conftest":
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports from {node.module}")
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.startswith(("from ", "import ")) and "noqa: F401" in line:
+                found.append(f"{path.relative_to(ROOT)}:{number} imports something it does not use")
+    assert found == []

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from broker.service.app import BrokerApp
 from broker.wire import protocol as p
 from broker.wire.client import BrokerRefused
-from tests.conftest import BrokerHandle, agent_spec, loopback_config, wait_until
+from helpers import BrokerHandle, agent_spec, loopback_config, wait_until
 
 SKILLS = ("pre_sales", "after_sales")
 

@@ -17,6 +17,7 @@ psycopg = pytest.importorskip("psycopg", reason="the 'peers' extra is not instal
 redis = pytest.importorskip("redis", reason="the 'peers' extra is not installed")
 
 from tools.bench import peer_postgres, peer_redis, race, race_results  # noqa: E402  (after the importorskip guards)
+from tools.bench.claim_rules import ClaimRules  # noqa: E402
 
 PG_DSN = "postgresql://127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -100,6 +101,20 @@ def test_percentile_and_double_claims() -> None:
     assert race_results.count_double_claims([1, 2, 2, 3, 3, 3]) == 2
 
 
+def test_server_cpu_is_read_from_local_processes() -> None:
+    """What claim-peers divides by the claims: a process's CPU (with its children's), or
+    every process of a name; None for a server it cannot see."""
+    import os
+
+    from tools.bench.harness import server_cpu_seconds
+
+    mine = server_cpu_seconds(pid=os.getpid())
+    assert mine is not None and mine > 0
+    assert server_cpu_seconds(comm="no-such-server-here") is None
+    assert race_results.cpu_us_per_claim(0.5, 1_000) == 500.0
+    assert race_results.cpu_us_per_claim(None, 1_000) is None and race_results.cpu_us_per_claim(0.5, 0) is None
+
+
 def test_verification_rules_shared_by_both_stores() -> None:
     outcome = race_results.RaceOutcome(
         agents=3, processes=1, duration_s=1.0, elapsed_s=1.0, claims=3, latencies_ms=[1.0] * 3,
@@ -155,6 +170,54 @@ def test_postgres_claimers_plug_into_the_harness(pg_pool_table: str) -> None:
         owned = dict(conn.execute(f"SELECT id, owner FROM {pg_pool_table} WHERE owner IS NOT NULL").fetchall())
     assert owned == dict(zip(outcome.claimed_ids, outcome.claimed_by))
     assert_no_workers_left()
+
+
+def assert_rules_kept(result: race_results.ContenderResult) -> None:
+    check = result.settings["verification"]
+    assert (check["agents_over_cap"], check["agents_over_daily_quota"], check["agents_held_not_owned"]) == (0, 0, 0)
+    assert check["events_recorded"] == check["grabs_recorded"] == result.claims
+
+
+def test_postgres_race_with_the_rules() -> None:
+    """The same winner semantics as the bare claim, with every rule checked in the claim."""
+    result = peer_postgres.run_postgres(PG_DSN, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES,
+                                        rules=ClaimRules())
+    assert_sound(result)
+    assert result.name == "postgresql+rules"
+    assert result.settings["claim_plan_uses_partial_index"]
+    assert_rules_kept(result)
+    assert_no_table_left(result.settings["claim_sql"].split("(")[0].split()[1].removesuffix("_claim"))
+
+
+@pytest.mark.parametrize("rules, per_agent", [(ClaimRules(concurrent_cap=3), 3), (ClaimRules(daily_grabs=2), 2)],
+                         ids=["concurrent-cap", "daily-quota"])
+def test_postgres_rules_hold_an_agent_to_its_cap_and_daily_quota(rules: ClaimRules, per_agent: int) -> None:
+    result = peer_postgres.run_postgres(PG_DSN, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES,
+                                        rules=rules)
+    assert result.available and result.double_claims == 0
+    assert result.claims == AGENTS * per_agent, "every agent claims up to its limit, and no further"
+    assert result.settings["misses"] > 0
+    assert_rules_kept(result)
+
+
+def test_postgres_rules_answer_a_repeated_grab_id_with_its_first_verdict() -> None:
+    table = f"grabdesk_test_rules_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_DSN, autocommit=True, connect_timeout=2) as conn:
+        try:
+            conn.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, owner integer, skill text NOT NULL)")
+            conn.execute(f"INSERT INTO {table} (id, skill) SELECT g, 'pre_sales' FROM generate_series(1, 10) g")
+            claim = peer_postgres.create_rules(conn, table, 2, ClaimRules())
+            sql = f"SELECT {claim}(%s, %s, 'Asia/Shanghai')"
+            first = conn.execute(sql, (0, "g1")).fetchone()[0]
+            assert conn.execute(sql, (0, "g1")).fetchone()[0] == first
+            assert conn.execute(sql, (0, "g2")).fetchone()[0] not in (first, None)
+            assert conn.execute(f"SELECT held, grabs_today FROM {table}_agents WHERE id = 0").fetchone() == (2, 2)
+            assert conn.execute(f"SELECT count(*) FROM {table}_events").fetchone()[0] == 2
+            conn.execute(f"UPDATE {table}_agents SET status = 'away' WHERE id = 1")
+            assert conn.execute(sql, (1, "g1")).fetchone()[0] is None, "an agent not online claims nothing"
+        finally:
+            assert peer_postgres.drop_run(conn, PG_DSN, table) is None
+    assert_no_table_left(table)
 
 
 def test_postgres_unreachable_is_reported_quickly() -> None:
@@ -215,6 +278,60 @@ def test_redis_claimers_plug_into_the_harness() -> None:
         client.unlink(pending, owners)
         client.close()
     assert_no_workers_left()
+
+
+def test_redis_race_with_the_rules() -> None:
+    """The same winner semantics as the bare claim, with every rule checked in the script."""
+    result = peer_redis.run_redis(REDIS_URL, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES,
+                                  rules=ClaimRules())
+    assert_sound(result)
+    assert result.name == "redis+rules"
+    assert_rules_kept(result)
+    assert_no_redis_keys_left()
+
+
+@pytest.mark.parametrize("rules, per_agent", [(ClaimRules(concurrent_cap=3), 3), (ClaimRules(daily_grabs=2), 2)],
+                         ids=["concurrent-cap", "daily-quota"])
+def test_redis_rules_hold_an_agent_to_its_cap_and_daily_quota(rules: ClaimRules, per_agent: int) -> None:
+    result = peer_redis.run_redis(REDIS_URL, agents=AGENTS, duration_s=DURATION_S, processes=PROCESSES,
+                                  rules=rules)
+    assert result.available and result.double_claims == 0
+    assert result.claims == AGENTS * per_agent, "every agent claims up to its limit, and no further"
+    assert result.settings["misses"] > 0
+    assert_rules_kept(result)
+    assert_no_redis_keys_left()
+
+
+def test_redis_rules_answer_a_repeated_grab_id_with_its_first_verdict() -> None:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    prefix = f"{peer_redis.REDIS_KEY_PREFIX}:test-{uuid.uuid4().hex[:12]}"
+    keys = [f"{prefix}:pending", f"{prefix}:owners", f"{prefix}:agent:0", f"{prefix}:grabs", f"{prefix}:events"]
+    try:
+        client.rpush(keys[0], *range(1, 11))
+        client.hset(keys[2], mapping={"status": "online", "held": 0, "cap": 5, "grabs_today": 0, "daily": 100,
+                                      "skill:pre_sales": 1})
+        script = client.register_script(peer_redis.REDIS_RULES_CLAIM_LUA)
+        first = script(keys=keys, args=[0, "g1", "pre_sales", 28800])
+        assert script(keys=keys, args=[0, "g1", "pre_sales", 28800]) == first
+        assert script(keys=keys, args=[0, "g2", "pre_sales", 28800]) not in (first, None)
+        assert script(keys=keys, args=[0, "g3", "complaints", 28800]) is None, "a skill the agent lacks"
+        assert client.hmget(keys[2], "held", "grabs_today") == [b"2", b"2"]
+        assert client.xlen(keys[4]) == 2
+        client.hset(keys[2], "status", "away")
+        assert script(keys=keys, args=[0, "g4", "pre_sales", 28800]) is None, "an agent not online"
+    finally:
+        client.unlink(*keys)
+        client.close()
+
+
+def assert_no_redis_keys_left() -> None:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        leftovers = [k for k in client.scan_iter(match=f"{peer_redis.REDIS_KEY_PREFIX}:*")
+                     if k != peer_redis.REDIS_CONFIG_LOCK_KEY.encode() and b":test-" not in k]
+        assert leftovers == []
+    finally:
+        client.close()
 
 
 def test_redis_unreachable_is_reported_quickly() -> None:

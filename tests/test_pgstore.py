@@ -6,7 +6,11 @@ saying so, when it is absent.
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +19,8 @@ from broker.service.lease import Lease
 from broker.service.pgstore import MIGRATIONS, Fenced, PgStore, StoreError, StoreUnavailable
 from broker.wire.protocol import NewInquiry, ShopRecord
 
-from conftest import FakeClock, pg_dsn
+from helpers import FakeClock, pg_dsn
+from tools.bench.harness import free_port
 
 #: a port nothing listens on: the connection is refused at once
 DEAD_DSN = "postgresql://127.0.0.1:1/test"
@@ -158,3 +163,38 @@ def test_reports_sql_runs_on_the_shards_tables(stores, schema):
             [(7200.0 * 1000, "pre_sales", 1.0)]
     finally:
         lease.close()
+
+
+# --------------------------------------------------------------------------- the broker's start
+
+def _broker(*args: str) -> subprocess.CompletedProcess:
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "grabdesk", "broker",
+                           "--command-endpoint", f"tcp://127.0.0.1:{free_port()}",
+                           "--events-endpoint", f"tcp://127.0.0.1:{free_port()}", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_postgresql_unreachable_at_start_is_one_sentence_and_exit_2(check):
+    done = _broker("--db", DEAD_DSN, *(["--check-config"] if check else []))
+    assert done.returncode == 2
+    assert done.stderr.startswith("grabdesk broker: PostgreSQL not reachable at 127.0.0.1:1/test")
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_newer_schema_refuses_the_start_and_check_config_says_so(stores, schema):
+    store = stores()
+    store._db.execute(f'UPDATE "{schema}".schema_version SET version = %s', (len(MIGRATIONS) + 1,))
+    config = ["--db", pg_dsn(), "--shard", schema.removeprefix("grabdesk_")]
+    for extra in ([], ["--check-config"]):
+        done = _broker(*config, *extra)
+        assert done.returncode == 2, done.stderr
+        assert "newer than this broker" in done.stderr and "upgrade grabdesk" in done.stderr
+
+
+def test_check_config_names_the_shards_schema(schema):
+    done = _broker("--db", pg_dsn(), "--shard", schema.removeprefix("grabdesk_"), "--check-config")
+    assert done.returncode == 0, done.stderr
+    assert f"ok: PostgreSQL 127.0.0.1:5432/test schema {schema} (new; will be created)" in done.stdout

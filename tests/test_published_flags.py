@@ -39,7 +39,7 @@ def floor():
 
 
 def published(core: Arbiter) -> list[Event]:
-    return [_event.decode(raw) for (_stream, _seq, raw, *_rest) in core.drain().events]
+    return [_event.decode(e.raw) for e in core.drain().events]
 
 
 def last_agent(core: Arbiter, agent_id: str = "a1"):
@@ -52,7 +52,7 @@ def test_every_published_agent_record_says_whether_it_can_be_handed_work(floor):
     core.set_status("a1", "away", "test")
     assert last_agent(core).unavailable == ErrorCode.NOT_ELIGIBLE
     core.set_status("a1", "online", "test")
-    raw = [raw for (_stream, _seq, raw, *_rest) in core.drain().events]
+    raw = [e.raw for e in core.drain().events]
     assert _event.decode(raw[-1]).record.unavailable == ""
     assert b"unavailable" not in raw[-1], "available: the field is left out of the event"
     core.submit(NewInquiry(id="q1", shop="s1", skill="pre_sales"), "intake")

@@ -25,7 +25,7 @@ from broker.service.keys import ENROLLED_FILE, RELOAD_EVERY_S, revoke
 from tools.bench.curve_setup import make_keys
 from grabdesk.cli import main as grabdesk_main
 
-from conftest import BrokerHandle, agent_spec, loopback_config, wait_until
+from helpers import BrokerHandle, agent_spec, loopback_config, wait_until
 
 pytestmark = pytest.mark.skipif(not zmq.has("curve"), reason="libzmq without CurveZMQ")
 

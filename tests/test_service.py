@@ -18,7 +18,7 @@ from broker.wire.protocol import ErrorCode
 from broker.service.dispatch import Peer, Service
 from broker.service.store import SqliteStore
 
-from conftest import FakeClock
+from helpers import FakeClock
 
 
 class Harness:
@@ -90,6 +90,8 @@ def test_hello_welcomes_with_the_brokers_terms(h):
     assert welcome.epoch == h.service.epoch and welcome.now == h.clock.now
     assert welcome.max_command_bytes == h.service.max_command_bytes
     assert welcome.agent is not None and welcome.agent.id == "a1" and welcome.agent.status == "online"
+    # an agent must be heard from within this: the welcome says it (docs/protocol.md 12.2)
+    assert welcome.agent_timeout_s == h.core.config.agent_timeout_s
     assert h.send(p.Hello, "supervisor", "boss").agent is None
 
 
@@ -302,10 +304,24 @@ def test_unknown_type_is_a_bad_request_naming_the_type(h):
 
 
 @pytest.mark.parametrize("extra", [{}, {"bogus": 1}], ids=["well-formed", "also-malformed"])
-def test_wrong_version_is_unsupported_version(h, extra):
-    [reply] = h.raw(_pack(_envelope(v=p.PROTOCOL_VERSION + 1, type="hello", **extra)))
+@pytest.mark.parametrize("version", [p.PROTOCOL_VERSION + 1, 0])
+def test_another_integer_version_is_unsupported_version(h, extra, version):
+    [reply] = h.raw(_pack(_envelope(v=version, type="hello", **extra)))
     error = _error(reply, ErrorCode.UNSUPPORTED_VERSION)
     assert error.re == "m-bad" and error.detail.get("supported") == p.PROTOCOL_VERSION
+
+
+@pytest.mark.parametrize("version", ["1", 1.0, True, None, "missing"])
+def test_a_missing_or_non_integer_version_is_a_bad_request_naming_v(h, version):
+    """docs/protocol.md 18.2: only an integer names a version."""
+    envelope = _envelope(type="hello")
+    if version == "missing":
+        del envelope["v"]
+    else:
+        envelope["v"] = version
+    [reply] = h.raw(_pack(envelope))
+    error = _error(reply, ErrorCode.BAD_REQUEST)
+    assert error.re == "m-bad" and error.detail.get("field") == "v"
 
 
 @pytest.mark.parametrize("fields, name", [
@@ -313,7 +329,7 @@ def test_wrong_version_is_unsupported_version(h, extra):
     (dict(type="grab", grab_id="g", inquiry=5), "inquiry"),           # wrong type
     (dict(type="set_status", status="asleep"), "status"),             # not one of the values
     (dict(type="grab", grab_id="g", inquiry="q1", extra=True), "extra"),  # unknown field
-    (dict(type="submit", inquiries=[{"id": "x", "shop": "s1"}]), "skill"),  # nested
+    (dict(type="submit", inquiries=[{"id": "x", "skill": "pre_sales"}]), "shop"),  # nested
     (dict(type="hello", role="janitor"), "role"),
     (dict(type="hello", who=None), "who"),
 ], ids=["missing", "wrong-type", "bad-literal", "extra-field", "nested-missing", "bad-role", "null-who"])

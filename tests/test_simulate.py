@@ -32,7 +32,7 @@ from tools.simulate.personas import make_personas
 from tools.simulate.plan import DEFAULT_MIX, ArrivalPlan, SimClock, rostered
 from tools.simulate.runner import DEFAULT_PROFILE, DEFAULT_ROSTER, SimOptions, SimStats, Simulation
 
-from conftest import loopback_config, wait_until
+from helpers import loopback_config, wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: a Monday in winter (Berlin on UTC+1), so the demo roster's follow-the-sun hours are fixed

@@ -1,7 +1,7 @@
 """The broker's basic promise over real sockets: one winner, losers told who."""
 from broker.wire import protocol as p
 
-from conftest import agent_spec, wait_until
+from helpers import agent_spec, wait_until
 
 
 def test_race_on_loopback_has_one_winner_and_losers_learn_who(broker):

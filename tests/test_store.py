@@ -14,7 +14,7 @@ import msgspec
 import psycopg
 import pytest
 
-from broker.arbiter.core import Arbiter, Changes, CoreConfig
+from broker.arbiter.core import Arbiter, Changes, CoreConfig, EmittedEvent
 from broker.wire.protocol import (
     AgentSpec, Event, FloorMetrics, GroupRecord, NewInquiry, Quotas, ShopRecord, encode,
 )
@@ -23,7 +23,7 @@ from broker.service.store import (
     JOURNAL_MIGRATIONS, STATE_MIGRATIONS, WAL_PRESIZE_BYTES, SqliteStore, StoreError, state_path_for,
 )
 
-from conftest import FakeClock, pg_dsn
+from helpers import FakeClock, pg_dsn
 
 
 @pytest.fixture
@@ -370,7 +370,7 @@ def test_batches_without_journaled_events_write_nothing(open_store, clock):
     seq = floor.core.seq + 1
     metrics = FloorMetrics(at=clock())
     raw = encode(Event(seq=seq, kind="metrics.floor", at=clock(), record=metrics))
-    store.write(Changes(events=[("metrics", seq, raw, "metrics.floor", clock(), "", "", "")], seq=seq,
+    store.write(Changes(events=[EmittedEvent("metrics", seq, raw, "metrics.floor", clock())], seq=seq,
                         stream_last={"metrics": seq}))  # a periodic view only
     assert list(store.journal()) == journal
 

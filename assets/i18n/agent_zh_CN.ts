@@ -456,4 +456,112 @@
             <translation>%1：以往 %2 个咨询</translation>
         </message>
     </context>
+    <context>
+        <name>TranscriptPanel</name>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>Conversation</source>
+            <translation>对话记录</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>Handed over by the robot: %1, for %2</source>
+            <translation>机器人转人工：%1，转给 %2</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>Select an inquiry to see what the customer wrote</source>
+            <translation>选择一条咨询以查看客户的留言</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>Asking the broker…</source>
+            <translation>正在询问服务器…</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>The customer wrote nothing the broker kept</source>
+            <translation>服务器未保存该客户的留言</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>No answer from the broker: %1</source>
+            <translation>服务器无应答：%1</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>… %1 earlier lines not kept</source>
+            <translation>… 未保留更早的 %1 行</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>Customer</source>
+            <translation>客户</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>Robot</source>
+            <translation>机器人</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>Agent</source>
+            <translation>客服</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>not sure what the customer means</source>
+            <translation>无法确定客户的意图</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>the customer asked for a person</source>
+            <translation>客户要求转人工</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>complaint</source>
+            <translation>投诉</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>the robot's answer did not help</source>
+            <translation>机器人的回答没有帮助</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>a pre-sales question</source>
+            <translation>售前问题</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>outside what the robot answers</source>
+            <translation>超出机器人的回答范围</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>a message the robot could not read</source>
+            <translation>机器人无法读懂的消息</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>order not found</source>
+            <translation>未找到订单</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>the order lookup failed</source>
+            <translation>订单查询失败</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>the robot did not answer in time</source>
+            <translation>机器人未及时回答</translation>
+        </message>
+        <message>
+            <location filename="../../supervisor/agentwin/transcript.py" />
+            <source>no robot to answer</source>
+            <translation>没有可用的机器人</translation>
+        </message>
+    </context>
 </TS>

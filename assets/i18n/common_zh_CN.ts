@@ -55,6 +55,31 @@
         <translation>咨询 {inquiry} 已在 {skill} 池中</translation>
     </message>
     <message>
+        <location filename="../../supervisor/common/broker_text.py" />
+        <source>inquiry {inquiry} is not with robot {robot}</source>
+        <translation>咨询 {inquiry} 不在机器人 {robot} 处</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" />
+        <source>robot {robot} has answered inquiry {inquiry} already; it awaits the customer</source>
+        <translation>机器人 {robot} 已回答咨询 {inquiry}，正在等待客户回复</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" />
+        <source>no transcript of inquiry {inquiry}</source>
+        <translation>咨询 {inquiry} 没有对话记录</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" />
+        <source>{field} must not be empty</source>
+        <translation>{field} 不能为空</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" />
+        <source>inquiry {inquiry} is with the robot first line, not in the pool</source>
+        <translation>咨询 {inquiry} 正由机器人首轮接待，尚未进入池中</translation>
+    </message>
+    <message>
         <location filename="../../supervisor/common/broker_text.py" line="47" />
         <source>agent {agent} does not serve shop {shop}</source>
         <translation>客服 {agent} 不服务店铺 {shop}</translation>
@@ -455,6 +480,11 @@
         <location filename="../../supervisor/common/broker_text.py" line="139" />
         <source>held</source>
         <translation>处理中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/common/broker_text.py" />
+        <source>with the robot</source>
+        <translation>机器人接待中</translation>
     </message>
     <message>
         <location filename="../../supervisor/common/broker_text.py" line="139" />

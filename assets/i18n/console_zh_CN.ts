@@ -4,111 +4,126 @@
 <context>
     <name>ActiveBrokerLabel</name>
     <message>
-        <location filename="../../supervisor/console/active_broker.py" line="27" />
+        <location filename="../../supervisor/console/active_broker.py" line="30" />
         <source>Broker %1 · shard %2</source>
         <translation>调度服务 %1 · 分片 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/active_broker.py" line="29" />
+        <location filename="../../supervisor/console/active_broker.py" line="32" />
         <source> · active since %1</source>
         <translation> · 自 %1 起为主</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/active_broker.py" line="32" />
+        <location filename="../../supervisor/console/active_broker.py" line="35" />
         <source>The active broker of this shard; a standby takes over if it stops.</source>
         <translation>本分片当前的主调度服务；它停止时由备用服务接管。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/active_broker.py" line="34" />
+        <location filename="../../supervisor/console/active_broker.py" line="37" />
         <source>This console moved to another broker %1 time(s), last at %2.</source>
         <translation>本控制台已切换到其他调度服务 %1 次，最近一次在 %2。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="45" />
+        <source>%1 ● %2</source>
+        <translation>%1 ● %2</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="49" />
+        <source>%1: %2, broker %3, %4 open inquiries, %5 agents online</source>
+        <translation>%1：%2，调度服务 %3，%4 个未结咨询，%5 名客服在线</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/active_broker.py" line="53" />
+        <source>, active since %1</source>
+        <translation>，自 %1 起为主</translation>
     </message>
 </context>
 <context>
     <name>AgentModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="79" />
+        <location filename="../../supervisor/console/models.py" line="80" />
         <source>Agent</source>
         <extracomment>drag-and-drop payload: a JSON list of inquiry ids use against a limit, for the bar delegate a quota change awaits the broker's answer editable agent columns -&gt; the quota they edit (agent id, quota field, requested value)</extracomment>
         <translation>客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="79" />
+        <location filename="../../supervisor/console/models.py" line="80" />
         <source>Name</source>
         <translation>姓名</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="79" />
+        <location filename="../../supervisor/console/models.py" line="80" />
         <source>Group</source>
         <translation>组</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="79" />
+        <location filename="../../supervisor/console/models.py" line="80" />
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="79" />
+        <location filename="../../supervisor/console/models.py" line="80" />
         <source>Tier</source>
         <translation>等级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="80" />
+        <location filename="../../supervisor/console/models.py" line="81" />
         <source>Held / cap</source>
         <translation>持有 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="80" />
+        <location filename="../../supervisor/console/models.py" line="81" />
         <source>Grabs today / quota</source>
         <translation>今日抢单 / 限额</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="80" />
+        <location filename="../../supervisor/console/models.py" line="81" />
         <source>Service / limit</source>
         <translation>连续服务 / 上限</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="81" />
+        <location filename="../../supervisor/console/models.py" line="82" />
         <source>SLA met</source>
         <translation>SLA 达成</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="81" />
+        <location filename="../../supervisor/console/models.py" line="82" />
         <source>Skills</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="105" />
+        <location filename="../../supervisor/console/models.py" line="106" />
         <source>until %1</source>
         <translation>至 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="164" />
+        <location filename="../../supervisor/console/models.py" line="165" />
         <source>Forced break after %1 h of continuous service, until %2</source>
         <translation>连续服务 %1 小时后强制休息，至 %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="166" />
+        <location filename="../../supervisor/console/models.py" line="167" />
         <source>On a break</source>
         <translation>休息中</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="168" />
+        <location filename="../../supervisor/console/models.py" line="169" />
         <source>Holds %1 inquiries; concurrent cap %2. Double-click or F2 to change the cap.</source>
         <translation>持有 %1 个咨询；同时接待上限 %2。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="171" />
+        <location filename="../../supervisor/console/models.py" line="172" />
         <source>%1 grabs today; daily quota %2. Double-click or F2 to change the quota.</source>
         <translation>今日抢单 %1 次；每日限额 %2。双击或按 F2 修改限额。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="174" />
+        <location filename="../../supervisor/console/models.py" line="175" />
         <source>Continuous service; a break of %1 min is forced after %2 h. Double-click or F2 to change the limit.</source>
         <translation>连续服务时长；满 %2 小时后强制休息 %1 分钟。双击或按 F2 修改上限。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="178" />
+        <location filename="../../supervisor/console/models.py" line="179" />
         <source>Share of the inquiries this agent resolved, while this console watched, without an SLA breach</source>
         <translation>本控制台观察期间，该客服解决且未违反 SLA 的咨询所占比例</translation>
     </message>
@@ -202,48 +217,48 @@
 <context>
     <name>AlertBar</name>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <location filename="../../supervisor/console/alert_bar.py" line="148" />
         <source>All alerts</source>
         <extracomment>players tried in order; each takes a WAV path as its one argument the chime: two short tones (Hz) of this length (s), at this sample rate what the severity filter offers, least to most severe the ids of the alerts to acknowledge (the panel's selection) fn() -&gt; the selected alerts' ids</extracomment>
         <translation>全部告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <location filename="../../supervisor/console/alert_bar.py" line="148" />
         <source>Warnings and critical</source>
         <translation>警告及严重</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="142" />
+        <location filename="../../supervisor/console/alert_bar.py" line="148" />
         <source>Critical only</source>
         <translation>仅严重</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="145" />
+        <location filename="../../supervisor/console/alert_bar.py" line="151" />
         <source>Not acknowledged</source>
         <translation>未确认</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="146" />
+        <location filename="../../supervisor/console/alert_bar.py" line="152" />
         <source>Filter alerts</source>
         <translation>筛选告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="147" />
+        <location filename="../../supervisor/console/alert_bar.py" line="153" />
         <source>Acknowledge</source>
         <translation>确认</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="148" />
+        <location filename="../../supervisor/console/alert_bar.py" line="154" />
         <source>Take the selected alerts in hand; the broker records who and when</source>
         <translation>接手所选告警；调度服务记录确认人和时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="149" />
+        <location filename="../../supervisor/console/alert_bar.py" line="155" />
         <source>Sound for critical</source>
         <translation>严重告警提示音</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/alert_bar.py" line="161" />
+        <location filename="../../supervisor/console/alert_bar.py" line="167" />
         <source>Select an alert nobody has acknowledged yet</source>
         <translation>请选择尚未确认的告警</translation>
     </message>
@@ -251,38 +266,38 @@
 <context>
     <name>AlertModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="282" />
+        <location filename="../../supervisor/console/models.py" line="283" />
         <source>Time</source>
         <extracomment>the text last: it stretches to the panel's width</extracomment>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="282" />
+        <location filename="../../supervisor/console/models.py" line="283" />
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="282" />
+        <location filename="../../supervisor/console/models.py" line="283" />
         <source>Alert</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="283" />
+        <location filename="../../supervisor/console/models.py" line="284" />
         <source>What happened</source>
         <translation>内容</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="282" />
+        <location filename="../../supervisor/console/models.py" line="284" />
+        <source>Acked</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/models.py" line="283" />
         <source>Link</source>
         <translation>关联</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="283" />
-        <source>Acknowledged</source>
-        <translation>已确认</translation>
-    </message>
-    <message>
-        <location filename="../../supervisor/console/models.py" line="304" />
+        <location filename="../../supervisor/console/models.py" line="306" />
         <source>Double-click to show the inquiry or agent</source>
         <translation>双击显示相关咨询或客服</translation>
     </message>
@@ -290,47 +305,47 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="321" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="321" />
         <source>Who</source>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="321" />
         <source>Role</source>
         <translation>角色</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="321" />
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="319" />
+        <location filename="../../supervisor/console/models.py" line="321" />
         <source>Subject</source>
         <translation>对象</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="320" />
+        <location filename="../../supervisor/console/models.py" line="322" />
         <source>Result</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="320" />
+        <location filename="../../supervisor/console/models.py" line="322" />
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="327" />
+        <location filename="../../supervisor/console/models.py" line="329" />
         <source>done</source>
         <translation>已执行</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="327" />
+        <location filename="../../supervisor/console/models.py" line="329" />
         <source>refused</source>
         <translation>被拒绝</translation>
     </message>
@@ -338,33 +353,33 @@
 <context>
     <name>AuditPanel</name>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="302" />
+        <location filename="../../supervisor/console/panels.py" line="304" />
         <source>Who</source>
         <extracomment>("inquiry" | "agent", id) ask the broker for past entries again</extracomment>
         <translation>操作人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="303" />
+        <location filename="../../supervisor/console/panels.py" line="305" />
         <source>Action (prefix)</source>
         <translation>操作（前缀）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="304" />
+        <location filename="../../supervisor/console/panels.py" line="306" />
         <source>Subject or reason contains…</source>
         <translation>对象或原因包含…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="305" />
+        <location filename="../../supervisor/console/panels.py" line="307" />
         <source>Refusals only</source>
         <translation>仅看被拒绝的</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="306" />
+        <location filename="../../supervisor/console/panels.py" line="308" />
         <source>Reload</source>
         <translation>重新加载</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/panels.py" line="307" />
+        <location filename="../../supervisor/console/panels.py" line="309" />
         <source>Ask the broker for the latest 1,000 entries</source>
         <translation>向服务端获取最近 1,000 条记录</translation>
     </message>
@@ -503,9 +518,14 @@
         <translation>确认告警被拒绝</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/actions.py" line="137" />
+        <location filename="../../supervisor/console/actions.py" line="146" />
         <source>no answer from the broker</source>
         <translation>服务端无应答</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/actions.py" line="153" />
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
     </message>
 </context>
 <context>
@@ -519,12 +539,22 @@
 <context>
     <name>CoverageView</name>
     <message>
-        <location filename="../../supervisor/console/coverage_view.py" line="78" />
+        <location filename="../../supervisor/console/coverage_view.py" line="91" />
         <source>Each hour: rostered minus required agents (red: short). Hover a cell for the numbers.</source>
         <translation>每小时：排班人数减需要人数（红色：人手不足）。悬停查看具体数字。</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/coverage_view.py" line="80" />
+        <location filename="../../supervisor/console/coverage_view.py" line="94" />
+        <source>Required as computed at %1.</source>
+        <translation>需要人数计算于 %1。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/coverage_view.py" line="97" />
+        <source>Required agents are recomputed every minute, and when the roster or quotas change, from the forecast and the handling times measured over the last 7 days: the cells move as those do.</source>
+        <translation>需要人数每分钟以及排班或接单限制变更时，根据预测和最近 7 天实测的处理时长重新计算：格子随之变化。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/coverage_view.py" line="81" />
         <source>The broker has not published coverage yet (it needs a roster).</source>
         <translation>服务端尚未发布覆盖数据（需要排班表）。</translation>
     </message>
@@ -532,85 +562,85 @@
 <context>
     <name>GrabsView</name>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="70" />
-        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <location filename="../../supervisor/console/grabs_view.py" line="75" />
+        <location filename="../../supervisor/console/grabs_view.py" line="84" />
         <source>Inquiry</source>
         <extracomment>outcome -&gt; text colour, so a long list reads at a glance</extracomment>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="70" />
-        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <location filename="../../supervisor/console/grabs_view.py" line="75" />
+        <location filename="../../supervisor/console/grabs_view.py" line="84" />
         <source>Agent</source>
         <translation>客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="72" />
+        <location filename="../../supervisor/console/grabs_view.py" line="77" />
         <source>inquiry or agent id</source>
         <translation>咨询或客服编号</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="73" />
+        <location filename="../../supervisor/console/grabs_view.py" line="78" />
         <source>Show grabs</source>
         <translation>查看抢单</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <location filename="../../supervisor/console/grabs_view.py" line="84" />
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="79" />
+        <location filename="../../supervisor/console/grabs_view.py" line="84" />
         <source>After</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="80" />
+        <location filename="../../supervisor/console/grabs_view.py" line="85" />
         <source>Outcome</source>
         <translation>结果</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="80" />
+        <location filename="../../supervisor/console/grabs_view.py" line="85" />
         <source>Why</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="98" />
+        <location filename="../../supervisor/console/grabs_view.py" line="103" />
         <source>Type an inquiry or agent id</source>
         <translation>请输入咨询或客服编号</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="102" />
+        <location filename="../../supervisor/console/grabs_view.py" line="107" />
         <source>Asking the broker…</source>
         <translation>正在询问调度服务…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="118" />
+        <location filename="../../supervisor/console/grabs_view.py" line="123" />
         <source>No answer from the broker: %1</source>
         <translation>调度服务未应答：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="124" />
+        <location filename="../../supervisor/console/grabs_view.py" line="129" />
         <source>Nobody has tried to grab %1 yet</source>
         <translation>还没有人抢过 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="126" />
+        <location filename="../../supervisor/console/grabs_view.py" line="131" />
         <source>%1: %2 attempts, won by %3</source>
         <translation>%1：共 %2 次抢单，%3 抢到</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="128" />
+        <location filename="../../supervisor/console/grabs_view.py" line="133" />
         <source>nobody</source>
         <translation>无人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="135" />
+        <location filename="../../supervisor/console/grabs_view.py" line="140" />
         <source>%1 has no grab attempts recorded</source>
         <translation>%1 没有抢单记录</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/grabs_view.py" line="138" />
+        <location filename="../../supervisor/console/grabs_view.py" line="143" />
         <source>%1: latest %2 attempts, %3 won</source>
         <translation>%1：最近 %2 次抢单，抢到 %3 次</translation>
     </message>
@@ -618,57 +648,57 @@
 <context>
     <name>InquiryModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="207" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="207" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="207" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="207" />
+        <location filename="../../supervisor/console/models.py" line="208" />
         <source>Shop</source>
         <translation>店铺</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="209" />
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="209" />
         <source>Channel</source>
         <translation>渠道</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="209" />
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="208" />
+        <location filename="../../supervisor/console/models.py" line="209" />
         <source>Waiting</source>
         <translation>等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="209" />
+        <location filename="../../supervisor/console/models.py" line="210" />
         <source>Owner</source>
         <translation>处理人</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="209" />
+        <location filename="../../supervisor/console/models.py" line="210" />
         <source>SLA</source>
         <translation>SLA</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="237" />
+        <location filename="../../supervisor/console/models.py" line="238" />
         <source>Drag onto an agent to reassign; double-click for the reassign dialog</source>
         <translation>拖到客服上即可改派；双击打开改派对话框</translation>
     </message>
@@ -705,229 +735,239 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../supervisor/console/window.py" line="239" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>Queue</source>
         <extracomment>the refresh tick: models replay changes this often bump when the docks change, so an old saved layout is not forced onto new docks the default layout (a remembered one wins) how long a verdict stays in the status bar (ms); the last one stays in its label None until the first status arrives, so the first one always applies</extracomment>
         <translation>队列</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="239" />
+        <location filename="../../supervisor/console/window.py" line="253" />
         <source>Coverage (24 h)</source>
         <translation>覆盖（24 小时）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Alerts</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Inquiries</source>
         <translation>咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="240" />
+        <location filename="../../supervisor/console/window.py" line="254" />
         <source>Audit</source>
         <translation>审计</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="241" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>Grabs</source>
         <translation>抢单记录</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="241" />
+        <location filename="../../supervisor/console/window.py" line="255" />
         <source>Who is good at what</source>
         <translation>谁擅长什么</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="244" />
+        <location filename="../../supervisor/console/window.py" line="256" />
+        <source>Robot first line</source>
+        <translation>机器人首轮接待</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="259" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="245" />
+        <location filename="../../supervisor/console/window.py" line="260" />
         <source>&amp;Connect…</source>
         <translation>连接(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="246" />
+        <location filename="../../supervisor/console/window.py" line="261" />
         <source>&amp;Export</source>
         <translation>导出(&amp;E)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="247" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>Queue chart as PNG…</source>
         <translation>队列图表为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="247" />
+        <location filename="../../supervisor/console/window.py" line="262" />
         <source>Coverage heat map as PNG…</source>
         <translation>覆盖热力图为 PNG…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="248" />
+        <location filename="../../supervisor/console/window.py" line="263" />
         <source>Agents as CSV…</source>
         <translation>客服表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="248" />
+        <location filename="../../supervisor/console/window.py" line="263" />
         <source>Inquiries as CSV…</source>
         <translation>咨询表为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>Alerts as CSV…</source>
         <translation>告警为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="249" />
+        <location filename="../../supervisor/console/window.py" line="264" />
         <source>Audit as CSV…</source>
         <translation>审计记录为 CSV…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="252" />
+        <location filename="../../supervisor/console/window.py" line="267" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="253" />
+        <location filename="../../supervisor/console/window.py" line="268" />
         <source>&amp;Actions</source>
         <translation>操作(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="254" />
+        <location filename="../../supervisor/console/window.py" line="269" />
         <source>Change &amp;quotas…</source>
         <translation>修改接单限制(&amp;Q)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="255" />
+        <location filename="../../supervisor/console/window.py" line="270" />
         <source>&amp;Reassign selected inquiry…</source>
         <translation>改派选中的咨询(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="256" />
+        <location filename="../../supervisor/console/window.py" line="271" />
         <source>Agent s&amp;tatus and quality…</source>
         <translation>客服状态与质量分(&amp;T)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="257" />
+        <location filename="../../supervisor/console/window.py" line="272" />
         <source>Shop &amp;mode…</source>
         <translation>店铺模式(&amp;M)…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="258" />
+        <location filename="../../supervisor/console/window.py" line="273" />
+        <source>&amp;What if…</source>
+        <translation>假如(&amp;W)…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/window.py" line="274" />
         <source>&amp;Grabs of the selected inquiry</source>
         <translation>所选咨询的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="259" />
+        <location filename="../../supervisor/console/window.py" line="275" />
         <source>Grabs of the selected a&amp;gent</source>
         <translation>所选客服的抢单记录(&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="260" />
+        <location filename="../../supervisor/console/window.py" line="276" />
         <source>Find &amp;agent</source>
         <translation>查找客服(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="261" />
+        <location filename="../../supervisor/console/window.py" line="277" />
         <source>Find &amp;inquiry</source>
         <translation>查找咨询(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="262" />
+        <location filename="../../supervisor/console/window.py" line="278" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="263" />
+        <location filename="../../supervisor/console/window.py" line="279" />
         <source>&amp;Wallboard (full screen)</source>
         <translation>大屏模式（全屏）(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="264" />
+        <location filename="../../supervisor/console/window.py" line="280" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="273" />
+        <location filename="../../supervisor/console/window.py" line="289" />
         <source>grabdesk console — %1 at %2</source>
         <translation>grabdesk 主管控制台 — %1 @ %2</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="309" />
+        <location filename="../../supervisor/console/window.py" line="325" />
         <source>Cannot connect: %1</source>
         <translation>无法连接：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="349" />
+        <location filename="../../supervisor/console/window.py" line="366" />
         <source>Not live since %1: figures shown are stale</source>
         <translation>自 %1 起未连接：显示的数据已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="352" />
+        <location filename="../../supervisor/console/window.py" line="369" />
         <source>Waiting for the broker's snapshot…</source>
         <translation>正在等待服务端快照…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="416" />
+        <location filename="../../supervisor/console/window.py" line="435" />
         <source>dragged onto %1 in the console</source>
         <translation>在控制台中拖给 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="426" />
-        <location filename="../../supervisor/console/window.py" line="481" />
+        <location filename="../../supervisor/console/window.py" line="445" />
+        <location filename="../../supervisor/console/window.py" line="500" />
         <source>Select an inquiry in the inquiry table first</source>
         <translation>请先在咨询表中选择一个咨询</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="466" />
+        <location filename="../../supervisor/console/window.py" line="485" />
         <source>%1 is no longer on the floor</source>
         <translation>%1 已不在现场</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="488" />
+        <location filename="../../supervisor/console/window.py" line="507" />
         <source>Select an agent in the agent table first</source>
         <translation>请先在客服表中选择客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="506" />
+        <location filename="../../supervisor/console/window.py" line="525" />
         <source>Export as PNG</source>
         <translation>导出为 PNG</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="506" />
+        <location filename="../../supervisor/console/window.py" line="525" />
         <source>PNG images (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="510" />
+        <location filename="../../supervisor/console/window.py" line="529" />
         <source>Saved %1</source>
         <translation>已保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="510" />
+        <location filename="../../supervisor/console/window.py" line="529" />
         <source>Could not save %1</source>
         <translation>无法保存 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="516" />
+        <location filename="../../supervisor/console/window.py" line="535" />
         <source>Export as CSV</source>
         <translation>导出为 CSV</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="516" />
+        <location filename="../../supervisor/console/window.py" line="535" />
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="522" />
+        <location filename="../../supervisor/console/window.py" line="541" />
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/window.py" line="524" />
+        <location filename="../../supervisor/console/window.py" line="543" />
         <source>Saved %1 rows to %2</source>
         <translation>已将 %1 行保存到 %2</translation>
     </message>
@@ -953,123 +993,123 @@
 <context>
     <name>QueueChart</name>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="146" />
+        <location filename="../../supervisor/console/chart.py" line="151" />
         <source>Overlaid</source>
-        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value when they rescale... ...which they do when the data outgrows them or falls below this share of them the time axis runs this share of the window ahead of "now", and moves in such steps an inquiry id the user asked to see (double-click in the "now" table) right edge of the time axis; "now" stays left of it (see _follow)</extracomment>
+        <extracomment>curve colours, assigned to skills in the order they first appear the time windows the range box offers (seconds); the second is the default wide enough for skill, depth, wait and the inquiry id how much lighter a stacked band is than its line (percent, QColor.lighter) the y axes reach this far above the highest visible value when they rescale... the wait axis reaches this far above the breach line, so its label (drawn above the line) stays in view ...which they do when the data outgrows them or falls below this share of them the time axis runs this share of the window ahead of "now", and moves in such steps an inquiry id the user asked to see (double-click in the "now" table) right edge of the time axis; "now" stays left of it (see _follow)</extracomment>
         <translation>叠加</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="146" />
+        <location filename="../../supervisor/console/chart.py" line="151" />
         <source>Stacked</source>
         <translation>堆积</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="147" />
+        <location filename="../../supervisor/console/chart.py" line="152" />
         <source>Last 30 min</source>
         <translation>最近 30 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="147" />
+        <location filename="../../supervisor/console/chart.py" line="152" />
         <source>Last hour</source>
         <translation>最近 1 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="147" />
+        <location filename="../../supervisor/console/chart.py" line="152" />
         <source>Last 10 min</source>
         <translation>最近 10 分钟</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="148" />
+        <location filename="../../supervisor/console/chart.py" line="153" />
         <source>Last 2 hours</source>
         <translation>最近 2 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="148" />
+        <location filename="../../supervisor/console/chart.py" line="153" />
         <source>Last 4 hours</source>
         <translation>最近 4 小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="153" />
+        <location filename="../../supervisor/console/chart.py" line="158" />
         <source>Stack the skills' queues or draw them over each other</source>
         <translation>将各技能的队列堆积显示或叠加显示</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="154" />
+        <location filename="../../supervisor/console/chart.py" line="159" />
         <source>How much history to show</source>
         <translation>显示多长时间的历史</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="155" />
+        <location filename="../../supervisor/console/chart.py" line="160" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="156" />
+        <location filename="../../supervisor/console/chart.py" line="161" />
         <source>Longest wait (min)</source>
         <translation>最长等待（分钟）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="157" />
+        <location filename="../../supervisor/console/chart.py" line="162" />
         <source>Not live: the chart shows gaps and may be stale</source>
         <translation>未连接：图表有空缺，数据可能已过期</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="264" />
+        <location filename="../../supervisor/console/chart.py" line="269" />
         <source>SLA warning %1</source>
         <translation>SLA 预警 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="265" />
+        <location filename="../../supervisor/console/chart.py" line="270" />
         <source>SLA first response %1</source>
         <translation>SLA 首次响应 %1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="270" />
+        <location filename="../../supervisor/console/chart.py" line="275" />
         <source>Floor time &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>现场时间 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="273" />
+        <location filename="../../supervisor/console/chart.py" line="278" />
         <source>Queued &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>排队 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="274" />
+        <location filename="../../supervisor/console/chart.py" line="279" />
         <source>Held &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>处理中 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="275" />
+        <location filename="../../supervisor/console/chart.py" line="280" />
         <source>Online &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>在线 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="276" />
+        <location filename="../../supervisor/console/chart.py" line="281" />
         <source>At cap &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>已满 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="280" />
+        <location filename="../../supervisor/console/chart.py" line="285" />
         <source>Longest wait &lt;b&gt;%1&lt;/b&gt; (%2, %3)</source>
         <translation>最长等待 &lt;b&gt;%1&lt;/b&gt;（%2，%3）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="286" />
+        <location filename="../../supervisor/console/chart.py" line="291" />
         <source>First response SLA today &lt;b&gt;%1 %&lt;/b&gt;</source>
         <translation>今日首次响应 SLA &lt;b&gt;%1 %&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="289" />
+        <location filename="../../supervisor/console/chart.py" line="294" />
         <source>Max Gini &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>最大基尼系数 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="291" />
+        <location filename="../../supervisor/console/chart.py" line="296" />
         <source>Resolved today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已解决 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/chart.py" line="292" />
+        <location filename="../../supervisor/console/chart.py" line="297" />
         <source>Abandoned today &lt;b&gt;%1&lt;/b&gt;</source>
         <translation>今日已放弃 &lt;b&gt;%1&lt;/b&gt;</translation>
     </message>
@@ -1077,22 +1117,22 @@
 <context>
     <name>QueueNowModel</name>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="353" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="353" />
         <source>Queued</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="353" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/models.py" line="351" />
+        <location filename="../../supervisor/console/models.py" line="353" />
         <source>Inquiry</source>
         <translation>咨询</translation>
     </message>
@@ -1251,6 +1291,69 @@
     </message>
 </context>
 <context>
+    <name>RobotPanel</name>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Skill</source>
+        <translation>技能</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Contained</source>
+        <translation>机器人解决</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="50" />
+        <source>Escalated</source>
+        <translation>转人工</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="51" />
+        <source>Containment</source>
+        <translation>解决率</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="62" />
+        <source>No floor metrics from the broker yet</source>
+        <translation>尚未收到服务器的现场指标</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="65" />
+        <source>With the robot now: %1. Last hour: %2 contained, %3 escalated (containment %4). Today: %5 contained, %6 escalated (containment %7).</source>
+        <translation>机器人接待中：%1。最近一小时：机器人解决 %2，转人工 %3（解决率 %4）。今日：机器人解决 %5，转人工 %6（解决率 %7）。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="75" />
+        <source>No robot has connected to this broker</source>
+        <translation>尚无机器人连接到此服务器</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="86" />
+        <source>disconnected</source>
+        <translation>已断开</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="88" />
+        <source>answering</source>
+        <translation>应答中</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="90" />
+        <source>connected, not answering</source>
+        <translation>已连接，未应答</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="91" />
+        <source>%1: %2, %3 decided, %4 errors</source>
+        <translation>%1：%2，已处理 %3，错误 %4</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/robot_panel.py" line="95" />
+        <source> (last error %1: %2)</source>
+        <translation>（最近错误 %1：%2）</translation>
+    </message>
+</context>
+<context>
     <name>ShopModeDialog</name>
     <message>
         <location filename="../../supervisor/console/control_dialogs.py" line="97" />
@@ -1296,73 +1399,73 @@
 <context>
     <name>SkillsView</name>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <location filename="../../supervisor/console/skills_view.py" line="89" />
         <source>Last hour</source>
         <extracomment>the periods offered, in floor seconds back from now (None: since the floor's midnight) fn() -&gt; the floor's time (the broker's clock)</extracomment>
         <translation>最近一小时</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <location filename="../../supervisor/console/skills_view.py" line="89" />
         <source>Today</source>
         <translation>今天</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="84" />
+        <location filename="../../supervisor/console/skills_view.py" line="89" />
         <source>Last 7 days</source>
         <translation>最近 7 天</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="87" />
+        <location filename="../../supervisor/console/skills_view.py" line="92" />
         <source>Filter by agent or skill</source>
         <translation>按客服或技能筛选</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="88" />
+        <location filename="../../supervisor/console/skills_view.py" line="93" />
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <location filename="../../supervisor/console/skills_view.py" line="95" />
         <source>Agent</source>
         <translation>客服</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <location filename="../../supervisor/console/skills_view.py" line="95" />
         <source>Skill</source>
         <translation>技能</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <location filename="../../supervisor/console/skills_view.py" line="95" />
         <source>Handled</source>
         <translation>已处理</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="90" />
+        <location filename="../../supervisor/console/skills_view.py" line="95" />
         <source>First response (median)</source>
         <translation>首次响应（中位数）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="91" />
+        <location filename="../../supervisor/console/skills_view.py" line="96" />
         <source>Resolution (median)</source>
         <translation>解决时长（中位数）</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="91" />
+        <location filename="../../supervisor/console/skills_view.py" line="96" />
         <source>Satisfaction</source>
         <translation>满意度</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="106" />
+        <location filename="../../supervisor/console/skills_view.py" line="111" />
         <source>Asking the broker…</source>
         <translation>正在询问调度服务…</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="117" />
+        <location filename="../../supervisor/console/skills_view.py" line="122" />
         <source>No answer from the broker: %1</source>
         <translation>调度服务未应答：%1</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/skills_view.py" line="134" />
+        <location filename="../../supervisor/console/skills_view.py" line="139" />
         <source>%1 agent and skill pairs, %2 to %3</source>
         <translation>%1 组客服与技能，%2 至 %3</translation>
     </message>
@@ -1370,40 +1473,194 @@
 <context>
     <name>Wallboard</name>
     <message>
-        <location filename="../../supervisor/console/wallboard.py" line="83" />
+        <location filename="../../supervisor/console/wallboard.py" line="88" />
         <source>grabdesk wallboard</source>
         <extracomment>the figures, in reading order figure height as a share of the window's height, so a wall-sized screen gets wall-sized digits the user asked to leave (Esc, F11)</extracomment>
         <translation>grabdesk 大屏</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/wallboard.py" line="84" />
+        <location filename="../../supervisor/console/wallboard.py" line="89" />
         <source>Queue</source>
         <translation>排队</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/wallboard.py" line="84" />
+        <location filename="../../supervisor/console/wallboard.py" line="89" />
         <source>Longest wait</source>
         <translation>最长等待</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/wallboard.py" line="85" />
+        <location filename="../../supervisor/console/wallboard.py" line="90" />
         <source>First response SLA today</source>
         <translation>今日首次响应 SLA</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/wallboard.py" line="85" />
+        <location filename="../../supervisor/console/wallboard.py" line="90" />
         <source>Online</source>
         <translation>在线</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/wallboard.py" line="86" />
+        <location filename="../../supervisor/console/wallboard.py" line="91" />
         <source>At cap</source>
         <translation>满负荷</translation>
     </message>
     <message>
-        <location filename="../../supervisor/console/wallboard.py" line="107" />
+        <location filename="../../supervisor/console/wallboard.py" line="112" />
         <source>Not live since %1 — figures are stale</source>
         <translation>自 %1 起未连接——数据已过时</translation>
+    </message>
+</context>
+<context>
+    <name>WhatIfDialog</name>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="77" />
+        <source>What if…</source>
+        <extracomment>the figures shown, in order: (lab key, label)</extracomment>
+        <translation>假如…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="86" />
+        <source>Double-11 day (built in)</source>
+        <translation>双十一全天（内置）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="87" />
+        <source>Recorded traffic (a store on this machine)</source>
+        <translation>录制的流量（本机上的存储）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="89" />
+        <source>broker.db</source>
+        <translation>broker.db</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="90" />
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="99" />
+        <location filename="../../supervisor/console/whatif.py" line="104" />
+        <location filename="../../supervisor/console/whatif.py" line="107" />
+        <location filename="../../supervisor/console/whatif.py" line="111" />
+        <source>unchanged</source>
+        <translation>不变</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="107" />
+        <source>on</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="107" />
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="114" />
+        <source>Traffic</source>
+        <translation>流量</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="115" />
+        <source>Store</source>
+        <translation>存储</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="116" />
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="117" />
+        <source>Until</source>
+        <translation>到</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="118" />
+        <source>Mode of every shop</source>
+        <translation>所有店铺的模式</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="119" />
+        <source>Hybrid delay</source>
+        <translation>混合模式延迟</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="120" />
+        <source>Fair share</source>
+        <translation>公平分配</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="121" />
+        <source>Concurrent cap of every group</source>
+        <translation>所有小组的并发上限</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="123" />
+        <source>Run the lab</source>
+        <translation>运行推演</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="125" />
+        <source>Apply to the floor</source>
+        <translation>应用到现场</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="134" />
+        <location filename="../../supervisor/console/whatif.py" line="222" />
+        <source>as is</source>
+        <translation>现状</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="134" />
+        <location filename="../../supervisor/console/whatif.py" line="222" />
+        <source>changed</source>
+        <translation>调整后</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="139" />
+        <source>first response p90 (min)</source>
+        <translation>首次响应 p90（分钟）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="140" />
+        <source>hour of the traffic</source>
+        <translation>流量的小时</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="170" />
+        <source>A broker store</source>
+        <translation>调度服务存储</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="188" />
+        <source>Running the lab…</source>
+        <translation>正在运行推演…</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="205" />
+        <source>The lab stopped (exit %1)</source>
+        <translation>推演已停止（退出码 %1）</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="224" />
+        <source>%1 arrivals of %2, %3 s</source>
+        <translation>%2 的 %1 个到达，%3 秒</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="235" />
+        <source>what-if: %1</source>
+        <translation>假如：%1</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="246" />
+        <source> Fair share is part of a group's definition: an admin changes it.</source>
+        <translation> 公平分配属于小组定义的一部分：需由管理员修改。</translation>
+    </message>
+    <message>
+        <location filename="../../supervisor/console/whatif.py" line="248" />
+        <source>Sent %1 command(s) to the broker.</source>
+        <translation>已向调度服务发送 %1 条命令。</translation>
     </message>
 </context>
 <context>

@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 import broker.wire.reasons as reasons
 from broker.wire.protocol import (
-    AGENT_COMMANDS, COMMON_COMMANDS, INTAKE_COMMANDS, QUOTA_FIELDS, SUPERVISOR_COMMANDS, AgentRecord, ErrorCode,
+    AGENT_COMMANDS, COMMON_COMMANDS, INTAKE_COMMANDS, QUOTA_FIELDS, ROBOT_COMMANDS, SUPERVISOR_COMMANDS, AgentRecord, ErrorCode,
     FairShare, GroupRecord, InquiryRecord, Quotas, TierRule,
 )
 
@@ -154,7 +154,8 @@ def may_send(role: str, kind: str) -> bool:
     return (role == "admin" or kind in COMMON_COMMANDS
             or (role == "supervisor" and kind in SUPERVISOR_COMMANDS)
             or (role == "agent" and kind in AGENT_COMMANDS)
-            or (role == "intake" and kind in INTAKE_COMMANDS))
+            or (role == "intake" and kind in INTAKE_COMMANDS)
+            or (role == "robot" and kind in ROBOT_COMMANDS))
 
 
 # ---------------------------------------------------------------------- 2. rate limit
@@ -241,6 +242,8 @@ def judge_grab(agent_id: str, agent: AgentRecord | None, inq: InquiryRecord, now
     rule = ineligible_rule(agent, inq)
     if rule is not None:
         return refused(ErrorCode.NOT_ELIGIBLE, f"rule.{rule}", rule_params(agent_id, inq))
+    if inq.state == "robot":  # not in the pool yet: nobody has won it
+        return refused(ErrorCode.INVALID_STATE, "grab.with_robot", {"inquiry": inq.id})
     if inq.state != "queued":
         return _facts(inq.id, "lost", ErrorCode.ALREADY_TAKEN, "grab.taken", {"winner": inq.owner},
                       inq.owner, inq.taken_at)
@@ -367,20 +370,24 @@ class Standing(NamedTuple):
 
 
 def standing(agent: AgentRecord, group: GroupRecord | None, tiers: Sequence[TierRule],
-             default_quotas: Quotas, group_mean_grabs: float) -> Standing:
+             default_quotas: Quotas, group_mean_grabs: float, own_grabs: float | None = None) -> Standing:
     """Quotas resolve agent, then group, then broker default; the tier's cap
     lowers the concurrent cap; the tier's delay plus the fair-share delay is
-    how long after queueing the agent sees an inquiry."""
+    how long after queueing the agent sees an inquiry. The arbiter compares
+    recent loads (``own_grabs`` against its group's mean, see assist.py);
+    without ``own_grabs`` the agent's grabs today count."""
     tier = tier_for(agent.quality, tiers)
     effective = resolve_quotas(agent.quotas, group.quotas if group else Quotas(), default_quotas)
     if tier.cap is not None and (effective.concurrent_cap is None or tier.cap < effective.concurrent_cap):
         effective.concurrent_cap = tier.cap
-    fair = fair_share_delay(group.fair_share, agent.grabs_today, group_mean_grabs) if group else 0.0
+    own = agent.grabs_today if own_grabs is None else own_grabs
+    fair = fair_share_delay(group.fair_share, own, group_mean_grabs) if group else 0.0
     return Standing(tier.name, effective, tier.visibility_delay_s + fair)
 
 
-def fair_share_delay(rule: FairShare, grabs_today: int, group_mean_grabs: float) -> float:
-    """Damp 强者恒强: an agent far above its group's mean grabs today sees new inquiries later."""
+def fair_share_delay(rule: FairShare, grabs_today: float, group_mean_grabs: float) -> float:
+    """Damp 强者恒强: an agent far above its group's mean sees new inquiries later (the arbiter
+    passes recent loads, which fade with the assist's half-life)."""
     if not rule.enabled:
         return 0.0
     if group_mean_grabs >= rule.min_mean_grabs and grabs_today > rule.factor * group_mean_grabs:

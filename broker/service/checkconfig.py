@@ -53,6 +53,11 @@ def check(config: FileConfig) -> list[str]:
         except (ProfileError, OSError) as exc:
             raise ConfigError(f"demand profile {b.profile}: {exc}") from None
         done.append(f"demand profile {b.profile}")
+    if b.store:
+        from broker.service.pgstore import check_schema, schema_for
+
+        done.append(check_schema(b.store, b.pg_schema or schema_for(b.shard)))
+        return done
     journal = Path(b.db).expanduser() if b.db else default_db_path()
     for path, own_table, migrations, kind in (
             (journal, "journal", JOURNAL_MIGRATIONS, "journal"),

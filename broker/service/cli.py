@@ -31,6 +31,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                              "run as one of an active/standby pair on PostgreSQL")
     parser.add_argument("--shard", metavar="NAME", help="the shard this broker serves (PostgreSQL store; "
                                                         "default main)")
+    parser.add_argument("--directory", metavar="FILE",
+                        help="the platform's shard directory (TOML): this broker's shard must be in it")
     parser.add_argument("--lease-s", metavar="SECONDS", type=float,
                         help="a standby takes over this long after the active stops renewing (default 2)")
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"],
@@ -69,7 +71,7 @@ def merged_config(args):
     b = config.broker
     for name in ("command_endpoint", "events_endpoint", "db", "synchronous", "roster", "curve",
                  "keys_dir", "allow_insecure_bind", "metrics_endpoint", "log_format", "time_scale",
-                 "start", "shard", "lease_s"):
+                 "start", "shard", "lease_s", "directory"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(b, name, value)
@@ -82,13 +84,15 @@ def run(args) -> int:
     if args.verbose == 0:
         logging.getLogger().setLevel(logging.INFO)  # a service should say what it does
     from broker.service.app import BrokerApp, StartupError
-    from broker.service.config import validate
+    from broker.service.config import check_directory, validate
     from broker.service.server import BindError
     from broker.service.store import StoreError
 
     try:
         config = merged_config(args)
         validate(config, "command line")
+        if config.broker.directory:  # after the merge: --shard may name the shard the file does not
+            check_directory(config, "command line")
         from broker.service.logs import configure
 
         configure(config.broker.log_format)

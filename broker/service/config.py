@@ -28,6 +28,9 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     store: str = ""
     #: the floor this broker serves; brokers of one shard share a lease and a schema
     shard: str = "main"
+    #: the platform's shard directory (broker/wire/directory.py): checked at start, so this
+    #: broker's shard exists there and every shop it seeds belongs to it
+    directory: str = ""
     #: PostgreSQL schema of the shard's tables (empty: grabdesk_<shard>)
     pg_schema: str = ""
     #: a standby takes over this long after the active last renewed its lease
@@ -49,6 +52,17 @@ class BrokerSection(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     heartbeat_s: float = 1.0
     agent_timeout_s: float = 15.0
     offline_grace_s: float = 120.0
+    # --- the robot first line (docs/robot.md)
+    #: a robot silent this long (real seconds) is disconnected, and an inquiry it has not
+    #: decided on within this long goes to the pool
+    robot_timeout_s: float = 5.0
+    #: floor seconds an inquiry the robot answered awaits the customer before it is resolved
+    robot_await_s: float = 120.0
+    #: the most text one inquiry's transcript keeps, and one line of it
+    transcript_max_chars: int = 16_000
+    transcript_line_chars: int = 4_000
+    #: the skill of an inquiry submitted without one that no robot takes
+    fallback_skill: str = "pre_sales"
     day_tz: str = "Asia/Shanghai"
     #: floor seconds per real second; 1.0 is the wall clock (production)
     time_scale: float = 1.0
@@ -180,6 +194,36 @@ def validate(config: FileConfig, source: str = "configuration") -> None:
         except EndpointError as exc:
             raise ConfigError(f"{source}: broker.{exc}") from None
     for name in ("publish_interval_ms", "heartbeat_s", "agent_timeout_s", "offline_grace_s",
-                 "grab_rate_per_s"):
+                 "grab_rate_per_s", "robot_timeout_s", "robot_await_s"):
         if getattr(b, name) <= 0:
             raise ConfigError(f"{source}: broker.{name} must be positive")
+    if not 100 <= b.transcript_line_chars <= b.transcript_max_chars <= 1_000_000:
+        raise ConfigError(f"{source}: broker.transcript_line_chars must be at least 100 and at most "
+                          "transcript_max_chars, itself at most 1000000")
+    if not b.fallback_skill:
+        raise ConfigError(f"{source}: broker.fallback_skill must not be empty")
+
+
+def robot_settings(b: BrokerSection, time_scale: float) -> dict:
+    """The arbiter's robot first line settings from the broker section. The robot's lease is
+    transport (a client heartbeats once a real second), so it counts real seconds."""
+    return {"robot_timeout_s": b.robot_timeout_s * time_scale, "robot_await_s": b.robot_await_s,
+            "transcript_max_chars": b.transcript_max_chars, "transcript_line_chars": b.transcript_line_chars,
+            "fallback_skill": b.fallback_skill}
+
+
+def check_directory(config: FileConfig, source: str) -> None:
+    """This broker's shard is in the directory, and every shop it seeds is that shard's."""
+    from broker.wire.directory import DirectoryError, load_directory
+
+    b = config.broker
+    try:
+        directory = load_directory(Path(b.directory).expanduser())
+        shard = directory.shard(b.shard)
+        for shop in config.shops:
+            owner = directory.shard_of(shop.id)
+            if owner.name != shard.name:
+                raise DirectoryError(f"{directory.source}: shop {shop.id!r} belongs to shard {owner.name!r}, "
+                                     f"not to this broker's shard {shard.name!r}")
+    except DirectoryError as exc:
+        raise ConfigError(f"{source}: broker.directory: {exc}") from None

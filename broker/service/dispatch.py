@@ -90,6 +90,8 @@ class Service:
         #: hooks the floor views provide (broker/service/floor.py); without them the commands say so
         self.on_roster = on_roster
         self.stats_query = stats_query
+        #: fn(since) -> the floor's recent queue samples (the floor views provide it)
+        self.queue_history: Callable[[float], list[p.QueueSample]] | None = None
         #: latest periodic views, so a snapshot carries them (set by the floor views)
         self.latest_metrics: p.FloorMetrics | None = None
         self.latest_coverage: p.CoverageRecord | None = None
@@ -113,6 +115,7 @@ class Service:
             p.AcknowledgeAlert: lambda c: self._ok(c, self.core.ack_alert(c.alert, c.who, c.reason)),
             p.QueryAgentGrabs: self._query_agent_grabs,
             p.QueryCustomer: self._query_customer,
+            p.QueryQueueHistory: self._query_queue_history,
             p.SetStatus: self._set_status,
             p.Submit: self._submit,
             p.Abandon: lambda c: self._ok(c, self.core.abandon(c.inquiry, c.who)),
@@ -130,6 +133,13 @@ class Service:
             p.ReplaceRoster: self._replace_roster,
             p.QueryStats: self._query_stats,
             p.Shutdown: self._shutdown,
+            p.CustomerMessage: lambda c: self._ok(c, self.core.customer_message(c.inquiry, c.text, c.who)),
+            p.RobotAnswer: lambda c: self._ok(c, self.core.robot_answer(c.who, c.inquiry, c.text, c.skill)),
+            p.RobotEscalate: lambda c: self._ok(c, self.core.robot_escalate(
+                c.who, c.inquiry, c.skill, c.reason, c.priority_bump, c.note)),
+            p.RobotReport: lambda c: self._ok(c, self.core.robot_report(
+                c.who, c.answering, c.decided, c.errors, c.last_error)),
+            p.QueryTranscript: self._query_transcript,
         }
 
     # ------------------------------------------------------------------ entry
@@ -165,6 +175,8 @@ class Service:
             return self._refused(cmd, kind, refusal, audit=kind not in _NOT_AUDITED_WHEN_REFUSED)
         if cmd.role == "agent":
             self.core.seen(cmd.who)
+        elif cmd.role == "robot":
+            self.core.robot_seen(cmd.who)
         # supervisors' actions, and an admin acting on an agent's behalf, are audited
         audited = (cmd.role in ("supervisor", "admin") and kind in _AUDITED) or \
             (cmd.role == "admin" and kind in p.AGENT_COMMANDS)
@@ -214,7 +226,8 @@ class Service:
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
                           time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,
-                          agent=agent, shard=self.shard, active_since=self.active_since)]
+                          agent=agent, agent_timeout_s=self.core.config.agent_timeout_s / self.time_scale, shard=self.shard,
+                          active_since=self.active_since)]
 
     def _grab(self, cmd: p.Grab) -> Replies:
         too_fast = self.grab_limit.check(cmd.who)
@@ -282,13 +295,17 @@ class Service:
             raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_grab_history", {})
         if cmd.agent not in self.core.agents:
             raise Refusal.because(ErrorCode.NOT_FOUND, "agent.unknown", {"agent": cmd.agent}, field="agent")
-        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=self.store.agent_grabs(cmd.agent, cmd.limit))]
+        return [p.AgentGrabs(re=cmd.id, agent=cmd.agent, attempts=self.store.agent_grabs(cmd.agent, _rows(cmd.limit)))]
 
     def _query_customer(self, cmd: p.QueryCustomer) -> Replies:
         if self.store is None:
             raise Refusal.because(ErrorCode.NOT_FOUND, "feature.no_history", {})
         return [p.CustomerHistory(re=cmd.id, customer=cmd.customer,
-                                  inquiries=self.store.customer_history(cmd.customer, cmd.limit))]
+                                  inquiries=self.store.customer_history(cmd.customer, _rows(cmd.limit)))]
+
+    def _query_queue_history(self, cmd: p.QueryQueueHistory) -> Replies:
+        samples = self.queue_history(cmd.since) if self.queue_history is not None else []
+        return [p.QueueSamples(re=cmd.id, samples=samples)]
 
     def _query_audit(self, cmd: p.QueryAudit) -> Replies:
         if self.store is None:
@@ -311,6 +328,14 @@ class Service:
         return [p.Stats(re=cmd.id, since=cmd.since, until=cmd.until,
                         rows=self.stats_query(cmd.since, cmd.until))]
 
+    def _query_transcript(self, cmd: p.QueryTranscript) -> Replies:
+        record = self.core.transcript(cmd.inquiry)
+        if record is None and self.store is not None and cmd.inquiry not in self.core.inquiries:
+            record = self.store.transcript(cmd.inquiry)
+        if record is None:
+            raise Refusal.because(ErrorCode.NOT_FOUND, "transcript.none", {"inquiry": cmd.inquiry})
+        return [p.Transcript(re=cmd.id, inquiry=cmd.inquiry, transcript=record)]
+
     def _shutdown(self, cmd: p.Shutdown) -> Replies:
         if self._on_shutdown is not None:
             self._on_shutdown(cmd.reason or f"requested by {cmd.who}")
@@ -320,6 +345,11 @@ class Service:
 _AUDITED = p.SUPERVISOR_COMMANDS - {"query_audit"} | p.ADMIN_COMMANDS | {"set_status"}
 #: a misconfigured client repeats these every second; logging them is enough
 _NOT_AUDITED_WHEN_REFUSED = frozenset({"hello", "heartbeat", "snapshot"})
+
+
+def _rows(limit: int) -> int:
+    """A history query's row limit, clamped to what one reply may carry."""
+    return min(max(limit, 1), p.MAX_HISTORY_ROWS)
 
 
 def _type_of(cmd: p.Command) -> str:
@@ -345,7 +375,7 @@ def _plain(detail: dict) -> dict:
 _RECORD_STREAM = {
     p.InquiryRecord: "inquiry", p.AgentRecord: "agent", p.ShopRecord: "config",
     p.GroupRecord: "config", p.FloorMetrics: "metrics", p.CoverageRecord: "coverage",
-    p.Alert: "alert", p.AuditEntry: "audit",
+    p.Alert: "alert", p.AuditEntry: "audit", p.RobotRecord: "robot", p.TranscriptRecord: "transcript",
 }
 
 

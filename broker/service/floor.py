@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator, NamedTuple
 from zoneinfo import ZoneInfo
 
+from broker.service.robotstats import RobotStats
 from broker.wire import protocol as p
 from broker.staffing import reports
 from broker.arbiter.core import Arbiter, Refusal
@@ -51,6 +52,10 @@ SAMPLE_CAP = 5_000
 ALERT_REPEAT_S = 600.0
 #: coverage gaps are alerted for this many hours ahead
 GAP_ALERT_HOURS = 4
+#: metrics ticks of queue history kept: four hours at one a second
+QUEUE_HISTORY_SAMPLES = 4 * 3600
+#: coverage's "now" column follows who is online or at cap at most this often (real seconds)
+COVERAGE_NOW_EVERY_S = 2.0
 #: queued work nobody online may take is alerted once it has been so this long (long enough for
 #: a shift's agents to log in after a restart; far sooner than any first-response SLA)
 UNCOVERED_ALERT_AFTER_S = 30.0
@@ -233,13 +238,23 @@ class FloorViews:
         core.on_taken.append(self.stats.taken)
         core.on_closed.append(lambda inq, now: self.stats.closed(inq, now, core.sla_for(inq)))
         core.on_arrival.append(lambda inq, now: self.stats.arrived(now))
+        self.robot_stats = RobotStats(core.today)
+        core.on_closed.append(self.robot_stats.closed)
+        core.on_escalated.append(self.robot_stats.escalated)
         service.after_success.append(self._after_command)
         self._latest_cells: list[p.CoverageCellRecord] = []
+        self._latest_cells_at: float | None = None
+        #: the queue per skill at each metrics tick, for windows opened later (query_queue_history)
+        self._queue_samples: deque[p.QueueSample] = deque(maxlen=QUEUE_HISTORY_SAMPLES)
+        #: (agents online, at cap) when coverage was last published, and when (monotonic)
+        self._staffed = (0, 0)
+        self._now_published_at = float("-inf")
         #: (shop, skill, language, channel) -> since when nobody online may take it
         self._uncovered_since: dict[tuple[str, str, str, str], float] = {}
         self._uncovered_checked = float("-inf")
-        #: () -> the loop's longest turn since the last call, (wall s, CPU s); the server's
-        self.longest_turn: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0)
+        #: () -> the loop's longest turn since the last call, (wall s, CPU s, periodic work's
+        #: CPU s); the server's
+        self.longest_turn: Callable[[], tuple[float, float, float]] = lambda: (0.0, 0.0, 0.0)
 
     # ------------------------------------------------------------------ start
 
@@ -304,10 +319,9 @@ class FloorViews:
         yield from self.stats.times_slices(now)
         ginis = {g: round(gini(v), 3) for g, v in by_group.items()}
         self._check_gini(ginis, by_group, now)
-        yield
-        self._check_uncovered(now)
+        yield from self._uncovered_slices(now)
         counters = self.service.counters
-        turn_s, turn_cpu_s = self.longest_turn()
+        turn_s, turn_cpu_s, periodic_cpu_s = self.longest_turn()
         metrics = p.FloorMetrics(
             at=now, queue_by_skill=queue_by_skill, longest_wait=longest, held_total=held,
             agents_online=online, agents_at_cap=at_cap_n, gini_by_group=ginis,
@@ -316,13 +330,16 @@ class FloorViews:
             arrivals_last_hour=self.stats.arrivals_last_hour(now),
             bad_requests=counters["bad_requests"], grabs_total=sum(
                 counters[k] for k in ("grab.won", "grab.lost", "grab.refused")),
-            loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3))
+            loop_max_turn_ms=round(turn_s * 1000.0, 3), loop_max_turn_cpu_ms=round(turn_cpu_s * 1000.0, 3),
+            loop_max_periodic_cpu_ms=round(periodic_cpu_s * 1000.0, 3),
+            **self.robot_stats.figures(now, sum(r.holding for r in core.robots.values())))
         self.service.latest_metrics = metrics
         core.publish("metrics.floor", metrics)
+        self._queue_samples.append(p.QueueSample(now, queue_by_skill, {s: w for s, (_i, w) in longest.items()}))
         yield
         self._ask_coverage(now)
         yield
-        self._drain_coverage(now)
+        self._drain_coverage(now, (online, at_cap_n))
 
     def _check_gini(self, ginis: dict[str, float], by_group: dict[str, list[int]], now: float) -> None:
         threshold = self.config.broker.gini_alert
@@ -335,19 +352,29 @@ class FloorViews:
                                       {"group": group, "gini": f"{value:.2f}", "threshold": f"{threshold:.2f}"},
                                       group=group)
 
-    def _check_uncovered(self, now: float) -> None:
+    def _uncovered_slices(self, now: float) -> Iterator[None]:
         """Alert when queued work has no eligible agent online (a skill, language, channel or
-        shop nobody on shift covers), well before its SLA would say so."""
+        shop nobody on shift covers), well before its SLA would say so. A need nobody covers
+        is checked against every agent online, so the needs are spread over slices of
+        about ``AGENTS_PER_SLICE`` checks."""
         if now - self._uncovered_checked < UNCOVERED_CHECK_EVERY_S:
             return
         self._uncovered_checked = now
+        yield
         online = [a for a in self.core.agents.values() if a.status == "online"]
         uncovered = {}
-        for need, queued in self.core.queued_needs.items():
+        checked = 0
+        for need, queued in list(self.core.queued_needs.items()):
             wanted = _Need(*need)
             if not any(ineligible_rule(agent, wanted) is None for agent in online):
                 uncovered[need] = queued
-        self._uncovered_since = {need: self._uncovered_since.get(need, now) for need in uncovered}
+                checked += len(online)
+                if checked >= AGENTS_PER_SLICE:
+                    checked = 0
+                    yield
+        # still queued now, after the slices (a need may have been taken meanwhile)
+        self._uncovered_since = {need: self._uncovered_since.get(need, now) for need in uncovered
+                                 if need in self.core.queued_needs}
         for need, since in self._uncovered_since.items():
             shop, skill, language, channel = need
             if now - since >= UNCOVERED_ALERT_AFTER_S and self._once(f"uncovered:{':'.join(need)}", now):
@@ -394,7 +421,7 @@ class FloorViews:
             if request is None:
                 return
             try:
-                self._coverage_out.put(self._compute_coverage(request))
+                self._coverage_out.put((request.now, self._compute_coverage(request)))
             except Exception:
                 log.exception("coverage computation failed")
 
@@ -419,21 +446,29 @@ class FloorViews:
         return [p.CoverageCellRecord(c.hour_start_utc.timestamp(), c.skill, c.rostered, c.required, c.gap)
                 for c in cells]
 
-    def _drain_coverage(self, now: float) -> None:
+    def _drain_coverage(self, now: float, staffed: tuple[int, int] = (0, 0)) -> None:
+        """Publish coverage when the worker has new cells, when it is due, or when who is online
+        or at cap changed (the "now" column must agree with the header's online count)."""
         fresh = None
         while True:
             try:
                 fresh = self._coverage_out.get_nowait()
             except queue.Empty:
                 break
-        if fresh is None and self.service.latest_coverage is not None \
+        tick = time.monotonic()
+        staffing_moved = staffed != self._staffed and tick - self._now_published_at >= COVERAGE_NOW_EVERY_S
+        if fresh is None and not staffing_moved and self.service.latest_coverage is not None \
                 and now - self.service.latest_coverage.at < COVERAGE_INTERVAL_S:
             return
+        self._staffed = staffed
+        self._now_published_at = tick
         if fresh is not None:
+            self._latest_cells_at, fresh = fresh
             self._latest_cells = fresh
         if self.roster is None:
             return
-        record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now))
+        record = p.CoverageRecord(at=now, cells=self._latest_cells, now=self._coverage_now(now),
+                                  cells_at=self._latest_cells_at)
         self.service.latest_coverage = record
         self.core.publish("coverage.updated", record)
         if fresh is not None:
@@ -474,6 +509,12 @@ class FloorViews:
         self.request_coverage()
         return f"roster accepted: {len(roster.shifts)} shifts for {len(roster.agents)} agents"
 
+    def queue_history(self, since: float) -> list[p.QueueSample]:
+        """The samples after ``since``, oldest first, evenly thinned to at most MAX_QUEUE_SAMPLES."""
+        samples = [s for s in self._queue_samples if s.at > since]
+        step = -(-len(samples) // p.MAX_QUEUE_SAMPLES)  # ceiling division
+        return samples[::step] if step > 1 else samples
+
     def query_stats(self, since: float, until: float) -> list[p.AgentSkillStats]:
         return reports.agent_skill_stats(self.store, since, until)
 
@@ -484,6 +525,7 @@ def attach(server) -> FloorViews:
     server.floor = views
     server.service.on_roster = views.replace_roster
     server.service.stats_query = views.query_stats
+    server.service.queue_history = views.queue_history
     server.on_loaded.append(views.loaded)
     views.longest_turn = server.take_longest_turn
     server.periodic.append([METRICS_INTERVAL_S, views.metrics_slices])

@@ -24,7 +24,7 @@ import bisect
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter
 from pathlib import Path
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -41,8 +41,8 @@ CONNECTED_WINDOW = 4
 LATENCY_BUCKETS_S = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                      1.0, 2.5)
 
-_kind_of_event = itemgetter(3)
-_outcome_and_code = itemgetter(5, 6)
+_kind_of_event = attrgetter("kind")
+_outcome_and_code = attrgetter("outcome", "code")
 
 
 class Buckets:

@@ -198,7 +198,7 @@ class PairedBroker:
         log.warning("taking over shard %s at epoch %d (lease %.1f s): loading the state from %s", self.shard,
                     epoch, b.lease_s, address_of(self.dsn))
         try:
-            store = PgStore(self.dsn, self.schema, self.shard, maintenance="thread")
+            store = PgStore(self.dsn, self.schema, self.shard, maintenance=b.materializer)
         except StoreError as exc:
             log.error("shard %s: cannot open the store after taking the lease: %s; standing by", self.shard, exc)
             return
@@ -217,14 +217,14 @@ class PairedBroker:
             sent = time.monotonic()
             try:
                 if not self.lease.renew():
-                    log.error("shard %s: the lease moved on from epoch %d (another broker took over); "
-                              "stepping down, announcing nothing more", self.shard, epoch)
+                    log.error("shard %s: the lease moved on from epoch %d (another broker took over)",
+                              self.shard, epoch)
                     server.abandon("lease lost")
                     return
                 last_renewed[0] = sent
             except StoreUnavailable as exc:
                 if time.monotonic() - last_renewed[0] >= b.lease_s:
-                    log.error("shard %s: %s; the lease cannot be renewed, stepping down", self.shard, exc)
+                    log.error("shard %s: %s; the lease cannot be renewed", self.shard, exc)
                     server.abandon("PostgreSQL lost")
 
         server.periodic.append([b.lease_s / RENEWALS_PER_TTL, renew])
@@ -248,11 +248,15 @@ class PairedBroker:
                       "announced", self.shard, exc)
         except Exception:
             log.exception("shard %s: the active turn failed; standing by", self.shard)
+        else:
+            if server.store_failed:  # the lease ran out or moved on between commits
+                log.error("shard %s: stepping down (%s); nothing more was announced", self.shard,
+                          server.stop_reason)
         finally:
             self.active.clear()
             self.server = None
             self.role = "standby"
-        if self._stop_reason is not None and not server._store_failed:
+        if self._stop_reason is not None and not server.store_failed:
             self.lease.release()
             log.info("shard %s: lease released for a standby to take over at once", self.shard)
         else:

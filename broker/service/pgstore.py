@@ -35,9 +35,9 @@ from typing import Any
 from broker.arbiter.core import Changes
 from broker.service.store import (
     CLOSED_RELOAD, MATERIALIZE_BATCH_ROWS, MAINTENANCE_INTERVAL_S, VERDICT_RELOAD_S, Loaded, StoreError,
-    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, _one_blob, fold_journal, journal_row,
+    _agent_dec, _event_list_dec, _group_dec, _inq_dec, _shop_dec, _one_blob, _transcript_dec, fold_journal, journal_row,
 )
-from broker.wire.protocol import STREAMS, AgentGrabAttempt, AuditEntry, GrabAttempt, PastInquiry
+from broker.wire.protocol import STREAMS, AgentGrabAttempt, AuditEntry, GrabAttempt, PastInquiry, TranscriptRecord
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE {s}.inquiries ADD COLUMN customer TEXT NOT NULL DEFAULT '';
     CREATE INDEX inquiries_customer ON {s}.inquiries (customer, arrived_at) WHERE customer != '';
     CREATE INDEX grabs_agent ON {s}.grabs (agent, at);
+    """,
+    # what the customer wrote and the robot replied (docs/protocol.md, "Transcripts")
+    """
+    CREATE TABLE {s}.transcripts (id TEXT PRIMARY KEY, record BYTEA NOT NULL);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -145,14 +149,37 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def check_schema(dsn: str, schema: str) -> str:
+    """What a start would find, read-only: one line, or StoreError/StoreUnavailable saying what is wrong."""
+    import psycopg
+
+    location = f"{address_of(dsn)} schema {schema}"
+    conn = connect(dsn)
+    try:
+        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".schema_version',)).fetchone()[0]
+        if not exists:
+            return f"PostgreSQL {location} (new; will be created)"
+        version = conn.execute(f'SELECT version FROM "{schema}".schema_version').fetchone()
+        version = version[0] if version else 0
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot read schema {schema} at {address_of(dsn)}: {_one_line(exc)}") from None
+    finally:
+        conn.close()
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{location} has schema version {version}, newer than this broker "
+                         f"({len(MIGRATIONS)}); upgrade grabdesk")
+    return f"PostgreSQL {location} (schema version {version})"
+
+
 class PgStore:
     """Journal + materialized state in one PostgreSQL schema. See the module docstring.
 
     ``epoch`` is the lease epoch the broker holds (lease.py); ``write`` and
     ``save_roster`` are fenced by it and raise ``Fenced`` once another broker
     took the lease. ``maintenance`` folds the journal into the state tables
-    on a thread every MAINTENANCE_INTERVAL_S ("thread"), or only when a
-    query or ``load`` needs it (None).
+    every MAINTENANCE_INTERVAL_S in a child process at the lowest priority
+    ("process": the decoding never holds the broker's GIL, as SqliteStore's),
+    on a thread ("thread"), or only when a query or ``load`` needs it (None).
     """
 
     def __init__(self, dsn: str, schema: str, shard: str = "main", *, maintenance: str | None = "thread"):
@@ -174,7 +201,16 @@ class PgStore:
         self._sql = self._statements()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        if maintenance == "thread":
+        self._process = None
+        if maintenance == "process":
+            import multiprocessing
+            import os
+
+            ctx = multiprocessing.get_context("spawn")
+            self._process = ctx.Process(target=_materializer_main, name="grabdesk-pg-materializer",
+                                        args=(dsn, schema, shard, os.getpid()), daemon=True)
+            self._process.start()
+        elif maintenance == "thread":
             self._thread = threading.Thread(target=self._maintenance_loop, name="pg-store-maintenance",
                                             daemon=True)
             self._thread.start()
@@ -321,6 +357,9 @@ class PgStore:
                     cur.executemany(
                         f"INSERT INTO {s}.audit VALUES (%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (seq) DO NOTHING",
                         [(*a[:7], bool(a[7])) for a in folded.audit])
+                if folded.transcripts:
+                    cur.executemany(f"INSERT INTO {s}.transcripts (id, record) VALUES (%s, %s) "
+                                    "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record", folded.transcripts)
             db.execute(f"UPDATE {s}.position SET journal_id = %s, seq = %s, stream_last = %s",
                        (folded.journal_id, folded.seq, json.dumps(folded.stream_last)))
         return len(rows) == MATERIALIZE_BATCH_ROWS
@@ -343,7 +382,10 @@ class PgStore:
                     out.groups.append(_group_dec.decode(blob))
             out.agents = [_agent_dec.decode(b) for (b,) in db.execute(f"SELECT record FROM {s}.agents")]
             out.inquiries = [_inq_dec.decode(b) for (b,) in db.execute(
-                f"SELECT record FROM {s}.inquiries WHERE state IN ('queued', 'held')")]
+                f"SELECT record FROM {s}.inquiries WHERE state IN ('queued', 'held', 'robot')")]
+            out.transcripts = [_transcript_dec.decode(b) for (b,) in db.execute(
+                f"SELECT t.record FROM {s}.transcripts t JOIN {s}.inquiries i ON i.id = t.id "
+                f"WHERE i.state IN ('queued', 'held', 'robot')")]
             out.closed = [tuple(r) for r in db.execute(
                 f"SELECT id, state, owner, taken_at FROM (SELECT id, state, owner, taken_at, closed_at "
                 f"FROM {s}.inquiries WHERE closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT %s) c "
@@ -391,6 +433,11 @@ class PgStore:
             f"SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM {s}.inquiries "
             "WHERE customer = %s AND customer != '' ORDER BY arrived_at DESC LIMIT %s", (customer, limit))]
 
+    def transcript(self, inquiry: str) -> TranscriptRecord | None:
+        s = self._sql["s"]
+        rows = self._query(f"SELECT record FROM {s}.transcripts WHERE id = %s", (inquiry,))
+        return _transcript_dec.decode(rows[0][0]) if rows else None
+
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:
         s = self._sql["s"]
@@ -436,11 +483,40 @@ class PgStore:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(timeout=10)
         for conn in (self._db, self._state):
             try:
                 conn.close()
             except Exception:  # closing a broken connection has nothing left to lose
                 pass
+
+
+def _materializer_main(dsn: str, schema: str, shard: str, parent_pid: int) -> None:
+    """The maintenance process: fold the journal until the broker goes (see SqliteStore's)."""
+    import os
+    import signal
+    import time
+
+    import psycopg
+
+    from broker.service.store import _lowest_priority
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the broker decides when this stops
+    _lowest_priority()
+    store = None
+    while os.getppid() == parent_pid:
+        try:
+            if store is None:
+                store = PgStore(dsn, schema, shard, maintenance=None)
+            store.catch_up()
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("store maintenance failed: %s", _one_line(exc))
+            if store is not None:
+                store.close()
+                store = None
+        time.sleep(MAINTENANCE_INTERVAL_S)
 
 
 _CAST_INT = re.compile(r"CAST\(([^()]+?) AS INTEGER\)", re.IGNORECASE)

@@ -39,7 +39,7 @@ import zmq.backend
 
 from broker.wire import protocol as p
 from broker.service.clock import broker_clock, parse_start, time_scale_of
-from broker.service.config import FileConfig
+from broker.service.config import FileConfig, robot_settings
 from broker.arbiter.core import Arbiter, CoreConfig
 from broker.service.dispatch import Peer, Service, ThrottledLog
 from broker.service.ports import bind_failure
@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 MAX_POLL_MS = 50
 #: most events in one published frame
 MAX_EVENTS_PER_FRAME = 2_000
-#: accept queue for reconnect storms (PERF-NOTES trap 2)
+#: accept queue for reconnect storms: libzmq's 100 stalled some of 200 clients
+#: connecting at once for about 1 s on SYN retransmits (README, Performance: traps)
 LISTEN_BACKLOG = 1_000
 #: distinct refused keys remembered to audit each at most once a minute
 REFUSED_KEYS_REMEMBERED = 10_000
@@ -97,7 +98,8 @@ class BrokerServer:
         # the floor's pace, so its time-out and reconnect grace are real seconds too.
         core_config = CoreConfig(default_quotas=config.quotas, tiers=list(config.tiers),
                                  default_sla=config.sla, agent_timeout_s=b.agent_timeout_s * self.time_scale,
-                                 offline_grace_s=b.offline_grace_s * self.time_scale, day_tz=b.day_tz)
+                                 offline_grace_s=b.offline_grace_s * self.time_scale, day_tz=b.day_tz,
+                                 **robot_settings(b, self.time_scale))
         self.core = Arbiter(core_config, clock=clock)
         self.db_path = Path(b.db).expanduser() if b.db else default_db_path()
         self.store = store if store is not None else SqliteStore(self.db_path, synchronous=b.synchronous,
@@ -129,6 +131,8 @@ class BrokerServer:
         #: waiting command sees, the disk and a busy host's scheduler included) and CPU time
         self.longest_turn_s = 0.0
         self.longest_turn_cpu_s = 0.0
+        #: the CPU time the periodic work (timers, the sweep, jobs' slices) took of one turn, at most
+        self.longest_periodic_cpu_s = 0.0
         self._send_log = ThrottledLog(log)
         self._published_last: dict[str, int] = {}
         self._pending: dict[str, list] = {}
@@ -176,7 +180,7 @@ class BrokerServer:
     def _load(self) -> None:
         loaded = self.store.load(self.clock())
         self.core.load(loaded.shops, loaded.groups, loaded.agents, loaded.inquiries, loaded.seq,
-                       loaded.stream_last, loaded.recent_grabs, loaded.closed)
+                       loaded.stream_last, loaded.recent_grabs, loaded.closed, loaded.transcripts)
         self._published_last = dict(self.core.stream_last)
         # Seed definitions the store does not know yet (first start, or new entries).
         for shop in self.config.shops:
@@ -207,6 +211,15 @@ class BrokerServer:
         log.info("commands on %s, events on %s", self.command_endpoint, self.events_endpoint,
                  extra={"event": "broker.listening", "command_endpoint": self.command_endpoint,
                         "events_endpoint": self.events_endpoint})
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self._stop_reason
+
+    @property
+    def store_failed(self) -> bool:
+        """True once a commit failed or the broker was abandoned: it commits and announces nothing more."""
+        return self._store_failed
 
     def abandon(self, reason: str) -> None:
         """Stop without committing or announcing anything more (the lease moved on, the store is gone)."""
@@ -306,9 +319,13 @@ class BrokerServer:
             self._commit_and_publish(replies)
             if figures is not None:
                 figures.replied(turn_started, perf())
+            periodic_cpu = thread_time()
             self.core.tick(sliced=True)
             now_m = mono()
             self._run_periodic(now_m)
+            periodic_cpu = thread_time() - periodic_cpu
+            if periodic_cpu > self.longest_periodic_cpu_s:
+                self.longest_periodic_cpu_s = periodic_cpu
             if self._pending_count and (now_m - self._last_flush >= publish_interval
                                         or self._pending_count >= MAX_EVENTS_PER_FRAME):
                 self._flush_events()
@@ -329,10 +346,11 @@ class BrokerServer:
             if figures is not None:
                 figures.turn(turn_started, perf())
 
-    def take_longest_turn(self) -> tuple[float, float]:
-        """The loop's longest turn since the last call, as (wall s, CPU s); starts over."""
-        longest = (self.longest_turn_s, self.longest_turn_cpu_s)
-        self.longest_turn_s = self.longest_turn_cpu_s = 0.0
+    def take_longest_turn(self) -> tuple[float, float, float]:
+        """The loop's longest turn since the last call, as (wall s, CPU s), and the most CPU
+        its periodic work took of one turn (s); starts over."""
+        longest = (self.longest_turn_s, self.longest_turn_cpu_s, self.longest_periodic_cpu_s)
+        self.longest_turn_s = self.longest_turn_cpu_s = self.longest_periodic_cpu_s = 0.0
         return longest
 
     def _run_periodic(self, now_m: float) -> None:
@@ -477,11 +495,11 @@ class BrokerServer:
             self._send_replies(replies)
         if changes:
             pending = self._pending
-            for stream, seq, raw, *_ in changes.events:
-                bucket = pending.get(stream)
+            for event in changes.events:
+                bucket = pending.get(event.stream)
                 if bucket is None:
-                    bucket = pending[stream] = []
-                bucket.append((seq, raw))
+                    bucket = pending[event.stream] = []
+                bucket.append((event.seq, event.raw))
             self._pending_count += len(changes.events)
 
     def _send_replies(self, replies: list[tuple[bytes, bytes]]) -> None:

@@ -44,13 +44,13 @@ from broker.service.retention import RetentionPolicy, Upkeep, oldest_row, prune_
 from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
     STREAMS, AgentGrabAttempt, AgentLoad, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord,
-    PastInquiry, ShopRecord, encode, stream_of,
+    PastInquiry, ShopRecord, TranscriptRecord, encode, stream_of,
 )
 
 log = logging.getLogger(__name__)
 
 #: streams whose events form the journal; metrics and coverage are periodic views
-JOURNALED_STREAMS = frozenset({"inquiry", "agent", "config", "audit", "alert"})
+JOURNALED_STREAMS = frozenset({"inquiry", "agent", "config", "audit", "alert", "transcript"})
 #: verdicts reloaded at start so a grab retried across a restart gets the same answer
 VERDICT_RELOAD_S = 600.0
 #: closed inquiries remembered across a restart
@@ -77,6 +77,8 @@ class Loaded:
     roster: tuple[str, str] | None = None
     #: (inquiry, state, owner, taken_at) of recently closed inquiries, newest last
     closed: list[tuple] = field(default_factory=list)
+    #: transcripts of the open inquiries
+    transcripts: list[TranscriptRecord] = field(default_factory=list)
 
 
 class Store(Protocol):
@@ -96,6 +98,7 @@ class Store(Protocol):
     def grab_history(self, inquiry: str) -> list[GrabAttempt]: ...
     def agent_grabs(self, agent: str, limit: int) -> list[AgentGrabAttempt]: ...
     def customer_history(self, customer: str, limit: int) -> list[PastInquiry]: ...
+    def transcript(self, inquiry: str) -> TranscriptRecord | None: ...
     def audit(self, limit: int, actor: str | None, kind_prefix: str | None,
               only_refusals: bool) -> list[AuditEntry]: ...
     def journal(self, since_seq: int = 0): ...
@@ -109,11 +112,10 @@ def journal_row(changes: Changes) -> tuple[int, float, bytes, bytes] | None:
 
     Only journaled streams are kept: metrics and coverage are periodic views.
     """
-    events = [msgspec.Raw(raw) for (stream, _seq, raw, *_rest) in changes.events
-              if stream in JOURNALED_STREAMS]
+    events = [msgspec.Raw(event.raw) for event in changes.events if event.stream in JOURNALED_STREAMS]
     if not events and not changes.grabs:
         return None
-    at = changes.events[-1][4] if changes.events else changes.grabs[-1][3]
+    at = changes.events[-1].at if changes.events else changes.grabs[-1].at
     return changes.seq, at, encode(events), encode(changes.grabs)
 
 
@@ -157,8 +159,11 @@ STATE_MIGRATIONS: list[str] = [
     CREATE INDEX inquiries_customer ON inquiries (customer, arrived_at) WHERE customer != '';
     CREATE INDEX grabs_agent ON grabs (agent, at);
     """,
+    # what the customer wrote and the robot replied (docs/protocol.md, "Transcripts")
+    """
+    CREATE TABLE transcripts (id TEXT PRIMARY KEY, record BLOB NOT NULL);
+    """,
 ]
-SCHEMA_VERSION = len(JOURNAL_MIGRATIONS)
 
 
 def default_db_path() -> Path:
@@ -178,6 +183,7 @@ _grab_list_dec = msgspec.msgpack.Decoder(
 _agent_dec = msgspec.msgpack.Decoder(AgentRecord)
 _inq_dec = msgspec.msgpack.Decoder(InquiryRecord)
 _shop_dec = msgspec.msgpack.Decoder(ShopRecord)
+_transcript_dec = msgspec.msgpack.Decoder(TranscriptRecord)
 _group_dec = msgspec.msgpack.Decoder(GroupRecord)
 
 
@@ -187,7 +193,7 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={synchronous}")
         # The automatic checkpoint runs on the committing thread and stalls verdicts
-        # (PERF-NOTES trap 4); the materializer checkpoints instead.
+        # (README, Performance: traps); the materializer checkpoints instead.
         db.execute("PRAGMA wal_autocheckpoint=0")
         db.execute("PRAGMA busy_timeout=5000")
     except sqlite3.Error as exc:
@@ -251,7 +257,7 @@ class _EventHead(msgspec.Struct):
 
 
 class _EventRecord(msgspec.Struct):
-    record: InquiryRecord | AgentRecord | ShopRecord | GroupRecord | AuditEntry | None = None
+    record: InquiryRecord | AgentRecord | ShopRecord | GroupRecord | AuditEntry | TranscriptRecord | None = None
 
 
 _raw_list_dec = msgspec.msgpack.Decoder(list[msgspec.Raw])
@@ -265,7 +271,7 @@ class _EventLoad(msgspec.Struct):
 
 _load_dec = msgspec.msgpack.Decoder(_EventLoad)
 #: record types materialized as rows keyed by id (only the last version per step matters)
-_KEYED = frozenset({"inquiry", "agent", "shop", "group"})
+_KEYED = frozenset({"inquiry", "agent", "shop", "group", "transcript"})
 
 
 class Materializer:
@@ -328,6 +334,8 @@ class Materializer:
             state.executemany("INSERT INTO grabs VALUES (?,?,?,?,?,?,?,?,?,?)", folded.grabs)
         if folded.audit:
             state.executemany("INSERT OR REPLACE INTO audit VALUES (?,?,?,?,?,?,?,?)", folded.audit)
+        if folded.transcripts:
+            state.executemany("INSERT OR REPLACE INTO transcripts (id, record) VALUES (?, ?)", folded.transcripts)
         state.execute("UPDATE position SET journal_id = ?, seq = ?, stream_last = ?",
                       (folded.journal_id, folded.seq, json.dumps(folded.stream_last)))
         return len(rows) == MATERIALIZE_BATCH_ROWS
@@ -351,6 +359,8 @@ class Folded:
     journal_id: int
     seq: int
     stream_last: dict[str, int]
+    #: (inquiry id, record)
+    transcripts: list[tuple] = field(default_factory=list)
 
 
 def fold_journal(rows, seq: int, stream_last: dict[str, int],
@@ -385,10 +395,12 @@ def fold_journal(rows, seq: int, stream_last: dict[str, int],
             elif record.type == "audit":
                 audit_raw.append(raw)
         grabs.extend(_grab_list_dec.decode(grabs_blob))
-    inquiries, agents, config = [], [], []
+    inquiries, agents, config, transcripts = [], [], [], []
     for (kind, _key), raw in latest.items():
         record = _record_dec.decode(raw).record
-        if kind == "inquiry":
+        if kind == "transcript":
+            transcripts.append((record.id, encode(record)))
+        elif kind == "inquiry":
             i = record
             inquiries.append((i.id, i.state, i.shop, i.skill, i.language, i.channel, i.owner, i.arrived_at,
                               i.taken_at, i.first_response_at, i.closed_at, i.satisfaction, i.customer,
@@ -409,7 +421,7 @@ def fold_journal(rows, seq: int, stream_last: dict[str, int],
         event = _event_dec.decode(raw)
         a = event.record
         audit.append((event.seq, a.at, a.actor, a.role, a.kind, a.subject, a.reason, int(a.ok)))
-    return Folded(inquiries, agents, config, grabs, audit, rows[-1][0], seq, stream_last)
+    return Folded(inquiries, agents, config, grabs, audit, rows[-1][0], seq, stream_last, transcripts)
 
 
 def _one_blob(row) -> bytes | None:
@@ -575,7 +587,10 @@ class SqliteStore:
                 out.groups.append(_group_dec.decode(blob))
         out.agents = [_agent_dec.decode(b) for (b,) in state.execute("SELECT record FROM agents")]
         out.inquiries = [_inq_dec.decode(b) for (b,) in state.execute(
-            "SELECT record FROM inquiries WHERE state IN ('queued', 'held')")]
+            "SELECT record FROM inquiries WHERE state IN ('queued', 'held', 'robot')")]
+        out.transcripts = [_transcript_dec.decode(b) for (b,) in state.execute(
+            "SELECT t.record FROM transcripts t JOIN inquiries i ON i.id = t.id "
+            "WHERE i.state IN ('queued', 'held', 'robot')")]
         # closed inquiries, so a late grab learns who won and a re-used id is refused
         out.closed = state.execute(
             "SELECT id, state, owner, taken_at FROM (SELECT id, state, owner, taken_at, closed_at "
@@ -618,6 +633,10 @@ class SqliteStore:
         return [PastInquiry(*row) for row in self._query(
             "SELECT id, shop, skill, arrived_at, state, owner, closed_at, satisfaction FROM inquiries "
             "WHERE customer = ? AND customer != '' ORDER BY arrived_at DESC LIMIT ?", (customer, limit))]
+
+    def transcript(self, inquiry: str) -> TranscriptRecord | None:
+        rows = self._query("SELECT record FROM transcripts WHERE id = ?", (inquiry,))
+        return _transcript_dec.decode(rows[0][0]) if rows else None
 
     def audit(self, limit: int, actor: str | None = None, kind_prefix: str | None = None,
               only_refusals: bool = False) -> list[AuditEntry]:

@@ -60,12 +60,13 @@ def check_identity(db: sqlite3.Connection, path: Path, own_table: str, version: 
         shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
         raise StoreError(f"{path} is an SQLite database but not a grabdesk store (it holds tables {shown}); "
                          f"point --db at a grabdesk store or at a new file")
-    if version > newest:
-        raise StoreError(f"{path} has schema version {version}, newer than this grabdesk ({newest}); "
-                         f"upgrade grabdesk rather than use an older one on it")
+    # what the file is comes first: the journal and the state file number their versions apart
     if version and own_table not in tables:
         if kind == "journal":
             raise StoreError(f"{path} is not a grabdesk journal (a state file?): --db names the journal, "
                              f"broker.db, not broker.state.db")
         raise StoreError(f"{path} is not a grabdesk {kind}; restore the store's state file from a backup "
                          f"(docs/operating.md, section 5.3)")
+    if version > newest:
+        raise StoreError(f"{path} has schema version {version}, newer than this grabdesk ({newest}); "
+                         f"upgrade grabdesk rather than use an older one on it")

@@ -26,10 +26,12 @@ def quantile(ordered: list[float], q: float) -> float:
 
 
 def hourly_arrivals(store, since: float) -> dict[tuple[datetime, str], float]:
-    """Arrivals per (UTC hour start, skill) since ``since``, counted by SQLite."""
+    """Arrivals per (UTC hour start, skill) since ``since``, counted by SQLite: the demand on
+    people, so not those the robot first line holds or resolved alone (resolved, no owner)."""
     rows = store.query_state(
         "SELECT CAST(arrived_at / 3600 AS INTEGER) AS hour, skill, COUNT(*) FROM inquiries "
-        "WHERE arrived_at >= ? GROUP BY hour, skill", (since,))
+        "WHERE arrived_at >= ? AND state != 'robot' AND NOT (state = 'resolved' AND owner IS NULL) "
+        "GROUP BY hour, skill", (since,))
     return {(datetime.fromtimestamp(hour * 3600, timezone.utc), skill): float(n) for hour, skill, n in rows}
 
 

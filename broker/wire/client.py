@@ -366,10 +366,11 @@ class BrokerClient:
         for cmd, future, deadline in carried:
             if not future.done():
                 self._send(cmd, future, max(0.0, deadline - time.monotonic()))
-        last_heard = time.monotonic()
-        next_beat = last_heard + self.heartbeat_s
+        last_heard = last_beat = time.monotonic()
         while not self._stopping.is_set():
             now = time.monotonic()
+            # read each turn: the welcome may shorten the period (_beat_period)
+            next_beat = last_beat + self._beat_period()
             timeout_ms = max(1, int(1000 * min(next_beat - now, 0.25)))
             events = dict(poller.poll(timeout_ms))
             if self._wake_recv in events:
@@ -389,7 +390,7 @@ class BrokerClient:
                 self._read_events()
             now = time.monotonic()
             if now >= next_beat:
-                next_beat = now + self.heartbeat_s
+                last_beat = now
                 self._send(self.command(p.Heartbeat), None, REQUEST_TIMEOUT_S)
             self._expire(now)
             if self._snapshot_retry_at is not None and now >= self._snapshot_retry_at:
@@ -415,6 +416,14 @@ class BrokerClient:
                 self._set_status(self.status.state, "the broker refused this key (not enrolled, or revoked)")
             elif event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
                 self._set_status(self.status.state, "security handshake failed (wrong broker key?)")
+
+    def _beat_period(self) -> float:
+        """Seconds between our heartbeats: ours, or often enough that the broker hears
+        from us three times within its ``agent_timeout_s``, whichever is shorter."""
+        welcome = getattr(self, "welcome", None)
+        if welcome is None or not welcome.agent_timeout_s:
+            return self.heartbeat_s
+        return min(self.heartbeat_s, welcome.agent_timeout_s / 3.0)
 
     def _liveness(self) -> float:
         """Silence that means the broker is gone: ours, or 3.5 of its heartbeats if slower."""
@@ -551,6 +560,8 @@ class BrokerClient:
                     self.welcome = reply
                     self.floor_clock.sync(reply.now, reply.time_scale)
                     self._note_epoch(reply.epoch)
+                    if not self.follow:
+                        self._was_live = True  # welcomed is as good as it gets without a snapshot
                     if (reply.shard, reply.active_since) != (self.status.shard, self.status.active_since):
                         self.status = dataclasses.replace(self.status, shard=reply.shard,
                                                           active_since=reply.active_since)

@@ -24,8 +24,10 @@ class Mirror:
         self.shops: dict[str, p.ShopRecord] = {}
         self.groups: dict[str, p.GroupRecord] = {}
         self.agents: dict[str, p.AgentRecord] = {}
-        #: open inquiries (queued or held)
+        #: open inquiries (queued, held, or with the robot first line)
         self.inquiries: dict[str, p.InquiryRecord] = {}
+        #: the robot first line's robots, by id
+        self.robots: dict[str, p.RobotRecord] = {}
         self.metrics: p.FloorMetrics | None = None
         self.coverage: p.CoverageRecord | None = None
         self.alerts: deque[p.Alert] = deque(maxlen=RECENT_ALERTS)
@@ -39,6 +41,7 @@ class Mirror:
         self.groups.clear()
         self.agents.clear()
         self.inquiries.clear()
+        self.robots.clear()
         self.metrics = None
         self.coverage = None
         for record in records:
@@ -64,7 +67,7 @@ class Mirror:
 
     def _upsert(self, record: p.Record) -> None:
         if isinstance(record, p.InquiryRecord):
-            if record.state in ("queued", "held"):
+            if record.state in p.OPEN_STATES:
                 self.inquiries[record.id] = record
             else:
                 self.inquiries.pop(record.id, None)
@@ -82,6 +85,8 @@ class Mirror:
             self.alerts.append(record)
         elif isinstance(record, p.AuditEntry):
             self.audit.append(record)
+        elif isinstance(record, p.RobotRecord):
+            self.robots[record.id] = record
 
     # ------------------------------------------------------------------ views
 

@@ -39,7 +39,7 @@ MAX_COMMAND_BYTES = 1 << 20
 SNAPSHOT_PART_RECORDS = 500
 
 #: streams a subscriber may choose from; the PUB topic is ``name + "."``
-STREAMS = ("inquiry", "agent", "config", "metrics", "alert", "coverage", "audit")
+STREAMS = ("inquiry", "agent", "config", "metrics", "alert", "coverage", "audit", "transcript", "robot")
 #: broker liveness frames, outside the sequence chain
 HEARTBEAT_TOPIC = b"hb."
 
@@ -53,10 +53,13 @@ MAX_TEXT_CHARS = 1_000
 Id = Annotated[str, Meta(max_length=MAX_ID_CHARS)]
 Text = Annotated[str, Meta(max_length=MAX_TEXT_CHARS)]
 
-Role = Literal["agent", "supervisor", "intake", "admin"]
+Role = Literal["agent", "supervisor", "intake", "admin", "robot"]
 AgentStatus = Literal["online", "away", "break", "offline"]
 ShopMode = Literal["grab", "assign", "hybrid"]
-InquiryState = Literal["queued", "held", "resolved", "abandoned"]
+#: "robot": with the robot first line (not in the pool, not grabbable; docs/robot.md)
+InquiryState = Literal["queued", "held", "resolved", "abandoned", "robot"]
+#: the states of an open inquiry
+OPEN_STATES = ("queued", "held", "robot")
 Outcome = Literal["won", "lost", "refused"]
 
 
@@ -118,13 +121,14 @@ class TierRule(Struct, omit_defaults=True):
 
 
 class FairShare(Struct, omit_defaults=True):
-    """Damp 强者恒强: agents far above their group's mean grabs today see
-    new inquiries later."""
+    """Damp 强者恒强: agents far above their group's mean recent load (takes
+    fading with a half-life of 30 min) see new inquiries later. The defaults
+    are what the policy lab found best (docs/lab.md)."""
 
     enabled: bool = False
-    factor: float = 1.5
-    delay_s: float = 5.0
-    #: no damping until the group mean is at least this many grabs
+    factor: float = 1.1
+    delay_s: float = 10.0
+    #: no damping until the group's mean recent load is at least this many takes
     min_mean_grabs: float = 3.0
 
 
@@ -132,9 +136,13 @@ class ShopRecord(Struct, tag="shop", omit_defaults=True):
     id: str
     name: str = ""
     mode: ShopMode = "grab"
-    hybrid_after_s: float = 30.0
+    #: hybrid: agents may grab this long, then the assist assigns (it shrinks the delay as the
+    #: pool grows and the deadline nears; broker/arbiter/assist.py, docs/lab.md)
+    hybrid_after_s: float = 12.0
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     sla_by_skill: dict[str, SlaPolicy] = field(default_factory=dict)
+    #: new inquiries go to the robot first line while a robot is connected
+    robot: bool = False
 
 
 class GroupRecord(Struct, tag="group", omit_defaults=True):
@@ -238,6 +246,12 @@ class InquiryRecord(Struct, tag="inquiry", omit_defaults=True, gc=False):
     resolution_due: float | None = None
     #: the note of the last transfer to another skill's pool, for whoever takes it next
     note: str = ""
+    #: the robot holding it while ``state`` is "robot"
+    robot: str = ""
+    #: while with the robot: when it last answered (it awaits the customer's next message)
+    robot_answered_at: float | None = None
+    #: why the robot handed it to people ("complaint", "robot-timeout", ...; docs/robot.md)
+    escalation: str = ""
 
 
 class NewInquiry(Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -245,13 +259,16 @@ class NewInquiry(Struct, omit_defaults=True, forbid_unknown_fields=True):
 
     id: Id
     shop: Id
-    skill: Id
+    #: "" lets the robot infer it (the broker's fallback skill when no robot takes it)
+    skill: Id = ""
     language: Id = "zh"
     channel: Id = "chat"
     priority: int = 0
     customer: Id = ""
     #: defaults to the broker's clock at intake
     arrived_at: float | None = None
+    #: what the customer wrote first: the inquiry's transcript starts with it
+    message: str = ""
 
 
 class AgentSpec(Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -292,6 +309,21 @@ class FloorMetrics(Struct, tag="metrics", omit_defaults=True):
     #: the CPU time of the loop's costliest turn since the previous metrics, in ms (what the
     #: broker's own work costs, without waits on the disk or for a busy host's CPU)
     loop_max_turn_cpu_ms: float = 0.0
+    #: the most CPU time the periodic work (timers, the agent sweep, a slice of metrics) took
+    #: of one turn, in ms: what the loop adds to a command's wait besides deciding and committing
+    loop_max_periodic_cpu_ms: float = 0.0
+    #: the robot first line: inquiries with it now, and over the last hour and today those
+    #: it closed without a person (contained) and those it handed to people (escalated)
+    robot_holding: int = 0
+    robot_contained_hour: int = 0
+    robot_escalated_hour: int = 0
+    robot_contained_today: int = 0
+    robot_escalated_today: int = 0
+    #: skill -> [contained, escalated] over the last hour
+    robot_by_skill: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: contained / (contained + escalated) over the last hour and today; None before any
+    robot_containment_hour: float | None = None
+    robot_containment_today: float | None = None
 
 
 class Alert(Struct, tag="alert", omit_defaults=True, gc=False):
@@ -332,6 +364,9 @@ class CoverageRecord(Struct, tag="coverage", omit_defaults=True):
     at: float
     cells: list[CoverageCellRecord] = field(default_factory=list)
     now: list[NowCoverage] = field(default_factory=list)
+    #: when ``cells`` were computed (floor time): ``at`` moves with the "now" column, the cells
+    #: only when recomputed from the forecast and the measured handling times
+    cells_at: float | None = None
 
 
 class AuditEntry(Struct, tag="audit", omit_defaults=True, gc=False):
@@ -345,13 +380,52 @@ class AuditEntry(Struct, tag="audit", omit_defaults=True, gc=False):
     ok: bool = True
 
 
+class TranscriptLine(Struct, array_like=True, gc=False):
+    at: float
+    #: "customer", "robot" or "agent"
+    who: str
+    text: str
+
+
+class TranscriptRecord(Struct, tag="transcript", omit_defaults=True, gc=False):
+    """What the customer wrote and what the robot replied, bounded in size (docs/protocol.md,
+    "Transcripts"). Published on the ``transcript`` stream, never in inquiry events."""
+
+    #: the inquiry's id
+    id: str
+    shop: str = ""
+    customer: str = ""
+    #: the robot asked to decide on the latest customer line; "" when nobody is
+    robot: str = ""
+    lines: list[TranscriptLine] = field(default_factory=list)
+    #: lines dropped after the first to keep it within the broker's bound
+    dropped: int = 0
+
+
+class RobotRecord(Struct, tag="robot", omit_defaults=True, gc=False):
+    """A robot first line as the broker sees it (stream ``robot``)."""
+
+    id: str
+    connected: bool = False
+    #: the floor's time of its last command or heartbeat
+    last_seen: float = 0.0
+    #: inquiries it holds now (awaiting its decision or the customer)
+    holding: int = 0
+    #: what the robot reports of itself (``robot_report``)
+    answering: bool = False
+    decided: int = 0
+    errors: int = 0
+    last_error: str = ""
+    last_error_at: float | None = None
+
+
 # Records and events set gc=False: they never reference each other in cycles, and a
 # broker holding 100,000 open inquiries must not have Python's cyclic GC walk them all
 # (full collections took 35-280 ms on the decision loop before this).
 
 Record = Union[
     InquiryRecord, AgentRecord, AgentLoad, ShopRecord, GroupRecord, FloorMetrics, Alert,
-    CoverageRecord, AuditEntry,
+    CoverageRecord, AuditEntry, TranscriptRecord, RobotRecord,
 ]
 
 
@@ -478,14 +552,23 @@ class QueryAgentGrabs(Command, tag="query_agent_grabs", kw_only=True):
     """An agent's most recent grab attempts, newest first."""
 
     agent: Id
-    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 50
+    #: clamped to 1..MAX_HISTORY_ROWS
+    limit: int = 50
 
 
 class QueryCustomer(Command, tag="query_customer", kw_only=True):
     """A customer's earlier inquiries, newest first."""
 
     customer: Id
-    limit: Annotated[int, Meta(ge=1, le=MAX_HISTORY_ROWS)] = 20
+    #: clamped to 1..MAX_HISTORY_ROWS
+    limit: int = 20
+
+
+class QueryQueueHistory(Command, tag="query_queue_history", kw_only=True):
+    """The queue's recent past per skill, so a window opened mid-evening draws the evening so far."""
+
+    #: only samples taken after this (floor time)
+    since: float = 0.0
 
 
 class AcknowledgeAlert(Command, tag="ack_alert", kw_only=True):
@@ -516,6 +599,52 @@ class QueryStats(Command, tag="query_stats", kw_only=True):
     until: float
 
 
+class CustomerMessage(Command, tag="message", kw_only=True):
+    """The customer wrote again on an open inquiry: appended to its transcript."""
+
+    inquiry: Id
+    text: str
+
+
+class RobotAnswer(Command, tag="robot_answer", kw_only=True):
+    """The robot answered the customer; the inquiry stays with it awaiting the customer."""
+
+    inquiry: Id
+    text: str
+    #: the skill the robot inferred ("" keeps the inquiry's)
+    skill: Id = ""
+    intent: Id = ""
+
+
+#: the most a robot may raise an escalated inquiry's priority
+MAX_PRIORITY_BUMP = 10
+
+
+class RobotEscalate(Command, tag="robot_escalate", kw_only=True):
+    """The robot hands the inquiry to people: the pool of ``skill``, arrival time kept."""
+
+    inquiry: Id
+    skill: Id
+    reason: Id
+    #: 0 to MAX_PRIORITY_BUMP
+    priority_bump: int = 0
+    #: one line for the agent (the robot's understanding), added to the transcript
+    note: Text = ""
+
+
+class RobotReport(Command, tag="robot_report", kw_only=True):
+    """What the robot says of itself, for the console (a few seconds apart at most)."""
+
+    answering: bool = True
+    decided: int = 0
+    errors: int = 0
+    last_error: Text = ""
+
+
+class QueryTranscript(Command, tag="query_transcript", kw_only=True):
+    inquiry: Id
+
+
 class Shutdown(Command, tag="shutdown", kw_only=True):
     reason: Text = ""
 
@@ -525,6 +654,7 @@ AnyCommand = Union[
     SetStatus, Submit, Abandon, SetQuotas, Reassign, SetMode, SetQuality,
     DefineAgents, DefineShop, DefineGroup, QueryGrabs, QueryAudit, ReplaceRoster,
     QueryStats, Shutdown, TransferToPool, QueryAgentGrabs, QueryCustomer, AcknowledgeAlert,
+    CustomerMessage, RobotAnswer, RobotEscalate, RobotReport, QueryTranscript, QueryQueueHistory,
 ]
 
 #: commands each role may send; admin may send everything
@@ -534,10 +664,12 @@ SUPERVISOR_COMMANDS = frozenset({
 })
 ADMIN_COMMANDS = frozenset({"define_agents", "define_shop", "define_group", "shutdown"})
 AGENT_COMMANDS = frozenset({"grab", "respond", "resolve", "release", "transfer", "transfer_to_pool"})
-INTAKE_COMMANDS = frozenset({"submit", "abandon"})
+INTAKE_COMMANDS = frozenset({"submit", "abandon", "message"})
+ROBOT_COMMANDS = frozenset({"robot_answer", "robot_escalate", "robot_report"})
 #: every role may send these
 COMMON_COMMANDS = frozenset({"hello", "heartbeat", "snapshot", "set_status",
-                             "query_grabs", "query_stats", "query_agent_grabs", "query_customer"})
+                             "query_grabs", "query_stats", "query_agent_grabs", "query_customer",
+                             "query_transcript", "query_queue_history"})
 
 
 # --------------------------------------------------------------------------
@@ -590,6 +722,9 @@ class Welcome(Reply, tag="welcome", kw_only=True):
     heartbeat_s: float
     max_command_bytes: int
     agent: AgentRecord | None = None
+    #: an agent silent this long (real seconds, like all liveness) is set offline: send a command more often.
+    #: None only from a broker older than this field.
+    agent_timeout_s: float | None = None
     #: the shard this broker serves ("" for a broker on its own SQLite file)
     shard: str = ""
     #: when this broker became the shard's active one (its takeover); None without a pair
@@ -681,6 +816,23 @@ class CustomerHistory(Reply, tag="customer_history", kw_only=True):
     inquiries: list[PastInquiry]
 
 
+class QueueSample(Struct, array_like=True):
+    at: float
+    #: skill -> queued inquiries (skills with none left out)
+    depth: dict[str, int]
+    #: skill -> the longest waiter's wait, seconds
+    wait_s: dict[str, float]
+
+
+class QueueSamples(Reply, tag="queue_samples", kw_only=True):
+    #: oldest first, evenly thinned to at most MAX_QUEUE_SAMPLES
+    samples: list[QueueSample]
+
+
+#: the most samples one ``queue_samples`` reply carries
+MAX_QUEUE_SAMPLES = 2_000
+
+
 class AuditPage(Reply, tag="audit_page", kw_only=True):
     entries: list[AuditEntry]
 
@@ -701,8 +853,13 @@ class Stats(Reply, tag="stats", kw_only=True):
     rows: list[AgentSkillStats]
 
 
+class Transcript(Reply, tag="transcript", kw_only=True):
+    inquiry: str
+    transcript: TranscriptRecord
+
+
 AnyReply = Union[Ok, Error, Verdict, Welcome, SnapshotPart, SnapshotEnd, Submitted,
-                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory]
+                 GrabHistory, AuditPage, Stats, AgentGrabs, CustomerHistory, QueueSamples, Transcript]
 
 
 # --------------------------------------------------------------------------
@@ -855,7 +1012,14 @@ def decode_command(data: bytes, max_bytes: int = MAX_COMMAND_BYTES) -> Command:
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.envelope", {"problem": failure}) from None
     msg_id = header.id if isinstance(header.id, str) else ""
-    if isinstance(header.v, int) and not isinstance(header.v, bool) and header.v != PROTOCOL_VERSION:
+    # Only an integer names a version: a missing or otherwise typed ``v`` ("1", 1.0,
+    # true) is a malformed envelope, which a newer broker would refuse just the same.
+    if not isinstance(header.v, int) or isinstance(header.v, bool):
+        raise DecodeFailure(ErrorCode.BAD_REQUEST, "frame.envelope",
+                            {"problem": f"v must be the integer {PROTOCOL_VERSION}, not {header.v!r}"
+                             if header.v is not None else f"v (the integer {PROTOCOL_VERSION}) is missing"},
+                            msg_id, {"field": "v"})
+    if header.v != PROTOCOL_VERSION:
         raise DecodeFailure(ErrorCode.UNSUPPORTED_VERSION, "frame.version",
                             {"version": header.v, "supported": PROTOCOL_VERSION},
                             msg_id, {"supported": PROTOCOL_VERSION})

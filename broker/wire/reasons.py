@@ -22,6 +22,10 @@ REASONS: dict[str, str] = {
     "inquiry.in_pool": "inquiry {inquiry} is already in the pool",
     "inquiry.already_holds": "{agent} already holds {inquiry}",
     "inquiry.same_skill": "inquiry {inquiry} is already in the {skill} pool",
+    "robot.not_held": "inquiry {inquiry} is not with robot {robot}",
+    "robot.awaiting": "robot {robot} has answered inquiry {inquiry} already; it awaits the customer",
+    "transcript.none": "no transcript of inquiry {inquiry}",
+    "value.empty_text": "{field} must not be empty",
     # eligibility (the permission rules, by the attribute that failed)
     "rule.shop": "agent {agent} does not serve shop {shop}",
     "rule.skill": "agent {agent} lacks skill {skill}",
@@ -29,6 +33,7 @@ REASONS: dict[str, str] = {
     "rule.channel": "agent {agent} does not handle channel {channel}",
     "grab.taken": "taken by {winner}",
     "grab.taken_closed": "taken by {winner} and already {state}",
+    "grab.with_robot": "inquiry {inquiry} is with the robot first line, not in the pool",
     "grab.assign_mode": "shop {shop} assigns its inquiries; grabbing is off",
     "grab.not_visible": "tier {tier} sees new inquiries after {delay_s} s; visible in {in_s} s",
     "grab.id_reused": "grab id {grab_id} was already used for inquiry {inquiry}; use a new grab id for each attempt",

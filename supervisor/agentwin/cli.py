@@ -16,7 +16,7 @@ from pathlib import Path
 import msgspec
 
 from broker.wire.protocol import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
-from supervisor.common.cli_options import add_link_arguments
+from supervisor.common.cli_options import add_link_arguments, add_place_argument
 
 #: QSettings group for the last values used
 REMEMBER_GROUP = "agent/last"
@@ -67,7 +67,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
                     "from --config's [agent] table, then from the values you last started with.")
     parser.add_argument("--agent", metavar="ID", help="your agent id, as enrolled at the broker")
     add_link_arguments(parser)
+    parser.add_argument("--directory", metavar="FILE",
+                        help="a sharded platform's directory (TOML): connect to the shard of --shop "
+                             "instead of --command-endpoint/--events-endpoint")
+    parser.add_argument("--shop", metavar="ID", help="with --directory: the shop whose shard you serve")
     parser.add_argument("--config", metavar="FILE", help="TOML file with an [agent] table of these options")
+    add_place_argument(parser)
     parser.add_argument("--lang", choices=["en", "zh_CN"], help="UI language (default: last chosen, or the system's)")
     parser.set_defaults(func=run)
     return parser
@@ -101,6 +106,20 @@ def resolve_options(args: argparse.Namespace, file_table: AgentSection,
     if options.lang and options.lang not in ("en", "zh_CN"):
         raise OptionError(f"unknown language {options.lang!r}; choose en or zh_CN")
     return options
+
+
+def use_shard_of_shop(options: AgentOptions, directory_path: str, shop: str | None) -> None:
+    """Point ``options`` at the brokers of ``shop``'s shard (every one of its active/standby set)."""
+    from broker.wire.directory import DirectoryError, load_directory
+
+    if not shop:
+        raise OptionError("--directory needs --shop ID: the shop whose shard you serve")
+    try:
+        shard = load_directory(directory_path).shard_of(shop)
+    except DirectoryError as exc:
+        raise OptionError(str(exc)) from None
+    options.command_endpoint = ",".join(shard.command_endpoints)
+    options.events_endpoint = ",".join(shard.events_endpoints)
 
 
 def remembered_options() -> dict[str, str]:
@@ -160,13 +179,19 @@ def _ensure_app():
 def run(args) -> int:
     app = _ensure_app()
     from supervisor.common import i18n
-    from supervisor.common.widgets import close_on_termination
+    from supervisor.common.widgets import close_on_termination, place
 
     try:
         options = resolve_options(args, load_agent_table(getattr(args, "config", None)), remembered_options())
     except OptionError as exc:
         print(f"grabdesk agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if getattr(args, "directory", None):
+        try:
+            use_shard_of_shop(options, args.directory, args.shop)
+        except OptionError as exc:
+            print(f"grabdesk agent: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if not options.agent:
         print("grabdesk agent: which agent are you? Pass --agent ID (or set agent in the [agent] "
               "table of --config FILE).", file=sys.stderr)
@@ -186,6 +211,8 @@ def run(args) -> int:
         f"{options.agent}: {reason}", file=sys.stderr))
     close_on_termination(window)
     link.start()
+    if getattr(args, "place", None):
+        place(window, args.place)
     window.show()
     try:
         app.exec()

@@ -31,6 +31,7 @@ from broker.wire.client import BrokerRefused, new_grab_id
 from broker.wire.floorclock import FloorClock
 from broker.wire.mirror import Mirror
 from broker.arbiter.rules import ineligible_rule, visible_at
+from supervisor.common.records import continuous_service_s
 from supervisor.common.rows import TableState
 
 #: one grab attempt unanswered this long is sent again with the same grab_id
@@ -142,11 +143,10 @@ class MeView:
 
 def me_view(agent: p.AgentRecord, now: float) -> MeView:
     eff = agent.effective
-    serving = agent.status == "online" and agent.service_since is not None
     return MeView(status=agent.status, forced_break=agent.forced_break, break_until=agent.break_until,
                   held=agent.held, concurrent_cap=eff.concurrent_cap, grabs_today=agent.grabs_today,
                   daily_grabs=eff.daily_grabs,
-                  service_s=max(0.0, now - agent.service_since) if serving else None,  # type: ignore[operator]
+                  service_s=continuous_service_s(agent, now),
                   continuous_hours=eff.continuous_hours, tier=agent.tier,
                   visibility_delay_s=agent.visibility_delay_s, name=agent.name or agent.id)
 

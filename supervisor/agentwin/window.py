@@ -18,7 +18,7 @@ import sys
 import time
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from broker.wire import protocol as p
@@ -27,6 +27,7 @@ from supervisor.agentwin import settings
 from supervisor.common.broker_text import broker_text
 from supervisor.agentwin.actions import DeskActions
 from supervisor.agentwin.attention import Attention, desk_icon
+from supervisor.agentwin.transcript import TranscriptPanel
 from supervisor.agentwin.handover import CustomerPanel, PoolTransferDialog
 from supervisor.agentwin.panels import MePanel, MinePanel, PoolPanel, VerdictBanner
 from supervisor.agentwin.state import AgentDeskState, BrokerClock, VerdictView
@@ -126,6 +127,10 @@ class AgentWindow(QMainWindow):
         self.splitter.addWidget(self.pool_panel)
         self.splitter.addWidget(self.mine_panel)
         self.splitter.addWidget(self.customer_panel)
+        self.transcript_panel = TranscriptPanel(self.link, self.desk)
+        self.mine_panel.selection_changed.connect(lambda: self.transcript_panel.show_inquiry(self.selected_mine()))
+        self.pool_panel.view.clicked.connect(lambda: self.transcript_panel.show_inquiry(self.selected_pool_inquiry()))
+        self.splitter.addWidget(self.transcript_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setStretchFactor(2, 1)
@@ -137,38 +142,33 @@ class AgentWindow(QMainWindow):
         # keys go to the pool from the start: Space grabs without a click first
         self.pool_panel.view.setFocus()
 
-    def _action(self, slot, shortcut: QKeySequence | str | None = None, checkable: bool = False) -> QAction:
-        action = QAction(self, checkable=checkable)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        (action.toggled if checkable else action.triggered).connect(slot)
-        return action
-
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.desk_menu = bar.addMenu("")
-        self.grab_action = self._action(self.grab_selected)
-        self.grab_oldest_action = self._action(self.grab_oldest, "Ctrl+G")
+        self.grab_action = self.desk_menu.addAction("", self.grab_selected)
+        self.grab_oldest_action = self.desk_menu.addAction("", self.grab_oldest)
+        self.grab_oldest_action.setShortcut(QKeySequence("Ctrl+G"))
         self.grab_oldest_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.respond_action = self._action(self.respond_selected, "Ctrl+R")
-        self.resolve_action = self._action(self.resolve_selected, "Ctrl+E")
-        self.release_action = self._action(self.release_selected, "Ctrl+L")
-        self.quit_action = self._action(self.close, QKeySequence.StandardKey.Quit)
-        for action in (self.grab_action, self.grab_oldest_action):
-            self.desk_menu.addAction(action)
         self.desk_menu.addSeparator()
-        for action in (self.respond_action, self.resolve_action, self.release_action):
-            self.desk_menu.addAction(action)
+        self.respond_action = self.desk_menu.addAction("", self.respond_selected)
+        self.respond_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.resolve_action = self.desk_menu.addAction("", self.resolve_selected)
+        self.resolve_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.release_action = self.desk_menu.addAction("", self.release_selected)
+        self.release_action.setShortcut(QKeySequence("Ctrl+L"))
         self.desk_menu.addSeparator()
-        self.desk_menu.addAction(self.quit_action)
+        self.quit_action = self.desk_menu.addAction("", self.close)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         # actions are window-wide shortcuts even while their menu is closed
         self.addActions(self.desk_menu.actions())
 
         self.view_menu = bar.addMenu("")
-        self.on_top_action = self._action(self.set_stay_on_top, checkable=True)
-        self.mute_action = self._action(self._set_muted, checkable=True)
-        self.view_menu.addAction(self.on_top_action)
-        self.view_menu.addAction(self.mute_action)
+        self.on_top_action = self.view_menu.addAction("")
+        self.on_top_action.setCheckable(True)
+        self.on_top_action.toggled.connect(self.set_stay_on_top)
+        self.mute_action = self.view_menu.addAction("")
+        self.mute_action.setCheckable(True)
+        self.mute_action.toggled.connect(self._set_muted)
 
         self.language_menu = bar.addMenu("")
         self.language_actions = fill_language_menu(self.language_menu, self._language, self.set_language)
@@ -176,7 +176,7 @@ class AgentWindow(QMainWindow):
     def retranslate(self) -> None:
         """Every visible string, again: called at start and on a language change."""
         self.setWindowTitle(self.tr("grabdesk — %1").replace("%1", self._my_name()))
-        for panel in (self.me_panel, self.pool_panel, self.mine_panel):
+        for panel in (self.me_panel, self.pool_panel, self.mine_panel, self.transcript_panel):
             panel.retranslate()
         self.desk_menu.setTitle(self.tr("&Desk"))
         self.grab_action.setText(self.tr("Grab selected\tSpace"))

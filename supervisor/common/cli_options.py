@@ -9,6 +9,18 @@ import argparse
 from broker.wire.protocol import DEFAULT_COMMAND_ENDPOINT, DEFAULT_EVENTS_ENDPOINT
 
 
+#: where ``--place`` puts a window on its screen: (start, share) of the available width
+PLACES = {"left": (0.0, 0.74), "right": (0.74, 0.26)}
+
+
+def add_place_argument(parser: argparse.ArgumentParser) -> None:
+    """``--place left|right``: the console and an agent window side by side on one screen,
+    for a desktop with no window manager to place them (the demo under Xvfb)."""
+    parser.add_argument("--place", choices=sorted(PLACES),
+                        help="put the window on this side of the screen (left: 74 %% of its width, "
+                             "right: 26 %%) instead of where it was last")
+
+
 def add_link_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the broker listens, and the CurveZMQ key files ``grabdesk keys`` writes (docs/security.md)."""
     parser.add_argument("--command-endpoint", metavar="ENDPOINT[,ENDPOINT...]",

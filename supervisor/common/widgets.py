@@ -87,6 +87,18 @@ def fill_language_menu(menu: QMenu, current: str, choose: Callable[[str], None])
     return actions
 
 
+def place(window: QWidget, side: str) -> None:
+    """Put ``window`` on the ``side`` of its screen (``cli_options.PLACES``), full height."""
+    from PySide6.QtGui import QGuiApplication
+
+    from supervisor.common.cli_options import PLACES
+
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    area = screen.availableGeometry()
+    start, share = PLACES[side]
+    window.setGeometry(area.x() + int(area.width() * start), area.y(), int(area.width() * share), area.height())
+
+
 #: Python runs signal handlers only between bytecodes, never while Qt's event loop
 #: waits in C: a timer wakes the interpreter this often so a SIGTERM is noticed
 SIGNAL_POLL_MS = 250

@@ -128,16 +128,28 @@ class ConsoleActions(QObject):
                 log.info("audit query failed: %s", outcome)
         self.link.request(p.QueryAudit, done, limit=limit)
 
+    def query_queue_history(self) -> None:
+        """The queue's evening so far, from the broker, before what this console sampled itself."""
+        def done(outcome) -> None:
+            if isinstance(outcome, p.QueueSamples):
+                self.state.history.prepend([(s.at, s.depth, s.wait_s) for s in outcome.samples])
+            elif isinstance(outcome, Exception):
+                log.info("queue history query failed: %s", outcome)
+        self.link.request(p.QueryQueueHistory, done)
+
     # ------------------------------------------------------------------ verdicts
 
     def _report(self, outcome, accepted: str, refused: str) -> tuple[bool, str]:
         if isinstance(outcome, BrokerRefused):
-            ok, text = False, f"{refused}: {broker_text().refusal(outcome)}"
+            why = broker_text().refusal(outcome)
         elif isinstance(outcome, TimeoutError):
-            ok, text = False, f"{refused}: " + self.tr("no answer from the broker")
+            why = self.tr("no answer from the broker")
         elif isinstance(outcome, Exception):
-            ok, text = False, f"{refused}: {outcome}"
+            why = str(outcome)
         else:
-            ok, text = True, accepted
+            self.result.emit(True, accepted)
+            return True, accepted
+        # "what: why", punctuated as the language does ("什么：为什么")
+        ok, text = False, self.tr("%1: %2").replace("%1", refused).replace("%2", why)
         self.result.emit(ok, text)
         return ok, text

@@ -18,7 +18,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Signal
+from PySide6.QtCore import QEvent, QSettings, QStandardPaths, Signal
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from broker.wire import protocol as p
@@ -115,6 +115,7 @@ class AlertBar(QWidget):
         self.only_open = QCheckBox()
         self.text = QLineEdit()
         self.text.setClearButtonEnabled(True)
+        self.text.setMinimumWidth(90)
         self.ack_button = QPushButton()
         self.ack_button.setObjectName("ackButton")
         self.sound = QCheckBox()
@@ -134,6 +135,11 @@ class AlertBar(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self._seen_critical: set[str] = set(a.id for a in state.alerts_by_id.values() if a.severity == "critical")
         self.retranslateUi()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslateUi()
+        super().changeEvent(event)
 
     def retranslateUi(self) -> None:
         index = self.severity.currentIndex()

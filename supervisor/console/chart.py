@@ -39,6 +39,8 @@ WARN_COLOUR = "#f9ab00"
 FILL_LIGHTER = 165
 #: the y axes reach this far above the highest visible value when they rescale...
 Y_HEADROOM = 1.15
+#: the wait axis reaches this far above the breach line, so its label (drawn above the line) stays in view
+BREACH_LABEL_HEADROOM = 1.4
 #: ...which they do when the data outgrows them or falls below this share of them
 Y_SHRINK = 0.6
 #: the time axis runs this share of the window ahead of "now", and moves in such steps
@@ -46,11 +48,12 @@ X_LEAD = 0.04
 BREACH_COLOUR = "#d93025"
 
 
-def _label_opts(colour: str) -> dict:
-    """An SLA line's label sits just above its line, on a white ground, so the dashes
-    never run through the text (CJK glyphs are taller than the Latin ones it was laid out for)."""
-    return {"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)],
-            "fill": pg.mkBrush(255, 255, 255, 220)}
+def _label_opts(colour: str, above: bool) -> dict:
+    """An SLA line's label on a white ground beside its line, away from the other line: the
+    breach label above the breach line, the warning label below the (lower) warning line, so
+    no dashes run through either text (CJK glyphs are taller than the Latin ones)."""
+    anchor = (0, 1) if above else (0, 0)
+    return {"position": 0.02, "color": colour, "anchors": [anchor, anchor], "fill": pg.mkBrush(255, 255, 255, 220)}
 
 
 class QueueChart(QWidget):
@@ -76,6 +79,8 @@ class QueueChart(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("floorSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        # wraps rather than widening the whole window to one line of figures
+        self.summary.setWordWrap(True)
         self.stale_label = QLabel()
         self.stale_label.setStyleSheet("color: #c5221f; font-weight: bold;")
         self.stale_label.hide()
@@ -100,10 +105,10 @@ class QueueChart(QWidget):
         self.legend = self.depth_plot.addLegend(offset=(8, 4), colCount=4)
         self.warn_line = pg.InfiniteLine(angle=0, movable=False,
                                          pen=pg.mkPen(WARN_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                         label="", labelOpts=_label_opts(WARN_COLOUR))
+                                         label="", labelOpts=_label_opts(WARN_COLOUR, above=False))
         self.breach_line = pg.InfiniteLine(angle=0, movable=False,
                                            pen=pg.mkPen(BREACH_COLOUR, width=1, style=Qt.PenStyle.DashLine),
-                                           label="", labelOpts=_label_opts(BREACH_COLOUR))
+                                           label="", labelOpts=_label_opts(BREACH_COLOUR, above=True))
         self.wait_plot.addItem(self.warn_line, ignoreBounds=False)
         self.wait_plot.addItem(self.breach_line, ignoreBounds=False)
 
@@ -213,7 +218,7 @@ class QueueChart(QWidget):
         breach_min = (self._thresholds or (0.0, 0.0))[1] / 60.0
         # from zero to a little above the highest visible value: a peak rescales the axis
         self._scale(self.depth_plot, max(5.0, top_depth * Y_HEADROOM), force)
-        self._scale(self.wait_plot, max(top_wait, breach_min) * Y_HEADROOM or 1.0, force)
+        self._scale(self.wait_plot, max(top_wait * Y_HEADROOM, breach_min * BREACH_LABEL_HEADROOM) or 1.0, force)
         return True
 
     # A range change costs pyqtgraph two repaints of the plots (one for the axes, one

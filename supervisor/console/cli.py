@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from supervisor.common.cli_options import add_link_arguments
+from supervisor.common.cli_options import add_link_arguments, add_place_argument
 
 ORGANIZATION = "grabdesk"
 APPLICATION = "grabdesk-console"
@@ -21,7 +21,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                         "load, quotas, reassignment, alerts, audit.")
     parser.add_argument("--who", metavar="ID", help="supervisor id (default: your login name)")
     add_link_arguments(parser)
+    parser.add_argument("--directory", metavar="FILE",
+                        help="a sharded platform's directory (TOML): follow every shard in it as one floor, "
+                             "with each shard's health in the status bar (instead of the endpoints)")
     parser.add_argument("--config", metavar="FILE", help="TOML file with a [console] table of the same keys")
+    add_place_argument(parser)
     parser.add_argument("--lang", choices=["en", "zh_CN"],
                         help="interface language (default: the Language menu's choice, else the system's)")
     # for scripts/screenshot_console.sh: grab the window to FILE after S seconds, then quit
@@ -43,7 +47,7 @@ def run(args) -> int:
     from supervisor.common import i18n
     from supervisor.console.settings import ConsoleConfigError, merge, read_config, remember, saved
     from supervisor.common.link import BrokerLink
-    from supervisor.common.widgets import close_on_termination
+    from supervisor.common.widgets import close_on_termination, place
 
     try:
         from_file = read_config(args.config) if args.config else {}
@@ -58,8 +62,26 @@ def run(args) -> int:
 
     from supervisor.console.window import MainWindow
 
+    directory = None
+    if getattr(args, "directory", None):
+        from broker.wire.directory import DirectoryError, load_directory
+
+        try:
+            directory = load_directory(args.directory)
+        except DirectoryError as exc:
+            print(f"grabdesk console: {exc}", file=sys.stderr)
+            return 2
+    made: dict = {}
+
     def make_link(s):
-        return BrokerLink(s.link_settings(), "supervisor", s.who, name="console")
+        if directory is None:
+            return BrokerLink(s.link_settings(), "supervisor", s.who, name="console")
+        from supervisor.console.sharded_link import ShardedLink
+
+        link = ShardedLink(directory, s.link_settings(), "supervisor", s.who, name="console")
+        if "window" in made:
+            link.health_changed.connect(made["window"].active_broker.set_shards)
+        return link
 
     try:
         link = make_link(settings)
@@ -68,8 +90,13 @@ def run(args) -> int:
         return 2
     remember(settings)
     window = MainWindow(link, settings, link_factory=make_link)
+    made["window"] = window
+    if directory is not None:
+        link.health_changed.connect(window.active_broker.set_shards)
     close_on_termination(window)
     link.start()
+    if getattr(args, "place", None):
+        place(window, args.place)
     window.show()
     if getattr(args, "chart_minutes", None):
         window.chart.set_window(args.chart_minutes * 60)

@@ -8,6 +8,8 @@ panel says so instead of drawing an empty grid.
 """
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWidget, QTableView,
                                QVBoxLayout, QWidget)
@@ -75,8 +77,7 @@ class CoverageView(QWidget):
         self.retranslateUi()
 
     def retranslateUi(self) -> None:
-        self.title.setText(self.tr("Each hour: rostered minus required agents (red: short). "
-                                   "Hover a cell for the numbers."))
+        self._caption()
         self.placeholder.setText(self.tr("The broker has not published coverage yet (it needs a roster)."))
         self.now_model.retranslate()
 
@@ -85,7 +86,20 @@ class CoverageView(QWidget):
             self.retranslateUi()
         super().changeEvent(event)
 
+    def _caption(self) -> None:
+        """The cells move when recomputed, not on their own: the caption says when and from what."""
+        text = self.tr("Each hour: rostered minus required agents (red: short). Hover a cell for the numbers.")
+        coverage = self.state.mirror.coverage
+        if coverage is not None and coverage.cells_at is not None:
+            text += " " + self.tr("Required as computed at %1.").replace(
+                "%1", time.strftime("%H:%M", time.localtime(coverage.cells_at)))
+        self.title.setText(text)
+        self.title.setToolTip(self.tr("Required agents are recomputed every minute, and when the roster or quotas "
+                                      "change, from the forecast and the handling times measured over the last "
+                                      "7 days: the cells move as those do."))
+
     def refresh(self, stale: bool) -> None:
+        self._caption()
         self.heat_model.refresh(stale)
         self.now_model.refresh()
         self.stack.setCurrentIndex(1 if self.state.mirror.coverage is not None else 0)

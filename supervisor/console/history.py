@@ -84,6 +84,28 @@ class QueueHistory:
         self.total += 1
         self.version += 1
 
+    def prepend(self, samples) -> None:
+        """Samples from before this console was sampling (the broker's record of the evening so
+        far: (at, depth, wait_s) tuples, oldest first) go before what was sampled here."""
+        times, live = self.times().copy(), self.live().copy()
+        own = {skill: (self.depth(skill).copy(), self.wait(skill).copy()) for skill in self.skills}
+        first = times[0] if len(times) else math.inf
+        earlier = [s for s in samples if s[0] < first][-(self.capacity - len(times)):] \
+            if len(times) < self.capacity else []
+        if not earlier:
+            return
+        # every skill from the first sample on: a skill with no queue then had none (0), not a gap
+        skills = list(dict.fromkeys([*own, *(skill for _at, depth, _w in earlier for skill in depth)]))
+        self.clear()
+        for at, depth, wait_s in earlier:
+            self.append(at, {skill: depth.get(skill, 0) for skill in skills}, wait_s)
+        for i, at in enumerate(times):
+            if math.isnan(live[i]):
+                self.append(float(at), None)
+            else:
+                self.append(float(at), {s: d[i] for s, (d, _w) in own.items()},
+                            {s: w[i] for s, (_d, w) in own.items()})
+
     def _window(self, ring: _Ring) -> np.ndarray:
         n = len(self)
         if n == 0:

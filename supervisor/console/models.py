@@ -21,7 +21,8 @@ from broker.wire import protocol as p
 from supervisor.common.broker_text import broker_text
 from supervisor.common.formats import format_duration, format_limit, format_service
 from supervisor.common.rowmodel import STALE_FG, KeyRole, RowModel
-from supervisor.console.state import (ConsoleState, at_cap, continuous_service_s, fraction,
+from supervisor.common.records import continuous_service_s
+from supervisor.console.state import (ConsoleState, at_cap, fraction,
                                       on_break, sla_rank_now)
 from supervisor.console.text import fmt_clock, words
 
@@ -280,7 +281,7 @@ class AlertModel(RowModel):
 
     def titles(self) -> list[str]:
         return [self.tr("Time"), self.tr("Severity"), self.tr("Alert"), self.tr("Link"),
-                self.tr("Acknowledged"), self.tr("What happened")]
+                self.tr("Acked"), self.tr("What happened")]
 
     def cell(self, a: p.Alert, column: str, role: int):
         if role == _DISPLAY:
@@ -295,9 +296,10 @@ class AlertModel(RowModel):
             if column == "link":
                 return a.inquiry or a.agent or a.group or a.skill or ""
             if column == "acked":
-                return f"{a.acked_by} {fmt_clock(a.acked_at)}" if a.acked_by and a.acked_at else ""
+                return f"✓ {a.acked_by}" if a.acked_by else ""
         if role == _TOOLTIP and column == "acked" and a.acked_by:
-            return a.ack_note or None
+            when = fmt_clock(a.acked_at) if a.acked_at else ""
+            return f"{a.acked_by} {when}" + (f": {a.ack_note}" if a.ack_note else "")
         if role == _BACKGROUND and column == "severity":
             return BREACH_BG if a.severity == "critical" else WARN_BG if a.severity == "warning" else INFO_BG
         if role == _TOOLTIP:

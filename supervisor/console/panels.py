@@ -226,7 +226,9 @@ class AlertPanel(QWidget):
         self.state = state
         self.model = AlertModel(state, self)
         self.view = log_table(self.model, "alertTable",
-                              {"time": 64, "severity": 60, "kind": 130, "link": 150, "acked": 110})
+                              {"time": 64, "severity": 64, "kind": 124, "link": 116, "acked": 72})
+        # the sentence names what it is about; the link stays for double-click and the CSV export
+        self.view.setColumnHidden(self.model.column_of("link"), True)
         self.view.doubleClicked.connect(self._activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -76,6 +76,11 @@ class SkillsView(QWidget):
 
     def set_link(self, link) -> None:
         self.link = link
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslateUi()
+        super().changeEvent(event)
 
     def retranslateUi(self) -> None:
         index = self.period.currentIndex()

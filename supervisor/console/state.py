@@ -28,6 +28,7 @@ from broker.wire import protocol as p
 import broker.arbiter.rules as rules
 from broker.wire.mirror import Mirror
 from supervisor.console.history import QueueHistory
+from supervisor.common.records import continuous_service_s
 from supervisor.common.rows import TableState
 
 #: alerts and audit entries the console keeps (the audit view can ask for older ones)
@@ -58,13 +59,6 @@ def at_cap(agent: p.AgentRecord) -> bool:
 
 def on_break(agent: p.AgentRecord) -> bool:
     return agent.status == "break" or agent.forced_break
-
-
-def continuous_service_s(agent: p.AgentRecord, now: float) -> float | None:
-    """Seconds of the current stretch of service, while the agent is online."""
-    if agent.status != "online" or agent.service_since is None:
-        return None
-    return max(0.0, now - agent.service_since)
 
 
 def sla_rank(inquiry: p.InquiryRecord) -> int:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from broker.wire.client import ConnectionStatus
 from supervisor.common import i18n
 from supervisor.console import export
+from supervisor.console.robot_panel import RobotPanel
 from supervisor.console.actions import ConsoleActions
 from supervisor.console.alert_bar import AlertBar, selected_keys
 from supervisor.console.chart import QueueChart
@@ -50,7 +51,7 @@ SETTINGS_GEOMETRY = "console/geometry"
 SETTINGS_STATE = "console/windowState"
 #: the default layout (a remembered one wins)
 DEFAULT_CHART_HEIGHT_PX = 300
-DEFAULT_RIGHT_WIDTH_PX = 440
+DEFAULT_RIGHT_WIDTH_PX = 560
 #: how long a verdict stays in the status bar (ms); the last one stays in its label
 MESSAGE_MS = 15_000
 
@@ -96,6 +97,10 @@ class MainWindow(QMainWindow):
         self._dock("queue", self.chart, Qt.DockWidgetArea.TopDockWidgetArea)
         self._dock("coverage", self.coverage, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("alerts", self.alerts, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.robot = RobotPanel(self.state)
+        self._dock("robot", self.robot, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["coverage"], self.docks["robot"])
+        self.docks["coverage"].raise_()
         self._dock("inquiries", self.inquiries, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("audit", self.audit, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("grabs", self.grabs, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -138,7 +143,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.resizeDocks([self.docks["queue"]], [DEFAULT_CHART_HEIGHT_PX], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["coverage"]], [DEFAULT_RIGHT_WIDTH_PX], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["coverage"], self.docks["alerts"]], [3, 2], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["coverage"], self.docks["alerts"]], [1, 1], Qt.Orientation.Vertical)
         if restore_layout:
             self.restore_layout()
 
@@ -179,6 +184,14 @@ class MainWindow(QMainWindow):
         qs.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
         qs.sync()
 
+    def open_what_if(self):
+        """The policy lab on a trace, side by side, then the change on the floor (whatif.py)."""
+        from supervisor.console.whatif import WhatIfDialog
+
+        dialog = WhatIfDialog(self.actions, self.link.mirror, self)
+        dialog.show()
+        return dialog
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.file_menu = bar.addMenu("")
@@ -210,6 +223,7 @@ class MainWindow(QMainWindow):
         self.agent_state_action.setShortcut(QKeySequence("Ctrl+T"))
         self.shop_mode_action = self.actions_menu.addAction("", self.open_shop_mode_dialog)
         self.shop_mode_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.what_if_action = self.actions_menu.addAction("", self.open_what_if)
         self.actions_menu.addSeparator()
         self.inquiry_grabs_action = self.actions_menu.addAction("", self._grabs_of_selected_inquiry)
         self.inquiry_grabs_action.setShortcut(QKeySequence("Ctrl+H"))
@@ -238,7 +252,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         titles = {"queue": self.tr("Queue"), "coverage": self.tr("Coverage (24 h)"),
                   "alerts": self.tr("Alerts"), "inquiries": self.tr("Inquiries"), "audit": self.tr("Audit"),
-                  "grabs": self.tr("Grabs"), "skills": self.tr("Who is good at what")}
+                  "grabs": self.tr("Grabs"), "skills": self.tr("Who is good at what"),
+                  "robot": self.tr("Robot first line")}
         for name, dock in self.docks.items():
             dock.setWindowTitle(titles[name])
         self.file_menu.setTitle(self.tr("&File"))
@@ -255,6 +270,7 @@ class MainWindow(QMainWindow):
         self.reassign_action.setText(self.tr("&Reassign selected inquiry…"))
         self.agent_state_action.setText(self.tr("Agent s&tatus and quality…"))
         self.shop_mode_action.setText(self.tr("Shop &mode…"))
+        self.what_if_action.setText(self.tr("&What if…"))
         self.inquiry_grabs_action.setText(self.tr("&Grabs of the selected inquiry"))
         self.agent_grabs_action.setText(self.tr("Grabs of the selected a&gent"))
         self.find_agent_action.setText(self.tr("Find &agent"))
@@ -320,6 +336,7 @@ class MainWindow(QMainWindow):
         self.state.reset()
         self._flush_models()
         self.actions.query_audit()  # the snapshot has no audit; fetch what we missed
+        self.actions.query_queue_history()  # nor the queue's past: the chart starts with the evening so far
 
     def _on_changed(self, events: list) -> None:
         self.state.apply(events)
@@ -386,6 +403,8 @@ class MainWindow(QMainWindow):
         if versions != self._versions:
             if versions[1] != self._versions[1]:
                 self.coverage.refresh(stale)
+            if versions[0] != self._versions[0]:
+                self.robot.refresh()
             self._versions = versions
         mono = time.monotonic()
         self.state.agents.resort_if_due(mono)

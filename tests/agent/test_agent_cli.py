@@ -10,8 +10,10 @@ from supervisor.agentwin import cli as cli_agent
 from supervisor.agentwin.cli import AgentSection, OptionError, load_agent_table, resolve_options
 from supervisor.common.link import LinkSettings
 
-from conftest import agent_spec
-from agentfix import DEADLINE_MS, isolated_settings  # noqa: F401 - fixture
+from helpers import agent_spec
+from agent_helpers import DEADLINE_MS
+
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -2,6 +2,8 @@
 customer's earlier inquiries, and name inquiries as the console does."""
 from __future__ import annotations
 
+import pytest
+
 from PySide6.QtWidgets import QDialogButtonBox
 
 from broker.wire import protocol as p
@@ -9,8 +11,10 @@ from supervisor.common.link import BrokerLink
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
 
-from conftest import agent_spec
-from agentfix import DEADLINE_MS, isolated_settings, open_window, submit  # noqa: F401 - fixtures
+from helpers import agent_spec
+from agent_helpers import DEADLINE_MS, submit
+
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def floor(broker, *agents: p.AgentSpec) -> None:

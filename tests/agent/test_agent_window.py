@@ -1,13 +1,16 @@
 """The agent window against a real broker on loopback (offscreen)."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
 from broker.wire import protocol as p
 
-from conftest import FakeClock, agent_spec
-from agentfix import DEADLINE_MS, isolated_settings, open_window, submit  # noqa: F401 - fixtures
+from helpers import FakeClock, agent_spec
+from agent_helpers import DEADLINE_MS, submit
+
+pytestmark = pytest.mark.usefixtures("isolated_settings")
 
 
 def press_grab(window) -> None:
@@ -357,7 +360,7 @@ def test_a_grab_whose_answer_is_lost_is_asked_again_with_the_same_grab_id(broker
 def test_the_window_reconnects_and_resyncs_after_a_broker_restart(start_broker, open_window, qtbot, tmp_path):
     import socket
 
-    from conftest import loopback_config
+    from helpers import loopback_config
 
     def free_port() -> int:
         with socket.socket() as s:

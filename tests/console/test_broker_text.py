@@ -18,7 +18,6 @@ from supervisor.common import i18n
 from supervisor.common.broker_text import broker_text
 from supervisor.console.text import words
 
-from console_fixtures import isolated_settings  # noqa: F401 (fixture)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

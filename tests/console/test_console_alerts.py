@@ -6,9 +6,8 @@ from PySide6.QtCore import QItemSelectionModel, QSettings
 from broker.wire import protocol as p
 from supervisor.console import alert_bar
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import cell, floor, open_console  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, cell, floor
 
 
 def _raise(broker, kind: str, severity: str, key: str, params: dict, **links) -> None:
@@ -30,7 +29,7 @@ def test_acknowledge_the_selected_alert_and_filter_to_open_ones(broker, open_con
     window.alert_bar.ack_button.click()
     alert_id = model.record_at(gini_row).id
     qtbot.waitUntil(lambda: window.state.alerts_by_id[alert_id].acked_by == "boss", timeout=DEADLINE_MS)
-    qtbot.waitUntil(lambda: cell(window, "alerts", alert_id, "acked").startswith("boss "), timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: cell(window, "alerts", alert_id, "acked") == "✓ boss", timeout=DEADLINE_MS)
     assert "Alert acknowledged" in window.last_result.text()
     window.alert_bar.only_open.setChecked(True)
     window.refresh()

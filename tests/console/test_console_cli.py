@@ -9,7 +9,6 @@ from supervisor.console.cli import command_line_values
 from supervisor.console.settings import (ConsoleConfigError, ConsoleSettings, default_who, merge,
                                          read_config, remember, saved)
 
-from console_fixtures import isolated_settings  # noqa: F401 (fixture)
 
 
 def parse(*argv: str):
@@ -54,7 +53,7 @@ def test_config_file_mistakes_are_explained(tmp_path, capsys):
     assert "unknown key" in capsys.readouterr().err
 
 
-def test_last_used_values_are_remembered(isolated_settings):  # noqa: F811
+def test_last_used_values_are_remembered(isolated_settings):
     assert saved() == {}
     remember(ConsoleSettings(command_endpoint="tcp://10.1.1.1:5570", who="lead2", lang="zh_CN"))
     again = saved()

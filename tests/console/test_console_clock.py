@@ -10,13 +10,13 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.text import fmt_clock
 from supervisor.console.window import MainWindow
 
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
+from console_helpers import DEADLINE_MS
 
 #: six hours from now, so the floor's time of day can never be mistaken for the wall clock's
 START = (datetime.now(timezone.utc) + timedelta(hours=6)).isoformat()
 
 
-def test_the_header_and_waits_follow_the_brokers_scaled_clock(start_broker, qtbot, isolated_settings):  # noqa: F811
+def test_the_header_and_waits_follow_the_brokers_scaled_clock(start_broker, qtbot, isolated_settings):
     broker = start_broker(time_scale=60.0, start=START)
     broker.define()
     settings = ConsoleSettings(command_endpoint=broker.server.command_endpoint,

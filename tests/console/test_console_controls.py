@@ -5,9 +5,8 @@ import pytest
 
 from supervisor.common import i18n
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import cell, floor, open_console  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, cell, floor
 
 
 @pytest.fixture
@@ -73,4 +72,5 @@ def test_refused_quality_shows_the_reason_in_chinese_and_changes_nothing(broker,
     qtbot.waitUntil(lambda: "质量分必须在 0 到 100 之间" in dialog.status.text(), timeout=DEADLINE_MS)
     assert broker.core.agents["a1"].quality == 95.0
     assert dialog.quality.value() == 95.0, "the dialog shows what the broker still has"
-    assert "质量分必须在 0 到 100 之间" in window.last_result.text()
+    assert window.last_result.text() == "a1 的质量分修改被拒绝：质量分必须在 0 到 100 之间", \
+        "the status message and the broker's reason, both in Chinese"

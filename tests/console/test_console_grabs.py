@@ -6,9 +6,8 @@ import pytest
 from broker.wire import protocol as p
 from supervisor.common import i18n
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import floor, open_console  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, floor
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink, LinkSettings
 
-from console_fixtures import agent, isolated_settings, snapshot  # noqa: F401 (fixture)
+from console_helpers import agent, snapshot
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_every_console_string_is_translated():
     assert unfinished == []
 
 
-def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english_after):  # noqa: F811
+def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english_after):
     link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
     snapshot(link.mirror, agent("a1"))
     window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)
@@ -50,4 +50,17 @@ def test_language_menu_retranslates_the_window(qtbot, isolated_settings, english
     qtbot.waitUntil(lambda: window.agents.model.headerData(5, Qt.Orientation.Horizontal) == "Held / cap",
                     timeout=2_000)
     assert window.file_menu.title() == "&File"
+    window.close()
+
+
+def test_the_new_views_follow_the_language_menu(qtbot, isolated_settings, english_after):  # noqa: F811
+    link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
+    window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)
+    qtbot.addWidget(window)
+    window.language_actions["zh_CN"].trigger()
+    qtbot.waitUntil(lambda: window.grabs.button.text() == "查看抢单", timeout=2_000)
+    assert window.alert_bar.ack_button.text() == "确认"
+    assert window.skills.period.itemText(0) == "最近一小时"
+    assert window.wallboard.titles["queue"].text() == "排队"
+    assert window.docks["skills"].windowTitle() == "谁擅长什么"
     window.close()

@@ -1,8 +1,6 @@
 """The console against a real broker on loopback: it shows, it acts, the broker decides."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
@@ -13,59 +11,9 @@ from supervisor.common.rowmodel import STALE_FG
 from supervisor.console.models import INQUIRY_MIME
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.window import MainWindow
-from supervisor.common.link import BrokerLink
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def open_console(qtbot, isolated_settings):  # noqa: F811
-    """Factory: ``open_console(broker)`` -> a shown, live MainWindow; closed and stopped after."""
-    made: list[tuple[MainWindow, BrokerLink]] = []
-
-    def make_link(settings: ConsoleSettings) -> BrokerLink:
-        link = BrokerLink(settings.link_settings(), "supervisor", settings.who, name="test-console")
-        made.append((None, link))
-        return link
-
-    def open_(handle, live: bool = True) -> MainWindow:
-        settings = ConsoleSettings(command_endpoint=handle.server.command_endpoint,
-                                   events_endpoint=handle.server.events_endpoint, who="boss")
-        link = make_link(settings)
-        window = MainWindow(link, settings, link_factory=make_link, restore_layout=False)
-        qtbot.addWidget(window)
-        made.append((window, link))
-        link.start()
-        window.show()
-        if live:
-            qtbot.waitUntil(lambda: link.live and not window.stale, timeout=DEADLINE_MS)
-        return window
-
-    yield open_
-    for window, link in made:
-        if window is not None:
-            window.close()
-        link.stop()
-
-
-def floor(broker, *agents: p.AgentSpec, online=True) -> None:
-    broker.define(groups=["g1"], agents=list(agents))
-    if online:
-        broker.online(*(a.id for a in agents))
-
-
-def submit(broker, *ids: str, skill: str = "pre_sales") -> None:
-    reply = broker.submit(*(p.NewInquiry(id=i, shop="s1", skill=skill) for i in ids))
-    assert reply.accepted == len(ids), reply.rejected
-
-
-def cell(window: MainWindow, table: str, key: str, column: str):
-    model = getattr(window, table).model
-    row = model.row_of(key)
-    if row is None or row >= model.rowCount():
-        return None
-    return model.index(row, model.column_of(column)).data()
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, cell, floor, free_port, submit
 
 
 def test_shows_an_arriving_inquiry_and_a_grab(broker, open_console, qtbot):
@@ -231,12 +179,6 @@ def test_reassign_by_drag_and_drop(broker, open_console, qtbot):
     assert broker.core.inquiries["q1"].owner == "a2"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_broker_restart_marks_data_stale_then_resyncs(start_broker, open_console, qtbot):
     endpoints = dict(command_endpoint=f"tcp://127.0.0.1:{free_port()}",
                      events_endpoint=f"tcp://127.0.0.1:{free_port()}")
@@ -318,7 +260,22 @@ def test_exports_tables_and_charts(broker, open_console, qtbot, tmp_path):
 def test_layout_is_remembered(broker, open_console, qtbot):
     window = open_console(broker)
     window.docks["alerts"].hide()
+    window.setGeometry(30, 40, 1240, 660)
     window.close()
     again = open_console(broker)
     again.restore_layout()
     assert not again.docks["alerts"].isVisible()
+    assert again.height() == 660, "the size comes back (the offscreen screen caps the width)"
+
+
+def test_placed_left_and_right_the_console_and_an_agent_window_do_not_overlap(qapp):
+    from PySide6.QtWidgets import QMainWindow
+
+    from supervisor.common.widgets import place
+
+    console, agent = QMainWindow(), QMainWindow()
+    place(console, "left")
+    place(agent, "right")
+    area = console.screen().availableGeometry()
+    assert console.geometry().left() == area.left() and agent.geometry().right() <= area.right()
+    assert console.geometry().right() < agent.geometry().left(), "side by side, the agent window in view"

@@ -13,9 +13,7 @@ from supervisor.console.models import (AT_CAP_BG, BREACH_BG, INQUIRY_MIME, Agent
                                        InquiryModel, PendingRole, QueueNowModel, inquiry_ids)
 from supervisor.console.state import ConsoleState, agent_matcher, inquiry_matcher
 
-from console_fixtures import NOW, agent, event, inquiry, snapshot
-
-
+from console_helpers import NOW, agent, event, inquiry, snapshot
 def make(*records):
     mirror = Mirror()
     snapshot(mirror, *records)

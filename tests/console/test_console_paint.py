@@ -1,7 +1,7 @@
 """Every chart and painted view is actually painted at least once.
 
 PySide6 6.12.0 on CPython 3.11 crashes within seconds of pyqtgraph updates
-(PERF-NOTES trap 5); only painting catches that kind of binding bug, so these
+(README, Performance: traps); only painting catches that kind of binding bug, so these
 tests render each view to an image after data is set and look at the pixels.
 """
 from __future__ import annotations
@@ -10,19 +10,22 @@ import time
 
 import numpy as np
 
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 
 from broker.wire import protocol as p
 from broker.wire.client import ConnectionStatus
 from supervisor.console.chart import PALETTE, QueueChart, fill_colour
 from supervisor.console.coverage_view import CoverageView
+from supervisor.console.history import QueueHistory
 from supervisor.console.settings import ConsoleSettings
 from supervisor.console.state import ConsoleState
 from supervisor.console.window import MainWindow
 from supervisor.common.link import BrokerLink, LinkSettings
 from supervisor.common.widgets import ConnectionBadge
 
-from console_fixtures import agent, event, inquiry, isolated_settings, snapshot  # noqa: F401 (fixture)
+from console_helpers import agent, event, inquiry, snapshot
 
 from broker.wire.mirror import Mirror
 
@@ -95,7 +98,7 @@ def test_coverage_heat_map_paints_short_hours_red(qtbot):
     assert count_near(image, "#f8c9c5", tolerance=90) > 20 or count_near(image, "#e57373", tolerance=120) > 20
 
 
-def test_whole_window_paints_with_data_and_while_stale(qtbot, isolated_settings):  # noqa: F811
+def test_whole_window_paints_with_data_and_while_stale(qtbot, isolated_settings):
     link = BrokerLink(LinkSettings("tcp://127.0.0.1:1", "tcp://127.0.0.1:2"), "supervisor", "boss")
     window = MainWindow(link, ConsoleSettings(who="boss"), restore_layout=False)
     qtbot.addWidget(window)
@@ -127,3 +130,25 @@ def test_connection_badge_restyles_only_when_its_state_changes(qtbot, monkeypatc
     assert styled == []
     badge.set_status(ConnectionStatus("live", time.time()))
     assert len(styled) == 1 and badge.styleSheet() != connecting
+
+
+def test_the_sla_labels_are_in_view_and_no_line_runs_through_them(qtbot):
+    state = busy_state()
+    now = time.time()
+    state.history = QueueHistory()
+    for k in range(300):  # a calm floor: every wait well under the SLA lines
+        state.history.append(now - 300 + k, {"pre_sales": 3}, {"pre_sales": 120.0})
+    chart = QueueChart(state)
+    qtbot.addWidget(chart)
+    chart.resize(1000, 420)
+    chart.show()
+    chart.refresh(time.time(), stale=False, force=True)
+    QApplication.processEvents()
+    box = chart.wait_plot.getViewBox()
+    view = box.sceneBoundingRect()
+    line_ys = [box.mapViewToScene(QPointF(0, line.value())).y() for line in (chart.warn_line, chart.breach_line)]
+    for line in (chart.warn_line, chart.breach_line):
+        label = line.label.sceneBoundingRect()
+        assert view.contains(label), f"{line.label.format} is cut by the plot's edge"
+        assert not any(label.top() + 1 < y < label.bottom() - 1 for y in line_ys), \
+            f"a dashed line runs through {line.label.format}"

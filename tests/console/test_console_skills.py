@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from broker.wire import protocol as p
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import floor, open_console  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, floor
 
 
 def _serve(broker, agent: str, inquiry: str, skill: str, satisfaction: int) -> None:

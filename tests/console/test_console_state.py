@@ -10,13 +10,12 @@ from broker.wire import protocol as p
 from broker.wire.mirror import Mirror
 from supervisor.common.rows import Insert
 from supervisor.console.history import QueueHistory
+from supervisor.common.records import continuous_service_s
 from supervisor.console.state import (QUOTA_FIELDS, AuditFilter, ConsoleState, LatencyProbe, QueueTracker,
-                                      agent_matcher, at_cap, continuous_service_s, fraction,
-                                      inquiry_matcher, on_break, target_hints)
+                                      agent_matcher, at_cap, fraction, inquiry_matcher, on_break,
+                                      target_hints)
 
-from console_fixtures import NOW, agent, event, inquiry, snapshot
-
-
+from console_helpers import NOW, agent, event, inquiry, snapshot
 def make_state(*records) -> tuple[Mirror, ConsoleState]:
     mirror = Mirror()
     snapshot(mirror, *records)

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from conftest import agent_spec
-from console_fixtures import DEADLINE_MS, isolated_settings  # noqa: F401 (fixture)
-from test_console_live import floor, free_port, open_console, submit  # noqa: F401 (fixture)
+from helpers import agent_spec
+from console_helpers import DEADLINE_MS, floor, free_port, submit
 
 
 def test_the_view_menu_shows_the_floor_full_screen_and_esc_leaves(broker, open_console, qtbot):

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from robotfix import edit, kb_copy  # noqa: F401 - fixtures
+from robot_helpers import edit
 
 
 ROOT = Path(__file__).resolve().parents[2]

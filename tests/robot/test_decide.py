@@ -9,7 +9,6 @@ from hypothesis import given, settings, strategies as st
 
 from robot.decide import Context, Decision, Robot
 from robot.knowledge import ESCALATION_REASONS, SKILLS
-from robotfix import knowledge, robot  # noqa: F401 - fixtures
 
 
 def _order(robot, shop, status):

@@ -7,7 +7,6 @@ import pytest
 
 from robot.evaluation import MUST_ESCALATE, LabelledSetError, evaluate, read_labelled
 from robot.knowledge import DEFAULT_DIRECTORY
-from robotfix import knowledge, robot  # noqa: F401 - fixtures
 
 EVAL = DEFAULT_DIRECTORY / "eval.csv"
 TARGET_ACCURACY = 0.90

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from robot.knowledge import LANGUAGES, REQUIRED_INTENTS, KnowledgeError, load_knowledge
-from robotfix import edit, kb_copy, knowledge  # noqa: F401 - fixtures
+from robot_helpers import edit
 
 
 def test_the_shipped_knowledge_base_has_every_intent_in_both_languages(knowledge):

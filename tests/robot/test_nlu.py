@@ -6,7 +6,6 @@ import pytest
 
 from robot.evaluation import read_labelled
 from robot.knowledge import DEFAULT_DIRECTORY
-from robotfix import robot  # noqa: F401 - fixtures
 
 
 def test_fast_path_probabilities_equal_the_pipeline(robot):

@@ -7,7 +7,6 @@ import pytest
 
 from robot.knowledge import DEFAULT_DIRECTORY, KnowledgeError
 from robot.orders import COLUMNS, CsvOrderBook, find_order_id
-from robotfix import knowledge, robot  # noqa: F401 - fixtures
 
 FLOOR = DEFAULT_DIRECTORY.parent / "demo" / "floor.toml"
 

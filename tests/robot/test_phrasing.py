@@ -9,7 +9,6 @@ import pytest
 from robot import phrasing
 from robot.knowledge import LANGUAGES
 from robot.phrasing import Phrasebook
-from robotfix import knowledge, robot  # noqa: F401 - fixtures
 
 #: share of sampled messages the robot must understand: they are what the demo floor sends it
 UNDERSTOOD_SHARE = 0.85

@@ -430,7 +430,8 @@ def measure(agents: int, processes: int, duration_s: float, offered: float, sync
         # unread), its costliest turn in CPU time (without waits on the disk or for the CPU on a
         # shared host), and the same under saturation, where a turn is a whole group commit
         "max_loop_stall_ms": watch.longest_ms(*paced["window"]),
-        "max_loop_stall_cpu_ms": watch.longest_ms(*paced["window"], cpu=True),
+        "max_loop_stall_cpu_ms": watch.longest_ms(*paced["window"], what="cpu"),
+        "max_loop_periodic_cpu_ms": watch.longest_ms(*paced["window"], what="periodic"),
         "max_loop_stall_ms_saturated": watch.longest_ms(*saturated["window"]),
         "double_owners": double_owners,
         "lost_inquiries": max(0, accepted - stored),

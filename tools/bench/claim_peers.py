@@ -1,6 +1,11 @@
 """``grabdesk bench claim-peers``: the same claim race against grabdesk,
 PostgreSQL (``FOR UPDATE SKIP LOCKED``) and Redis (a Lua script).
 
+Each peer runs twice: bare (a claim and nothing else), and with the rules
+grabdesk applies in this bench (``claim_rules.ClaimRules``: online status,
+skill, a concurrent cap, a daily quota, idempotency by grab id, an event
+record) inside the same transaction or script, at the same durability.
+
 Every contender runs in the same invocation on the same harness
 (``race.run_claim_race``): N agents in worker processes claim as fast as
 they can, each claim is committed before its verdict, and every contender
@@ -29,12 +34,13 @@ import zmq.asyncio
 
 from broker.wire import protocol as p
 from tools.bench import peer_postgres, peer_redis, race
-from tools.bench.race_results import ContenderResult, result_from_race
-from tools.bench.harness import RawClient, command, define_floor, running_broker
+from tools.bench.claim_rules import MAX_CONCURRENT_CAP, ClaimRules
+from tools.bench.race_results import ContenderResult, cpu_us_per_claim, result_from_race
+from tools.bench.harness import RawClient, command, define_floor, running_broker, server_cpu_seconds
 from grabdesk.cli import positive_int
 
-#: the highest concurrent cap an agent may have (core._validate_quotas)
-MAX_CONCURRENT_CAP = 1_000
+#: every agent's limits, the same for grabdesk and the peers' rules runs
+RULES = ClaimRules()
 #: pre-submitted inquiries per agent (a claim beyond them counts as a miss); at most
 #: the cap, since nothing is resolved during the race
 DEFAULT_PER_AGENT = MAX_CONCURRENT_CAP
@@ -127,7 +133,8 @@ def run_grabdesk(agents: int, duration_s: float, processes: int, per_agent: int,
         ctx = zmq.Context()
         admin = RawClient(ctx, broker.command_endpoint, "admin", "bench")
         agent_ids = define_floor(admin, agents, quotas=p.Quotas(
-            concurrent_cap=MAX_CONCURRENT_CAP, daily_grabs=100_000, continuous_hours=24.0, break_minutes=15.0))
+            concurrent_cap=RULES.concurrent_cap, daily_grabs=RULES.daily_grabs, continuous_hours=24.0,
+            break_minutes=15.0))
         prefix = f"k{int(time.time())}-"
         intake = RawClient(ctx, broker.command_endpoint, "intake", "bench-intake")
         batch = []
@@ -143,35 +150,46 @@ def run_grabdesk(agents: int, duration_s: float, processes: int, per_agent: int,
         intake.close()
         ctx.term()
         factory = GrabdeskClaimers(broker.command_endpoint, agent_ids, per_agent, prefix)
+        cpu0 = server_cpu_seconds(pid=broker.pid)
         outcome = race.run_claim_race(factory, agents=agents, duration_s=duration_s, processes=processes,
                                       rate_per_s=rate_per_s)
+        cpu1 = server_cpu_seconds(pid=broker.pid)
     settings = {"synchronous": "FULL", "pre_submitted": agents * per_agent,
-                "claim": "grab the next inquiry of the agent's own slice; one round trip"}
+                "claim": "grab the next inquiry of the agent's own slice; one round trip",
+                "server_cpu_us_per_claim": cpu_us_per_claim(
+                    None if cpu0 is None or cpu1 is None else cpu1 - cpu0, outcome.claims)}
     return result_from_race("grabdesk", outcome, durability=durability, settings=settings)
+
+
+#: the contenders after grabdesk, each a peer bare and with the rules
+PEERS = ("postgres", "postgres_rules", "redis", "redis_rules")
+
+
+def _peer(name: str, args, **kw) -> ContenderResult:
+    rules = RULES if name.endswith("_rules") else None
+    if name.startswith("postgres"):
+        return peer_postgres.run_postgres(args.postgres, rules=rules, **kw)
+    return peer_redis.run_redis(args.redis, rules=rules, **kw)
 
 
 def run(args) -> dict:
     kw = dict(agents=args.agents, duration_s=args.duration_s, processes=args.processes)
-    results = {
-        "grabdesk": run_grabdesk(per_agent=args.per_agent, **kw),
-        "postgres": peer_postgres.run_postgres(args.postgres, **kw),
-        "redis": peer_redis.run_redis(args.redis, **kw),
-    }
+    results = {"grabdesk": run_grabdesk(per_agent=args.per_agent, **kw)}
+    results.update({name: _peer(name, args, **kw) for name in PEERS})
     out: dict = {}
     for name, r in results.items():
         out[f"{name}_claims_per_s"] = None if r.claims_per_s is None else round(r.claims_per_s)
         out[f"{name}_p50_ms"] = r.p50_ms
         out[f"{name}_p99_ms"] = r.p99_ms
+        # what the server (broker, PostgreSQL, Redis) spent per claim, on the cores the load shares
+        out[f"{name}_server_cpu_us_per_claim"] = r.settings.get("server_cpu_us_per_claim")
     g = results["grabdesk"].claims_per_s or 0.0
-    for name in ("postgres", "redis"):
+    for name in PEERS:
         other = results[name].claims_per_s
         out[f"ratio_vs_{name}"] = round(g / other, 2) if other else None
     if args.rate_per_s:
-        paced = {
-            "grabdesk": run_grabdesk(per_agent=args.per_agent, rate_per_s=args.rate_per_s, **kw),
-            "postgres": peer_postgres.run_postgres(args.postgres, rate_per_s=args.rate_per_s, **kw),
-            "redis": peer_redis.run_redis(args.redis, rate_per_s=args.rate_per_s, **kw),
-        }
+        paced = {"grabdesk": run_grabdesk(per_agent=args.per_agent, rate_per_s=args.rate_per_s, **kw)}
+        paced.update({name: _peer(name, args, rate_per_s=args.rate_per_s, **kw) for name in PEERS})
         out["paced_per_s"] = args.rate_per_s
         for name, r in paced.items():
             out[f"{name}_paced_p50_ms"] = r.p50_ms

@@ -50,8 +50,6 @@ HELD_LOW, HELD_HIGH = 300, 1_500
 #: requests one load socket keeps in flight (the broker refuses more than 64 per client)
 IN_FLIGHT_PER_SOCKET = 48
 LOAD_SOCKETS = 8
-#: the load sends a slice of its operations this often
-LOAD_SLICE_S = 0.005
 SUBMIT_BATCH = 1_000
 LIVE_TIMEOUT_S = 120.0
 

@@ -27,6 +27,15 @@ DEALER sockets:
 The real agents' grabs must keep getting verdicts, the broker must stay up,
 and its memory (VmRSS from /proc, measured after a warm-up share of the
 frames) must stay flat. Prints one JSON object; ``ok`` says all three held.
+
+Then, unless ``--no-scenarios``, the three scenarios of
+``tools/bench/fuzz_scenarios.py`` each on a fresh broker, under
+``scenarios``: RSS growth for grabs with 100 KB ids within the rate limit
+(``long_identifiers``) and for four clients that flood junk and never read
+(``never_reading``), and the slowdown of a saturated grab load while a
+subscriber is frozen (``frozen_subscriber.slowdown``, best run with it over
+best run without). The tests check what these do, not these figures: on a
+shared machine a figure moves with the neighbours.
 """
 from __future__ import annotations
 
@@ -100,6 +109,8 @@ def add_arguments(parser) -> None:
                         help=f"leave a category out (repeatable): {', '.join(CATEGORIES)}")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--synchronous", default="NORMAL", choices=["FULL", "NORMAL"])
+    parser.add_argument("--no-scenarios", action="store_true",
+                        help="skip the long-identifier, never-reading and frozen-subscriber scenarios")
 
 
 def run(args) -> dict:
@@ -108,9 +119,14 @@ def run(args) -> dict:
         print(f"grabdesk bench fuzz: unknown category {', '.join(unknown)}; "
               f"choose from {', '.join(CATEGORIES)}", file=sys.stderr)
         raise SystemExit(2)
-    return fuzz(frames=args.frames, agents=args.agents, agent_rate=args.agent_rate, fuzzers=args.fuzzers,
-                max_command_bytes=args.max_command_bytes, curve=not args.plain, exclude=args.exclude,
-                seed=args.seed, synchronous=args.synchronous)
+    result = fuzz(frames=args.frames, agents=args.agents, agent_rate=args.agent_rate, fuzzers=args.fuzzers,
+                  max_command_bytes=args.max_command_bytes, curve=not args.plain, exclude=args.exclude,
+                  seed=args.seed, synchronous=args.synchronous)
+    if not args.no_scenarios:
+        from tools.bench.fuzz_scenarios import all_scenarios
+
+        result["scenarios"] = all_scenarios(Path(tempfile.mkdtemp(prefix="grabdesk-fuzz-scenarios-")))
+    return result
 
 
 # ---------------------------------------------------------------------- hostile frames

@@ -63,6 +63,27 @@ def cpu_seconds(pid: int) -> float:
     return _stat_cpu_seconds(f"/proc/{pid}/stat")
 
 
+def server_cpu_seconds(*, comm: str | None = None, pid: int | None = None) -> float | None:
+    """CPU seconds of a local server: every process named ``comm`` (PostgreSQL's postmaster
+    and backends), or the process ``pid`` and its children (the broker and its
+    materializer), each with its reaped children's times (a backend that exits moves its
+    CPU to the postmaster's). None when no such process is visible."""
+    total = 0
+    found = False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        this, parent = int(stat.parent.name), int(fields[1])
+        if (comm is not None and name == comm) or (pid is not None and pid in (this, parent)):
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def thread_cpu_seconds(pid: int) -> dict[str, float]:
     """CPU seconds per thread of a process, keyed "name/tid" (libzmq names its I/O threads)."""
     out = {}
@@ -290,8 +311,8 @@ class LoopWatch:
         self._sock.setsockopt(zmq.LINGER, 0)
         self._sock.setsockopt(zmq.SUBSCRIBE, p.topic_of("metrics"))
         self._sock.connect(events_endpoint)
-        #: (time.monotonic() when received, loop_max_turn_ms, loop_max_turn_cpu_ms)
-        self.samples: list[tuple[float, float, float]] = []
+        #: (time.monotonic() when received, loop_max_turn_ms, loop_max_turn_cpu_ms, loop_max_periodic_cpu_ms)
+        self.samples: list[tuple[float, float, float, float]] = []
         self._stop = False
         self._thread = threading.Thread(target=self._follow, name="loop-watch", daemon=True)
         self._thread.start()
@@ -307,12 +328,14 @@ class LoopWatch:
             for event in frame.events:
                 if isinstance(event.record, p.FloorMetrics):
                     m = event.record
-                    self.samples.append((at, m.loop_max_turn_ms, m.loop_max_turn_cpu_ms))
+                    self.samples.append((at, m.loop_max_turn_ms, m.loop_max_turn_cpu_ms, m.loop_max_periodic_cpu_ms))
 
-    def longest_ms(self, since: float, until: float, cpu: bool = False) -> float | None:
-        """The longest turn (wall time, or with ``cpu`` CPU time) reported by the metrics
-        that arrived within [since, until]; None if none did."""
-        values = [s[2 if cpu else 1] for s in self.samples if since <= s[0] <= until]
+    def longest_ms(self, since: float, until: float, what: str = "turn") -> float | None:
+        """The longest ``what`` ("turn": wall time, "cpu": a turn's CPU time, "periodic":
+        the CPU time of periodic work in a turn) reported by the metrics that arrived within [since, until];
+        None if none did."""
+        column = {"turn": 1, "cpu": 2, "periodic": 3}[what]
+        values = [s[column] for s in self.samples if since <= s[0] <= until]
         return max(values) if values else None
 
     def close(self) -> None:

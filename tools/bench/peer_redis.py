@@ -3,7 +3,11 @@
 ``run_redis(url, agents, duration_s, processes, ...) -> ContenderResult``
 runs a Lua script (``EVALSHA``) that pops an id from a pending list and
 records the owner with ``HSETNX`` atomically; one connection per agent,
-agents as asyncio tasks.  For the run it switches the server to
+agents as asyncio tasks.  With ``rules`` (a ``ClaimRules``) the script also
+answers a grab id it has seen with what that grab got, checks the agent's
+online status, skill, concurrent cap and daily quota (its day from the
+server's ``TIME``), counts the claim on the agent, and records the grab and
+an event (``XADD``), all in the one atomic script, at the same durability.  For the run it switches the server to
 ``appendonly yes`` + ``appendfsync always`` when ``CONFIG SET`` is allowed,
 and restores the previous settings afterwards.  The store is checked
 afterwards against what each agent was told (``settings["verification"]``).
@@ -18,12 +22,14 @@ import time
 import uuid
 from typing import Any, Callable
 
+from tools.bench.claim_rules import ClaimRules
 from tools.bench.race import (
     DEFAULT_AGENTS, DEFAULT_DURATION_S, DEFAULT_PROCESSES, POLL_INTERVAL_S, READY_TIMEOUT_S, RESULT_GRACE_S,
     close_async, run_claim_race,
 )
 from tools.bench.race_results import (
-    ContenderResult, join_notes, one_line, pool_size_for, race_failed, result_from_race, told_vs_owned, unavailable,
+    ContenderResult, cpu_us_per_claim, join_notes, one_line, pool_size_for, race_failed, result_from_race,
+    told_vs_owned, unavailable,
 )
 
 #: How long to wait for the server to accept a connection.
@@ -53,6 +59,40 @@ if not id then return false end
 if redis.call('HSETNX', KEYS[2], id, ARGV[1]) == 0 then
   return redis.error_reply('double claim of inquiry ' .. id)
 end
+return id
+"""
+
+#: The claim with the rules (see claim_rules.py), atomic like every Lua script.
+#: KEYS: the skill's pending list, the owners hash, the agent's hash, the grabs hash
+#: (agent:grab id -> inquiry, "" for nothing), the events stream.
+#: ARGV: agent, grab id, the skill claimed for, the quota day's UTC offset in seconds.
+REDIS_RULES_CLAIM_LUA = """
+local agent, grab = ARGV[1], ARGV[2]
+local key = agent .. ':' .. grab
+local seen = redis.call('HGET', KEYS[4], key)
+if seen then
+  if seen == '' then return false end
+  return seen
+end
+local a = redis.call('HMGET', KEYS[3], 'status', 'held', 'cap', 'day', 'grabs_today', 'daily', 'skill:' .. ARGV[3])
+local now = redis.call('TIME')
+local today = tostring(math.floor((tonumber(now[1]) + tonumber(ARGV[4])) / 86400))
+local grabs_today = 0
+if a[4] == today then grabs_today = tonumber(a[5]) end
+local id = false
+if a[1] == 'online' and a[7] and tonumber(a[2]) < tonumber(a[3]) and grabs_today < tonumber(a[6]) then
+  id = redis.call('LPOP', KEYS[1])
+end
+if not id then
+  redis.call('HSET', KEYS[4], key, '')
+  return false
+end
+if redis.call('HSETNX', KEYS[2], id, agent) == 0 then
+  return redis.error_reply('double claim of inquiry ' .. id)
+end
+redis.call('HSET', KEYS[3], 'held', tonumber(a[2]) + 1, 'day', today, 'grabs_today', grabs_today + 1)
+redis.call('HSET', KEYS[4], key, id)
+redis.call('XADD', KEYS[5], '*', 'kind', 'inquiry.grabbed', 'agent', agent, 'inquiry', id)
 return id
 """
 
@@ -90,15 +130,20 @@ class RedisClaimerFactory:
     (GIL hand-offs), asyncio about 32 k/s with p99 about 14 ms.
     """
 
-    def __init__(self, url: str, sha: str, pending_key: str, owners_key: str) -> None:
+    def __init__(self, url: str, sha: str, pending_key: str, owners_key: str,
+                 rules: tuple[str, str, str, str, int] | None = None) -> None:
         self.url = url
         self.sha = sha
         self.pending_key = pending_key
         self.owners_key = owners_key
+        #: with the rules: (key prefix of the agents' hashes, the grabs hash, the events stream,
+        #: the skill the pending list holds, the quota day's UTC offset in seconds)
+        self.rules = rules
         self._clients: list[Any] = []
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"url": self.url, "sha": self.sha, "pending_key": self.pending_key, "owners_key": self.owners_key}
+        return {"url": self.url, "sha": self.sha, "pending_key": self.pending_key, "owners_key": self.owners_key,
+                "rules": self.rules}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)
@@ -112,10 +157,20 @@ class RedisClaimerFactory:
         self._clients.append(client)
         await client.ping()  # connect now, during set-up, not in the first timed claim
         evalsha = client.evalsha
-        args = (self.sha, 2, self.pending_key, self.owners_key, agent_id)
+        if self.rules is None:
+            args = (self.sha, 2, self.pending_key, self.owners_key, agent_id)
+
+            async def claim() -> int | None:
+                claimed = await evalsha(*args)
+                return None if claimed is None else int(claimed)
+
+            return claim
+        agent_prefix, grabs_key, events_key, skill, day_offset_s = self.rules
+        head = (self.sha, 5, self.pending_key, self.owners_key, f"{agent_prefix}{agent_id}", grabs_key, events_key)
+        grab_ids = iter(range(1, 1 << 62))
 
         async def claim() -> int | None:
-            claimed = await evalsha(*args)
+            claimed = await evalsha(*head, agent_id, f"c{next(grab_ids)}", skill, day_offset_s)
             return None if claimed is None else int(claimed)
 
         return claim
@@ -183,8 +238,10 @@ def run_redis(
     *,
     force_durable: bool = True,
     rate_per_s: float | None = None,
+    rules: ClaimRules | None = None,
 ) -> ContenderResult:
-    """The claim race on a Redis Lua script (EVALSHA).
+    """The claim race on a Redis Lua script (EVALSHA); with ``rules``, the script also
+    applies them (see the module docstring), and the result is named ``redis+rules``.
 
     With ``force_durable`` (default) the server is switched to
     ``appendonly yes`` + ``appendfsync always`` for the run -- the
@@ -200,7 +257,7 @@ def run_redis(
     (``appendonlydir``); Redis keeps them when AOF is turned off and
     replaces them at the next rewrite, so they stay bounded by one run.
     """
-    name = "redis"
+    name = "redis" if rules is None else "redis+rules"
     address = _redis_address(url)
     try:
         import redis
@@ -214,7 +271,7 @@ def run_redis(
                                  f"{type(exc).__name__}: {one_line(exc)}", url_address=address)
 
     run_id = uuid.uuid4().hex[:12]
-    keys = (f"{REDIS_KEY_PREFIX}:{run_id}:pending", f"{REDIS_KEY_PREFIX}:{run_id}:owners")
+    keys = _RunKeys(f"{REDIS_KEY_PREFIX}:{run_id}", agents, rules)
     original = _redis_persistence(admin)
     restore: dict[str, str] = {}  # the settings this run changed, to put back
     result: ContenderResult | None = None
@@ -222,7 +279,7 @@ def run_redis(
         config_note = _redis_make_durable(admin, run_id, original, restore, duration_s) if force_durable \
             else "left as found (force_durable=False)"
         result = _race_redis(admin, url, address, keys, agents, duration_s, processes, pool_size, rate_per_s,
-                             original, config_note)
+                             original, config_note, rules)
     except redis.RedisError as exc:
         result = unavailable(name, f"Redis at {address} failed during the run: {type(exc).__name__}: {exc}",
                              url_address=address)
@@ -258,13 +315,30 @@ def _redis_make_durable(
             f"{original.get('appendonly')} + appendfsync {original.get('appendfsync')} afterwards")
 
 
-def _redis_teardown(admin: Any, keys: tuple[str, str], restore: dict[str, str], run_id: str) -> str | None:
+class _RunKeys:
+    """The keys of one run, all under its own prefix."""
+
+    def __init__(self, prefix: str, agents: int, rules: ClaimRules | None) -> None:
+        self.prefix = prefix
+        skill = rules.skill if rules is not None else "any"
+        self.pending = f"{prefix}:pending:{skill}"
+        self.owners = f"{prefix}:owners"
+        self.grabs = f"{prefix}:grabs"
+        self.events = f"{prefix}:events"
+        self.agent_prefix = f"{prefix}:agent:"
+        self.agents = [f"{self.agent_prefix}{i}" for i in range(agents)] if rules is not None else []
+
+    def all(self) -> list[str]:
+        return [self.pending, self.owners, self.grabs, self.events, *self.agents]
+
+
+def _redis_teardown(admin: Any, keys: _RunKeys, restore: dict[str, str], run_id: str) -> str | None:
     """Delete the run's keys, restore changed settings, release the lock; a note on failure."""
     problems = []
     try:
-        admin.unlink(*keys)
+        admin.unlink(*keys.all())
     except Exception as exc:
-        problems.append(f"could not delete keys {keys} ({exc})")
+        problems.append(f"could not delete the keys under {keys.prefix} ({exc})")
     for key in ("appendonly", "appendfsync"):  # AOF off first, then its fsync policy
         if key in restore:
             try:
@@ -280,26 +354,34 @@ def _redis_teardown(admin: Any, keys: tuple[str, str], restore: dict[str, str], 
 
 
 def _race_redis(
-    admin: Any, url: str, address: str, keys: tuple[str, str], agents: int, duration_s: float,
+    admin: Any, url: str, address: str, keys: _RunKeys, agents: int, duration_s: float,
     processes: int, pool_size: int | None, rate_per_s: float | None, original: dict[str, str],
-    config_note: str,
+    config_note: str, rules: ClaimRules | None,
 ) -> ContenderResult:
     """``run_redis`` once connected and configured: load, race, verify (keys deleted by the caller)."""
-    name = "redis"
-    pending_key, owners_key = keys
+    name = "redis" if rules is None else "redis+rules"
+    pending_key, owners_key = keys.pending, keys.owners
     pool_size = pool_size_for(pool_size, rate_per_s, REDIS_CLAIM_CEILING_PER_S, duration_s)
     pipe = admin.pipeline(transaction=False)
     for first in range(1, pool_size + 1, REDIS_LOAD_CHUNK):
         pipe.rpush(pending_key, *range(first, min(first + REDIS_LOAD_CHUNK, pool_size + 1)))
+    if rules is not None:
+        for agent_key in keys.agents:
+            pipe.hset(agent_key, mapping={"status": "online", "held": 0, "cap": rules.concurrent_cap,
+                                          "grabs_today": 0, "daily": rules.daily_grabs, f"skill:{rules.skill}": 1})
     pipe.execute()
-    sha = admin.script_load(REDIS_CLAIM_LUA)
+    lua = REDIS_CLAIM_LUA if rules is None else REDIS_RULES_CLAIM_LUA
+    sha = admin.script_load(lua)
     during = _redis_persistence(admin)
 
+    factory = RedisClaimerFactory(url, sha, pending_key, owners_key, rules=None if rules is None else (
+        keys.agent_prefix, keys.grabs, keys.events, rules.skill, rules.day_utc_offset_s))
+    cpu0 = _redis_cpu_seconds(admin)
     try:
-        outcome = run_claim_race(RedisClaimerFactory(url, sha, pending_key, owners_key), agents, duration_s,
-                                 processes, rate_per_s=rate_per_s)
+        outcome = run_claim_race(factory, agents, duration_s, processes, rate_per_s=rate_per_s)
     except Exception as exc:
         return race_failed(name, address, exc, url_address=address)
+    cpu_s = _redis_cpu_seconds(admin) - cpu0
     after = _redis_persistence(admin)
 
     # The store against what agents were told (as for PostgreSQL).
@@ -311,10 +393,13 @@ def _race_redis(
     settings = {
         "url_address": address,
         "server_version": admin.info("server").get("redis_version"),
-        "claim": "EVALSHA of a Lua script: LPOP pending list, HSETNX owners hash (atomic)",
-        "claim_lua": REDIS_CLAIM_LUA.strip(),
+        "claim": "EVALSHA of a Lua script: LPOP pending list, HSETNX owners hash (atomic)" + (
+            "" if rules is None else "; first the rules: grab id seen, online, skill, cap, daily quota; "
+                                     "then count it on the agent, record the grab and XADD an event"),
+        "claim_lua": lua.strip(),
         "pool_size": pool_size,
         "connections": agents,
+        "server_cpu_us_per_claim": cpu_us_per_claim(cpu_s, outcome.claims),
         "connections_note": f"one connection per agent ({agents}), agents are asyncio tasks",
         "persistence_during_run": during,
         "persistence_before_run": original,
@@ -326,8 +411,42 @@ def _race_redis(
             "pending_left": admin.llen(pending_key),
         },
     }
+    if rules is not None:
+        settings["rules"] = rules.to_dict()
+        settings["verification"].update(_redis_rules_check(admin, keys, owned, rules))
     result = result_from_race(name, outcome, durability=durability, settings=settings,
                               extra_double_claims=wrong_owner)
     if unreported:
         result.reason = join_notes(result.reason, f"{unreported} ids are owned but no agent was told it won them")
+    if rules is not None:
+        check = settings["verification"]
+        if any(check[k] for k in ("agents_over_cap", "agents_over_daily_quota", "agents_held_not_owned")) \
+                or check["events_recorded"] != outcome.claims:
+            result.reason = join_notes(result.reason, f"the rules were not kept: {check}")
     return result
+
+
+def _redis_cpu_seconds(admin: Any) -> float:
+    """The server's CPU seconds so far (its threads and its forked children)."""
+    info = admin.info("cpu")
+    return sum(float(info.get(k, 0.0)) for k in ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children",
+                                                  "used_cpu_user_children"))
+
+
+def _redis_rules_check(admin: Any, keys: _RunKeys, owned: dict[int, int], rules: ClaimRules) -> dict[str, int]:
+    """The rules run's store against its rules (as for PostgreSQL)."""
+    pipe = admin.pipeline(transaction=False)
+    for agent_key in keys.agents:
+        pipe.hmget(agent_key, "held", "grabs_today")
+    loads = pipe.execute()
+    owned_by: dict[int, int] = {}
+    for agent in owned.values():
+        owned_by[agent] = owned_by.get(agent, 0) + 1
+    held = [int(h) for h, _g in loads]
+    return {
+        "agents_over_cap": sum(1 for h in held if h > rules.concurrent_cap),
+        "agents_over_daily_quota": sum(1 for _h, g in loads if int(g) > rules.daily_grabs),
+        "agents_held_not_owned": sum(1 for i, h in enumerate(held) if h != owned_by.get(i, 0)),
+        "events_recorded": admin.xlen(keys.events),
+        "grabs_recorded": sum(1 for v in admin.hvals(keys.grabs) if v),
+    }

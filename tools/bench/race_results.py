@@ -204,6 +204,11 @@ def pool_size_for(pool_size: int | None, rate_per_s: float | None, ceiling_per_s
     return max(MIN_POOL_SIZE, math.ceil(ceiling * duration_s))
 
 
+def cpu_us_per_claim(cpu_s: float | None, claims: int) -> float | None:
+    """A server's CPU per claim over a race, in µs (None if it could not be read)."""
+    return None if cpu_s is None or not claims else round(1e6 * cpu_s / claims, 1)
+
+
 def told_vs_owned(outcome: RaceOutcome, owned: dict[int, int]) -> tuple[int, int]:
     """(wins whose stored owner is not the agent told it won, owned ids no agent was told of).
 

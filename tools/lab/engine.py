@@ -28,7 +28,8 @@ people under every policy:
 * handling time is the persona's for the skill and proficiency, slowed when
   the person holds more than they are comfortable with
   (``Persona.overload_factor``);
-* customers leave the pool when their patience runs out.
+* customers leave when their patience runs out before anybody answered
+  (``tools.simulate.plan.gives_up``), in the pool or not.
 """
 from __future__ import annotations
 
@@ -44,8 +45,10 @@ from broker.arbiter import rules
 from broker.arbiter.core import Arbiter, CoreConfig, Refusal
 from broker.wire import protocol as p
 from tools.lab.policy import Policy
+from tools.lab.robotline import LabRobot
 from tools.lab.trace import Trace
 from tools.simulate.personas import DEFAULT_AHT_S, Persona, make_personas
+from tools.simulate.plan import gives_up
 
 #: how many of the people who notice a new inquiry send a grab (the fastest)
 RACERS = 3
@@ -63,10 +66,10 @@ PROGRESS_EVERY_S = 1.0
 #: the lab has no connections: no agent ever times out
 NEVER_S = 1e12
 #: kinds of events in which an inquiry goes back to the pool
-_REQUEUED = frozenset({"inquiry.released", "inquiry.reclaimed", "inquiry.reassigned"})
+_REQUEUED = frozenset({"inquiry.released", "inquiry.reclaimed", "inquiry.reassigned", "inquiry.escalated"})
 
 (EV_ARRIVAL, EV_ABANDON, EV_GRAB, EV_RESPOND, EV_FINISH, EV_SHIFT_ON, EV_SHIFT_OFF, EV_TICK, EV_SWEEP,
- EV_SAMPLE) = range(10)
+ EV_SAMPLE, EV_ROBOT, EV_CUSTOMER) = range(12)
 
 _event_decoder = msgspec.msgpack.Decoder(p.Event)
 
@@ -114,19 +117,29 @@ class Outcome:
     inquiries: dict[str, list]
     #: agent id -> (group, online seconds, comfort slots, resolved, seconds holding what it resolved)
     agents: dict[str, tuple]
-    #: agent id -> hour of the trace -> [seconds on duty, inquiries resolved]
+    #: agent id -> hour of the trace -> [seconds on duty, inquiries grabbed or assigned]
     agent_hours: dict[str, dict[int, list]]
     #: (floor time, inquiries in the pool), every SAMPLE_S
     queue_samples: list[tuple[float, int]]
     grabs: dict[str, int]
     sla: p.SlaPolicy
     wall_s: float = 0.0
+    #: the robot first line's counts ("answered", "escalated", "follow_ups"); empty without it
+    robot: dict[str, int] = field(default_factory=dict)
 
 
 def core_config(trace: Trace, policy: Policy) -> CoreConfig:
-    config = CoreConfig(default_sla=trace.sla, agent_timeout_s=NEVER_S, offline_grace_s=NEVER_S, day_tz=trace.tz)
+    config = CoreConfig(default_sla=trace.sla, agent_timeout_s=NEVER_S, offline_grace_s=NEVER_S, day_tz=trace.tz,
+                        robot_timeout_s=NEVER_S)
     if policy.tiers == "flat":
         config.tiers = [p.TierRule(name="all", min_score=0.0)]
+    for key, field_name in (("assist_order", "order"), ("assist_shrink", "shrink"),
+                            ("assist_pool_scale", "pool_scale"), ("assist_fairness_weight", "fairness_weight"),
+                            ("assist_proficiency_weight", "proficiency_weight"),
+                            ("recent_half_life_s", "recent_half_life_s")):
+        value = getattr(policy, key)
+        if value is not None:
+            setattr(config.assist, field_name, value)
     return config
 
 
@@ -139,6 +152,8 @@ def floor_for(trace: Trace, policy: Policy) -> tuple[list[p.ShopRecord], list[p.
             shop.mode = policy.mode  # type: ignore[assignment]
         if policy.hybrid_after_s is not None:
             shop.hybrid_after_s = policy.hybrid_after_s
+        if policy.robot is not None:
+            shop.robot = policy.robot
         shops.append(shop)
     groups = []
     known = {g.id for g in trace.groups}
@@ -235,6 +250,8 @@ class LabRun:
             for skill in spec.skills:
                 self.by_skill.setdefault(skill, []).append(spec.id)
         self.modes = {s.id: s.mode for s in shops}
+        #: the robot first line and what customers write, when the policy has it on
+        self.robot = LabRobot(self.core, seed) if policy.robot else None
         self.core.drain()
 
     # ------------------------------------------------------------------ the loop
@@ -265,7 +282,8 @@ class LabRun:
         span = max(1.0, horizon - trace.start)
         next_progress = started + PROGRESS_EVERY_S
         handlers = (self._arrival, self._abandon, self._grab, self._respond, self._finish, self._shift_on,
-                    self._shift_off, self._noop, self._sweep, self._sample)
+                    self._shift_off, self._noop, self._sweep, self._sample, self._robot_decides,
+                    self._customer_writes)
         heap = self._heap
         core = self.core
         steps = 0
@@ -297,9 +315,9 @@ class LabRun:
             for inquiry_id, owner, how in taken:
                 self._start_job(t, inquiry_id, owner, how)
         changes = core.drain()
-        for _stream, _seq, raw, kind, _at in changes.events:
-            if kind in _REQUEUED:
-                record = _event_decoder.decode(raw).record
+        for event in changes.events:
+            if event.kind in _REQUEUED:
+                record = _event_decoder.decode(event.raw).record
                 inq = core.inquiries.get(record.id) if record is not None else None
                 if inq is not None and inq.state == "queued":
                     self._offer(t, inq)
@@ -317,16 +335,35 @@ class LabRun:
     def _arrival(self, t: float, arrival, _b) -> None:
         # recorded first: in a pushing shop the arbiter assigns it within submit
         self.results[arrival.id] = [t, None, None, "queued", ""]
+        message, customer = "", arrival.customer
+        if self.robot is not None:
+            message, customer = self.robot.first_message(arrival)
         inq = self.core.submit(p.NewInquiry(id=arrival.id, shop=arrival.shop, skill=arrival.skill,
                                             language=arrival.language, channel=arrival.channel,
-                                            priority=arrival.priority, customer=arrival.customer), "lab")
+                                            priority=arrival.priority, customer=customer, message=message), "lab")
         self._at(t + arrival.patience_s, EV_ABANDON, inq.id)
         if inq.state == "queued":
             self._offer(t, inq)
+        elif inq.state == "robot":
+            self._at(t + self.robot.decision_s, EV_ROBOT, inq.id)
+
+    def _robot_decides(self, t: float, inquiry_id: str, _b) -> None:
+        """The robot decides on the customer's latest line; an unhappy customer may write again."""
+        if self.robot.decide(inquiry_id) == "answer":
+            follow_up = self.robot.follow_up(inquiry_id)
+            if follow_up is not None:
+                self._at(t + follow_up, EV_CUSTOMER, inquiry_id)
+
+    def _customer_writes(self, t: float, inquiry_id: str, _b) -> None:
+        inq = self.core.inquiries.get(inquiry_id)
+        if inq is None:
+            return
+        self.robot.write_again(inquiry_id)
+        if inq.state == "robot":
+            self._at(t + self.robot.decision_s, EV_ROBOT, inquiry_id)
 
     def _abandon(self, _t: float, inquiry_id: str, _b) -> None:
-        inq = self.core.inquiries.get(inquiry_id)
-        if inq is not None and inq.state == "queued":
+        if gives_up(self.core.inquiries.get(inquiry_id)):
             self.core.abandon(inquiry_id, "customer")
 
     # ------------------------------------------------------------------ the pool as people see it
@@ -409,8 +446,12 @@ class LabRun:
         if facts.outcome != "won":
             self._pull(t, person)
 
-    def _on_taken(self, inq: p.InquiryRecord, _now: float) -> None:
+    def _on_taken(self, inq: p.InquiryRecord, now: float) -> None:
         self._taken.append((inq.id, inq.owner or "", inq.taken_by))
+        if inq.taken_by in ("grab", "assign"):  # the work the broker handed out, for the Gini
+            hours = self._hours.get(inq.owner or "")
+            if hours is not None:
+                hours.setdefault(int((now - self.trace.start) // HOUR_S), [0.0, 0])[1] += 1
         result = self.results.get(inq.id)
         if result is not None and not result[4]:
             result[4] = inq.taken_by
@@ -527,13 +568,13 @@ class LabRun:
 
     def _on_closed(self, inq: p.InquiryRecord, now: float) -> None:
         self._record(inq, inq.state)
+        result = self.results.get(inq.id)
+        if result is not None and inq.taken_by == "robot":
+            result[4] = "robot"
         if inq.state == "resolved" and inq.owner:
             held = self._resolved.setdefault(inq.owner, [0, 0.0])
             held[0] += 1
             held[1] += now - (inq.taken_at or now)
-            hours = self._hours.get(inq.owner)
-            if hours is not None:
-                hours.setdefault(int((now - self.trace.start) // HOUR_S), [0.0, 0])[1] += 1
 
     def _record(self, inq: p.InquiryRecord, state: str) -> None:
         result = self.results.get(inq.id)
@@ -551,4 +592,5 @@ class LabRun:
             agents[agent_id] = (record.group, person.online_s, person.persona.slots(record.effective.concurrent_cap),
                                 resolved, hold_s)
         return Outcome(self.policy, self.trace.start, self.trace.end, self.results, agents, self._hours,
-                       self.queue_samples, dict(self.grabs), self.trace.sla, wall_s)
+                       self.queue_samples, dict(self.grabs), self.trace.sla, wall_s,
+                       dict(self.robot.counts) if self.robot is not None else {})

@@ -6,7 +6,7 @@ served), so a policy cannot look good by letting customers leave:
 * ``first_response_10min_pct``: arrivals whose first answer came within the
   first-response SLA (10 min by default) of arriving;
 * ``resolved_20min_pct``: arrivals resolved within the resolution SLA (20 min);
-* ``abandoned_pct``: arrivals who left the pool before anybody took them;
+* ``abandoned_pct``: arrivals who left before anybody answered them;
 * ``p50_first_response_s``, ``p90_first_response_s``: time to the first
   answer over the arrivals that got one;
 * ``utilisation_pct``: the time people spent holding the inquiries they
@@ -14,11 +14,12 @@ served), so a policy cannot look good by letting customers leave:
   with (their comfort load within the broker's cap);
 * ``gini``: fairness of the load among the people who were there at the
   same time. For each skill group and each hour of the trace, each agent on
-  duty in that hour (at least ``GINI_MIN_DUTY_S`` of it) gets their resolved
-  inquiries per hour on duty; the Gini index of those rates (0: all equal;
-  1: one did everything; the broker's own ``rules.gini``) is that group-hour's;
-  the group-hours' indices are averaged weighted by the inquiries each
-  resolved. Comparing within an hour keeps the roster out of it: an agent who
+  duty in that hour (at least ``GINI_MIN_DUTY_S`` of it) gets the inquiries
+  they took in it (grabbed or were assigned: the work the broker handed out)
+  per hour on duty; the Gini index of those rates (0: all equal; 1: one took
+  everything; the broker's own ``rules.gini``) is that group-hour's; the
+  group-hours' indices are averaged weighted by the inquiries each handed
+  out. Comparing within an hour keeps the roster out of it: an agent who
   works only the two surge hours is not "unfair" to one who works the night;
 * ``assisted_pct``: of the inquiries somebody took, the share the broker
   assigned (smart assist) rather than an agent grabbed;
@@ -60,7 +61,8 @@ def figures(outcome: Outcome) -> dict:
     resolved = sum(1 for arrived, _first, closed, state, _how in rows
                    if state == "resolved" and closed is not None and closed - arrived <= res_limit)
     abandoned = sum(1 for row in rows if row[3] == "abandoned")
-    taken = [row[4] for row in rows if row[4]]
+    taken = [row[4] for row in rows if row[4] and row[4] != "robot"]
+    contained = sum(1 for row in rows if row[4] == "robot" and row[3] == "resolved")
     assisted = sum(1 for how in taken if how == "assign")
 
     busy_s = capacity_s = 0.0
@@ -92,6 +94,9 @@ def figures(outcome: Outcome) -> dict:
         "grabs_lost": outcome.grabs.get("lost", 0),
         "grabs_refused": outcome.grabs.get("refused", 0),
         "sim_wall_s": round(outcome.wall_s, 2),
+        # the robot first line: arrivals it resolved without a person, and those it handed over
+        "robot_contained_pct": pct(contained) if outcome.robot else None,
+        "robot_escalated_pct": pct(outcome.robot.get("escalated", 0)) if outcome.robot else None,
         "hourly": hourly(outcome),
     }
     return out

@@ -51,6 +51,15 @@ class Policy:
     #: group quotas for every group
     concurrent_cap: int | None = None
     daily_grabs: int | None = None
+    #: the assist's settings (broker.arbiter.assist.AssistConfig); None: the shipped defaults
+    assist_order: str | None = None
+    assist_shrink: bool | None = None
+    assist_pool_scale: float | None = None
+    assist_fairness_weight: float | None = None
+    assist_proficiency_weight: float | None = None
+    recent_half_life_s: float | None = None
+    #: the robot first line on in every shop (customers write from the robot's phrasing families)
+    robot: bool | None = None
 
     def describe(self) -> str:
         """The settings this policy changes, for the table's footnote."""
@@ -64,18 +73,23 @@ BUILT_IN: dict[str, Policy] = {
     "grab": Policy("grab", mode="grab"),
     "push": Policy("push", mode="assign"),
     "hybrid": Policy("hybrid", mode="hybrid"),
+    "hybrid-fifo": Policy("hybrid-fifo", mode="hybrid", assist_order="fifo", assist_shrink=False),
     "grab-fair": Policy("grab-fair", mode="grab", fair_share=True),
     "grab-nofair": Policy("grab-nofair", mode="grab", fair_share=False),
     "hybrid-flat": Policy("hybrid-flat", mode="hybrid", tiers="flat"),
+    "hybrid-robot": Policy("hybrid-robot", mode="hybrid", robot=True),
+    "grab-robot": Policy("grab-robot", mode="grab", robot=True),
 }
 #: what ``grabdesk lab`` compares when no policy is named
 DEFAULT_POLICIES = ("grab", "push", "hybrid")
 
 _FLOAT_KEYS = {"hybrid_after_s": (0.0, 7 * 86400.0), "fair_share_factor": (1.0, 100.0),
-               "fair_share_delay_s": (0.0, 3600.0)}
+               "fair_share_delay_s": (0.0, 3600.0), "assist_pool_scale": (0.1, 10_000.0),
+               "assist_fairness_weight": (0.0, 100.0), "assist_proficiency_weight": (0.0, 100.0),
+               "recent_half_life_s": (60.0, 86400.0)}
 _INT_KEYS = {"concurrent_cap": (1, 1000), "daily_grabs": (1, 100_000)}
-_BOOL_KEYS = ("fair_share",)
-_CHOICES = {"mode": tuple(MODES), "tiers": ("default", "flat")}
+_BOOL_KEYS = ("fair_share", "assist_shrink", "robot")
+_CHOICES = {"mode": tuple(MODES), "tiers": ("default", "flat"), "assist_order": ("urgent", "fifo")}
 KEYS = ("base", *_CHOICES, *_FLOAT_KEYS, *_INT_KEYS, *_BOOL_KEYS)
 
 

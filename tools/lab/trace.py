@@ -16,7 +16,7 @@ Three sources, one shape (:class:`Trace`):
   original time, shop, skill, language, channel and priority), with the
   store's own shops, groups and agents and its saved roster.
 
-Patience (how long a customer waits in the pool before leaving) is drawn from
+Patience (how long a customer waits for a first answer before leaving) is drawn from
 the simulator's traffic mix for generated traces; a replayed customer who
 abandoned keeps the patience they showed, the others get a seeded draw.
 """
@@ -142,14 +142,15 @@ def _runs(hours: list[int]) -> list[tuple[int, int]]:
 
 def double11_floor(skill_of: dict[str, str], seed: int) -> tuple[list[p.ShopRecord], list[p.GroupRecord],
                                                                   list[p.AgentSpec]]:
-    """The demo's shops, one group per skill (fair share on), and the planned agents.
+    """The demo's shops (the shipped hybrid delay), one group per skill (the shipped fair
+    share, on), and the planned agents.
 
     Every agent speaks Chinese; the first of each skill speaks every language
     the traffic mix has (someone must at night), the others English, Japanese
     or Korean besides in turn. Proficiency 2-5 and quality 62-98 are seeded.
     """
     shops = [p.ShopRecord(id=s, mode="grab") for s in DEFAULT_MIX.shops]
-    fair = p.FairShare(enabled=True, factor=1.6, delay_s=4.0, min_mean_grabs=5.0)
+    fair = p.FairShare(enabled=True)  # the shipped damping
     skills = sorted(set(skill_of.values()))
     groups = [p.GroupRecord(id=s, fair_share=fair,
                             quotas=p.Quotas(concurrent_cap=3) if s == "complaint" else p.Quotas())

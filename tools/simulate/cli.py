@@ -35,6 +35,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--events-endpoint", default=DEFAULT_EVENTS_ENDPOINT, metavar="ENDPOINT[,ENDPOINT...]",
                         help=f"the broker's events endpoint (default {DEFAULT_EVENTS_ENDPOINT}); one per "
                              "command endpoint, in the same order")
+    parser.add_argument("--directory", metavar="FILE",
+                        help="a sharded platform's directory (TOML): drive the shard --shard names")
+    parser.add_argument("--shard", metavar="NAME", help="with --directory: the shard to drive")
     parser.add_argument("--seed", type=int, default=1, help="random seed; same seed, same plan (default 1)")
     parser.add_argument("--time-scale", type=positive_float, default=None, metavar="N",
                         help="run the simulator's own clock at N simulated seconds per real second, for "
@@ -92,10 +95,17 @@ def run(args) -> int:
                 print(f"grabdesk simulate: --start: {exc}", file=sys.stderr)
                 return 2
         from broker.wire.client import pair_endpoints
+        from broker.wire.directory import DirectoryError, load_directory
 
         try:
+            if args.directory:
+                if not args.shard:
+                    raise ValueError("--directory needs --shard NAME: the shard to drive")
+                shard = load_directory(args.directory).shard(args.shard)
+                args.command_endpoint = ",".join(shard.command_endpoints)
+                args.events_endpoint = ",".join(shard.events_endpoints)
             pair_endpoints(args.command_endpoint, args.events_endpoint)
-        except ValueError as exc:
+        except (ValueError, DirectoryError) as exc:
             print(f"grabdesk simulate: {exc}", file=sys.stderr)
             return 2
         options = SimOptions(

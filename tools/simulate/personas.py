@@ -46,8 +46,6 @@ JITTER = 0.2
 #: handling-time shapes: the personas' log-normal, or exponential (queueing-theory checks)
 HANDLING_SHAPES = ("lognormal", "exponential")
 
-OUTCOMES = ("resolve", "release", "transfer")
-
 
 @dataclass(frozen=True)
 class _Style:

@@ -15,8 +15,8 @@ rate over all skills is drawn once and the skill picked in proportion to its
 rate (superposition of Poisson processes).
 
 Each arrival then gets a shop, a channel, a language, a priority and a
-*patience*: how long the customer stays in the pool before giving up (every
-customer is patient for a different time; phone callers least, e-mail
+*patience*: how long the customer waits for a first answer before giving up
+(every customer is patient for a different time; phone callers least, e-mail
 writers most). All of that is drawn from one :class:`TrafficMix`.
 
 Time: instants are simulated epoch seconds (UTC). :class:`SimClock` maps
@@ -42,6 +42,7 @@ __all__ = [
     "ArrivalPlan",
     "SimClock",
     "TrafficMix",
+    "gives_up",
     "rostered",
 ]
 
@@ -249,6 +250,16 @@ class ArrivalPlan:
         customer = f"cust-{rng.randrange(1_000_000):06d}"
         return Arrival(seq=seq, at=at, skill=skill, shop=shop, channel=channel, language=language,
                        priority=int(priority), customer=customer, patience_s=patience)
+
+
+def gives_up(inq) -> bool:
+    """Whether a customer whose patience just ran out leaves: if nobody has answered yet.
+
+    A customer cannot tell a pool from an agent who took the inquiry and
+    said nothing, so an assigned or grabbed but unanswered inquiry is left
+    too (the live simulator and the lab apply the same rule).
+    """
+    return inq is not None and inq.state in ("queued", "held") and inq.first_response_at is None
 
 
 def _epoch(at: datetime | float) -> float:

@@ -47,9 +47,11 @@ from broker.staffing.forecast import load_profile
 from broker.wire.mirror import Mirror
 from broker.staffing.roster import load_roster
 from broker.arbiter.rules import ineligible_rule
+from robot.knowledge import DEFAULT_DIRECTORY as DEFAULT_KNOWLEDGE
 from tools.simulate.agents import SimAgent
+from tools.simulate.messages import MessageWriter
 from tools.simulate.personas import make_personas
-from tools.simulate.plan import DEFAULT_MIX, Arrival, ArrivalPlan, SimClock, TrafficMix, rostered
+from tools.simulate.plan import DEFAULT_MIX, Arrival, ArrivalPlan, SimClock, TrafficMix, gives_up, rostered
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,8 @@ class SimOptions:
     #: called with a one-line summary every ``progress_every_s`` real seconds
     progress: Callable[[str], None] | None = None
     progress_every_s: float = 5.0
+    #: customers write their first message from this robot knowledge base (None: they write nothing)
+    knowledge: Path | None = DEFAULT_KNOWLEDGE
 
 
 class Simulation:
@@ -155,6 +159,7 @@ class Simulation:
         self._stopping = False
         self._synced = False
         self._intake: BrokerClient | None = None
+        self.writer = MessageWriter(options.knowledge, options.seed) if options.knowledge is not None else None
 
     # ------------------------------------------------------------------ services for agents
 
@@ -379,10 +384,17 @@ class Simulation:
             self._submit(batch)
 
     def _submit(self, batch: list) -> None:
-        inquiries = [p.NewInquiry(id=self.id_prefix + a.id, shop=a.shop, skill=a.skill,
-                                  language=a.language, channel=a.channel, priority=a.priority,
-                                  customer=a.customer) for a in batch]
+        inquiries = [self._inquiry(a) for a in batch]
         self.send(self._intake, lambda f: self._submitted(batch, f), p.Submit, inquiries=inquiries)
+
+    def _inquiry(self, a: Arrival) -> p.NewInquiry:
+        """The arrival as the intake submits it, with what the customer wrote first."""
+        message, customer = "", a.customer
+        if self.writer is not None:
+            written = self.writer.write(a.seq, a.skill, a.shop, a.language, a.customer)
+            message, customer = written.text, written.customer
+        return p.NewInquiry(id=self.id_prefix + a.id, shop=a.shop, skill=a.skill, language=a.language,
+                            channel=a.channel, priority=a.priority, customer=customer, message=message)
 
     def _submitted(self, batch: list, future: Future) -> None:
         try:
@@ -403,9 +415,8 @@ class Simulation:
                 self.after(self.clock.real_s(arrival.patience_s), lambda i=inquiry_id: self._give_up(i))
 
     def _give_up(self, inquiry_id: str) -> None:
-        """The customer's patience ran out: leave if still waiting in the pool."""
-        inq = self.mirror.inquiries.get(inquiry_id)
-        if inq is None or inq.state != "queued":
+        """The customer's patience ran out: leave if nobody has answered yet."""
+        if not gives_up(self.mirror.inquiries.get(inquiry_id)):
             return
         self.send(self._intake, self._abandoned, p.Abandon, inquiry=inquiry_id)
 

@@ -1,27 +1,23 @@
-"""Agent-window fixtures: real broker on loopback, windows that clean up.
-
-Imported by the test modules (not a conftest.py: the top-level tests/conftest.py
-is imported as ``conftest`` and a second one would shadow it).
+"""Agent-window fixtures: windows on a real loopback broker that clean up.
 
 Each window gets its own ``BrokerLink`` subscribed to the agent streams; the
 factory closes every window and stops every link before the broker stops.
-QSettings go to ``tmp_path`` so a test never reads or writes the user's.
+Helpers (``submit``, ``DEADLINE_MS``) are in agent_helpers.py.
 """
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings
 
-from broker.wire import protocol as p
+from agent_helpers import DEADLINE_MS
 from supervisor.agentwin.window import AGENT_STREAMS, AgentWindow
 from supervisor.common.link import BrokerLink, LinkSettings
 
-#: every wait in these tests gives up after this (ms)
-DEADLINE_MS = 5_000
 
-
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def isolated_settings(tmp_path, qapp):
+    """QSettings go to tmp_path: a test never reads or writes the user's (the window
+    modules use it for every test: ``pytestmark``)."""
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     QSettings().clear()
@@ -52,8 +48,3 @@ def open_window(qtbot, start_broker):
     for window, link in made:
         window.close()
         link.stop()
-
-
-def submit(broker, *ids: str, skill: str = "pre_sales", **fields) -> None:
-    reply = broker.submit(*(p.NewInquiry(id=i, shop="s1", skill=skill, **fields) for i in ids))
-    assert reply.accepted == len(ids), reply.rejected

@@ -1,21 +1,21 @@
-"""Helpers and fixtures for the console tests (imported by each test module).
+"""Helpers for the console tests: records to feed a mirror, a snapshot, the waits' deadline.
 
-Not a conftest.py: ``tests/`` modules import helpers with ``from conftest
-import ...``, and a second conftest module of that name would shadow the root
-one. Fixtures here are pulled into a test module with ``from console_fixtures
-import ...``.
+Imported normally (``from console_helpers import ...``); the console tests'
+fixtures are in tests/console/conftest.py.
 """
 from __future__ import annotations
 
 import itertools
+import socket
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import pytest
-from PySide6.QtCore import QSettings
 
 from broker.arbiter import rules
 from broker.wire import protocol as p
 from broker.wire.mirror import Mirror
+
+if TYPE_CHECKING:  # the plain-state tests import these helpers without Qt
+    from supervisor.console.window import MainWindow
 
 #: every wait on the broker gives up after this (ms)
 DEADLINE_MS = 8_000
@@ -57,11 +57,26 @@ def snapshot(mirror: Mirror, *records) -> None:
                                               now=NOW, records=len(records)))
 
 
-@pytest.fixture
-def isolated_settings(tmp_path, qapp):
-    """QSettings go to tmp_path: a test never reads or writes the user's."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    QSettings().clear()
-    yield tmp_path / "settings"
-    QSettings().clear()
+def floor(broker, *agents: p.AgentSpec, online=True) -> None:
+    broker.define(groups=["g1"], agents=list(agents))
+    if online:
+        broker.online(*(a.id for a in agents))
+
+
+def submit(broker, *ids: str, skill: str = "pre_sales") -> None:
+    reply = broker.submit(*(p.NewInquiry(id=i, shop="s1", skill=skill) for i in ids))
+    assert reply.accepted == len(ids), reply.rejected
+
+
+def cell(window: MainWindow, table: str, key: str, column: str):
+    model = getattr(window, table).model
+    row = model.row_of(key)
+    if row is None or row >= model.rowCount():
+        return None
+    return model.index(row, model.column_of(column)).data()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

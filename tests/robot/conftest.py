@@ -1,8 +1,5 @@
-"""Robot fixtures: one trained robot per test run, and knowledge bases to break.
-
-Imported by the test modules (not a conftest.py: the top-level tests/conftest.py
-is imported as ``conftest`` and a second one would shadow it).
-"""
+"""Robot fixtures: one trained robot per test run, and knowledge bases to break
+(the helper ``edit`` is in robot_helpers.py)."""
 from __future__ import annotations
 
 import functools
@@ -39,10 +36,3 @@ def kb_copy(tmp_path) -> Path:
     target = tmp_path / "kb"
     shutil.copytree(DEFAULT_DIRECTORY, target)
     return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    """Replace one exact piece of a knowledge-base file (fails if it is not there once)."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not in {path.name} exactly once"
-    path.write_text(text.replace(old, new), encoding="utf-8")
