@@ -194,6 +194,7 @@ def test_the_command_prints_one_json_object_and_writes_a_report(tmp_path):
     (("--from-store", "NOTADB"), "not a grabdesk store"),
     (("--profile", str(DEMO_PROFILE)), "go together"),
     (("--since", "2026-11-11T19:00"), "--from-store"),
+    (("--hours", "1e9"), "at most"),
 ])
 def test_bad_input_is_one_sentence_exit_2_and_nothing_written(tmp_path, args, why):
     (tmp_path / "NOTADB").write_text("not a database")

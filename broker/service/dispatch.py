@@ -99,9 +99,12 @@ class Service:
         self.grab_limit = rules.GrabRateLimit(grab_rate_per_s, 2.0 * grab_rate_per_s, time.monotonic)
         #: called with each command that succeeded (floor views refresh coverage on some)
         self.after_success: list[Callable[[p.Command], None]] = []
+        #: called with each hello and heartbeat: every client sends one a second (metrics count
+        #: connected clients from them, at no cost per grab)
+        self.on_heartbeat: list[Callable[[p.Command], None]] = []
         self._handlers: dict[type, Callable[[p.Command], Replies]] = {
             p.Hello: self._hello,
-            p.Heartbeat: lambda c: [p.Ok(re=c.id)],
+            p.Heartbeat: self._heartbeat,
             p.Snapshot: self._snapshot,
             p.Grab: self._grab,
             p.FirstResponse: lambda c: self._ok(c, self.core.respond(c.who, c.inquiry)),
@@ -212,7 +215,14 @@ class Service:
     def _ok(cmd: p.Command, record=None, text: str = "") -> Replies:
         return [p.Ok(re=cmd.id, text=text, record=record)]
 
+    def _heartbeat(self, cmd: p.Heartbeat) -> Replies:
+        for hook in self.on_heartbeat:
+            hook(cmd)
+        return [p.Ok(re=cmd.id)]
+
     def _hello(self, cmd: p.Hello) -> Replies:
+        for hook in self.on_heartbeat:
+            hook(cmd)
         agent = self.core.agents.get(cmd.who) if cmd.role == "agent" else None
         return [p.Welcome(re=cmd.id, broker=self.broker_name, epoch=self.epoch, now=self.core.clock(),
                           time_scale=self.time_scale, heartbeat_s=self.heartbeat_s, max_command_bytes=self.max_command_bytes,

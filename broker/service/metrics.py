@@ -133,7 +133,7 @@ class LoopFigures:
         self.loop_turn.observe(now - started)
 
     def heard(self, cmd) -> None:
-        """A command succeeded (Service.after_success): its sender is connected."""
+        """A hello or heartbeat arrived (Service.on_heartbeat): its sender is connected."""
         self._heard[-1].add((cmd.role, cmd.who))
 
     # ------------------------------------------------------------------ on the loop, once a second
@@ -305,6 +305,6 @@ def attach(server) -> LoopFigures:
     """Keep figures on ``server``'s loop and publish them once a second."""
     figures = LoopFigures(server)
     server.figures = figures
-    server.service.after_success.append(figures.heard)
+    server.service.on_heartbeat.append(figures.heard)
     server.periodic.append([SNAPSHOT_INTERVAL_S, figures.publish])
     return figures

@@ -656,7 +656,8 @@ class SqliteStore:
                 for seq, at, a, r, k, subj, why, ok in self._query(sql, args)]
 
     def journal(self, since_seq: int = 0):
-        """Yield every journaled event after ``since_seq``, oldest first."""
+        """Yield every event after ``since_seq`` still in the journal, oldest first (rows are
+        pruned once the state file holds them: retention.py)."""
         for (blob,) in self._db.execute("SELECT events FROM journal WHERE last_seq > ? ORDER BY id",
                                         (since_seq,)):
             for event in _event_list_dec.decode(blob):

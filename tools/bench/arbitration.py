@@ -553,16 +553,22 @@ def _compare_ops(args) -> dict:
 
     plains, opses = [], []
     load_before = os.getloadavg()
-    for _ in range(max(1, getattr(args, "pairs", 1))):
-        plains.append(once(False))
-        opses.append(once(True))
+    for n in range(max(1, getattr(args, "pairs", 1))):
+        # which goes first alternates, so neither side always gets the machine warmer or later
+        if n % 2:
+            opses.append(once(True))
+            plains.append(once(False))
+        else:
+            plains.append(once(False))
+            opses.append(once(True))
     plain, with_ops = _median_run(plains), _median_run(opses)
     result = dict(with_ops)
     result["plain_grabs_per_s"] = plain["grabs_per_s"]
     result["ops_grabs_per_s"] = with_ops["grabs_per_s"]
     # each pair ran back to back, so its ratio shares the machine's mood; the median pair's is the figure
     costs = sorted(100.0 * (1 - op["grabs_per_s"] / pl["grabs_per_s"]) for pl, op in zip(plains, opses))
-    result["ops_cost_pct"] = round(costs[len(costs) // 2], 1)
+    middle = len(costs) // 2
+    result["ops_cost_pct"] = round(costs[middle] if len(costs) % 2 else (costs[middle - 1] + costs[middle]) / 2, 1)
     result["plain_p99_ms"], result["ops_p99_ms"] = plain["p99_ms"], with_ops["p99_ms"]
     result["plain_broker_cpu_us_per_grab"] = plain["broker_cpu_us_per_grab"]
     result["ops_broker_cpu_cost_pct"] = round(

@@ -30,6 +30,8 @@ from grabdesk.cli import positive_float, positive_int
 
 #: a progress line on stderr at most this often (real seconds)
 PROGRESS_EVERY_S = 2.0
+#: the longest generated trace (a month of floor time)
+MAX_HOURS = 744.0
 #: replayed periods without an offset are read in this zone (the broker's day zone by default)
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -112,6 +114,8 @@ def build_trace(args):
                                  until=_when(args.until, "--until"), seed=args.seed, roster_path=args.roster)
     if args.since or args.until:
         raise LabInputError("--since and --until choose a period of a recorded store (--from-store)")
+    if not args.hours <= MAX_HOURS:
+        raise LabInputError(f"--hours must be at most {MAX_HOURS:g} (a month), not {args.hours:g}")
     if args.profile is not None or args.roster is not None:
         if args.profile is None or args.roster is None:
             raise LabInputError("--profile and --roster go together (or give neither for the Double-11 day)")
