@@ -42,7 +42,7 @@ class AssistConfig:
     #: the hybrid delay never exceeds this share of the time left to the first-response deadline
     sla_share: float = 0.25
     #: this many inquiries already waiting in the skill halve the hybrid delay
-    pool_scale: float = 10.0
+    pool_scale: float = 5.0
     #: the pool never shrinks the hybrid delay below this share of hybrid_after_s
     min_share: float = 0.2
     #: half-life of the recent load that fair share and the agent choice weigh (floor seconds)

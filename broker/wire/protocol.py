@@ -138,7 +138,7 @@ class ShopRecord(Struct, tag="shop", omit_defaults=True):
     mode: ShopMode = "grab"
     #: hybrid: agents may grab this long, then the assist assigns (it shrinks the delay as the
     #: pool grows and the deadline nears; broker/arbiter/assist.py, docs/lab.md)
-    hybrid_after_s: float = 12.0
+    hybrid_after_s: float = 14.0
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     sla_by_skill: dict[str, SlaPolicy] = field(default_factory=dict)
     #: new inquiries go to the robot first line while a robot is connected
