@@ -91,6 +91,26 @@ def test_report_writes_hourly_and_agent_csv(floor, tmp_path):
     server.store = SqliteStore(tmp_path / "unused.db")  # the fixture closes a store
 
 
+def test_report_defaults_to_the_day_before_the_brokers_clock_not_the_wall(floor, tmp_path):
+    """A store kept on a broker clock weeks away from the wall (a scaled or replayed
+    floor) still reports its last day when no period is given."""
+    server, core, clock = floor
+    core.submit(p.NewInquiry(id="q1", shop="s1", skill="pre_sales"))
+    clock.advance(5)
+    core.grab("a2", "q1", "g")
+    clock.advance(3600)
+    server.store.write(core.drain())
+    assert server.store.floor_now() == pytest.approx(clock.now)
+    server.store.close()
+    from grabdesk.cli import main
+
+    out = tmp_path / "report"
+    assert main(["report", "--db", str(server.db_path), "--out", str(out)]) == 0
+    [hour] = list(csv.DictReader(open(out / "hourly.csv")))
+    assert hour["arrivals"] == "1"
+    server.store = SqliteStore(tmp_path / "unused.db")  # the fixture closes a store
+
+
 def test_report_without_a_store_says_so(tmp_path, capsys):
     from grabdesk.cli import main
 

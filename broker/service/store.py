@@ -617,6 +617,15 @@ class SqliteStore:
         with self._materialize_lock:
             return self._state.execute(sql, args).fetchall()
 
+    def floor_now(self) -> float | None:
+        """The broker's clock as of its last commit (None for an empty store).
+
+        A broker on a scaled clock records floor time, not wall time, so "now"
+        for a report on its store is this, never the reader's wall clock.
+        """
+        row = self._db.execute("SELECT at FROM journal ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def grab_history(self, inquiry: str) -> list[GrabAttempt]:
         return [GrabAttempt(*row) for row in self._query(
             "SELECT grab_id, agent, at, latency_s, outcome, code, reason FROM grabs "

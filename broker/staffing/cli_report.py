@@ -26,8 +26,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                         "times (p50/p90); per agent and skill: who is good at what.")
     parser.add_argument("--db", metavar="PATH", help="the broker's store (default: the per-user store)")
     parser.add_argument("--since", metavar="WHEN", help="start, ISO date/time in local time "
-                                                        "(default: 24 hours ago)")
-    parser.add_argument("--until", metavar="WHEN", help="end, ISO date/time in local time (default: now)")
+                                                        "(default: 24 hours before --until)")
+    parser.add_argument("--until", metavar="WHEN", help="end, ISO date/time in local time (default: the broker's clock at its last commit)")
     parser.add_argument("--out", metavar="DIR", default=".",
                         help="folder for hourly.csv and agents.csv (default: current folder)")
     parser.add_argument("--sla-first-response-s", metavar="SECONDS", type=float,
@@ -59,8 +59,8 @@ def run(args) -> int:
     from broker.service.store import SqliteStore, StoreError, default_db_path, state_path_for
 
     try:
-        until = _when(args.until, time.time())
-        since = _when(args.since, until - timedelta(days=DEFAULT_DAYS).total_seconds())
+        until_given = _when(args.until, 0.0) if args.until else None
+        since_given = _when(args.since, 0.0) if args.since else None
     except _BadWhen as exc:
         print(f"grabdesk report: {exc}", file=sys.stderr)
         return 2
@@ -68,13 +68,17 @@ def run(args) -> int:
     if not db.exists() or not state_path_for(db).exists():
         print(f"grabdesk report: no broker store at {db}", file=sys.stderr)
         return 2
-    if until <= since:
-        print("grabdesk report: --until must be after --since", file=sys.stderr)
-        return 2
     try:
         store = SqliteStore(db, synchronous="NORMAL", checkpoint_thread=False)
     except StoreError as exc:
         print(f"grabdesk report: {exc}", file=sys.stderr)
+        return 2
+    # "now" is the broker's clock as of its last commit: on a scaled clock it is not the wall's
+    until = until_given if until_given is not None else (store.floor_now() or time.time())
+    since = since_given if since_given is not None else until - timedelta(days=DEFAULT_DAYS).total_seconds()
+    if until <= since:
+        store.close()
+        print("grabdesk report: --until must be after --since", file=sys.stderr)
         return 2
     try:
         hourly = reports.hourly_summary(store, since, until, args.sla_first_response_s, args.sla_resolution_s)
