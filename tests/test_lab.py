@@ -213,7 +213,10 @@ def test_ctrl_c_stops_every_run_and_says_how_far_it_got(tmp_path):
     try:
         line = proc.stderr.readline()  # the run has started
         assert "arrivals" in line, line
-        time.sleep(0.5)  # let the workers get under way; any moment would do
+        # the first progress line: the workers are under way (a signal sent while the pool
+        # was still starting its processes went unnoticed once, on a fresh clone's first run)
+        progress = proc.stderr.readline()
+        assert " at " in progress, progress
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
