@@ -209,7 +209,10 @@ def test_bad_input_is_one_sentence_exit_2_and_nothing_written(tmp_path, args, wh
 def test_ctrl_c_stops_every_run_and_says_how_far_it_got(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     proc = subprocess.Popen([sys.executable, "-m", "grabdesk", "lab", "--report", str(tmp_path / "out")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+                            # a suite started in the background (`cmd &`) ignores SIGINT, and a
+                            # child inherits that: give the lab the Ctrl-C a terminal would
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = proc.stderr.readline()  # the run has started
         assert "arrivals" in line, line
