@@ -89,6 +89,15 @@ def oldest_row(db: sqlite3.Connection) -> int:
     return db.execute("SELECT MIN(id) FROM journal").fetchone()[0] or 0
 
 
+def journal_clock(db: sqlite3.Connection, up_to: int | None = None) -> float | None:
+    """The broker's clock as its newest journal row (up to id ``up_to``) recorded it;
+    None for an empty journal. Stores hold floor time, which on a scaled clock is
+    not the wall's: "now" for anything that reads a store is this."""
+    row = db.execute("SELECT at FROM journal WHERE id <= ? ORDER BY id DESC LIMIT 1",
+                     (up_to if up_to is not None else 2**63 - 1,)).fetchone()
+    return row[0] if row else None
+
+
 class Upkeep:
     """The maintenance side: after each materializer pass, publish the durable
     position, keep the state file's WAL short and apply the retention."""
@@ -122,9 +131,7 @@ class Upkeep:
     def broker_now(self) -> float | None:
         """The broker's clock as of the newest materialized batch (retention is on broker time)."""
         row = self.state.execute("SELECT journal_id FROM position").fetchone()
-        at = self.journal.execute("SELECT at FROM journal WHERE id <= ? ORDER BY id DESC LIMIT 1",
-                                  (row[0],)).fetchone()
-        return at[0] if at else None
+        return journal_clock(self.journal, row[0])
 
     def apply_retention(self, now: float | None = None) -> dict[str, int]:
         """Delete (after exporting) history older than the retention; returns rows deleted per table."""

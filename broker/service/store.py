@@ -40,7 +40,7 @@ from typing import Callable, Protocol
 import msgspec
 
 from broker.arbiter.core import Changes
-from broker.service.retention import RetentionPolicy, Upkeep, oldest_row, prune_rows
+from broker.service.retention import RetentionPolicy, Upkeep, journal_clock, oldest_row, prune_rows
 from broker.service.storefiles import StoreError, check_identity, describe_open_error, prepare_folder
 from broker.wire.protocol import (
     STREAMS, AgentGrabAttempt, AgentLoad, AgentRecord, AuditEntry, Event, GrabAttempt, GroupRecord, InquiryRecord,
@@ -618,13 +618,8 @@ class SqliteStore:
             return self._state.execute(sql, args).fetchall()
 
     def floor_now(self) -> float | None:
-        """The broker's clock as of its last commit (None for an empty store).
-
-        A broker on a scaled clock records floor time, not wall time, so "now"
-        for a report on its store is this, never the reader's wall clock.
-        """
-        row = self._db.execute("SELECT at FROM journal ORDER BY id DESC LIMIT 1").fetchone()
-        return row[0] if row else None
+        """The broker's clock as of its last commit (None for an empty store)."""
+        return journal_clock(self._db)
 
     def grab_history(self, inquiry: str) -> list[GrabAttempt]:
         return [GrabAttempt(*row) for row in self._query(

@@ -45,9 +45,10 @@ class _BadWhen(ValueError):
     pass
 
 
-def _when(text: str | None, default: float) -> float:
+def _when(text: str | None) -> float | None:
+    """An ISO date/time as epoch seconds; None when not given."""
     if not text:
-        return default
+        return None
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
@@ -59,8 +60,8 @@ def run(args) -> int:
     from broker.service.store import SqliteStore, StoreError, default_db_path, state_path_for
 
     try:
-        until_given = _when(args.until, 0.0) if args.until else None
-        since_given = _when(args.since, 0.0) if args.since else None
+        until_given = _when(args.until)
+        since_given = _when(args.since)
     except _BadWhen as exc:
         print(f"grabdesk report: {exc}", file=sys.stderr)
         return 2
