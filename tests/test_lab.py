@@ -216,8 +216,7 @@ def test_ctrl_c_stops_every_run_and_says_how_far_it_got(tmp_path):
     try:
         line = proc.stderr.readline()  # the run has started
         assert "arrivals" in line, line
-        # the first progress line: the workers are under way (a signal sent while the pool
-        # was still starting its processes went unnoticed once, on a fresh clone's first run)
+        # the first progress line: the workers are under way, so the interrupt lands mid-run
         progress = proc.stderr.readline()
         assert " at " in progress, progress
         proc.send_signal(signal.SIGINT)
