@@ -27,7 +27,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="PATH", help="the broker's store (default: the per-user store)")
     parser.add_argument("--since", metavar="WHEN", help="start, ISO date/time in local time "
                                                         "(default: 24 hours before --until)")
-    parser.add_argument("--until", metavar="WHEN", help="end, ISO date/time in local time (default: the broker's clock at its last commit)")
+    parser.add_argument("--until", metavar="WHEN", help="end, ISO date/time in local time "
+                                                        "(default: the broker's clock at its last commit)")
     parser.add_argument("--out", metavar="DIR", default=".",
                         help="folder for hourly.csv and agents.csv (default: current folder)")
     parser.add_argument("--sla-first-response-s", metavar="SECONDS", type=float,
